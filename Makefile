@@ -1,0 +1,46 @@
+# The things people do. `make run` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup setup-dev run serve test lint format clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py ensure_admin
+
+setup-dev: $(VENV)/.dev
+
+# Install, migrate, create the first admin if there is none, and serve on http://$(HOST):$(PORT)/
+run: setup serve
+
+serve:
+	$(VENV)/bin/gunicorn posture.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+
+# Install the test tools and run the whole suite (SQLite unless DATABASE_URL says otherwise).
+test: setup-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,143 @@
+"""How Posture reaches an AWS account: credential chain, profile, keys or an assumed role."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from collectors.records import Identity, Target
+from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
+
+DEFAULT_REGION = "us-east-1"
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+}
+THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "SlowDown"}
+UNSUPPORTED = {"InvalidAction", "NotImplemented", "UnknownOperationException", "UnsupportedOperation", "OptInRequired"}
+
+
+class AwsSession:
+    """A boto3 session plus the endpoint override and retry settings every client shares."""
+
+    def __init__(self, session: boto3.Session, endpoint_url: str = "") -> None:
+        self.session = session
+        self.endpoint_url = endpoint_url or None
+        self.config = Config(
+            retries={"mode": "adaptive", "max_attempts": 6},
+            connect_timeout=10,
+            read_timeout=30,
+            user_agent_extra="posture",
+        )
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str = DEFAULT_REGION) -> Any:
+        """A cached client; boto3 clients are thread-safe, sessions are not (hence the lock)."""
+        region = DEFAULT_REGION if region in ("", "global") else region
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self.session.client(
+                    service, region_name=region, endpoint_url=self.endpoint_url, config=self.config
+                )
+            return self._clients[key]
+
+
+class AwsProvider(BaseProvider):
+    name = "aws"
+    title = "Amazon Web Services"
+    credential_fields = (
+        CredentialField("profile", "a named profile from the AWS config files"),
+        CredentialField("access_key_id", "an access key id"),
+        CredentialField("secret_access_key", "the secret access key", secret=True),
+        CredentialField("session_token", "a session token for temporary keys", secret=True),
+        CredentialField("role_arn", "a role to assume (arn:aws:iam::ACCOUNT:role/NAME)"),
+        CredentialField("external_id", "the external id the role's trust policy requires"),
+        CredentialField("role_session_name", "the session name for the assumed role (default: posture)"),
+    )
+    credential_groups = (("access_key_id", "secret_access_key"),)
+    exclusive_groups = (("profile",), ("access_key_id", "secret_access_key", "session_token"))
+    region_pattern = REGION
+
+    def validate_credentials(self, credentials: dict[str, Any]) -> None:
+        super().validate_credentials(credentials)
+        if credentials.get("session_token") and not credentials.get("access_key_id"):
+            raise InvalidCredentials("--session-token needs --access-key-id and --secret-access-key")
+        role = credentials.get("role_arn")
+        if role and not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$", role):
+            raise InvalidCredentials(
+                f"--role-arn {role!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+            )
+        if (credentials.get("external_id") or credentials.get("role_session_name")) and not role:
+            raise InvalidCredentials("--external-id and --role-session-name need --role-arn")
+
+    def connect(self, target: Target) -> AwsSession:
+        creds = target.credentials
+        region = target.regions[0] if target.regions else DEFAULT_REGION
+        try:
+            session = boto3.Session(
+                profile_name=creds.get("profile") or None,
+                aws_access_key_id=creds.get("access_key_id") or None,
+                aws_secret_access_key=creds.get("secret_access_key") or None,
+                aws_session_token=creds.get("session_token") or None,
+                region_name=region,
+            )
+        except botocore.exceptions.ProfileNotFound as exc:
+            raise InvalidCredentials(str(exc)) from None
+        base = AwsSession(session, target.endpoint_url)
+        if not creds.get("role_arn"):
+            return base
+        params = {"RoleArn": creds["role_arn"], "RoleSessionName": creds.get("role_session_name") or "posture"}
+        if creds.get("external_id"):
+            params["ExternalId"] = creds["external_id"]
+        assumed = base.client("sts", region).assume_role(**params)["Credentials"]
+        return AwsSession(
+            boto3.Session(
+                aws_access_key_id=assumed["AccessKeyId"],
+                aws_secret_access_key=assumed["SecretAccessKey"],
+                aws_session_token=assumed["SessionToken"],
+                region_name=region,
+            ),
+            target.endpoint_url,
+        )
+
+    def list_regions(self, session: AwsSession, target: Target) -> list[str]:
+        if target.regions:
+            return list(target.regions)
+        response = session.client("ec2", DEFAULT_REGION).describe_regions(AllRegions=False)
+        return sorted(r["RegionName"] for r in response.get("Regions", []))
+
+    def identify(self, session: AwsSession) -> Identity:
+        me = session.client("sts").get_caller_identity()
+        return Identity(external_id=me["Account"], display=me.get("Arn", ""))
+
+    def classify_error(self, exc: BaseException) -> str:
+        if isinstance(exc, botocore.exceptions.ClientError):
+            code = exc.response.get("Error", {}).get("Code", "")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in DENIED:
+                return "denied"
+            if code in THROTTLED:
+                return "throttled"
+            if code in UNSUPPORTED or status in (404, 501) or "not yet implemented" in str(exc).lower():
+                return "unsupported"
+            return "error"
+        if isinstance(exc, (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError)):
+            return "timeout"
+        if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+            return "unreachable"
+        if isinstance(exc, botocore.exceptions.NoCredentialsError):
+            return "denied"
+        return super().classify_error(exc)

@@ -1,0 +1,167 @@
+"""Providers and their collectors, registered by the provider packages.
+
+A provider knows how to turn a :class:`Target` into an authenticated session,
+which regions to scan, and who the credentials belong to. A collector is a
+function ``(session, region) -> Iterable[ResourceRecord]`` registered for one
+(provider, service); ``regional=False`` collectors run once, in ``global``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from collectors.records import Identity, ResourceRecord, Target
+
+CollectorFn = Callable[[Any, str], Iterable[ResourceRecord]]
+
+
+class UnknownProvider(LookupError):
+    pass
+
+
+class InvalidCredentials(ValueError):
+    """The credential options given for an account do not fit its provider."""
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialField:
+    """One credential option: ``--<name with dashes>`` on the command line."""
+
+    name: str
+    help: str
+    secret: bool = False
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorSpec:
+    provider: str
+    service: str
+    fn: CollectorFn
+    regional: bool = True
+
+
+class Provider(Protocol):
+    name: str
+    title: str
+    credential_fields: tuple[CredentialField, ...]
+
+    def validate_credentials(self, credentials: dict[str, Any]) -> None:
+        """Raise :class:`InvalidCredentials` naming what is missing or conflicting."""
+
+    def connect(self, target: Target) -> Any:
+        """An authenticated session (or client factory) for the collectors."""
+
+    def list_regions(self, session: Any, target: Target) -> list[str]:
+        """The regions to scan: the target's own list, or every enabled one."""
+
+    def identify(self, session: Any) -> Identity:
+        """One cheap call that proves the credentials work."""
+
+    def classify_error(self, exc: BaseException) -> str:
+        """A :class:`CollectionError` kind for an exception raised by a collector."""
+
+    def validate_regions(self, regions: list[str]) -> None:
+        """Raise ValueError naming any region the provider would not know."""
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._providers: dict[str, Provider] = {}
+        self._collectors: dict[str, dict[str, CollectorSpec]] = {}
+
+    def add_provider(self, provider: Provider) -> Provider:
+        self._providers[provider.name] = provider
+        self._collectors.setdefault(provider.name, {})
+        return provider
+
+    def collector(self, provider: str, service: str, *, regional: bool = True) -> Callable[[CollectorFn], CollectorFn]:
+        def register(fn: CollectorFn) -> CollectorFn:
+            services = self._collectors.setdefault(provider, {})
+            if service in services and services[service].fn is not fn:
+                raise ValueError(f"collector {provider}/{service} is registered twice")
+            services[service] = CollectorSpec(provider, service, fn, regional)
+            return fn
+
+        return register
+
+    def provider(self, name: str) -> Provider:
+        try:
+            return self._providers[name]
+        except KeyError:
+            known = ", ".join(sorted(self._providers)) or "none"
+            raise UnknownProvider(f"unknown provider {name!r} (available: {known})") from None
+
+    def provider_names(self) -> list[str]:
+        return sorted(self._providers)
+
+    def collectors(self, provider: str, services: Iterable[str] | None = None) -> list[CollectorSpec]:
+        specs = self._collectors.get(provider, {})
+        if services is None:
+            return [specs[name] for name in sorted(specs)]
+        unknown = sorted(set(services) - set(specs))
+        if unknown:
+            raise KeyError(f"unknown {provider} services: {', '.join(unknown)} (known: {', '.join(sorted(specs))})")
+        return [specs[name] for name in sorted(set(services))]
+
+
+REGISTRY = Registry()
+
+
+class BaseProvider:
+    """Shared credential checks and error classification for providers.
+
+    ``credential_groups`` lists fields that only make sense together (an
+    access key id needs its secret); ``exclusive_groups`` lists groups of
+    which at most one may be given (a profile or access keys, not both).
+    """
+
+    name: str = ""
+    title: str = ""
+    credential_fields: tuple[CredentialField, ...] = ()
+    credential_groups: tuple[tuple[str, ...], ...] = ()
+    exclusive_groups: tuple[tuple[str, ...], ...] = ()
+    credentials_required: bool = False
+    region_pattern: re.Pattern[str] = re.compile(r"^[a-z][a-z0-9-]{1,48}[a-z0-9]$")
+
+    def validate_regions(self, regions: list[str]) -> None:
+        bad = [r for r in regions if not self.region_pattern.match(r)]
+        if bad:
+            raise ValueError(f"not {self.name} region names: {', '.join(repr(r) for r in bad)}")
+
+    def validate_credentials(self, credentials: dict[str, Any]) -> None:
+        known = {f.name for f in self.credential_fields}
+        unknown = sorted(set(credentials) - known)
+        if unknown:
+            flags = ", ".join("--" + name.replace("_", "-") for name in unknown)
+            raise InvalidCredentials(f"{flags} do not apply to {self.name} accounts")
+        given = {k for k, v in credentials.items() if v not in (None, "")}
+        if self.credentials_required and not given:
+            options = ", ".join(f.flag for f in self.credential_fields)
+            raise InvalidCredentials(f"{self.name} accounts need credentials ({options})")
+        for group in self.credential_groups:
+            present = given & set(group)
+            if present and present != set(group):
+                missing = ", ".join("--" + n.replace("_", "-") for n in group if n not in present)
+                raise InvalidCredentials(f"missing credentials: {missing}")
+        used = [group for group in self.exclusive_groups if given & set(group)]
+        if len(used) > 1:
+            names = " and ".join("/".join("--" + n.replace("_", "-") for n in g) for g in used)
+            raise InvalidCredentials(f"choose one way to authenticate, not {names}")
+
+    def classify_error(self, exc: BaseException) -> str:
+        if isinstance(exc, NotImplementedError):
+            return "unsupported"
+        if isinstance(exc, TimeoutError):
+            return "timeout"
+        if isinstance(exc, PermissionError):
+            return "denied"
+        if isinstance(exc, (ValueError, KeyError, TypeError)):
+            return "invalid_response"
+        return "error"

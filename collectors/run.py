@@ -1,0 +1,119 @@
+"""Collect one account: fan out per (service, region), bounded, fault-isolated."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from collectors.records import GLOBAL_REGION, CollectionError, ResourceRecord, Target
+from collectors.registry import REGISTRY, CollectorSpec, Provider, Registry
+
+log = logging.getLogger(__name__)
+MAX_ERROR_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    spec: CollectorSpec
+    region: str
+
+    @property
+    def service(self) -> str:
+        return self.spec.service
+
+
+@dataclass
+class Collection:
+    records: list[ResourceRecord] = field(default_factory=list)
+    errors: list[CollectionError] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def failed_units(self) -> set[tuple[str, str]]:
+        return {(e.service, e.region) for e in self.errors}
+
+
+def plan(provider: Provider, session: Any, target: Target, registry: Registry = REGISTRY) -> list[Unit]:
+    """Every (collector, region) to run: regional collectors once per region."""
+    specs = registry.collectors(provider.name)
+    regions: list[str] = []
+    if any(s.regional for s in specs):
+        regions = provider.list_regions(session, target)
+    units = []
+    for spec in specs:
+        for region in regions if spec.regional else [GLOBAL_REGION]:
+            units.append(Unit(spec, region))
+    return units
+
+
+def _error_text(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+def _run_unit(provider: Provider, session: Any, unit: Unit) -> tuple[list[ResourceRecord], CollectionError | None]:
+    records: list[ResourceRecord] = []
+    try:
+        for record in unit.spec.fn(session, unit.region):
+            if not isinstance(record, ResourceRecord):
+                raise TypeError(f"collector yielded {type(record).__name__}, not a ResourceRecord")
+            records.append(record)
+    except Exception as exc:  # any failure stays inside its unit
+        log.info("collection of %s in %s failed: %s", unit.service, unit.region, _error_text(exc))
+        error = CollectionError(unit.service, unit.region, _error_text(exc), provider.classify_error(exc))
+        return records, error
+    return records, None
+
+
+def collect(
+    provider: Provider,
+    session: Any,
+    units: list[Unit],
+    *,
+    concurrency: int = 8,
+    on_progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Collection:
+    """Run ``units`` on a bounded thread pool; records of a failed unit are kept as far as they got.
+
+    ``on_progress(done, total)`` and ``cancelled()`` are called from the
+    calling thread only, so they may touch a database connection.
+    """
+    result = Collection(units=list(units))
+    seen: dict[str, int] = {}
+    pending: set[Future] = set()
+    queue = list(units)
+    done = 0
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collect") as pool:
+        futures: dict[Future, Unit] = {}
+        while queue or pending:
+            while queue and len(pending) < concurrency and not result.cancelled:
+                unit = queue.pop(0)
+                future = pool.submit(_run_unit, provider, session, unit)
+                futures[future] = unit
+                pending.add(future)
+            if not pending:
+                break
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                records, error = future.result()
+                for record in records:
+                    if record.uid in seen:
+                        result.records[seen[record.uid]] = record
+                    else:
+                        seen[record.uid] = len(result.records)
+                        result.records.append(record)
+                if error is not None:
+                    result.errors.append(error)
+                done += 1
+                if on_progress:
+                    on_progress(done, len(units))
+            if queue and cancelled():
+                result.cancelled = True
+                queue.clear()
+    result.errors.sort(key=lambda e: (e.service, e.region))
+    return result

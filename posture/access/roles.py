@@ -1,0 +1,42 @@
+"""Roles: admin (accounts, credentials, integrations), analyst (triage), viewer (read-only).
+
+A role is a Django group of the same name; a superuser is an admin. A user
+holds the highest role of their groups.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role(IntEnum):
+    NONE = 0
+    VIEWER = 1
+    ANALYST = 2
+    ADMIN = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+ROLE_NAMES = ("viewer", "analyst", "admin")
+
+
+def role_of(user: AbstractBaseUser | AnonymousUser | None) -> Role:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Role.NONE
+    if user.is_superuser:
+        return Role.ADMIN
+    cached = getattr(user, "_posture_role", None)
+    if cached is None:
+        names = set(user.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True))
+        cached = max((Role[n.upper()] for n in names), default=Role.NONE)
+        user._posture_role = cached
+    return cached
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser | None, role: Role) -> bool:
+    return role_of(user) >= role

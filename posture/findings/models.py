@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from posture.inventory.models import CloudAccount, Resource
+from posture.rules.verdicts import Severity, Status
+
+STATUS_CHOICES = [(s.value, s.value) for s in Status]
+SEVERITY_CHOICES = [(s.value, s.value) for s in Severity]
+
+
+class EventKind(models.TextChoices):
+    OPENED = "opened", "Opened (first seen failing)"
+    RESOLVED = "resolved", "Resolved (failing to passing)"
+    REOPENED = "reopened", "Reopened (failing again)"
+    CHANGED = "changed", "Status changed (error or manual)"
+    MUTED = "muted"
+    UNMUTED = "unmuted"
+
+
+class Finding(models.Model):
+    """A rule's verdict on one resource, kept across scans."""
+
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="findings")
+    rule_id = models.CharField(max_length=150, db_index=True)
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="findings")
+    resource_uid = models.CharField(max_length=1024)
+    status = models.CharField(max_length=6, choices=STATUS_CHOICES, db_index=True)
+    severity = models.CharField(max_length=8, choices=SEVERITY_CHOICES, db_index=True)
+    message = models.TextField(blank=True)
+    evidence = models.JSONField(default=list, blank=True, help_text='[{"path": ..., "value": ...}]')
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+    status_changed_at = models.DateTimeField()
+    muted = models.BooleanField(default=False, db_index=True)
+    muted_reason = models.TextField(blank=True)
+    muted_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "rule_id", "resource_uid"], name="finding_unique_per_rule")
+        ]
+        indexes = [models.Index(fields=["account", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on {self.resource_uid}: {self.status}"
+
+
+class FindingEvent(models.Model):
+    """A status transition of a finding, with the scan (or person) that caused it."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="events")
+    scan = models.ForeignKey("scans.Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    kind = models.CharField(max_length=10, choices=EventKind.choices, db_index=True)
+    from_status = models.CharField(max_length=6, blank=True)
+    to_status = models.CharField(max_length=6, blank=True)
+    at = models.DateTimeField(db_index=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.from_status}->{self.to_status} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ControlStatus(models.TextChoices):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    MANUAL = "manual", "Manual review"
+    NOT_EVALUATED = "not_evaluated", "No rule evaluated it"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+class ComplianceSnapshot(models.Model):
+    """Per scan x framework x control: resource counts and the control's status."""
+
+    scan = models.ForeignKey("scans.Scan", on_delete=models.CASCADE, related_name="snapshots")
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="snapshots")
+    taken_at = models.DateTimeField(db_index=True)
+    framework_id = models.CharField(max_length=80)
+    control_id = models.CharField(max_length=40)
+    automated = models.BooleanField()
+    status = models.CharField(max_length=14, choices=ControlStatus.choices)
+    passed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errored = models.PositiveIntegerField(default=0)
+    manual = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scan", "framework_id", "control_id"], name="snapshot_unique_per_control")
+        ]
+        indexes = [models.Index(fields=["account", "framework_id", "taken_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.framework_id} {self.control_id}: {self.status}"

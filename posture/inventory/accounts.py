@@ -1,0 +1,179 @@
+"""Adding, changing, testing and removing cloud accounts: one place for the CLI, API and pages.
+
+Every function validates all input before writing anything and raises
+:class:`AccountInputError` with a one-line message naming what is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from collectors import REGISTRY
+from collectors.registry import InvalidCredentials, UnknownProvider
+from posture.access.audit import record
+from posture.inventory.models import NAME_VALIDATOR, CloudAccount, Schedule
+
+
+class AccountInputError(ValueError):
+    pass
+
+
+def parse_regions(raw: str | list[str] | None) -> list[str]:
+    """``"us-east-1,eu-west-1"`` -> a list; empty items or spaces are an error."""
+    if raw is None or raw == "" or raw == []:
+        return []
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    regions = [str(item).strip() for item in items]
+    if any(not r for r in regions):
+        raise AccountInputError(f"--regions {raw!r} has an empty item; give names separated by commas")
+    return list(dict.fromkeys(regions))
+
+
+def parse_labels(items: list[str] | dict[str, str] | None) -> dict[str, str]:
+    if isinstance(items, dict):
+        return {str(k): str(v) for k, v in items.items()}
+    labels = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise AccountInputError(f"--label {item!r} is not KEY=VALUE")
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+def _provider(name: str) -> Any:
+    try:
+        return REGISTRY.provider(name)
+    except UnknownProvider as exc:
+        raise AccountInputError(str(exc)) from None
+
+
+def _check_common(provider: Any, regions: list[str], endpoint_url: str, schedule: str) -> None:
+    try:
+        provider.validate_regions(regions)
+    except ValueError as exc:
+        raise AccountInputError(f"--regions: {exc}") from None
+    if endpoint_url:
+        try:
+            URLValidator(schemes=["http", "https"])(endpoint_url)
+        except ValidationError:
+            raise AccountInputError(f"--endpoint-url {endpoint_url!r} is not an http(s) URL") from None
+    if schedule not in Schedule.values:
+        raise AccountInputError(f"--schedule {schedule!r} must be one of: none, hourly, daily, weekly")
+
+
+def _check_credentials(provider: Any, credentials: dict[str, Any]) -> dict[str, Any]:
+    credentials = {k: v for k, v in credentials.items() if v not in (None, "")}
+    try:
+        provider.validate_credentials(credentials)
+    except InvalidCredentials as exc:
+        raise AccountInputError(str(exc)) from None
+    return credentials
+
+
+@dataclass
+class AccountInput:
+    provider: str
+    name: str
+    regions: list[str]
+    endpoint_url: str = ""
+    credentials: dict[str, Any] | None = None
+    team: str = ""
+    labels: dict[str, str] | None = None
+    schedule: str = ""
+    external_id: str = ""
+
+
+def create_account(data: AccountInput, *, user: Any = None, source: str = "web") -> CloudAccount:
+    provider = _provider(data.provider)
+    try:
+        NAME_VALIDATOR(data.name)
+    except ValidationError:
+        raise AccountInputError(f"name {data.name!r}: {NAME_VALIDATOR.message}") from None
+    if CloudAccount.objects.filter(name=data.name).exists():
+        raise AccountInputError(f"an account named {data.name!r} exists already")
+    _check_common(provider, data.regions, data.endpoint_url, data.schedule)
+    credentials = _check_credentials(provider, data.credentials or {})
+    account = CloudAccount(
+        provider=provider.name,
+        name=data.name,
+        regions=data.regions,
+        endpoint_url=data.endpoint_url,
+        team=data.team,
+        labels=data.labels or {},
+        scan_schedule=data.schedule,
+        external_id=data.external_id,
+    )
+    account.credentials = credentials
+    with transaction.atomic():
+        account.save()
+        record("account.create", account, user=user, source=source, detail=_safe_detail(account, credentials))
+    return account
+
+
+def update_account(
+    account: CloudAccount, changes: dict[str, Any], *, user: Any = None, source: str = "web"
+) -> CloudAccount:
+    """Apply only the given fields; ``credentials`` replaces the stored set when given."""
+    provider = _provider(account.provider)
+    regions = changes.get("regions", account.regions)
+    endpoint_url = changes.get("endpoint_url", account.endpoint_url)
+    schedule = changes.get("schedule", account.scan_schedule)
+    _check_common(provider, regions, endpoint_url, schedule)
+    credentials = None
+    if changes.get("credentials"):
+        credentials = _check_credentials(provider, changes["credentials"])
+    account.regions, account.endpoint_url, account.scan_schedule = regions, endpoint_url, schedule
+    for field in ("team", "labels", "enabled"):
+        if field in changes:
+            setattr(account, field, changes[field])
+    if credentials is not None:
+        account.credentials = credentials
+    with transaction.atomic():
+        account.save()
+        record("account.update", account, user=user, source=source, detail=_safe_detail(account, credentials or {}))
+    return account
+
+
+def remove_account(account: CloudAccount, *, user: Any = None, source: str = "web") -> dict[str, int]:
+    counts = {
+        "resources": account.resources.count(),
+        "findings": account.findings.count(),
+        "scans": account.scans.count(),
+    }
+    with transaction.atomic():
+        record("account.remove", account, user=user, source=source, detail=counts)
+        account.delete()
+    return counts
+
+
+def test_account(account: CloudAccount, *, user: Any = None, source: str = "web") -> str:
+    """One cheap call with the stored credentials; records the provider's own id. Raises on failure."""
+    provider = _provider(account.provider)
+    try:
+        identity = provider.identify(provider.connect(account.target()))
+    except Exception as exc:
+        raise AccountInputError(f"{account.name}: the credentials do not work: {type(exc).__name__}: {exc}") from None
+    account.external_id = identity.external_id
+    account.verified_at = timezone.now()
+    with transaction.atomic():
+        account.save(update_fields=["external_id", "verified_at", "updated_at"])
+        record("account.test", account, user=user, source=source, detail={"external_id": identity.external_id})
+    return identity.display or identity.external_id
+
+
+def _safe_detail(account: CloudAccount, credentials: dict[str, Any]) -> dict[str, Any]:
+    """What changed, with credential names but never their values."""
+    return {
+        "provider": account.provider,
+        "regions": account.regions,
+        "endpoint_url": account.endpoint_url,
+        "team": account.team,
+        "credential_fields": sorted(credentials),
+    }

@@ -1,0 +1,183 @@
+"""python manage.py accounts add|list|update|remove|test ..."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from collectors import REGISTRY
+from posture.inventory.accounts import (
+    AccountInput,
+    AccountInputError,
+    create_account,
+    parse_labels,
+    parse_regions,
+    remove_account,
+    test_account,
+    update_account,
+)
+from posture.inventory.models import CloudAccount, Provider
+
+
+def credential_fields() -> dict[str, str]:
+    """Every provider's credential options, ``{field name: help}``."""
+    fields: dict[str, str] = {}
+    for name in REGISTRY.provider_names():
+        for f in REGISTRY.provider(name).credential_fields:
+            fields.setdefault(f.name, f"{name}: {f.help}")
+    return fields
+
+
+def get_account(name: str) -> CloudAccount:
+    try:
+        return CloudAccount.objects.get(name=name)
+    except CloudAccount.DoesNotExist:
+        known = ", ".join(CloudAccount.objects.values_list("name", flat=True)[:20]) or "none yet"
+        raise CommandError(f"no account named {name!r} (accounts: {known})") from None
+
+
+def schedule_value(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    return "" if raw in ("none", "manual") else raw
+
+
+class Command(BaseCommand):
+    help = "Manage the cloud accounts and clusters Posture scans."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        add = sub.add_parser("add", help="register an account")
+        add.add_argument("provider", help=f"one of: {', '.join(p.value for p in Provider)}")
+        add.add_argument("--name", required=True)
+        self._common(add)
+        update = sub.add_parser("update", help="change an account's settings or credentials")
+        update.add_argument("name")
+        update.add_argument("--enable", dest="enabled", action="store_true", default=None)
+        update.add_argument("--disable", dest="enabled", action="store_false", default=None)
+        self._common(update)
+        ls = sub.add_parser("list", help="list accounts")
+        ls.add_argument("--format", choices=["table", "json"], default="table")
+        rm = sub.add_parser("remove", help="remove an account and everything scanned from it")
+        rm.add_argument("name")
+        test = sub.add_parser("test", help="prove the credentials work and record the provider's own id")
+        test.add_argument("name")
+
+    def _common(self, parser: CommandParser) -> None:
+        parser.add_argument("--regions", help="comma-separated; default: every enabled region")
+        parser.add_argument("--endpoint-url", help="API endpoint override (emulators, sovereign clouds)")
+        parser.add_argument("--team", help="the team that owns the account")
+        parser.add_argument("--label", action="append", metavar="KEY=VALUE", help="a label; repeat for more")
+        parser.add_argument("--schedule", choices=["none", "hourly", "daily", "weekly"])
+        group = parser.add_argument_group("credentials (each provider takes its own)")
+        for name, text in credential_fields().items():
+            group.add_argument("--" + name.replace("_", "-"), dest=f"cred_{name}", help=text)
+
+    def handle(self, *args, **options) -> None:
+        try:
+            getattr(self, "do_" + options["action"])(options)
+        except AccountInputError as exc:
+            raise CommandError(str(exc)) from None
+
+    @staticmethod
+    def _credentials(options: dict) -> dict[str, str]:
+        return {k[5:]: v for k, v in options.items() if k.startswith("cred_") and v not in (None, "")}
+
+    def do_add(self, options: dict) -> None:
+        account = create_account(
+            AccountInput(
+                provider=options["provider"],
+                name=options["name"],
+                regions=parse_regions(options["regions"]),
+                endpoint_url=options["endpoint_url"] or "",
+                credentials=self._credentials(options),
+                team=options["team"] or "",
+                labels=parse_labels(options["label"]),
+                schedule=schedule_value(options["schedule"]) or "",
+            ),
+            source="cli",
+        )
+        self.stdout.write(
+            f"added {account.provider} account {account.name}; check it with: accounts test {account.name}"
+        )
+
+    def do_update(self, options: dict) -> None:
+        account = get_account(options["name"])
+        changes: dict = {}
+        if options["regions"] is not None:
+            changes["regions"] = parse_regions(options["regions"])
+        if options["endpoint_url"] is not None:
+            changes["endpoint_url"] = options["endpoint_url"]
+        if options["team"] is not None:
+            changes["team"] = options["team"]
+        if options["label"]:
+            changes["labels"] = parse_labels(options["label"])
+        if options["schedule"] is not None:
+            changes["schedule"] = schedule_value(options["schedule"])
+        if options["enabled"] is not None:
+            changes["enabled"] = options["enabled"]
+        if self._credentials(options):
+            changes["credentials"] = self._credentials(options)
+        if not changes:
+            raise CommandError("nothing to change: give at least one option")
+        update_account(account, changes, source="cli")
+        self.stdout.write(f"updated {account.name}: {', '.join(sorted(changes))}")
+
+    def do_list(self, options: dict) -> None:
+        accounts = list(CloudAccount.objects.all())
+        last = {}
+        for account in accounts:
+            scan = account.scans.order_by("-created_at").first()
+            last[account.pk] = scan
+        if options["format"] == "json":
+            rows = [
+                {
+                    "name": a.name,
+                    "provider": a.provider,
+                    "external_id": a.external_id,
+                    "regions": a.regions,
+                    "endpoint_url": a.endpoint_url,
+                    "team": a.team,
+                    "labels": a.labels,
+                    "enabled": a.enabled,
+                    "schedule": a.scan_schedule or "none",
+                    "has_credentials": a.has_credentials,
+                    "last_scan": last[a.pk].state if last[a.pk] else None,
+                }
+                for a in accounts
+            ]
+            self.stdout.write(json.dumps(rows, indent=2))
+            return
+        if not accounts:
+            self.stdout.write("no accounts yet: add one with  python manage.py accounts add PROVIDER --name NAME")
+            return
+        header = ("NAME", "PROVIDER", "ID", "REGIONS", "TEAM", "ENABLED", "LAST SCAN")
+        rows = [
+            (
+                a.name,
+                a.provider,
+                a.external_id or "-",
+                ",".join(a.regions) or "all",
+                a.team or "-",
+                "yes" if a.enabled else "no",
+                last[a.pk].state if last[a.pk] else "never",
+            )
+            for a in accounts
+        ]
+        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            self.stdout.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+    def do_remove(self, options: dict) -> None:
+        account = get_account(options["name"])
+        counts = remove_account(account, source="cli")
+        self.stdout.write(
+            f"removed {options['name']} with {counts['resources']} resources, {counts['findings']} findings, "
+            f"{counts['scans']} scans"
+        )
+
+    def do_test(self, options: dict) -> None:
+        account = get_account(options["name"])
+        who = test_account(account, source="cli")
+        self.stdout.write(f"{account.name}: credentials work ({account.provider} id {account.external_id}; {who})")

@@ -1,0 +1,31 @@
+"""python manage.py credentials rotate: re-encrypt every stored secret with the newest key."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from posture.access.audit import record
+from posture.inventory.crypto import DecryptionError, decrypt_json, rotate
+from posture.inventory.models import CloudAccount
+
+
+class Command(BaseCommand):
+    help = "Re-encrypt stored credentials with the first key of POSTURE_ENCRYPTION_KEYS."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=["rotate"])
+
+    def handle(self, *args, **options) -> None:
+        accounts = list(CloudAccount.objects.exclude(credentials_encrypted=""))
+        try:
+            for account in accounts:  # decrypt all first: a missing key changes nothing
+                decrypt_json(account.credentials_encrypted)
+        except DecryptionError as exc:
+            raise CommandError(f"{account.name}: {exc}; nothing was changed") from None
+        with transaction.atomic():
+            for account in accounts:
+                account.credentials_encrypted = rotate(account.credentials_encrypted)
+                account.save(update_fields=["credentials_encrypted", "updated_at"])
+            record("credentials.rotate", None, source="cli", detail={"accounts": len(accounts)})
+        self.stdout.write(f"re-encrypted the credentials of {len(accounts)} accounts with the newest key")

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+from collectors.records import Target
+from posture.inventory.crypto import decrypt_json, encrypt_json
+
+NAME_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
+    "use letters, digits, dot, dash and underscore (starting with a letter or digit)",
+)
+
+
+class Provider(models.TextChoices):
+    AWS = "aws", "Amazon Web Services"
+    AZURE = "azure", "Microsoft Azure"
+    GCP = "gcp", "Google Cloud"
+    KUBERNETES = "kubernetes", "Kubernetes"
+
+
+class Schedule(models.TextChoices):
+    MANUAL = "", "Manual only"
+    HOURLY = "hourly", "Every hour"
+    DAILY = "daily", "Every day"
+    WEEKLY = "weekly", "Every week"
+
+
+class CloudAccount(models.Model):
+    """An AWS account, Azure subscription, Google Cloud project or Kubernetes cluster to scan."""
+
+    provider = models.CharField(max_length=32, db_index=True)
+    name = models.CharField(max_length=100, unique=True, validators=[NAME_VALIDATOR])
+    external_id = models.CharField(
+        max_length=200, blank=True, help_text="The provider's own id: account, subscription, project or cluster"
+    )
+    regions = models.JSONField(default=list, blank=True, help_text="Empty: every enabled region")
+    endpoint_url = models.URLField(max_length=500, blank=True)
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    team = models.CharField(max_length=100, blank=True, db_index=True)
+    labels = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True)
+    scan_schedule = models.CharField(max_length=10, choices=Schedule.choices, default=Schedule.MANUAL, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def credentials(self) -> dict[str, Any]:
+        return decrypt_json(self.credentials_encrypted)
+
+    @credentials.setter
+    def credentials(self, value: dict[str, Any]) -> None:
+        value = {k: v for k, v in (value or {}).items() if v not in (None, "")}
+        self.credentials_encrypted = encrypt_json(value) if value else ""
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credentials_encrypted)
+
+    def target(self) -> Target:
+        return Target(
+            provider=self.provider,
+            name=self.name,
+            external_id=self.external_id,
+            regions=tuple(self.regions or ()),
+            endpoint_url=self.endpoint_url,
+            credentials=self.credentials,
+        )
+
+
+class Resource(models.Model):
+    """The current state of one collected object; ``config`` is the API's own JSON."""
+
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="resources")
+    provider = models.CharField(max_length=32)
+    service = models.CharField(max_length=64)
+    region = models.CharField(max_length=64)
+    type = models.CharField(max_length=100, db_index=True)
+    uid = models.CharField(max_length=1024)
+    name = models.CharField(max_length=500, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    config = models.JSONField(default=dict)
+    config_hash = models.CharField(max_length=64)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "uid"], name="resource_unique_per_account")]
+        indexes = [models.Index(fields=["account", "service", "region"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.name or self.uid}"
+
+
+class ResourceChange(models.Model):
+    """A scan saw a resource's configuration differ from the one before (drift)."""
+
+    scan = models.ForeignKey("scans.Scan", on_delete=models.CASCADE, related_name="resource_changes")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField()
+    previous_hash = models.CharField(max_length=64)
+    new_hash = models.CharField(max_length=64)
+    previous_config = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"change of resource {self.resource_id} in scan {self.scan_id}"

@@ -1,0 +1,63 @@
+"""Run the registered rules over a scan's resource records."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from collectors.records import ResourceRecord
+from posture.rules.registry import RULES, RuleRegistry
+from posture.rules.verdicts import Evidence, Severity, Status, Verdict
+
+log = logging.getLogger(__name__)
+
+
+class RuleContext:
+    """What a rule may look at besides its own resource: the account's other records.
+
+    A CloudWatch alarm rule, say, needs the account's trails and metric
+    filters; it asks ``ctx.resources("aws.cloudtrail.trail")``.
+    """
+
+    def __init__(self, records: Iterable[ResourceRecord]) -> None:
+        self._by_type: dict[str, list[ResourceRecord]] = defaultdict(list)
+        for record in records:
+            self._by_type[record.type].append(record)
+
+    def resources(self, type_: str) -> list[ResourceRecord]:
+        return list(self._by_type.get(type_, ()))
+
+    def types(self) -> set[str]:
+        return set(self._by_type)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    rule_id: str
+    resource_uid: str
+    status: Status
+    severity: Severity
+    message: str
+    evidence: tuple[Evidence, ...]
+
+
+def evaluate(records: list[ResourceRecord], registry: RuleRegistry = RULES) -> Iterator[Result]:
+    """Every applicable rule over every record. A rule that raises gives an ERROR result."""
+    ctx = RuleContext(records)
+    rules_by_type = registry.for_types(ctx.types())
+    for record in records:
+        for r in rules_by_type.get(record.type, ()):
+            try:
+                verdict = r.fn(record, ctx)
+            except Exception as exc:  # one broken rule or odd resource must not stop the scan
+                log.warning("rule %s failed on %s: %s", r.id, record.uid, exc, exc_info=True)
+                verdict = Verdict(
+                    Status.ERROR, f"the rule could not evaluate this resource: {type(exc).__name__}: {exc}"
+                )
+            if verdict is None:
+                continue
+            if not isinstance(verdict, Verdict):
+                verdict = Verdict(Status.ERROR, f"the rule returned {type(verdict).__name__}, not a Verdict")
+            yield Result(r.id, record.uid, verdict.status, r.severity, verdict.message, verdict.evidence)

@@ -1,0 +1,170 @@
+"""The rule registry: every rule with its metadata, keyed by a stable id.
+
+A rule is a plain function over one resource::
+
+    @rule(
+        id="aws.s3.bucket_blocks_public_access",
+        title="S3 bucket blocks public access",
+        severity="high",
+        category="storage",
+        resource_type="aws.s3.bucket",
+        rationale="...",
+        remediation="...",
+    )
+    def bucket_blocks_public_access(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+        ...
+
+It returns one :class:`Verdict` for the resource (the evidence may name
+several sub-objects), or ``None`` where the rule does not apply. Which framework
+controls a rule evidences is said once, in the framework files; a rule's
+``controls`` are read from there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from posture.rules.verdicts import Severity, Verdict
+
+if TYPE_CHECKING:
+    from collectors.records import ResourceRecord
+    from posture.rules.evaluate import RuleContext
+
+RuleFn = Callable[["ResourceRecord", "RuleContext"], "Verdict | None"]
+RULE_ID = re.compile(r"^[a-z0-9]+(\.[a-z0-9_]+){2,}$")
+CATEGORIES = (
+    "storage",
+    "network",
+    "logging",
+    "monitoring",
+    "iam",
+    "encryption",
+    "secrets",
+    "cluster",
+    "workload",
+    "images",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    severity: Severity
+    category: str
+    resource_type: str
+    rationale: str
+    remediation: str
+    fn: RuleFn = field(repr=False, compare=False)
+    references: tuple[str, ...] = ()
+
+    @property
+    def provider(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    @property
+    def service(self) -> str:
+        return self.id.split(".")[1]
+
+    def problems(self) -> list[str]:
+        """What is wrong with this rule's metadata (empty when complete)."""
+        found = []
+        if not RULE_ID.match(self.id):
+            found.append(f"id {self.id!r} is not of the form provider.service.name")
+        for name in ("title", "rationale", "remediation", "resource_type"):
+            if not str(getattr(self, name)).strip():
+                found.append(f"{name} is empty")
+        if self.category not in CATEGORIES:
+            found.append(f"category {self.category!r} is not one of {', '.join(CATEGORIES)}")
+        if not self.resource_type.startswith(self.provider + "."):
+            found.append(f"resource_type {self.resource_type!r} is not a {self.provider} type")
+        return found
+
+
+class RuleRegistry:
+    def __init__(self) -> None:
+        self._rules: dict[str, Rule] = {}
+
+    def add(self, rule: Rule) -> Rule:
+        existing = self._rules.get(rule.id)
+        if existing is not None and existing.fn is not rule.fn:
+            raise ValueError(f"rule {rule.id} is registered twice")
+        self._rules[rule.id] = rule
+        return rule
+
+    def remove(self, rule_id: str) -> None:
+        self._rules.pop(rule_id, None)
+
+    def get(self, rule_id: str) -> Rule:
+        return self._rules[rule_id]
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self._rules
+
+    def __iter__(self):
+        return iter(sorted(self._rules.values(), key=lambda r: r.id))
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def for_types(self, types: Iterable[str]) -> dict[str, list[Rule]]:
+        wanted = set(types)
+        by_type: dict[str, list[Rule]] = {}
+        for r in self:
+            if r.resource_type in wanted:
+                by_type.setdefault(r.resource_type, []).append(r)
+        return by_type
+
+
+RULES = RuleRegistry()
+
+
+def rule(
+    *,
+    id: str,
+    title: str,
+    severity: str,
+    category: str,
+    resource_type: str,
+    rationale: str,
+    remediation: str,
+    references: tuple[str, ...] = (),
+    registry: RuleRegistry | None = None,
+) -> Callable[[RuleFn], RuleFn]:
+    """Register the decorated function as a rule (see the module docstring)."""
+
+    def register(fn: RuleFn) -> RuleFn:
+        (registry or RULES).add(
+            Rule(
+                id=id,
+                title=title,
+                severity=Severity(severity),
+                category=category,
+                resource_type=resource_type,
+                rationale=rationale.strip(),
+                remediation=remediation.strip(),
+                fn=fn,
+                references=tuple(references),
+            )
+        )
+        return fn
+
+    return register
+
+
+def describe(r: Rule, controls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A rule's metadata as plain JSON."""
+    return {
+        "id": r.id,
+        "title": r.title,
+        "severity": str(r.severity),
+        "category": r.category,
+        "resource_type": r.resource_type,
+        "rationale": r.rationale,
+        "remediation": r.remediation,
+        "references": list(r.references),
+        "controls": controls or [],
+    }

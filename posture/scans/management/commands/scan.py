@@ -1,0 +1,86 @@
+"""python manage.py scan NAME [--async] [--strict] | scan --all"""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from posture.access.audit import record
+from posture.inventory.management.commands.accounts import get_account
+from posture.inventory.models import CloudAccount
+from posture.scans.models import Scan, ScanState
+from posture.scans.pipeline import ScanRefused, create_scan, enqueue_scan, run_scan
+
+
+class ProgressBar:
+    def __init__(self, stream, label: str, width: int = 30) -> None:
+        self.stream, self.label, self.width = stream, label, width
+
+    def __call__(self, done: int, total: int) -> None:
+        filled = int(self.width * done / total) if total else self.width
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+
+
+def summary(scan: Scan) -> str:
+    counts = scan.counts or {}
+    statuses = counts.get("findings", {})
+    moves = counts.get("transitions", {})
+    lines = [
+        f"scan {scan.pk} of {scan.account.name}: {scan.state}"
+        + (f" in {scan.duration_seconds:.1f}s" if scan.duration_seconds is not None else ""),
+    ]
+    if counts:
+        lines.append(
+            f"  resources {counts.get('resources', 0)} ({counts.get('resources_new', 0)} new, "
+            f"{counts.get('resources_changed', 0)} changed); findings "
+            + ", ".join(f"{k} {v}" for k, v in statuses.items())
+        )
+        if moves:
+            lines.append("  transitions " + ", ".join(f"{k} {v}" for k, v in moves.items()))
+    for error in scan.errors:
+        lines.append(f"  not collected: {error['service']} in {error['region']} ({error['kind']}): {error['error']}")
+    if scan.message:
+        lines.append(f"  {scan.message}")
+    return "\n".join(lines)
+
+
+class Command(BaseCommand):
+    help = "Scan an account now (or queue the scan with --async). Exits 1 if the scan failed."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", nargs="?", help="the account to scan")
+        parser.add_argument("--all", action="store_true", help="scan every enabled account")
+        parser.add_argument("--async", dest="queue", action="store_true", help="queue the scan for a worker")
+        parser.add_argument("--strict", action="store_true", help="exit 2 when the scan is only partial")
+
+    def handle(self, *args, **options) -> None:
+        if bool(options["name"]) == bool(options["all"]):
+            raise CommandError("give one account name, or --all")
+        accounts = list(CloudAccount.objects.filter(enabled=True)) if options["all"] else [get_account(options["name"])]
+        worst = 0
+        for account in accounts:
+            try:
+                scan = create_scan(account, trigger="cli")
+            except ScanRefused as exc:
+                raise CommandError(str(exc)) from None
+            record("scan.start", scan, source="cli", detail={"account": account.name})
+            if options["queue"]:
+                enqueue_scan(scan)
+                self.stdout.write(f"queued scan {scan.pk} of {account.name}")
+                continue
+            bar = ProgressBar(self.stderr._out, f"scanning {account.name}") if sys.stderr.isatty() else None
+            scan = run_scan(scan.pk, on_progress=bar)
+            if bar:
+                bar.close()
+            self.stdout.write(summary(scan))
+            if scan.state == ScanState.FAILED:
+                worst = max(worst, 1)
+            elif scan.state == ScanState.PARTIAL and options["strict"]:
+                worst = max(worst, 2)
+        if worst:
+            sys.exit(worst)

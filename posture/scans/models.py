@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from posture.inventory.models import CloudAccount
+
+
+class ScanState(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATES = (ScanState.QUEUED, ScanState.RUNNING)
+FINAL_STATES = (ScanState.SUCCEEDED, ScanState.PARTIAL, ScanState.FAILED, ScanState.CANCELLED)
+
+
+class Scan(models.Model):
+    """One collection and evaluation of an account.
+
+    ``errors`` lists what could not be collected, as ``{"service", "region",
+    "kind", "error"}``: a partial scan says exactly what is missing.
+    ``counts`` holds resources, findings by status, and transitions.
+    """
+
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="scans")
+    state = models.CharField(max_length=10, choices=ScanState.choices, default=ScanState.QUEUED, db_index=True)
+    trigger = models.CharField(max_length=10, default="manual")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True, help_text="Why the scan failed as a whole, if it did")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="one_active_scan_per_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"scan {self.pk} of {self.account_id} ({self.state})"
+
+    @property
+    def progress(self) -> int:
+        """Percent of the (service, region) units collected."""
+        if not self.progress_total:
+            return 100 if self.state in FINAL_STATES else 0
+        return round(100 * self.progress_done / self.progress_total)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

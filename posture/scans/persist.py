@@ -1,0 +1,204 @@
+"""Write a scan's records and results: bulk upserts, an event per transition.
+
+Queries are per batch, never per resource or finding. What an account already
+has is read once (ids, hashes, statuses), compared in memory, and written back
+in batches of :data:`BATCH`. A second identical scan only moves ``last_seen``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from collectors.records import ResourceRecord
+from posture.findings.models import EventKind, Finding, FindingEvent
+from posture.inventory.models import CloudAccount, Resource, ResourceChange
+from posture.rules.evaluate import Result
+from posture.rules.verdicts import Status
+
+BATCH = 500
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class PersistStats:
+    resources_new: int = 0
+    resources_changed: int = 0
+    findings_new: int = 0
+    transitions: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+
+
+def _touch(model: Any, ids: list[int], now: datetime) -> None:
+    for batch in chunks(ids):
+        model.objects.filter(pk__in=batch).update(last_seen=now)
+
+
+def persist_resources(
+    account: CloudAccount, scan: Any, records: Iterable[ResourceRecord], now: datetime, stats: PersistStats
+) -> dict[str, int]:
+    """Upsert the records as Resources, log config changes; returns ``{uid: resource id}``."""
+    existing = {
+        uid: (pk, digest)
+        for pk, uid, digest in Resource.objects.filter(account=account).values_list("id", "uid", "config_hash")
+    }
+    new: list[Resource] = []
+    changed: list[tuple[Resource, str]] = []
+    unchanged: list[int] = []
+    for record in records:
+        digest = record.config_hash()
+        fields = {
+            "provider": record.provider,
+            "service": record.service,
+            "region": record.region,
+            "type": record.type,
+            "name": record.name[:500],
+            "tags": dict(record.tags),
+            "config": record.config,
+            "config_hash": digest,
+            "last_seen": now,
+        }
+        known = existing.get(record.uid)
+        if known is None:
+            new.append(Resource(account=account, uid=record.uid, first_seen=now, **fields))
+        elif known[1] != digest:
+            changed.append((Resource(pk=known[0], **fields), known[1]))
+        else:
+            unchanged.append(known[0])
+
+    if changed:
+        previous: dict[int, Any] = {}
+        for batch in chunks([r.pk for r, _ in changed]):
+            previous.update(Resource.objects.filter(pk__in=batch).values_list("id", "config"))
+        ResourceChange.objects.bulk_create(
+            [
+                ResourceChange(
+                    scan=scan,
+                    resource_id=r.pk,
+                    at=now,
+                    previous_hash=old_hash,
+                    new_hash=r.config_hash,
+                    previous_config=previous.get(r.pk, {}),
+                )
+                for r, old_hash in changed
+            ],
+            batch_size=BATCH,
+        )
+        Resource.objects.bulk_update(
+            [r for r, _ in changed],
+            ["provider", "service", "region", "type", "name", "tags", "config", "config_hash", "last_seen"],
+            batch_size=BATCH,
+        )
+    created = Resource.objects.bulk_create(new, batch_size=BATCH)
+    _touch(Resource, unchanged, now)
+    stats.resources_new, stats.resources_changed = len(new), len(changed)
+    ids = {uid: pk for uid, (pk, _) in existing.items()}
+    ids.update({r.uid: r.pk for r in created})
+    return ids
+
+
+def transition(old: str | None, new: str) -> str | None:
+    """The event kind for a status change, or None where nothing changed."""
+    if old == new:
+        return None
+    if old is None:
+        return EventKind.OPENED if new == Status.FAIL else None
+    if new == Status.FAIL:
+        return EventKind.REOPENED
+    if old == Status.FAIL and new == Status.PASS:
+        return EventKind.RESOLVED
+    return EventKind.CHANGED
+
+
+def persist_findings(
+    account: CloudAccount,
+    scan: Any,
+    results: Iterable[Result],
+    resource_ids: dict[str, int],
+    now: datetime,
+    stats: PersistStats,
+) -> None:
+    """Upsert one Finding per (rule, resource) and write a FindingEvent for every transition."""
+    existing = {
+        (rule_id, uid): (pk, status, severity, message, evidence)
+        for pk, rule_id, uid, status, severity, message, evidence in Finding.objects.filter(
+            account=account
+        ).values_list("id", "rule_id", "resource_uid", "status", "severity", "message", "evidence")
+    }
+    new: list[Finding] = []
+    updated: list[Finding] = []
+    unchanged: list[int] = []
+    events: list[tuple[Any, str, str | None, str]] = []  # (finding or id, kind, from, to)
+    for result in results:
+        evidence = [e.as_dict() for e in result.evidence]
+        status, severity = str(result.status), str(result.severity)
+        stats.statuses[status] += 1
+        known = existing.get((result.rule_id, result.resource_uid))
+        if known is None:
+            finding = Finding(
+                account=account,
+                rule_id=result.rule_id,
+                resource_id=resource_ids[result.resource_uid],
+                resource_uid=result.resource_uid,
+                status=status,
+                severity=severity,
+                message=result.message,
+                evidence=evidence,
+                first_seen=now,
+                last_seen=now,
+                status_changed_at=now,
+            )
+            new.append(finding)
+            kind = transition(None, status)
+            if kind:
+                events.append((finding, kind, "", status))
+            continue
+        pk, old_status, old_severity, old_message, old_evidence = known
+        if (old_status, old_severity, old_message, old_evidence) == (status, severity, result.message, evidence):
+            unchanged.append(pk)
+            continue
+        finding = Finding(
+            pk=pk, status=status, severity=severity, message=result.message, evidence=evidence, last_seen=now
+        )
+        finding.status_changed_at = now if old_status != status else None
+        updated.append(finding)
+        kind = transition(old_status, status)
+        if kind:
+            events.append((pk, kind, old_status, status))
+
+    Finding.objects.bulk_create(new, batch_size=BATCH)
+    status_moved = [f for f in updated if f.status_changed_at is not None]
+    content_only = [f for f in updated if f.status_changed_at is None]
+    if status_moved:
+        Finding.objects.bulk_update(
+            status_moved,
+            ["status", "severity", "message", "evidence", "last_seen", "status_changed_at"],
+            batch_size=BATCH,
+        )
+    if content_only:
+        Finding.objects.bulk_update(content_only, ["severity", "message", "evidence", "last_seen"], batch_size=BATCH)
+    _touch(Finding, unchanged, now)
+    FindingEvent.objects.bulk_create(
+        [
+            FindingEvent(
+                finding_id=target if isinstance(target, int) else target.pk,
+                scan=scan,
+                kind=kind,
+                from_status=old or "",
+                to_status=to,
+                at=now,
+            )
+            for target, kind, old, to in events
+        ],
+        batch_size=BATCH,
+    )
+    stats.findings_new = len(new)
+    stats.transitions.update(kind for _, kind, _, _ in events)

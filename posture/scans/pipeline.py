@@ -1,0 +1,147 @@
+"""The scan pipeline as plain functions; ``tasks.py`` wraps them for Celery.
+
+start_scan -> (queue) -> run_scan: connect, plan, collect (parallel per
+service x region), evaluate rules, persist in one transaction, take
+compliance snapshots, set the final state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from collectors import REGISTRY
+from collectors.run import Collection, collect, plan
+from posture.findings.snapshots import take_snapshots
+from posture.inventory.models import CloudAccount
+from posture.rules.evaluate import evaluate
+from posture.scans.models import ACTIVE_STATES, Scan, ScanState
+from posture.scans.persist import PersistStats, persist_findings, persist_resources
+
+log = logging.getLogger(__name__)
+ProgressFn = Callable[[int, int], None]
+
+
+class ScanRefused(Exception):
+    """A scan cannot be started (disabled account, one already active)."""
+
+
+def create_scan(account: CloudAccount, *, trigger: str = "manual", user: Any = None) -> Scan:
+    """A queued scan; refused while another scan of the account is queued or running."""
+    if not account.enabled:
+        raise ScanRefused(f"account {account.name} is disabled")
+    active = Scan.objects.filter(account=account, state__in=ACTIVE_STATES).first()
+    if active is not None:
+        raise ScanRefused(f"account {account.name} already has scan {active.pk} {active.state}")
+    try:
+        with transaction.atomic():
+            return Scan.objects.create(
+                account=account,
+                trigger=trigger,
+                requested_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+    except IntegrityError:
+        raise ScanRefused(f"account {account.name} already has a scan queued or running") from None
+
+
+def enqueue_scan(scan: Scan) -> None:
+    """Hand the scan to Celery once the transaction that created it commits."""
+    from posture.scans.tasks import run_scan_task
+
+    transaction.on_commit(lambda: run_scan_task.delay(scan.pk))
+
+
+def cancel_scan(scan: Scan) -> bool:
+    """Cancel a queued or running scan; a running one stops at its next unit."""
+    updated = Scan.objects.filter(pk=scan.pk, state__in=ACTIVE_STATES).update(
+        state=ScanState.CANCELLED, finished_at=timezone.now()
+    )
+    scan.refresh_from_db()
+    return bool(updated)
+
+
+def _finish(scan: Scan, state: str, **fields: Any) -> Scan:
+    """Set a final state unless the scan was cancelled meanwhile."""
+    Scan.objects.filter(pk=scan.pk).exclude(state=ScanState.CANCELLED).update(
+        state=state, finished_at=timezone.now(), **fields
+    )
+    scan.refresh_from_db()
+    return scan
+
+
+def _is_cancelled(scan_id: int) -> bool:
+    return Scan.objects.filter(pk=scan_id, state=ScanState.CANCELLED).exists()
+
+
+def run_scan(scan_id: int, on_progress: ProgressFn | None = None) -> Scan:
+    """Run a queued scan to its final state. Never raises for a cloud-side problem."""
+    started = timezone.now()
+    if not Scan.objects.filter(pk=scan_id, state=ScanState.QUEUED).update(state=ScanState.RUNNING, started_at=started):
+        return Scan.objects.get(pk=scan_id)  # cancelled, or another worker has it
+    scan = Scan.objects.select_related("account").get(pk=scan_id)
+    account = scan.account
+    try:
+        provider = REGISTRY.provider(account.provider)
+        target = account.target()
+        session = provider.connect(target)
+        units = plan(provider, session, target)
+    except Exception as exc:  # bad credentials, unreachable endpoint, unknown provider
+        log.warning("scan %s of %s could not start: %s", scan.pk, account.name, exc)
+        return _finish(scan, ScanState.FAILED, message=f"{type(exc).__name__}: {exc}"[:2000])
+    Scan.objects.filter(pk=scan.pk).update(progress_total=len(units))
+
+    def progress(done: int, total: int) -> None:
+        Scan.objects.filter(pk=scan.pk).update(progress_done=done)
+        if on_progress:
+            on_progress(done, total)
+
+    collection = collect(
+        provider,
+        session,
+        units,
+        concurrency=settings.SCAN_CONCURRENCY,
+        on_progress=progress,
+        cancelled=lambda: _is_cancelled(scan.pk),
+    )
+    if collection.cancelled or _is_cancelled(scan.pk):
+        scan.refresh_from_db()
+        return scan
+    try:
+        return _store(scan, collection)
+    except Exception as exc:  # the database or a bug: the transaction rolled back, nothing half-written
+        log.exception("scan %s of %s could not be stored", scan.pk, account.name)
+        return _finish(
+            scan, ScanState.FAILED, message=f"storing the results failed: {type(exc).__name__}: {exc}"[:2000]
+        )
+
+
+def _store(scan: Scan, collection: Collection) -> Scan:
+    errors = [e.as_dict() for e in collection.errors]
+    if collection.units and len(collection.failed_units) == len(collection.units) and not collection.records:
+        return _finish(scan, ScanState.FAILED, errors=errors, message="every service failed; see errors")
+    results = list(evaluate(collection.records))
+    now = timezone.now()
+    stats = PersistStats()
+    with transaction.atomic():
+        resource_ids = persist_resources(scan.account, scan, collection.records, now, stats)
+        persist_findings(scan.account, scan, results, resource_ids, now, stats)
+        snapshots = take_snapshots(scan, since=now, now=now)
+    counts = {
+        "resources": len(collection.records),
+        "resources_new": stats.resources_new,
+        "resources_changed": stats.resources_changed,
+        "findings": dict(sorted(stats.statuses.items())),
+        "findings_new": stats.findings_new,
+        "transitions": dict(sorted(stats.transitions.items())),
+        "snapshots": snapshots,
+        "units": len(collection.units),
+        "units_failed": len(collection.failed_units),
+    }
+    state = ScanState.PARTIAL if errors else ScanState.SUCCEEDED
+    log.info("scan %s of %s %s: %s", scan.pk, scan.account.name, state, counts)
+    return _finish(scan, state, errors=errors, counts=counts, progress_done=len(collection.units))

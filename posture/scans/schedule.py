@@ -1,0 +1,38 @@
+"""Scheduled scans: Celery beat calls :func:`dispatch_due_scans` every few minutes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Max
+from django.utils import timezone
+
+from posture.inventory.models import CloudAccount, Schedule
+from posture.scans.models import Scan
+from posture.scans.pipeline import ScanRefused, create_scan, enqueue_scan
+
+INTERVALS = {
+    Schedule.HOURLY: timedelta(hours=1),
+    Schedule.DAILY: timedelta(days=1),
+    Schedule.WEEKLY: timedelta(weeks=1),
+}
+
+
+def due_accounts(now: datetime) -> list[CloudAccount]:
+    accounts = CloudAccount.objects.filter(enabled=True).exclude(scan_schedule="")
+    last = dict(
+        Scan.objects.filter(account__in=accounts).values_list("account").annotate(last=Max("created_at")).order_by()
+    )
+    return [a for a in accounts if a.pk not in last or now - last[a.pk] >= INTERVALS[Schedule(a.scan_schedule)]]
+
+
+def dispatch_due_scans(now: datetime | None = None) -> list[Scan]:
+    scans = []
+    for account in due_accounts(now or timezone.now()):
+        try:
+            scan = create_scan(account, trigger="schedule")
+        except ScanRefused:
+            continue
+        enqueue_scan(scan)
+        scans.append(scan)
+    return scans

@@ -1,0 +1,164 @@
+"""Posture settings, read from the environment (see ``.env.example``).
+
+With nothing set, Posture runs on the embedded default: a SQLite file in
+``POSTURE_DATA_DIR`` and Celery in eager mode (scans run in the calling
+process). ``DATABASE_URL=postgres://...`` and ``CELERY_BROKER_URL=redis://...``
+switch to PostgreSQL and real Celery workers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from posture.env import env_bool, env_choice, env_int, env_list, env_str
+from posture.local_keys import new_fernet_key, new_secret_key, read_or_create
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("POSTURE_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+DEBUG = env_bool("POSTURE_DEBUG", False)
+SECRET_KEY = env_str("POSTURE_SECRET_KEY") or read_or_create(DATA_DIR / "secret_key", new_secret_key)
+ALLOWED_HOSTS = env_list("POSTURE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("POSTURE_CSRF_TRUSTED_ORIGINS")
+
+# Credentials at rest: Fernet keys, newest first. The first encrypts; all decrypt.
+ENCRYPTION_KEYS = env_list("POSTURE_ENCRYPTION_KEYS") or [read_or_create(DATA_DIR / "encryption_key", new_fernet_key)]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "posture.access",
+    "posture.inventory",
+    "posture.rules",
+    "posture.findings",
+    "posture.scans",
+    "posture.api",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "posture.urls"
+WSGI_APPLICATION = "posture.wsgi.application"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite in the data directory unless DATABASE_URL says otherwise.
+_database_url = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'posture.sqlite3'}"
+try:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+except Exception as exc:  # dj_database_url raises several types for junk
+    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    # A file, not memory, so that a worker process in the tests sees the test data.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+SESSION_COOKIE_SECURE = env_bool("POSTURE_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env_int("POSTURE_SESSION_AGE_SECONDS", 8 * 3600, minimum=300)
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["posture.access.permissions.RolePermission"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "posture.api.pagination.Cursor",
+    "PAGE_SIZE": 100,
+}
+
+# Celery: eager (in-process) unless a broker is configured.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-scheduled-scans": {
+        "task": "posture.scans.tasks.dispatch_scheduled_scans",
+        "schedule": env_int("POSTURE_SCHEDULER_INTERVAL_SECONDS", 300, minimum=10),
+    },
+}
+
+# Scans
+SCAN_CONCURRENCY = env_int("POSTURE_SCAN_CONCURRENCY", 8, minimum=1, maximum=64)
+# Extra modules imported at start-up: custom providers, collectors and rules.
+PLUGINS = env_list("POSTURE_PLUGINS")
+# Extra folders of framework files (*.yaml), besides posture/rules/frameworks.
+FRAMEWORK_DIRS = [Path(p) for p in env_list("POSTURE_FRAMEWORK_DIRS")]
+
+LOG_LEVEL = env_choice("POSTURE_LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL.upper()},
+    "loggers": {
+        "botocore": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from posture.inventory.accounts import AccountInput, create_account
+
+
+def estate_doc(public: bool = True, mfa: bool = False, fail: list[dict] | None = None) -> dict[str, Any]:
+    """Two regions of buckets and one global user; ``public``/``mfa`` flip the verdicts."""
+    return {
+        "id": "test-0001",
+        "regions": ["r1", "r2"],
+        "resources": [
+            {
+                "service": "storage",
+                "region": "r1",
+                "type": "testcloud.storage.bucket",
+                "uid": "b-public",
+                "config": {"public": public, "size": 1},
+            },
+            {
+                "service": "storage",
+                "region": "r1",
+                "type": "testcloud.storage.bucket",
+                "uid": "b-private",
+                "config": {"public": False},
+            },
+            {
+                "service": "storage",
+                "region": "r2",
+                "type": "testcloud.storage.bucket",
+                "uid": "b-r2",
+                "config": {"public": False},
+            },
+            {"service": "iam", "type": "testcloud.iam.user", "uid": "u-alice", "config": {"mfa": mfa}},
+        ],
+        "fail": fail or [],
+    }
+
+
+class EstateFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.write(estate_doc())
+
+    def write(self, doc: dict[str, Any]) -> None:
+        self.path.write_text(json.dumps(doc))
+
+
+@pytest.fixture
+def estate(tmp_path: Path) -> EstateFile:
+    return EstateFile(tmp_path / "estate.json")
+
+
+@pytest.fixture
+def account(db, estate: EstateFile):
+    return create_account(
+        AccountInput(provider="testcloud", name="test-account", regions=[], credentials={"estate": str(estate.path)}),
+        source="cli",
+    )
+
+
+def service_up(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(host: str, port: int, what: str) -> None:
+    """Skip without the service, unless CI says services must be there (then fail)."""
+    if service_up(host, port):
+        return
+    message = f"{what} is not reachable on {host}:{port}"
+    if os.environ.get("POSTURE_REQUIRE_SERVICES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
