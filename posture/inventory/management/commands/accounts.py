@@ -66,7 +66,14 @@ class Command(BaseCommand):
 
     def _common(self, parser: CommandParser) -> None:
         parser.add_argument("--regions", help="comma-separated; default: every enabled region")
-        parser.add_argument("--endpoint-url", help="API endpoint override (emulators, sovereign clouds)")
+        parser.add_argument(
+            "--endpoint-url",
+            "--resource-manager-url",
+            "--api-endpoint",
+            dest="endpoint_url",
+            help="API endpoint override (emulators, sovereign clouds): the AWS endpoint URL, the Azure Resource "
+            "Manager URL, or the Google API endpoint",
+        )
         parser.add_argument("--team", help="the team that owns the account")
         parser.add_argument("--label", action="append", metavar="KEY=VALUE", help="a label; repeat for more")
         parser.add_argument("--schedule", choices=["none", "hourly", "daily", "weekly"])
