@@ -1,3 +1,5 @@
-from posture.celery import app as celery_app
+"""Posture: the Django project. The Celery app is ``posture.celery.app`` (loaded by the scans app).
 
-__all__ = ["celery_app"]
+Nothing is imported here, so that the Django-free parts (``posture.rules``'
+engine, registry and frameworks) can be used without Django or Celery.
+"""

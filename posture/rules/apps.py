@@ -1,19 +1,10 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
 
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-
-
-def import_rule_packs() -> None:
-    """Import every module under posture.rules.packs, registering its rules."""
-    from posture.rules import packs
-
-    for info in pkgutil.walk_packages(packs.__path__, prefix="posture.rules.packs."):
-        importlib.import_module(info.name)
 
 
 def import_plugins(names: list[str]) -> None:
@@ -30,6 +21,7 @@ class RulesConfig(AppConfig):
 
     def ready(self) -> None:
         from posture.rules import frameworks
+        from posture.rules.packs import import_rule_packs
 
         import_rule_packs()
         import_plugins(settings.PLUGINS)

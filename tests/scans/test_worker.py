@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from posture import celery_app
+from posture.celery import app as celery_app
 from posture.findings.models import Finding
 from posture.scans.models import FINAL_STATES, Scan
 from posture.scans.pipeline import create_scan
