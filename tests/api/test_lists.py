@@ -1,0 +1,51 @@
+"""List endpoints and pages: fields, no secrets, and a fixed number of queries."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def viewer_client(client, user_with_role):
+    client.force_login(user_with_role("viewer"))
+    return client
+
+
+def test_findings_list_fields_and_filters(viewer_client, scanned) -> None:
+    body = viewer_client.get("/api/v1/findings/?status=FAIL").json()
+    assert {f["resource"]["uid"] for f in body["results"]} == {"b-public", "u-alice"}
+    first = body["results"][0]
+    assert {"rule_id", "status", "severity", "evidence", "first_seen", "last_seen", "account"} <= set(first)
+
+
+def test_accounts_never_return_credentials(viewer_client, scanned) -> None:
+    body = viewer_client.get("/api/v1/accounts/").json()
+    text = json.dumps(body)
+    assert body["results"][0]["has_credentials"] is True
+    assert "estate.json" not in text and "credentials_encrypted" not in text
+
+
+def test_scans_show_state_counts_and_errors(viewer_client, scanned) -> None:
+    scan = viewer_client.get("/api/v1/scans/").json()["results"][0]
+    assert scan["state"] == "succeeded" and scan["progress"] == 100 and scan["errors"] == []
+    assert scan["counts"]["findings"] == {"FAIL": 2, "PASS": 2}
+
+
+@pytest.mark.parametrize(
+    ("url", "queries"),
+    [
+        # session, user, groups (role), count-free cursor page
+        ("/api/v1/findings/", 4),
+        ("/api/v1/scans/", 4),
+        ("/api/v1/accounts/", 4),
+        # session, user, accounts with failing counts, recent scans
+        ("/", 4),
+    ],
+)
+def test_list_query_counts_do_not_grow_with_rows(viewer_client, scanned, django_assert_num_queries, url, queries) -> None:
+    with django_assert_num_queries(queries):
+        assert viewer_client.get(url).status_code == 200

@@ -1,0 +1,122 @@
+"""Fan-out collection: bounded, fault-isolated, progress and cancellation from the calling thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from collectors.records import ResourceRecord, Target
+from collectors.registry import BaseProvider, Registry
+from collectors.run import collect, plan
+from posture.rules.evaluate import evaluate
+from posture.rules.registry import RuleRegistry, rule
+from posture.rules.verdicts import passed
+
+
+class Provider(BaseProvider):
+    name = "unit"
+
+    def list_regions(self, session, target):
+        return ["a", "b", "c"]
+
+
+def record(uid: str, region: str = "a") -> ResourceRecord:
+    return ResourceRecord("unit", "svc", "unit.svc.thing", uid, uid, region)
+
+
+def make_registry(fn, regional: bool = True) -> Registry:
+    registry = Registry()
+    registry.add_provider(Provider())
+    registry.collector("unit", "svc", regional=regional)(fn)
+    return registry
+
+
+def test_plan_runs_regional_collectors_per_region_and_global_ones_once() -> None:
+    registry = make_registry(lambda s, r: [])
+    registry.collector("unit", "iam", regional=False)(lambda s, r: [])
+    units = plan(Provider(), None, Target("unit", "t"), registry)
+    assert sorted((u.service, u.region) for u in units) == [("iam", "global"), ("svc", "a"), ("svc", "b"), ("svc", "c")]
+
+
+def test_a_failing_unit_keeps_what_it_collected_and_the_others_go_on() -> None:
+    def fn(session, region):
+        yield record(f"{region}-1", region)
+        if region == "b":
+            raise TimeoutError("region b timed out")
+        yield record(f"{region}-2", region)
+
+    registry = make_registry(fn)
+    units = plan(Provider(), None, Target("unit", "t"), registry)
+    result = collect(Provider(), None, units, concurrency=2)
+    assert sorted(r.uid for r in result.records) == ["a-1", "a-2", "b-1", "c-1", "c-2"]
+    assert [e.as_dict() for e in result.errors] == [
+        {"service": "svc", "region": "b", "kind": "timeout", "error": "TimeoutError: region b timed out"}
+    ]
+
+
+def test_junk_from_a_collector_is_an_invalid_response() -> None:
+    registry = make_registry(lambda s, r: [{"not": "a record"}])
+    result = collect(Provider(), None, plan(Provider(), None, Target("unit", "t"), registry))
+    assert {e.kind for e in result.errors} == {"invalid_response"}
+
+
+def test_concurrency_is_bounded_and_progress_is_reported() -> None:
+    running, peak, lock = 0, 0, threading.Lock()
+
+    def fn(session, region):
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return [record(region, region)]
+
+    class Many(Provider):
+        def list_regions(self, session, target):
+            return [f"r{n}" for n in range(8)]
+
+    registry = make_registry(fn)
+    progress = []
+    callers = set()
+
+    def on_progress(done, total):
+        progress.append((done, total))
+        callers.add(threading.get_ident())
+
+    units = plan(Many(), None, Target("unit", "t"), registry)
+    result = collect(Many(), None, units, concurrency=3, on_progress=on_progress)
+    assert len(result.records) == 8 and peak <= 3
+    assert progress[-1] == (8, 8) and callers == {threading.get_ident()}
+
+
+def test_cancellation_stops_submitting_units() -> None:
+    calls = []
+
+    class Many(Provider):
+        def list_regions(self, session, target):
+            return [f"r{n}" for n in range(20)]
+
+    registry = make_registry(lambda s, r: calls.append(r) or [])
+    units = plan(Many(), None, Target("unit", "t"), registry)
+    result = collect(Many(), None, units, concurrency=1, cancelled=lambda: len(calls) >= 3)
+    assert result.cancelled and len(calls) < 20
+
+
+def test_a_rule_that_raises_gives_an_error_verdict_not_a_crash() -> None:
+    registry = RuleRegistry()
+
+    @rule(id="unit.svc.broken", title="t", severity="low", category="storage", resource_type="unit.svc.thing",
+          rationale="r", remediation="m", registry=registry)
+    def broken(resource, ctx):
+        return resource.config["missing"]
+
+    @rule(id="unit.svc.fine", title="t", severity="low", category="storage", resource_type="unit.svc.thing",
+          rationale="r", remediation="m", registry=registry)
+    def fine(resource, ctx):
+        return passed("ok")
+
+    results = {r.rule_id: r for r in evaluate([record("x")], registry)}
+    assert results["unit.svc.broken"].status == "ERROR" and "KeyError" in results["unit.svc.broken"].message
+    assert results["unit.svc.fine"].status == "PASS"
