@@ -137,7 +137,7 @@ def rule(
     """Register the decorated function as a rule (see the module docstring)."""
 
     def register(fn: RuleFn) -> RuleFn:
-        (registry or RULES).add(
+        (registry if registry is not None else RULES).add(
             Rule(
                 id=id,
                 title=title,

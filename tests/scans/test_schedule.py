@@ -11,11 +11,12 @@ from posture.scans.schedule import dispatch_due_scans
 pytestmark = pytest.mark.django_db
 
 
-def test_due_accounts_are_scanned_once_per_interval(account) -> None:
+def test_due_accounts_are_scanned_once_per_interval(account, django_capture_on_commit_callbacks) -> None:
     assert dispatch_due_scans() == []  # manual schedule
     account.scan_schedule = "daily"
     account.save()
-    first = dispatch_due_scans()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = dispatch_due_scans()
     assert len(first) == 1
     assert Scan.objects.get(pk=first[0].pk).state == "succeeded"  # eager mode ran it
     assert dispatch_due_scans() == []
