@@ -84,7 +84,9 @@ def worker():
 def test_a_scan_runs_through_a_real_worker(account, worker) -> None:
     queue, process = worker
     scan = create_scan(account, trigger="api")
-    run_scan_task.apply_async((scan.pk,), queue=queue)
+    # An explicit connection: the app's default producer pool may already point at another broker.
+    with celery_app.connection_for_write(BROKER) as conn:
+        run_scan_task.apply_async((scan.pk,), queue=queue, connection=conn)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         scan.refresh_from_db()
