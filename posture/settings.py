@@ -8,6 +8,7 @@ switch to PostgreSQL and real Celery workers.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -35,7 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "drf_spectacular",
     "django_filters",
     "posture.access",
     "posture.inventory",
@@ -88,8 +89,8 @@ except Exception as exc:  # dj_database_url raises several types for junk
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
-    # A file, not memory, so that a worker process in the tests sees the test data.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    # A file, not memory, so that a worker process in the tests sees the test data; one per test run.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -120,13 +121,23 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "posture.access.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["posture.access.permissions.RolePermission"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["posture.api.filters.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "posture.api.pagination.Cursor",
     "PAGE_SIZE": 100,
+    "URL_FORMAT_OVERRIDE": None,  # ?format= selects an export format, not a renderer
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "posture.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Posture API",
+    "DESCRIPTION": "Findings, compliance and scans of your cloud accounts and clusters.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # Celery: eager (in-process) unless a broker is configured.
@@ -144,7 +155,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Scans
+# Scans and history
+RETENTION_DAYS = env_int("POSTURE_RETENTION_DAYS", 400, minimum=1)
 SCAN_CONCURRENCY = env_int("POSTURE_SCAN_CONCURRENCY", 8, minimum=1, maximum=64)
 # Extra modules imported at start-up: custom providers, collectors and rules.
 PLUGINS = env_list("POSTURE_PLUGINS")

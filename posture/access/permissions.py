@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from posture.access.models import ApiToken
 from posture.access.roles import Role, has_role
 
 
@@ -13,4 +14,7 @@ class RolePermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:
             return has_role(request.user, getattr(view, "read_role", Role.VIEWER))
+        if isinstance(request.auth, ApiToken) and request.auth.read_only:
+            self.message = "This token is read-only."
+            return False
         return has_role(request.user, getattr(view, "write_role", Role.ANALYST))

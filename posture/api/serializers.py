@@ -2,15 +2,20 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from posture.findings.models import Finding
-from posture.inventory.models import CloudAccount
+from posture.access.models import ApiToken, AuditLog
+from posture.findings.models import Finding, FindingEvent, MuteRule
+from posture.inventory.models import CloudAccount, Resource, Schedule
+from posture.rules.frameworks import catalog
+from posture.rules.registry import RULES
 from posture.scans.models import Scan
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    """Credentials are never returned: only whether some are stored."""
+    """Credentials are write-only: a response only says whether some are stored."""
 
+    credentials = serializers.DictField(child=serializers.CharField(), write_only=True, required=False)
     has_credentials = serializers.BooleanField(read_only=True)
+    scan_schedule = serializers.ChoiceField(choices=Schedule.choices, required=False, allow_blank=True)
 
     class Meta:
         model = CloudAccount
@@ -25,14 +30,18 @@ class AccountSerializer(serializers.ModelSerializer):
             "labels",
             "enabled",
             "scan_schedule",
+            "credentials",
             "has_credentials",
             "verified_at",
             "created_at",
         ]
+        read_only_fields = ["external_id", "verified_at", "created_at"]
+        # uniqueness and formats are checked by posture.inventory.accounts with clear messages
+        extra_kwargs = {"name": {"validators": []}, "endpoint_url": {"validators": []}}
 
 
 class ScanSerializer(serializers.ModelSerializer):
-    account = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    account = serializers.SlugRelatedField(slug_field="name", queryset=CloudAccount.objects.all())
     progress = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -50,11 +59,37 @@ class ScanSerializer(serializers.ModelSerializer):
             "errors",
             "message",
         ]
+        read_only_fields = [f for f in fields if f != "account"]
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    account = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Resource
+        fields = [
+            "id",
+            "account",
+            "provider",
+            "service",
+            "region",
+            "type",
+            "uid",
+            "name",
+            "tags",
+            "config",
+            "config_hash",
+            "first_seen",
+            "last_seen",
+            "gone_at",
+        ]
 
 
 class FindingSerializer(serializers.ModelSerializer):
     account = serializers.SlugRelatedField(slug_field="name", read_only=True)
     resource = serializers.SerializerMethodField()
+    title = serializers.SerializerMethodField()
+    controls = serializers.SerializerMethodField()
 
     class Meta:
         model = Finding
@@ -62,17 +97,73 @@ class FindingSerializer(serializers.ModelSerializer):
             "id",
             "account",
             "rule_id",
+            "title",
             "status",
             "severity",
             "message",
             "evidence",
             "resource",
+            "controls",
             "first_seen",
             "last_seen",
             "status_changed_at",
+            "updated_at",
+            "change_seq",
             "muted",
+            "mute_rule",
         ]
 
     def get_resource(self, f: Finding) -> dict:
         r = f.resource
         return {"uid": r.uid, "name": r.name, "type": r.type, "region": r.region, "service": r.service}
+
+    def get_title(self, f: Finding) -> str:
+        return RULES.get(f.rule_id).title if f.rule_id in RULES else f.rule_id
+
+    def get_controls(self, f: Finding) -> list[dict[str, str]]:
+        return [{"framework": fw, "control": c} for fw, c in catalog().controls_for_rule(f.rule_id)]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = FindingEvent
+        fields = ["id", "finding", "scan", "actor", "kind", "from_status", "to_status", "at", "note"]
+
+
+class MuteRuleSerializer(serializers.ModelSerializer):
+    account = serializers.SlugRelatedField(
+        slug_field="name", queryset=CloudAccount.objects.all(), required=False, allow_null=True
+    )
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = MuteRule
+        fields = [
+            "id",
+            "account",
+            "rule_id",
+            "resource_pattern",
+            "tag_key",
+            "tag_value",
+            "reason",
+            "expires_at",
+            "created_by",
+            "created_at",
+            "revoked_at",
+        ]
+        read_only_fields = ["created_by", "created_at", "revoked_at"]
+
+
+class AuditSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditLog
+        fields = ["id", "at", "actor_label", "source", "action", "object_type", "object_id", "object_repr", "detail"]
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "hint", "read_only", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["hint", "created_at", "last_used_at", "revoked_at"]

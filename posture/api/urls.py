@@ -1,10 +1,31 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from posture.api.views import AccountViewSet, FindingViewSet, ScanViewSet
+from posture.api.views.admin import AuditLogViewSet, TokenViewSet
+from posture.api.views.compliance import ComplianceViewSet, FrameworkViewSet
+from posture.api.views.findings import EventViewSet, FindingViewSet, MuteRuleViewSet
+from posture.api.views.inventory import AccountViewSet, ResourceViewSet, ScanViewSet
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet)
 router.register("scans", ScanViewSet)
+router.register("resources", ResourceViewSet)
 router.register("findings", FindingViewSet)
+router.register("events", EventViewSet)
+router.register("mutes", MuteRuleViewSet)
+router.register("frameworks", FrameworkViewSet, basename="framework")
+router.register("compliance", ComplianceViewSet, basename="compliance")
+router.register("audit", AuditLogViewSet)
+router.register("tokens", TokenViewSet, basename="token")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "compliance/<str:pk>/trend/",
+        ComplianceViewSet.as_view({"get": "trend"}),
+        name="compliance-trend",
+    ),
+    *router.urls,
+]

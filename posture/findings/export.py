@@ -124,3 +124,129 @@ def csv_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
         buffer.truncate()
     if buffer.getvalue():
         yield buffer.getvalue()
+
+
+OCSF_SEVERITY = {"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+SARIF_KIND = {"PASS": "pass", "FAIL": "fail", "MANUAL": "review", "ERROR": "open"}
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
+
+
+def _epoch_ms(iso: str) -> int:
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(iso).timestamp() * 1000)
+
+
+def ocsf(item: dict[str, Any], provider: str = "") -> dict[str, Any]:
+    """One finding as an OCSF 1.1 Detection Finding (class 2004)."""
+    failing = item["status"] == "FAIL"
+    rule = RULES.get(item["rule"]) if item["rule"] in RULES else None
+    return {
+        "class_uid": 2004,
+        "class_name": "Detection Finding",
+        "category_uid": 2,
+        "category_name": "Findings",
+        "activity_id": 1 if failing else 3,
+        "type_uid": 200401 if failing else 200403,
+        "severity_id": OCSF_SEVERITY.get(item["severity"], 0),
+        "severity": item["severity"].capitalize(),
+        "status_id": 1 if failing else 4,
+        "status": "New" if failing else "Resolved",
+        "time": _epoch_ms(item["last_seen"]),
+        "message": item["message"],
+        "metadata": {"version": "1.1.0", "product": {"name": "Posture", "vendor_name": "Posture"}},
+        "finding_info": {
+            "uid": f"{item['account']}/{item['rule']}/{item['resource']['uid']}",
+            "title": item["title"],
+            "desc": rule.rationale if rule else "",
+            "first_seen_time": _epoch_ms(item["first_seen"]),
+            "last_seen_time": _epoch_ms(item["last_seen"]),
+            "types": [item["rule"]],
+        },
+        "compliance": {
+            "status": {"PASS": "Pass", "FAIL": "Fail", "MANUAL": "Warning", "ERROR": "Unknown"}[item["status"]],
+            "requirements": [f"{c['framework']}:{c['control']}" for c in item["controls"]],
+            "standards": sorted({c["framework"] for c in item["controls"]}),
+        },
+        "remediation": {"desc": rule.remediation if rule else ""},
+        "resources": [
+            {
+                "uid": item["resource"]["uid"],
+                "name": item["resource"]["name"],
+                "type": item["resource"]["type"],
+                "region": item["resource"]["region"],
+            }
+        ],
+        "cloud": {
+            "provider": provider or item["resource"]["type"].split(".")[0],
+            "account": {"name": item["account"]},
+            "region": item["resource"]["region"],
+        },
+        "evidences": [{"data": e} for e in item["evidence"]],
+        "unmapped": {"muted": item["muted"]},
+    }
+
+
+def ocsf_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
+    return json_chunks(ocsf(item) for item in items)
+
+
+def sarif_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """SARIF 2.1.0: results streamed first, then the tool with the rules that appeared."""
+    seen: dict[str, None] = {}
+    yield '{"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": [{"results": ['
+    for n, item in enumerate(items):
+        seen.setdefault(item["rule"], None)
+        result = {
+            "ruleId": item["rule"],
+            "kind": SARIF_KIND[item["status"]],
+            "level": SARIF_LEVEL.get(item["severity"], "warning") if item["status"] == "FAIL" else "none",
+            "message": {"text": item["message"] or item["title"]},
+            "locations": [
+                {
+                    "logicalLocations": [
+                        {
+                            "fullyQualifiedName": item["resource"]["uid"],
+                            "name": item["resource"]["name"],
+                            "kind": item["resource"]["type"],
+                        }
+                    ]
+                }
+            ],
+            "properties": {
+                "account": item["account"],
+                "evidence": item["evidence"],
+                "controls": item["controls"],
+                "muted": item["muted"],
+            },
+        }
+        yield ("," if n else "") + "\n" + json.dumps(result, default=str)
+    rules = []
+    for rule_id in seen:
+        rule = RULES.get(rule_id) if rule_id in RULES else None
+        rules.append(
+            {
+                "id": rule_id,
+                "name": rule_id,
+                "shortDescription": {"text": rule.title if rule else rule_id},
+                "fullDescription": {"text": rule.rationale if rule else ""},
+                "help": {"text": rule.remediation if rule else ""},
+                "properties": {"security-severity": SECURITY_SEVERITY[str(rule.severity)] if rule else "5.0"},
+            }
+        )
+    tool = {"driver": {"name": "Posture", "rules": rules}}
+    yield '\n], "tool": ' + json.dumps(tool) + "}]}\n"
+
+
+FORMATS = {
+    "json": ("application/json", "json"),
+    "csv": ("text/csv", "csv"),
+    "ocsf": ("application/json", "ocsf.json"),
+    "sarif": ("application/sarif+json", "sarif"),
+}
+_WRITERS = {"json": json_chunks, "csv": csv_chunks, "ocsf": ocsf_chunks, "sarif": sarif_chunks}
+
+
+def stream(fmt: str, items: Iterable[dict[str, Any]]) -> Iterator[str]:
+    return _WRITERS[fmt](items)

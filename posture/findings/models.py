@@ -34,8 +34,11 @@ class Finding(models.Model):
     last_seen = models.DateTimeField(db_index=True)
     status_changed_at = models.DateTimeField()
     muted = models.BooleanField(default=False, db_index=True)
-    muted_reason = models.TextField(blank=True)
-    muted_until = models.DateTimeField(null=True, blank=True)
+    mute_rule = models.ForeignKey("MuteRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="findings")
+    updated_at = models.DateTimeField(db_index=True, help_text="Last change of status, content or mute")
+    change_seq = models.BigIntegerField(
+        db_index=True, default=0, help_text="Position in the change feed: grows with every change, never reused"
+    )
 
     class Meta:
         constraints = [
@@ -45,6 +48,37 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} on {self.resource_uid}: {self.status}"
+
+
+class MuteRule(models.Model):
+    """Findings matching every given criterion are muted: visible, but out of the score."""
+
+    account = models.ForeignKey(CloudAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="mutes")
+    rule_id = models.CharField(max_length=150, blank=True)
+    resource_pattern = models.CharField(max_length=1024, blank=True, help_text="Glob over the resource uid (* and ?)")
+    tag_key = models.CharField(max_length=128, blank=True)
+    tag_value = models.CharField(max_length=256, blank=True, help_text="Empty: any value of the tag")
+    reason = models.TextField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.rule_id, self.resource_pattern, self.tag_key) if p]
+        return f"mute {' '.join(parts) or 'all'}: {self.reason[:40]}"
+
+
+class ChangeCounter(models.Model):
+    """One row: the last ``Finding.change_seq`` handed out. Locked until the writer commits."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.value)
 
 
 class FindingEvent(models.Model):
@@ -98,3 +132,23 @@ class ComplianceSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.framework_id} {self.control_id}: {self.status}"
+
+
+class ComplianceScore(models.Model):
+    """Per scan x framework: the totals trends are drawn from (a handful of rows per scan)."""
+
+    scan = models.ForeignKey("scans.Scan", on_delete=models.CASCADE, related_name="scores")
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="scores")
+    taken_at = models.DateTimeField()
+    framework_id = models.CharField(max_length=80)
+    controls_passed = models.PositiveIntegerField(default=0)
+    controls_failed = models.PositiveIntegerField(default=0)
+    resources_passed = models.PositiveIntegerField(default=0)
+    resources_failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scan", "framework_id"], name="score_unique_per_framework")]
+        indexes = [models.Index(fields=["framework_id", "taken_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.framework_id} {self.controls_passed}/{self.controls_passed + self.controls_failed}"

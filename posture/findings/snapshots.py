@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Count
 
-from posture.findings.models import ComplianceSnapshot, ControlStatus, Finding
+from posture.findings.models import ComplianceScore, ComplianceSnapshot, ControlStatus, Finding
 from posture.rules.frameworks import Catalog, Control, catalog
 from posture.rules.verdicts import Status
 
@@ -47,9 +47,11 @@ def take_snapshots(scan: Any, since: datetime, now: datetime, frameworks: Catalo
     for row in rows:
         per_rule[row["rule_id"]][row["status"]] += row["n"]
     snapshots = []
+    scores = []
     for fw in frameworks:
         if fw.provider != account.provider:
             continue
+        first = len(snapshots)
         for control in fw.controls:
             counts: Counter = Counter()
             for rule_id in control.rules:
@@ -69,20 +71,44 @@ def take_snapshots(scan: Any, since: datetime, now: datetime, frameworks: Catalo
                     manual=counts[Status.MANUAL],
                 )
             )
+        totals = score(snapshots[first:])
+        scores.append(
+            ComplianceScore(
+                scan=scan,
+                account=account,
+                taken_at=now,
+                framework_id=fw.id,
+                controls_passed=totals["controls_passed"],
+                controls_failed=totals["controls_evaluated"] - totals["controls_passed"],
+                resources_passed=totals["resources_passed"],
+                resources_failed=totals["resources_failed"],
+            )
+        )
     ComplianceSnapshot.objects.filter(scan=scan).delete()
+    ComplianceScore.objects.filter(scan=scan).delete()
     ComplianceSnapshot.objects.bulk_create(snapshots, batch_size=1000)
+    ComplianceScore.objects.bulk_create(scores)
     return len(snapshots)
 
 
-def score(snapshots: list[ComplianceSnapshot]) -> dict[str, Any]:
-    """Passed automated controls / evaluated automated controls, and the resource pass rate."""
+def percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def score(snapshots: list[Any]) -> dict[str, Any]:
+    """Passed automated controls / evaluated automated controls, and the resource pass rate.
+
+    Takes anything with ``automated``, ``status``, ``passed`` and ``failed``.
+    """
     evaluated = [s for s in snapshots if s.automated and s.status in (ControlStatus.PASS, ControlStatus.FAIL)]
     passed = sum(1 for s in evaluated if s.status == ControlStatus.PASS)
     resources_passed = sum(s.passed for s in snapshots if s.automated)
-    resources_total = resources_passed + sum(s.failed for s in snapshots if s.automated)
+    resources_failed = sum(s.failed for s in snapshots if s.automated)
     return {
         "controls_passed": passed,
         "controls_evaluated": len(evaluated),
-        "score": round(100 * passed / len(evaluated), 1) if evaluated else None,
-        "resource_pass_rate": round(100 * resources_passed / resources_total, 1) if resources_total else None,
+        "score": percent(passed, len(evaluated)),
+        "resources_passed": resources_passed,
+        "resources_failed": resources_failed,
+        "resource_pass_rate": percent(resources_passed, resources_passed + resources_failed),
     }

@@ -92,6 +92,7 @@ class Resource(models.Model):
     config_hash = models.CharField(max_length=64)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField(db_index=True)
+    gone_at = models.DateTimeField(null=True, blank=True, help_text="When a complete scan no longer found it")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "uid"], name="resource_unique_per_account")]

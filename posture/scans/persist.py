@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from collectors.records import ResourceRecord
+from posture.findings.feed import allocate
 from posture.findings.models import EventKind, Finding, FindingEvent
 from posture.inventory.models import CloudAccount, Resource, ResourceChange
 from posture.rules.evaluate import Result
@@ -37,9 +38,9 @@ class PersistStats:
     statuses: Counter = field(default_factory=Counter)
 
 
-def _touch(model: Any, ids: list[int], now: datetime) -> None:
+def _touch(model: Any, ids: list[int], now: datetime, **extra: Any) -> None:
     for batch in chunks(ids):
-        model.objects.filter(pk__in=batch).update(last_seen=now)
+        model.objects.filter(pk__in=batch).update(last_seen=now, **extra)
 
 
 def persist_resources(
@@ -65,6 +66,7 @@ def persist_resources(
             "config": record.config,
             "config_hash": digest,
             "last_seen": now,
+            "gone_at": None,
         }
         known = existing.get(record.uid)
         if known is None:
@@ -94,11 +96,11 @@ def persist_resources(
         )
         Resource.objects.bulk_update(
             [r for r, _ in changed],
-            ["provider", "service", "region", "type", "name", "tags", "config", "config_hash", "last_seen"],
+            ["provider", "service", "region", "type", "name", "tags", "config", "config_hash", "last_seen", "gone_at"],
             batch_size=BATCH,
         )
     created = Resource.objects.bulk_create(new, batch_size=BATCH)
-    _touch(Resource, unchanged, now)
+    _touch(Resource, unchanged, now, gone_at=None)
     stats.resources_new, stats.resources_changed = len(new), len(changed)
     ids = {uid: pk for uid, (pk, _) in existing.items()}
     ids.update({r.uid: r.pk for r in created})
@@ -155,6 +157,7 @@ def persist_findings(
                 first_seen=now,
                 last_seen=now,
                 status_changed_at=now,
+                updated_at=now,
             )
             new.append(finding)
             kind = transition(None, status)
@@ -166,7 +169,13 @@ def persist_findings(
             unchanged.append(pk)
             continue
         finding = Finding(
-            pk=pk, status=status, severity=severity, message=result.message, evidence=evidence, last_seen=now
+            pk=pk,
+            status=status,
+            severity=severity,
+            message=result.message,
+            evidence=evidence,
+            last_seen=now,
+            updated_at=now,
         )
         finding.status_changed_at = now if old_status != status else None
         updated.append(finding)
@@ -174,17 +183,24 @@ def persist_findings(
         if kind:
             events.append((pk, kind, old_status, status))
 
+    first = allocate(len(new) + len(updated))
+    for n, finding in enumerate([*new, *updated]):
+        finding.change_seq = first + n
     Finding.objects.bulk_create(new, batch_size=BATCH)
     status_moved = [f for f in updated if f.status_changed_at is not None]
     content_only = [f for f in updated if f.status_changed_at is None]
     if status_moved:
         Finding.objects.bulk_update(
             status_moved,
-            ["status", "severity", "message", "evidence", "last_seen", "status_changed_at"],
+            ["status", "severity", "message", "evidence", "last_seen", "status_changed_at", "updated_at", "change_seq"],
             batch_size=BATCH,
         )
     if content_only:
-        Finding.objects.bulk_update(content_only, ["severity", "message", "evidence", "last_seen"], batch_size=BATCH)
+        Finding.objects.bulk_update(
+            content_only,
+            ["severity", "message", "evidence", "last_seen", "updated_at", "change_seq"],
+            batch_size=BATCH,
+        )
     _touch(Finding, unchanged, now)
     FindingEvent.objects.bulk_create(
         [
@@ -202,3 +218,60 @@ def persist_findings(
     )
     stats.findings_new = len(new)
     stats.transitions.update(kind for _, kind, _, _ in events)
+
+
+def resolve_gone(
+    account: CloudAccount, scan: Any, failed_services: set[str], now: datetime, stats: PersistStats
+) -> int:
+    """Resources this scan no longer found are gone; their findings resolve.
+
+    Only services that were collected completely count: a service with any
+    failed region proves nothing about its missing resources.
+    """
+    gone = list(
+        Resource.objects.filter(account=account, gone_at__isnull=True, last_seen__lt=now)
+        .exclude(service__in=failed_services)
+        .values_list("id", flat=True)
+    )
+    if not gone:
+        return 0
+    for batch in chunks(gone):
+        Resource.objects.filter(pk__in=batch).update(gone_at=now)
+    open_findings = list(
+        Finding.objects.filter(resource_id__in=gone).exclude(status=Status.PASS).values_list("id", "status")
+    )
+    first = allocate(len(open_findings))
+    updates = [
+        Finding(
+            pk=pk,
+            status=Status.PASS,
+            message="the resource no longer exists",
+            evidence=[],
+            status_changed_at=now,
+            updated_at=now,
+            change_seq=first + n,
+        )
+        for n, (pk, _) in enumerate(open_findings)
+    ]
+    Finding.objects.bulk_update(
+        updates, ["status", "message", "evidence", "status_changed_at", "updated_at", "change_seq"], batch_size=BATCH
+    )
+    FindingEvent.objects.bulk_create(
+        [
+            FindingEvent(
+                finding_id=pk,
+                scan=scan,
+                kind=EventKind.RESOLVED if old == Status.FAIL else EventKind.CHANGED,
+                from_status=old,
+                to_status=Status.PASS,
+                at=now,
+                note="the resource no longer exists",
+            )
+            for pk, old in open_findings
+        ],
+        batch_size=BATCH,
+    )
+    stats.transitions.update(
+        EventKind.RESOLVED if old == Status.FAIL else EventKind.CHANGED for _, old in open_findings
+    )
+    return len(gone)

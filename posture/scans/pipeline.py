@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from collectors import REGISTRY
 from collectors.run import Collection, collect, plan
+from posture.findings.mutes import apply_mutes
 from posture.findings.snapshots import take_snapshots
 from posture.inventory.models import CloudAccount
 from posture.rules.evaluate import evaluate
 from posture.scans.models import ACTIVE_STATES, Scan, ScanState
-from posture.scans.persist import PersistStats, persist_findings, persist_resources
+from posture.scans.persist import PersistStats, persist_findings, persist_resources, resolve_gone
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]
@@ -130,14 +131,17 @@ def _store(scan: Scan, collection: Collection) -> Scan:
     with transaction.atomic():
         resource_ids = persist_resources(scan.account, scan, collection.records, now, stats)
         persist_findings(scan.account, scan, results, resource_ids, now, stats)
+        gone = resolve_gone(scan.account, scan, {e.service for e in collection.errors}, now, stats)
+        apply_mutes([scan.account], now=now)
         snapshots = take_snapshots(scan, since=now, now=now)
     counts = {
         "resources": len(collection.records),
         "resources_new": stats.resources_new,
         "resources_changed": stats.resources_changed,
+        "resources_gone": gone,
         "findings": dict(sorted(stats.statuses.items())),
         "findings_new": stats.findings_new,
-        "transitions": dict(sorted(stats.transitions.items())),
+        "transitions": {str(k): v for k, v in sorted(stats.transitions.items())},
         "snapshots": snapshots,
         "units": len(collection.units),
         "units_failed": len(collection.failed_units),

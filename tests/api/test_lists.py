@@ -46,6 +46,8 @@ def test_scans_show_state_counts_and_errors(viewer_client, scanned) -> None:
         ("/", 4),
     ],
 )
-def test_list_query_counts_do_not_grow_with_rows(viewer_client, scanned, django_assert_num_queries, url, queries) -> None:
+def test_list_query_counts_do_not_grow_with_rows(
+    viewer_client, scanned, django_assert_num_queries, url, queries
+) -> None:
     with django_assert_num_queries(queries):
         assert viewer_client.get(url).status_code == 200

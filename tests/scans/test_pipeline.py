@@ -142,7 +142,7 @@ def test_persistence_is_batched_not_per_finding(account, estate, django_assert_m
         for n in range(1200)
     ]
     estate.write(doc)
-    with django_assert_max_num_queries(60):
+    with django_assert_max_num_queries(80):
         assert scan(account).counts["resources"] == 1204
-    with django_assert_max_num_queries(60):
+    with django_assert_max_num_queries(80):
         assert scan(account).state == "succeeded"

@@ -1,4 +1,4 @@
-"""python manage.py findings export [--account NAME] [--status FAIL] [--framework ID] --format json|csv"""
+"""python manage.py findings export [--account NAME] [--status FAIL] [--framework ID] --format json|csv|ocsf|sarif"""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from posture.findings.export import ExportInputError, csv_chunks, json_chunks, rows, select_findings
+from posture.findings.export import FORMATS, ExportInputError, rows, select_findings, stream
 from posture.inventory.management.commands.accounts import get_account
 
 
 class Command(BaseCommand):
-    help = "Export findings as JSON (an array) or CSV."
+    help = "Export findings as JSON (an array), CSV, OCSF Detection Findings or SARIF."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         export.add_argument("--account")
         export.add_argument("--status", help="PASS, FAIL, ERROR or MANUAL")
         export.add_argument("--framework", help="a framework id, e.g. cis-aws-foundations-7.0")
-        export.add_argument("--format", choices=["json", "csv"], required=True)
+        export.add_argument("--format", choices=sorted(FORMATS), required=True)
         export.add_argument("--output", help="a file path (default: standard output)")
 
     def handle(self, *args, **options) -> None:
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             )
         except ExportInputError as exc:
             raise CommandError(str(exc)) from None
-        chunks = (json_chunks if options["format"] == "json" else csv_chunks)(rows(findings))
+        chunks = stream(options["format"], rows(findings))
         if not options["output"]:
             for chunk in chunks:
                 sys.stdout.write(chunk)

@@ -1,0 +1,23 @@
+"""API errors: bad input is a 400 naming the field, a refused action a 409, never a 500 for input."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_handler
+
+from posture.findings.export import ExportInputError
+from posture.findings.mutes import MuteInputError
+from posture.inventory.accounts import AccountInputError
+from posture.scans.pipeline import ScanRefused
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, (AccountInputError, MuteInputError, ExportInputError)):
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ScanRefused):
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+    return drf_handler(exc, context)

@@ -1,0 +1,129 @@
+"""Filter definitions shared by the API and the web pages: one FilterSet per model.
+
+Unknown query parameters are an error (400 naming them), not silently ignored.
+"""
+
+from __future__ import annotations
+
+import django_filters as df
+from django.db.models import Q, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
+
+from posture.findings.models import SEVERITY_CHOICES, STATUS_CHOICES, EventKind, Finding, FindingEvent
+from posture.inventory.models import Resource
+from posture.rules.frameworks import FrameworkError, catalog
+
+CONTROL_PARAMS = {"cursor", "page_size", "ordering", "format"}
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """Like DjangoFilterBackend, but a parameter no filter knows is a 400."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            known = set(filterset_class.base_filters) | CONTROL_PARAMS | set(getattr(view, "extra_params", ()))
+            for name, flt in filterset_class.base_filters.items():
+                if isinstance(flt, (df.DateTimeFromToRangeFilter, df.IsoDateTimeFromToRangeFilter)):
+                    known |= {f"{name}_after", f"{name}_before"}
+            unknown = sorted(set(request.query_params) - known)
+            if unknown:
+                raise ValidationError({name: ["unknown filter"] for name in unknown})
+        return super().filter_queryset(request, queryset, view)
+
+
+class StrictBooleanFilter(df.TypedChoiceFilter):
+    """true/false (or 1/0); anything else is a 400, not silently ignored."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")])
+        kwargs.setdefault("coerce", lambda value: value in ("true", "1"))
+        super().__init__(*args, **kwargs)
+
+
+class FindingFilter(df.FilterSet):
+    account = df.CharFilter(field_name="account__name")
+    team = df.CharFilter(field_name="account__team")
+    provider = df.CharFilter(field_name="account__provider")
+    region = df.CharFilter(field_name="resource__region")
+    service = df.CharFilter(field_name="resource__service")
+    resource_type = df.CharFilter(field_name="resource__type")
+    resource = df.CharFilter(field_name="resource_uid")
+    severity = df.MultipleChoiceFilter(choices=SEVERITY_CHOICES)
+    status = df.MultipleChoiceFilter(choices=STATUS_CHOICES)
+    rule = df.CharFilter(field_name="rule_id")
+    framework = df.CharFilter(method="filter_framework")
+    control = df.CharFilter(method="filter_control")
+    muted = StrictBooleanFilter()
+    first_seen = df.IsoDateTimeFromToRangeFilter()
+    last_seen = df.IsoDateTimeFromToRangeFilter()
+    updated = df.IsoDateTimeFromToRangeFilter(field_name="updated_at")
+    q = df.CharFilter(method="search", label="Text search over rule, resource and message")
+
+    class Meta:
+        model = Finding
+        fields: list[str] = []
+
+    def _framework(self):
+        fid = self.data.get("framework")
+        if not fid:
+            raise ValidationError({"control": ["needs framework"]})
+        try:
+            return catalog().get(fid)
+        except FrameworkError as exc:
+            raise ValidationError({"framework": [str(exc)]}) from None
+
+    def filter_framework(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        fw = self._framework()
+        if self.data.get("control"):
+            return qs  # control narrows further below
+        return qs.filter(rule_id__in={r for c in fw.controls for r in c.rules})
+
+    def filter_control(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        fw = self._framework()
+        try:
+            control = fw.control(value)
+        except KeyError as exc:
+            raise ValidationError({"control": [str(exc).strip("'\"")]}) from None
+        return qs.filter(rule_id__in=control.rules)
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(
+            Q(rule_id__icontains=value)
+            | Q(resource_uid__icontains=value)
+            | Q(resource__name__icontains=value)
+            | Q(message__icontains=value)
+        )
+
+
+class ResourceFilter(df.FilterSet):
+    account = df.CharFilter(field_name="account__name")
+    provider = df.CharFilter()
+    region = df.CharFilter()
+    service = df.CharFilter()
+    type = df.CharFilter()
+    gone = StrictBooleanFilter(method="filter_gone")
+    q = df.CharFilter(method="search")
+
+    class Meta:
+        model = Resource
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(Q(uid__icontains=value) | Q(name__icontains=value))
+
+    def filter_gone(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
+        return qs.filter(gone_at__isnull=not value)
+
+
+class EventFilter(df.FilterSet):
+    finding = df.NumberFilter(field_name="finding_id")
+    scan = df.NumberFilter(field_name="scan_id")
+    account = df.CharFilter(field_name="finding__account__name")
+    kind = df.MultipleChoiceFilter(choices=EventKind.choices)
+    at = df.IsoDateTimeFromToRangeFilter()
+
+    class Meta:
+        model = FindingEvent
+        fields: list[str] = []

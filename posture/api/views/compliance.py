@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+
+from posture.findings.compliance import summary, trend
+from posture.inventory.models import CloudAccount
+from posture.rules.frameworks import FrameworkError, catalog
+from posture.rules.management.commands.frameworks import framework_json
+
+SCOPE = [
+    OpenApiParameter("account", OpenApiTypes.STR, description="one account's name"),
+    OpenApiParameter("team", OpenApiTypes.STR, description="every account of a team"),
+]
+
+
+def framework_or_404(framework_id: str):
+    try:
+        return catalog().get(framework_id)
+    except FrameworkError as exc:
+        raise NotFound(str(exc)) from None
+
+
+def scoped_accounts(request, allowed: set[str]):
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise ValidationError({name: ["unknown filter"] for name in unknown})
+    accounts = CloudAccount.objects.all()
+    if request.query_params.get("account"):
+        accounts = accounts.filter(name=request.query_params["account"])
+        if not accounts.exists():
+            raise ValidationError({"account": [f"no account named {request.query_params['account']!r}"]})
+    if request.query_params.get("team"):
+        accounts = accounts.filter(team=request.query_params["team"])
+    return accounts
+
+
+class FrameworkViewSet(viewsets.ViewSet):
+    """Frameworks as data: sections, controls, assessments and the rules that evidence them."""
+
+    lookup_value_regex = "[^/]+"
+
+    @extend_schema(responses={200: dict})
+    def list(self, request):
+        return Response(
+            [
+                {
+                    "id": fw.id,
+                    "title": fw.title,
+                    "version": fw.version,
+                    "provider": fw.provider,
+                    "controls": len(fw.controls),
+                }
+                for fw in catalog()
+            ]
+        )
+
+    @extend_schema(responses={200: dict})
+    def retrieve(self, request, pk=None):
+        return Response(framework_json(framework_or_404(pk)))
+
+
+class ComplianceViewSet(viewsets.ViewSet):
+    """Scores per framework for an account, a team or everything, from the compliance snapshots."""
+
+    lookup_value_regex = "[^/]+"
+
+    @extend_schema(parameters=SCOPE, responses={200: dict})
+    def list(self, request):
+        accounts = scoped_accounts(request, {"account", "team"})
+        out = []
+        for fw in catalog():
+            s = summary(fw, accounts.filter(provider=fw.provider))
+            s.pop("sections")
+            out.append(s)
+        return Response(out)
+
+    @extend_schema(parameters=SCOPE, responses={200: dict})
+    def retrieve(self, request, pk=None):
+        fw = framework_or_404(pk)
+        return Response(summary(fw, scoped_accounts(request, {"account", "team"})))
+
+    @extend_schema(
+        parameters=[
+            *SCOPE,
+            OpenApiParameter("days", OpenApiTypes.INT, description="how far back (default 30, at most 730)"),
+            OpenApiParameter("bucket", OpenApiTypes.STR, enum=["day", "week"]),
+        ],
+        responses={200: dict},
+    )
+    def trend(self, request, pk=None):
+        fw = framework_or_404(pk)
+        accounts = scoped_accounts(request, {"account", "team", "days", "bucket"})
+        try:
+            days = int(request.query_params.get("days", 30))
+        except ValueError:
+            raise ValidationError({"days": ["a whole number"]}) from None
+        if not 1 <= days <= 730:
+            raise ValidationError({"days": ["between 1 and 730"]})
+        bucket = request.query_params.get("bucket", "day")
+        if bucket not in ("day", "week"):
+            raise ValidationError({"bucket": ["day or week"]})
+        end = timezone.now()
+        points = trend(fw.id, accounts, start=end - timedelta(days=days - 1), end=end, weekly=bucket == "week")
+        return Response({"framework": fw.id, "bucket": bucket, "points": points})

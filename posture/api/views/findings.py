@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
+
+from posture.access.audit import record
+from posture.api.filters import EventFilter, FindingFilter, StrictFilterBackend
+from posture.api.serializers import EventSerializer, FindingSerializer, MuteRuleSerializer
+from posture.findings.export import FORMATS, rows, stream
+from posture.findings.models import Finding, FindingEvent, MuteRule
+from posture.findings.mutes import apply_mutes, validate
+
+FEED_MAX = 1000
+
+
+class FindingViewSet(viewsets.ReadOnlyModelViewSet):
+    """Findings with the shared filters; `changes` is the incremental feed, `export` streams files."""
+
+    queryset = Finding.objects.select_related("account", "resource")
+    serializer_class = FindingSerializer
+    filterset_class = FindingFilter
+    filter_backends = [StrictFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "severity", "status", "first_seen", "last_seen", "updated_at", "rule_id"]
+    extra_params = {"after", "limit"}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", OpenApiTypes.INT, description="the last change_seq you have (0 to start)"),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"at most this many (max {FEED_MAX})"),
+        ],
+        responses={200: dict},
+    )
+    @action(detail=False, methods=["get"])
+    def changes(self, request):
+        """Changes in commit order: poll with after=<next_after>; nothing is skipped or repeated."""
+        try:
+            after = int(request.query_params.get("after", 0))
+            limit = min(int(request.query_params.get("limit", 500)), FEED_MAX)
+        except ValueError:
+            raise ValidationError({"after": ["whole numbers only"]}) from None
+        if after < 0 or limit < 1:
+            raise ValidationError({"after": ["after >= 0 and limit >= 1"]})
+        qs = self.filter_queryset(self.get_queryset()).filter(change_seq__gt=after).order_by("change_seq")[:limit]
+        items = self.get_serializer(qs, many=True).data
+        return Response({"results": items, "next_after": items[-1]["change_seq"] if items else after})
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=sorted(FORMATS))],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    @action(detail=False, methods=["get"])
+    def export(self, request):
+        """The current filter as CSV, JSON, OCSF or SARIF, streamed."""
+        fmt = request.query_params.get("format", "json")
+        if fmt not in FORMATS:
+            raise ValidationError({"format": [f"one of {', '.join(sorted(FORMATS))}"]})
+        qs = self.filter_queryset(self.get_queryset()).order_by("id")
+        content_type, extension = FORMATS[fmt]
+        response = StreamingHttpResponse(stream(fmt, rows(qs)), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="findings.{extension}"'
+        record(
+            "findings.export",
+            None,
+            user=request.user,
+            source="api",
+            detail={"format": fmt, "filters": dict(request.query_params.lists())},
+        )
+        return response
+
+
+class EventViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = FindingEvent.objects.select_related("actor")
+    serializer_class = EventSerializer
+    filterset_class = EventFilter
+
+
+class MuteRuleViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Mute by rule, account, resource uid pattern or tag, with a reason and an optional expiry.
+
+    DELETE revokes the rule (kept for the record) and unmutes what only it covered.
+    """
+
+    queryset = MuteRule.objects.select_related("account", "created_by")
+    serializer_class = MuteRuleSerializer
+    filterset_fields = ["rule_id"]
+
+    def perform_create(self, serializer) -> None:
+        validate(dict(serializer.validated_data), timezone.now())
+        rule = serializer.save(created_by=self.request.user)
+        record(
+            "mute.create",
+            rule,
+            user=self.request.user,
+            source="api",
+            detail={"rule_id": rule.rule_id, "pattern": rule.resource_pattern, "reason": rule.reason},
+        )
+        apply_mutes(actor=self.request.user)
+
+    def destroy(self, request, *args, **kwargs):
+        rule = self.get_object()
+        if rule.revoked_at is None:
+            rule.revoked_at = timezone.now()
+            rule.save(update_fields=["revoked_at"])
+            record("mute.revoke", rule, user=request.user, source="api")
+            apply_mutes(actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from posture.access.audit import record
+from posture.access.roles import Role
+from posture.api.filters import ResourceFilter
+from posture.api.serializers import AccountSerializer, ResourceSerializer, ScanSerializer
+from posture.inventory.accounts import (
+    AccountInput,
+    create_account,
+    parse_regions,
+    remove_account,
+    test_account,
+    update_account,
+)
+from posture.inventory.models import CloudAccount, Resource
+from posture.scans.drift import drift
+from posture.scans.models import Scan
+from posture.scans.pipeline import cancel_scan, create_scan, enqueue_scan
+
+
+class AccountViewSet(viewsets.ModelViewSet):
+    """Cloud accounts and clusters. Admins change them; credentials are write-only."""
+
+    queryset = CloudAccount.objects.all()
+    serializer_class = AccountSerializer
+    filterset_fields = ["provider", "team", "enabled"]
+    write_role = Role.ADMIN
+
+    def create(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        account = create_account(
+            AccountInput(
+                provider=v.get("provider", ""),
+                name=v.get("name", ""),
+                regions=parse_regions(v.get("regions") or []),
+                endpoint_url=v.get("endpoint_url", ""),
+                credentials=v.get("credentials") or {},
+                team=v.get("team", ""),
+                labels=v.get("labels") or {},
+                schedule=v.get("scan_schedule", ""),
+            ),
+            user=request.user,
+            source="api",
+        )
+        return Response(self.get_serializer(account).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        account = self.get_object()
+        data = self.get_serializer(account, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        if ("provider" in v and v["provider"] != account.provider) or ("name" in v and v["name"] != account.name):
+            return Response({"detail": "provider and name cannot change"}, status=status.HTTP_400_BAD_REQUEST)
+        changes = {k: v[k] for k in ("endpoint_url", "team", "labels", "enabled", "credentials") if k in v}
+        if "regions" in v:
+            changes["regions"] = parse_regions(v["regions"])
+        if "scan_schedule" in v:
+            changes["schedule"] = v["scan_schedule"]
+        update_account(account, changes, user=request.user, source="api")
+        return Response(self.get_serializer(account).data)
+
+    def destroy(self, request, *args, **kwargs):
+        remove_account(self.get_object(), user=request.user, source="api")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        """One cheap call with the stored credentials; records the provider's own id."""
+        account = self.get_object()
+        who = test_account(account, user=request.user, source="api")
+        return Response({"ok": True, "external_id": account.external_id, "identity": who})
+
+
+class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Resource.objects.select_related("account")
+    serializer_class = ResourceSerializer
+    filterset_class = ResourceFilter
+
+
+class ScanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Scans: start one (POST {"account": NAME}), follow its state, cancel it, see its drift."""
+
+    queryset = Scan.objects.select_related("account")
+    serializer_class = ScanSerializer
+    filterset_fields = ["state", "account__name"]
+
+    def create(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        scan = create_scan(data.validated_data["account"], trigger="api", user=request.user)
+        record("scan.start", scan, user=request.user, source="api", detail={"account": scan.account.name})
+        enqueue_scan(scan)
+        return Response(self.get_serializer(scan).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        scan = self.get_object()
+        if not cancel_scan(scan):
+            return Response(
+                {"detail": f"scan {scan.pk} is {scan.state}; only queued or running scans cancel"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        record("scan.cancel", scan, user=request.user, source="api")
+        return Response(self.get_serializer(scan).data)
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def drift(self, request, pk=None):
+        """Resources whose configuration changed and findings that moved, in both directions."""
+        return Response(drift(self.get_object()))

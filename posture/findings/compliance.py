@@ -1,0 +1,136 @@
+"""Compliance summaries and trends, read from snapshots and scores (never raw findings)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Max, QuerySet
+
+from posture.findings.models import ComplianceScore, ComplianceSnapshot, ControlStatus
+from posture.findings.snapshots import percent, score
+from posture.inventory.models import CloudAccount
+from posture.rules.frameworks import Framework
+from posture.scans.models import Scan, ScanState
+
+DONE = (ScanState.SUCCEEDED, ScanState.PARTIAL)
+WORST_FIRST = [
+    ControlStatus.FAIL,
+    ControlStatus.ERROR,
+    ControlStatus.PASS,
+    ControlStatus.MANUAL,
+    ControlStatus.NOT_EVALUATED,
+    ControlStatus.OUT_OF_SCOPE,
+]
+
+
+def latest_scan_ids(accounts: QuerySet[CloudAccount]) -> list[int]:
+    """Each account's newest finished scan."""
+    rows = Scan.objects.filter(account__in=accounts, state__in=DONE).values("account").annotate(latest=Max("id"))
+    return [row["latest"] for row in rows]
+
+
+def summary(fw: Framework, accounts: QuerySet[CloudAccount]) -> dict[str, Any]:
+    """Framework -> sections -> controls for the accounts' latest scans, with the score."""
+    scan_ids = latest_scan_ids(accounts)
+    merged: dict[str, Counter] = defaultdict(Counter)
+    statuses: dict[str, set[str]] = defaultdict(set)
+    rows = ComplianceSnapshot.objects.filter(scan_id__in=scan_ids, framework_id=fw.id).values_list(
+        "control_id", "status", "passed", "failed", "errored", "manual"
+    )
+    for control_id, status, passed, failed, errored, manual in rows:
+        merged[control_id].update(passed=passed, failed=failed, errored=errored, manual=manual)
+        statuses[control_id].add(status)
+
+    class Row:
+        def __init__(self, control, status, counts) -> None:
+            self.automated, self.status = not control.manual, status
+            self.passed, self.failed = counts["passed"], counts["failed"]
+
+    controls_out, rows_for_score = {}, []
+    for control in fw.controls:
+        seen = statuses.get(control.id)
+        status = next((s for s in WORST_FIRST if seen and s in seen), None)
+        if status is None:
+            status = (
+                ControlStatus.OUT_OF_SCOPE
+                if not control.in_scope
+                else (ControlStatus.MANUAL if control.manual else ControlStatus.NOT_EVALUATED)
+            )
+        counts = merged.get(control.id, Counter())
+        rows_for_score.append(Row(control, status, counts))
+        controls_out[control.id] = {
+            "id": control.id,
+            "title": control.title,
+            "assessment": control.assessment,
+            "status": str(status),
+            "rules": list(control.rules),
+            "passed": counts["passed"],
+            "failed": counts["failed"],
+            "errored": counts["errored"],
+            "manual": counts["manual"],
+        }
+    sections = []
+    for section in fw.sections:
+        sections.append(
+            {
+                "id": section.id,
+                "title": section.title,
+                "parent": section.parent_id,
+                "controls": [controls_out[c.id] for c in fw.controls if c.section_id == section.id],
+            }
+        )
+    return {
+        "framework": {"id": fw.id, "title": fw.title, "version": fw.version, "provider": fw.provider},
+        "accounts": len(scan_ids),
+        **score(rows_for_score),
+        "sections": sections,
+    }
+
+
+def _bucket(moment: datetime, weekly: bool) -> date:
+    day = moment.date()
+    return day - timedelta(days=day.weekday()) if weekly else day
+
+
+def trend(
+    framework_id: str, accounts: QuerySet[CloudAccount], *, start: datetime, end: datetime, weekly: bool = False
+) -> list[dict[str, Any]]:
+    """The score per day (or week), each account carried at its latest value until rescanned."""
+    account_ids = list(accounts.values_list("id", flat=True))
+    base = ComplianceScore.objects.filter(framework_id=framework_id, account_id__in=account_ids)
+    fields = ("account_id", "taken_at", "controls_passed", "controls_failed", "resources_passed", "resources_failed")
+    latest: dict[int, tuple] = {}
+    before = base.filter(taken_at__lt=start).values("account_id").annotate(last=Max("taken_at"))
+    for row in base.filter(
+        taken_at__in=[b["last"] for b in before], account_id__in=[b["account_id"] for b in before]
+    ).values_list(*fields):
+        latest[row[0]] = row
+    in_window = list(base.filter(taken_at__gte=start, taken_at__lte=end).order_by("taken_at").values_list(*fields))
+    points: list[dict[str, Any]] = []
+    cursor = 0
+    bucket = _bucket(start, weekly)
+    step = timedelta(weeks=1) if weekly else timedelta(days=1)
+    last_bucket = _bucket(end, weekly)
+    while bucket <= last_bucket:
+        bucket_end = bucket + step
+        while cursor < len(in_window) and in_window[cursor][1].date() < bucket_end:
+            latest[in_window[cursor][0]] = in_window[cursor]
+            cursor += 1
+        passed = sum(r[2] for r in latest.values())
+        evaluated = passed + sum(r[3] for r in latest.values())
+        res_passed = sum(r[4] for r in latest.values())
+        res_total = res_passed + sum(r[5] for r in latest.values())
+        points.append(
+            {
+                "date": bucket.isoformat(),
+                "score": percent(passed, evaluated),
+                "controls_passed": passed,
+                "controls_evaluated": evaluated,
+                "resource_pass_rate": percent(res_passed, res_total),
+                "accounts": len(latest),
+            }
+        )
+        bucket = bucket_end
+    return points
