@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "posture.access",
     "posture.inventory",
@@ -138,6 +139,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the installed package, not a CDN: Posture runs on closed networks too.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery: eager (in-process) unless a broker is configured.
@@ -153,6 +158,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "posture.scans.tasks.dispatch_scheduled_scans",
         "schedule": env_int("POSTURE_SCHEDULER_INTERVAL_SECONDS", 300, minimum=10),
     },
+    "expire-mutes": {"task": "posture.scans.tasks.expire_mutes", "schedule": 600},
+    "purge-history": {"task": "posture.scans.tasks.purge_history", "schedule": 24 * 3600},
 }
 
 # Scans and history

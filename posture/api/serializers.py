@@ -14,6 +14,8 @@ class AccountSerializer(serializers.ModelSerializer):
     """Credentials are write-only: a response only says whether some are stored."""
 
     credentials = serializers.DictField(child=serializers.CharField(), write_only=True, required=False)
+    regions = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    labels = serializers.DictField(child=serializers.CharField(max_length=200), required=False)
     has_credentials = serializers.BooleanField(read_only=True)
     scan_schedule = serializers.ChoiceField(choices=Schedule.choices, required=False, allow_blank=True)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from posture.scans import pipeline, schedule
+from posture.findings.mutes import apply_mutes
+from posture.scans import pipeline, retention, schedule
 
 
 @shared_task(name="posture.scans.tasks.run_scan")
@@ -15,3 +16,13 @@ def run_scan_task(scan_id: int) -> str:
 @shared_task(name="posture.scans.tasks.dispatch_scheduled_scans")
 def dispatch_scheduled_scans() -> int:
     return len(schedule.dispatch_due_scans())
+
+
+@shared_task(name="posture.scans.tasks.expire_mutes")
+def expire_mutes_task() -> dict:
+    return apply_mutes()
+
+
+@shared_task(name="posture.scans.tasks.purge_history")
+def purge_history_task() -> dict:
+    return retention.purge()

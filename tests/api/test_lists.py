@@ -42,6 +42,15 @@ def test_scans_show_state_counts_and_errors(viewer_client, scanned) -> None:
         ("/api/v1/findings/", 4),
         ("/api/v1/scans/", 4),
         ("/api/v1/accounts/", 4),
+        ("/api/v1/resources/", 4),
+        ("/api/v1/events/", 4),
+        ("/api/v1/mutes/", 4),
+        ("/api/v1/tokens/", 4),
+        ("/api/v1/findings/changes/?after=0", 4),
+        # session, user, groups, latest scan per account, that scan's snapshots
+        ("/api/v1/compliance/test-benchmark-1.0/", 5),
+        # session, user, groups, accounts in scope, scores before the window, scores in the window
+        ("/api/v1/compliance/test-benchmark-1.0/trend/", 6),
         # session, user, accounts with failing counts, recent scans
         ("/", 4),
     ],

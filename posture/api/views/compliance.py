@@ -46,7 +46,7 @@ class FrameworkViewSet(viewsets.ViewSet):
 
     lookup_value_regex = "[^/]+"
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="frameworks_list", responses={200: dict})
     def list(self, request):
         return Response(
             [
@@ -71,7 +71,7 @@ class ComplianceViewSet(viewsets.ViewSet):
 
     lookup_value_regex = "[^/]+"
 
-    @extend_schema(parameters=SCOPE, responses={200: dict})
+    @extend_schema(operation_id="compliance_list", parameters=SCOPE, responses={200: dict})
     def list(self, request):
         accounts = scoped_accounts(request, {"account", "team"})
         out = []
