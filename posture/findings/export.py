@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from posture.findings.models import Finding
-from posture.rules.frameworks import Catalog, FrameworkError, catalog
+from posture.rules.frameworks import FrameworkError, catalog
 from posture.rules.registry import RULES
 
 CSV_COLUMNS = [
@@ -40,7 +40,7 @@ class ExportInputError(ValueError):
 def select_findings(
     *, account: str | None = None, status: str | None = None, framework: str | None = None
 ) -> QuerySet[Finding]:
-    qs = Finding.objects.select_related("account", "resource").order_by("id")
+    qs = Finding.objects.order_by("id")
     if account:
         qs = qs.filter(account__name=account)
     if status:
@@ -57,33 +57,73 @@ def select_findings(
     return qs
 
 
-def finding_row(f: Finding, frameworks: Catalog) -> dict[str, Any]:
-    rule = RULES.get(f.rule_id) if f.rule_id in RULES else None
-    return {
-        "rule": f.rule_id,
-        "title": rule.title if rule else f.rule_id,
-        "status": f.status,
-        "severity": f.severity,
-        "account": f.account.name,
-        "resource": {
-            "uid": f.resource_uid,
-            "name": f.resource.name,
-            "type": f.resource.type,
-            "region": f.resource.region,
-        },
-        "message": f.message,
-        "evidence": f.evidence,
-        "controls": [{"framework": fw, "control": c} for fw, c in frameworks.controls_for_rule(f.rule_id)],
-        "first_seen": f.first_seen.isoformat(),
-        "last_seen": f.last_seen.isoformat(),
-        "muted": f.muted,
-    }
+EXPORT_FIELDS = (
+    "rule_id",
+    "status",
+    "severity",
+    "account__name",
+    "resource_uid",
+    "resource__name",
+    "resource__type",
+    "resource__region",
+    "message",
+    "evidence",
+    "first_seen",
+    "last_seen",
+    "muted",
+)
 
 
 def rows(findings: QuerySet[Finding]) -> Iterator[dict[str, Any]]:
+    """Plain dicts, read as tuples in chunks (no model instances): flat memory at any size."""
     frameworks = catalog()
-    for f in findings.iterator(chunk_size=2000):
-        yield finding_row(f, frameworks)
+    titles = {r.id: r.title for r in RULES}
+    controls: dict[str, list[dict[str, str]]] = {}
+    for (
+        rule_id,
+        status,
+        severity,
+        account,
+        uid,
+        name,
+        type_,
+        region,
+        message,
+        evidence,
+        first,
+        last,
+        muted,
+    ) in findings.values_list(*EXPORT_FIELDS).iterator(chunk_size=5000):
+        if rule_id not in controls:
+            controls[rule_id] = [{"framework": fw, "control": c} for fw, c in frameworks.controls_for_rule(rule_id)]
+        yield {
+            "rule": rule_id,
+            "title": titles.get(rule_id, rule_id),
+            "status": status,
+            "severity": severity,
+            "account": account,
+            "resource": {"uid": uid, "name": name, "type": type_, "region": region},
+            "message": message,
+            "evidence": evidence,
+            "controls": controls[rule_id],
+            "first_seen": first.isoformat(),
+            "last_seen": last.isoformat(),
+            "muted": muted,
+        }
+
+
+def batched(chunks: Iterable[str], size: int = 64 * 1024) -> Iterator[str]:
+    """Join small pieces into ~64 KB writes."""
+    buffer: list[str] = []
+    length = 0
+    for chunk in chunks:
+        buffer.append(chunk)
+        length += len(chunk)
+        if length >= size:
+            yield "".join(buffer)
+            buffer, length = [], 0
+    if buffer:
+        yield "".join(buffer)
 
 
 def json_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -249,4 +289,4 @@ _WRITERS = {"json": json_chunks, "csv": csv_chunks, "ocsf": ocsf_chunks, "sarif"
 
 
 def stream(fmt: str, items: Iterable[dict[str, Any]]) -> Iterator[str]:
-    return _WRITERS[fmt](items)
+    return batched(_WRITERS[fmt](items))
