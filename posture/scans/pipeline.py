@@ -23,6 +23,7 @@ from posture.inventory.models import CloudAccount
 from posture.rules.evaluate import evaluate
 from posture.scans.models import ACTIVE_STATES, Scan, ScanState
 from posture.scans.persist import PersistStats, persist_findings, persist_resources, resolve_gone
+from posture.scans.signals import scan_finished
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]
@@ -63,15 +64,18 @@ def cancel_scan(scan: Scan) -> bool:
         state=ScanState.CANCELLED, finished_at=timezone.now()
     )
     scan.refresh_from_db()
+    if updated:
+        transaction.on_commit(lambda: scan_finished.send(sender=Scan, scan=scan))
     return bool(updated)
 
 
 def _finish(scan: Scan, state: str, **fields: Any) -> Scan:
-    """Set a final state unless the scan was cancelled meanwhile."""
+    """Set a final state unless the scan was cancelled meanwhile; then tell the listeners."""
     Scan.objects.filter(pk=scan.pk).exclude(state=ScanState.CANCELLED).update(
         state=state, finished_at=timezone.now(), **fields
     )
     scan.refresh_from_db()
+    transaction.on_commit(lambda: scan_finished.send(sender=Scan, scan=scan))
     return scan
 
 
