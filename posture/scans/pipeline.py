@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from posture.scans.signals import scan_finished
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]
+Clock = Callable[[], datetime]
 
 
 class ScanRefused(Exception):
@@ -69,10 +71,10 @@ def cancel_scan(scan: Scan) -> bool:
     return bool(updated)
 
 
-def _finish(scan: Scan, state: str, **fields: Any) -> Scan:
+def _finish(scan: Scan, state: str, clock: Clock = timezone.now, **fields: Any) -> Scan:
     """Set a final state unless the scan was cancelled meanwhile; then tell the listeners."""
     Scan.objects.filter(pk=scan.pk).exclude(state=ScanState.CANCELLED).update(
-        state=state, finished_at=timezone.now(), **fields
+        state=state, finished_at=clock(), **fields
     )
     scan.refresh_from_db()
     transaction.on_commit(lambda: scan_finished.send(sender=Scan, scan=scan))
@@ -83,9 +85,18 @@ def _is_cancelled(scan_id: int) -> bool:
     return Scan.objects.filter(pk=scan_id, state=ScanState.CANCELLED).exists()
 
 
-def run_scan(scan_id: int, on_progress: ProgressFn | None = None) -> Scan:
-    """Run a queued scan to its final state. Never raises for a cloud-side problem."""
-    started = timezone.now()
+def shifted_clock(as_of: datetime) -> Clock:
+    """A clock that starts at ``as_of`` and runs at real speed (replaying history, as the demo does)."""
+    offset = as_of - timezone.now()
+    return lambda: timezone.now() + offset
+
+
+def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock = timezone.now) -> Scan:
+    """Run a queued scan to its final state. Never raises for a cloud-side problem.
+
+    ``clock`` gives every timestamp the scan writes (real time unless replaying history).
+    """
+    started = clock()
     if not Scan.objects.filter(pk=scan_id, state=ScanState.QUEUED).update(state=ScanState.RUNNING, started_at=started):
         return Scan.objects.get(pk=scan_id)  # cancelled, or another worker has it
     scan = Scan.objects.select_related("account").get(pk=scan_id)
@@ -97,7 +108,7 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None) -> Scan:
         units = plan(provider, session, target)
     except Exception as exc:  # bad credentials, unreachable endpoint, unknown provider
         log.warning("scan %s of %s could not start: %s", scan.pk, account.name, exc)
-        return _finish(scan, ScanState.FAILED, message=f"{type(exc).__name__}: {exc}"[:2000])
+        return _finish(scan, ScanState.FAILED, clock, message=f"{type(exc).__name__}: {exc}"[:2000])
     Scan.objects.filter(pk=scan.pk).update(progress_total=len(units))
 
     def progress(done: int, total: int) -> None:
@@ -117,20 +128,20 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None) -> Scan:
         scan.refresh_from_db()
         return scan
     try:
-        return _store(scan, collection)
+        return _store(scan, collection, clock)
     except Exception as exc:  # the database or a bug: the transaction rolled back, nothing half-written
         log.exception("scan %s of %s could not be stored", scan.pk, account.name)
         return _finish(
-            scan, ScanState.FAILED, message=f"storing the results failed: {type(exc).__name__}: {exc}"[:2000]
+            scan, ScanState.FAILED, clock, message=f"storing the results failed: {type(exc).__name__}: {exc}"[:2000]
         )
 
 
-def _store(scan: Scan, collection: Collection) -> Scan:
+def _store(scan: Scan, collection: Collection, clock: Clock) -> Scan:
     errors = [e.as_dict() for e in collection.errors]
     if collection.units and len(collection.failed_units) == len(collection.units) and not collection.records:
-        return _finish(scan, ScanState.FAILED, errors=errors, message="every service failed; see errors")
+        return _finish(scan, ScanState.FAILED, clock, errors=errors, message="every service failed; see errors")
     results = list(evaluate(collection.records))
-    now = timezone.now()
+    now = clock()
     stats = PersistStats()
     with transaction.atomic():
         resource_ids = persist_resources(scan.account, scan, collection.records, now, stats)
@@ -152,4 +163,4 @@ def _store(scan: Scan, collection: Collection) -> Scan:
     }
     state = ScanState.PARTIAL if errors else ScanState.SUCCEEDED
     log.info("scan %s of %s %s: %s", scan.pk, scan.account.name, state, counts)
-    return _finish(scan, state, errors=errors, counts=counts, progress_done=len(collection.units))
+    return _finish(scan, state, clock, errors=errors, counts=counts, progress_done=len(collection.units))

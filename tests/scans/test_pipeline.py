@@ -146,3 +146,18 @@ def test_persistence_is_batched_not_per_finding(account, estate, django_assert_m
         assert scan(account).counts["resources"] == 1204
     with django_assert_max_num_queries(80):
         assert scan(account).state == "succeeded"
+
+
+def test_history_can_be_replayed_on_a_shifted_clock(account, estate) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from posture.findings.models import ComplianceScore
+    from posture.scans.pipeline import shifted_clock
+
+    day = timezone.now() - timedelta(days=20)
+    scan = run_scan(create_scan(account).pk, clock=shifted_clock(day))
+    assert abs((scan.started_at - day).total_seconds()) < 60
+    assert abs((Finding.objects.get(resource_uid="b-public").first_seen - day).total_seconds()) < 60
+    assert abs((ComplianceScore.objects.get(scan=scan).taken_at - day).total_seconds()) < 60
