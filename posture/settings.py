@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from posture.env import env_bool, env_choice, env_int, env_list, env_str
 from posture.local_keys import new_fernet_key, new_secret_key, read_or_create
+from posture.logs import audit_handlers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("POSTURE_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "posture.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -114,8 +116,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Behind HTTPS (production): secure cookies, HSTS and the redirect to https.
 SESSION_COOKIE_SECURE = env_bool("POSTURE_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("POSTURE_HSTS_SECONDS", 31536000 if SESSION_COOKIE_SECURE else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_SSL_REDIRECT = env_bool("POSTURE_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+if env_bool("POSTURE_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_AGE = env_int("POSTURE_SESSION_AGE_SECONDS", 8 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -162,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-history": {"task": "posture.scans.tasks.purge_history", "schedule": 24 * 3600},
 }
 
+# User-supplied URLs (cloud endpoint overrides, webhooks, Jira) may not reach internal addresses
+# (link-local and metadata, private, loopback) unless listed here, comma-separated CIDRs.
+ALLOWED_NETWORKS = env_list("POSTURE_ALLOWED_NETWORKS")
+
 # Scans and history
 RETENTION_DAYS = env_int("POSTURE_RETENTION_DAYS", 400, minimum=1)
 SCAN_CONCURRENCY = env_int("POSTURE_SCAN_CONCURRENCY", 8, minimum=1, maximum=64)
@@ -171,14 +186,27 @@ PLUGINS = env_list("POSTURE_PLUGINS")
 FRAMEWORK_DIRS = [Path(p) for p in env_list("POSTURE_FRAMEWORK_DIRS")]
 
 LOG_LEVEL = env_choice("POSTURE_LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
+LOG_FORMAT = env_choice("POSTURE_LOG_FORMAT", "plain", ("plain", "json"))
+# Audit entries are also forwarded as JSON, as they happen, to syslog (host:port or a socket path)
+# and/or an HTTP collector: somewhere an attacker inside Posture cannot edit them.
+_AUDIT_HANDLERS = audit_handlers(env_str("POSTURE_AUDIT_SYSLOG"), env_str("POSTURE_AUDIT_HTTP_URL"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "posture.logs.JsonFormatter"},
+        "message": {"format": "posture-audit: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        **_AUDIT_HANDLERS,
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL.upper()},
     "loggers": {
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        "azure": {"level": "WARNING"},
+        "posture.audit": {"handlers": list(_AUDIT_HANDLERS), "level": "INFO", "propagate": False},
     },
 }

@@ -10,6 +10,15 @@ import pytest
 
 from posture.inventory.accounts import AccountInput, create_account
 
+# The local emulators listen on loopback; user-supplied URLs may reach it in the tests (and their subprocesses).
+LOOPBACK = ["127.0.0.0/8", "::1/128"]
+os.environ["POSTURE_ALLOWED_NETWORKS"] = ",".join(LOOPBACK)
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed(settings):
+    settings.ALLOWED_NETWORKS = LOOPBACK
+
 
 def estate_doc(public: bool = True, mfa: bool = False, fail: list[dict] | None = None) -> dict[str, Any]:
     """Two regions of buckets and one global user; ``public``/``mfa`` flip the verdicts."""

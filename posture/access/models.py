@@ -5,9 +5,14 @@ from django.db import models
 
 
 class AuditLog(models.Model):
-    """Who did what to which object, when, and from where (web, api, cli, system)."""
+    """Who did what to which object, when, and from where (web, api, cli, system).
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    Append-only and chained: each entry's ``entry_hash`` covers its content and
+    the previous entry's hash, so an edited or deleted entry breaks the chain
+    (``python manage.py audit verify``).
+    """
+
+    at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     actor_label = models.CharField(max_length=150, help_text="The actor's name at the time, or cli:<os user>")
     source = models.CharField(max_length=10, default="web")
@@ -16,6 +21,8 @@ class AuditLog(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=200, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, default="")
+    entry_hash = models.CharField(max_length=64, default="")
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -41,3 +48,13 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (…{self.hint})"
+
+
+class AuditHead(models.Model):
+    """One row: the newest entry's hash; locked while an entry is appended, so the chain never forks."""
+
+    entry_id = models.BigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default="")
+
+    def __str__(self) -> str:
+        return f"audit head {self.entry_id}"

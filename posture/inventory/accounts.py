@@ -18,6 +18,7 @@ from collectors import REGISTRY
 from collectors.registry import InvalidCredentials, UnknownProvider
 from posture.access.audit import record
 from posture.inventory.models import NAME_VALIDATOR, CloudAccount, Schedule
+from posture.security import UnsafeURL, check_outbound_url
 
 
 class AccountInputError(ValueError):
@@ -64,6 +65,10 @@ def _check_common(provider: Any, regions: list[str], endpoint_url: str, schedule
             URLValidator(schemes=["http", "https"])(endpoint_url)
         except ValidationError:
             raise AccountInputError(f"--endpoint-url {endpoint_url!r} is not an http(s) URL") from None
+        try:
+            check_outbound_url(endpoint_url)
+        except UnsafeURL as exc:
+            raise AccountInputError(f"--endpoint-url: {exc}") from None
     if schedule not in Schedule.values:
         raise AccountInputError(f"--schedule {schedule!r} must be one of: none, hourly, daily, weekly")
 
@@ -157,6 +162,8 @@ def test_account(account: CloudAccount, *, user: Any = None, source: str = "web"
     """One cheap call with the stored credentials; records the provider's own id. Raises on failure."""
     provider = _provider(account.provider)
     try:
+        if account.endpoint_url:
+            check_outbound_url(account.endpoint_url)
         identity = provider.identify(provider.connect(account.target()))
     except Exception as exc:
         raise AccountInputError(f"{account.name}: the credentials do not work: {type(exc).__name__}: {exc}") from None

@@ -25,6 +25,7 @@ from posture.rules.evaluate import evaluate
 from posture.scans.models import ACTIVE_STATES, Scan, ScanState
 from posture.scans.persist import PersistStats, persist_findings, persist_resources, resolve_gone
 from posture.scans.signals import scan_finished
+from posture.security import check_outbound_url
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]
@@ -103,6 +104,8 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
     account = scan.account
     try:
         provider = REGISTRY.provider(account.provider)
+        if account.endpoint_url:  # again at scan time: a name may resolve elsewhere now
+            check_outbound_url(account.endpoint_url)
         target = account.target()
         session = provider.connect(target)
         units = plan(provider, session, target)

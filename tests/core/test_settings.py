@@ -62,8 +62,14 @@ def test_a_bad_setting_stops_start_up(tmp_path, variable, value, message) -> Non
         "from posture.inventory.crypto import encrypt_json; encrypt_json({'a': 1})\n"
         "from django.db import connection; connection.ensure_connection()\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "posture.settings"},
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "posture.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert message in result.stderr
 
@@ -85,8 +91,14 @@ def test_embedded_default_with_nothing_set(tmp_path) -> None:
         "from django.conf import settings\n"
         "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "posture.settings"},
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "posture.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
     assert oct((tmp_path / "encryption_key").stat().st_mode & 0o777) == "0o600"

@@ -66,12 +66,12 @@ def worker():
         stderr=subprocess.STDOUT,
         text=True,
     )
-    previous = dict(celery_app.conf)
+    previous = {"broker_url": celery_app.conf.broker_url, "task_always_eager": celery_app.conf.task_always_eager}
     celery_app.conf.update(broker_url=BROKER, task_always_eager=False)
     try:
         yield queue, process
     finally:
-        celery_app.conf.update(broker_url=previous.get("broker_url"), task_always_eager=previous["task_always_eager"])
+        celery_app.conf.update(**previous)
         process.terminate()
         try:
             process.wait(timeout=10)
