@@ -1,0 +1,46 @@
+"""Azure Monitor: the subscription's activity log alerts and its activity log diagnostic settings.
+
+One record per subscription, ``azure.monitor.activity_log`` (uid: the activity
+log's ARM path), holds both listings, so that the CIS alert rules are judged
+only where the listings were actually read. Each alert is a record too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from collectors.azure.common import per_subscription, record, secondary, to_json
+from collectors.azure.session import AzureSession, Subscription
+from collectors.records import ResourceRecord
+from collectors.registry import REGISTRY
+
+
+def _monitor_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
+    client = session.client("monitor", sub.subscription_id)
+    alerts = [to_json(a) for a in client.activity_log_alerts.list_by_subscription_id()]
+    errors: dict[str, str] = {}
+    settings = secondary(
+        errors,
+        "diagnosticSettings",
+        lambda: [
+            to_json(s) for s in client.diagnostic_settings.list(resource_uri=f"/subscriptions/{sub.subscription_id}")
+        ],
+    )
+    activity_log: dict[str, Any] = {
+        "id": f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Insights/eventtypes/management",
+        "name": f"Activity log of {sub.display_name or sub.subscription_id}",
+        "subscriptionId": sub.subscription_id,
+        "activityLogAlerts": alerts,
+        "diagnosticSettings": settings,
+    }
+    if errors:
+        activity_log["_errors"] = errors
+    yield record("monitor", "activity_log", activity_log)
+    for alert in alerts:
+        yield record("monitor", "activity_log_alert", alert)
+
+
+@REGISTRY.collector("azure", "monitor", regional=False)
+def collect_monitor(session: AzureSession, region: str) -> Iterator[ResourceRecord]:
+    yield from per_subscription(session, lambda sub: _monitor_records(session, sub))

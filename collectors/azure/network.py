@@ -1,0 +1,65 @@
+"""Networking: NSGs and their rules, Network Watchers and their flow logs, virtual networks and subnets,
+Application Gateways and their WAF policies, Bastion hosts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from collectors.azure.common import per_subscription, record, resource_group, secondary, to_json
+from collectors.azure.session import AzureSession, Subscription
+from collectors.records import ResourceRecord
+from collectors.registry import REGISTRY
+
+
+def _network_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
+    client = session.client("network", sub.subscription_id)
+    watchers = [to_json(w) for w in client.network_watchers.list_all()]
+    flow_logs: list[dict[str, Any]] = []
+    for watcher in watchers:
+        errors: dict[str, str] = {}
+        rg, name = resource_group(watcher["id"]), watcher["name"]
+        logs = secondary(
+            errors, "flowLogs", lambda rg=rg, name=name: [to_json(f) for f in client.flow_logs.list(rg, name)]
+        )
+        flow_logs.extend(logs or [])
+        extra: dict[str, Any] = {"_errors": errors} if errors else {}
+        yield record("network", "watcher", watcher, **extra)
+    for log in flow_logs:
+        yield record("network", "flow_log", log)
+    by_target: dict[str, list[dict[str, Any]]] = {}
+    for log in flow_logs:
+        target = str((log.get("properties") or {}).get("targetResourceId") or "").lower()
+        by_target.setdefault(target, []).append(
+            {"id": log["id"], "enabled": (log.get("properties") or {}).get("enabled")}
+        )
+    for nsg in client.network_security_groups.list_all():
+        config = to_json(nsg)
+        yield record("network", "security_group", config, _flowLogs=by_target.get(config["id"].lower(), []))
+    for vnet in client.virtual_networks.list_all():
+        config = to_json(vnet)
+        yield record("network", "virtual_network", config, _flowLogs=by_target.get(config["id"].lower(), []))
+    coverage = {
+        "id": f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Network/networkWatchers",
+        "name": f"Network Watchers of {sub.display_name or sub.subscription_id}",
+        "subscriptionId": sub.subscription_id,
+        "watcherLocations": sorted({str(w.get("location", "")).lower() for w in watchers}),
+    }
+    yield record("network", "watcher_coverage", coverage)
+    for gateway in client.application_gateways.list_all():
+        yield record("network", "application_gateway", to_json(gateway))
+    for policy in client.web_application_firewall_policies.list_all():
+        yield record("network", "waf_policy", to_json(policy))
+    bastions = [to_json(b) for b in client.bastion_hosts.list()]
+    summary = {
+        "id": f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Network/bastionHosts",
+        "name": f"Bastion hosts of {sub.display_name or sub.subscription_id}",
+        "subscriptionId": sub.subscription_id,
+        "bastionHosts": [{"id": b["id"], "name": b.get("name"), "location": b.get("location")} for b in bastions],
+    }
+    yield record("network", "bastion_hosts", summary)
+
+
+@REGISTRY.collector("azure", "network", regional=False)
+def collect_network(session: AzureSession, region: str) -> Iterator[ResourceRecord]:
+    yield from per_subscription(session, lambda sub: _network_records(session, sub))

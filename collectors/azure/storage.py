@@ -1,0 +1,54 @@
+"""Storage accounts, their blob containers' public access level and their file services' SMB settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from collectors.azure.common import map_details, per_subscription, record, resource_group, secondary, to_json
+from collectors.azure.session import AzureSession, Subscription
+from collectors.records import ResourceRecord
+from collectors.registry import REGISTRY
+
+
+def _account(session: AzureSession, sub: Subscription, config: dict[str, Any]) -> list[ResourceRecord]:
+    client = session.client("storage", sub.subscription_id)
+    rg, name = resource_group(config["id"]), config["name"]
+    errors: dict[str, str] = {}
+    containers = secondary(
+        errors, "blobContainers", lambda: [to_json(c) for c in client.blob_containers.list(rg, name)]
+    )
+    file_services = secondary(
+        errors, "fileServices", lambda: to_json(client.file_services.get_service_properties(rg, name))
+    )
+    extra: dict[str, Any] = {
+        "_blobContainers": [
+            {"name": c.get("name"), "publicAccess": (c.get("properties") or {}).get("publicAccess")}
+            for c in containers or []
+        ],
+        "_fileServices": file_services,
+    }
+    if errors:
+        extra["_errors"] = errors
+    account_view = {
+        "id": config["id"],
+        "allowBlobPublicAccess": (config.get("properties") or {}).get("allowBlobPublicAccess"),
+    }
+    return [
+        record("storage", "account", config, **extra),
+        *(
+            record("storage", "blob_container", c, location=config.get("location"), _account=account_view)
+            for c in containers or []
+        ),
+    ]
+
+
+def _account_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
+    accounts = [to_json(a) for a in session.client("storage", sub.subscription_id).storage_accounts.list()]
+    for records in map_details(lambda config: _account(session, sub, config), accounts):
+        yield from records
+
+
+@REGISTRY.collector("azure", "storage", regional=False)
+def collect_storage(session: AzureSession, region: str) -> Iterator[ResourceRecord]:
+    yield from per_subscription(session, lambda sub: _account_records(session, sub))

@@ -1,0 +1,395 @@
+"""AKS cluster and node pool rules (CIS AKS v1.8.0 managed services, container-stack checks)."""
+
+from __future__ import annotations
+
+from collectors.records import ResourceRecord
+from posture.rules.evaluate import RuleContext
+from posture.rules.packs.azure.helpers import ci_get, minor, not_collected, props, settings_sending
+from posture.rules.registry import rule
+from posture.rules.verdicts import Verdict, check, failed, observed, passed
+
+CLUSTER = "azure.aks.managed_cluster"
+POOL = "azure.aks.agent_pool"
+AKS_DOCS = "https://learn.microsoft.com/azure/aks/"
+NETWORK_POLICIES = {"azure", "calico", "cilium"}
+
+
+@rule(
+    id="azure.aks.rbac_enabled",
+    title="AKS cluster has Kubernetes RBAC enabled",
+    severity="high",
+    category="cluster",
+    resource_type=CLUSTER,
+    rationale="Without Kubernetes RBAC every authenticated identity can do anything in the cluster.",
+    remediation="Kubernetes RBAC is set at creation: recreate the cluster with RBAC enabled (the default).",
+    references=(AKS_DOCS + "concepts-identity#kubernetes-rbac",),
+)
+def rbac_enabled(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    return check(
+        props(resource).get("enableRBAC") is True,
+        "Kubernetes RBAC is enabled",
+        "Kubernetes RBAC is disabled",
+        observed(resource.config, "properties.enableRBAC"),
+    )
+
+
+@rule(
+    id="azure.aks.entra_id_integration",
+    title="AKS cluster authenticates users with Microsoft Entra ID",
+    severity="high",
+    category="iam",
+    resource_type=CLUSTER,
+    rationale="Entra ID integration ties cluster access to managed identities with MFA, conditional access and "
+    "central offboarding instead of static client certificates.",
+    remediation="az aks update -g RG -n CLUSTER --enable-aad --aad-admin-group-object-ids GROUP_ID",
+    references=(AKS_DOCS + "enable-authentication-microsoft-entra-id",),
+)
+def entra_id_integration(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    return check(
+        (props(resource).get("aadProfile") or {}).get("managed") is True,
+        "managed Entra ID integration is on",
+        "the cluster does not use managed Entra ID integration",
+        observed(resource.config, "properties.aadProfile.managed"),
+    )
+
+
+@rule(
+    id="azure.aks.azure_rbac_for_kubernetes",
+    title="AKS cluster uses Azure RBAC for Kubernetes authorization",
+    severity="medium",
+    category="iam",
+    resource_type=CLUSTER,
+    rationale="Azure RBAC for Kubernetes lets role assignments in Azure govern cluster access, reviewed and audited "
+    "with the rest of the subscription's access.",
+    remediation="az aks update -g RG -n CLUSTER --enable-azure-rbac",
+    references=(AKS_DOCS + "manage-azure-rbac",),
+)
+def azure_rbac_for_kubernetes(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    return check(
+        (props(resource).get("aadProfile") or {}).get("enableAzureRBAC") is True,
+        "Azure RBAC for Kubernetes authorization is on",
+        "Azure RBAC for Kubernetes authorization is off",
+        observed(resource.config, "properties.aadProfile.enableAzureRBAC"),
+    )
+
+
+@rule(
+    id="azure.aks.local_accounts_disabled",
+    title="AKS cluster has local accounts disabled",
+    severity="high",
+    category="iam",
+    resource_type=CLUSTER,
+    rationale="The local cluster-admin account's certificate cannot be revoked per user and bypasses Entra ID.",
+    remediation="az aks update -g RG -n CLUSTER --disable-local-accounts (needs Entra ID integration)",
+    references=(AKS_DOCS + "manage-local-accounts-managed-azure-ad",),
+)
+def local_accounts_disabled(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    return check(
+        props(resource).get("disableLocalAccounts") is True,
+        "local accounts are disabled",
+        "local accounts (the static cluster-admin credential) are enabled",
+        observed(resource.config, "properties.disableLocalAccounts"),
+    )
+
+
+@rule(
+    id="azure.aks.api_server_access_restricted",
+    title="AKS API server is private or limited to authorized IP ranges",
+    severity="high",
+    category="network",
+    resource_type=CLUSTER,
+    rationale="A public API server open to every address is exposed to credential stuffing and API exploits.",
+    remediation="Use a private cluster, or az aks update -g RG -n CLUSTER --api-server-authorized-ip-ranges CIDRS",
+    references=(AKS_DOCS + "api-server-authorized-ip-ranges",),
+)
+def api_server_access_restricted(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    access = props(resource).get("apiServerAccessProfile") or {}
+    private = access.get("enablePrivateCluster") is True
+    ranges = access.get("authorizedIPRanges") or []
+    open_ranges = [r for r in ranges if r in ("0.0.0.0/0", "*")]
+    return check(
+        private or (bool(ranges) and not open_ranges),
+        "the API server is private" if private else f"the API server accepts {len(ranges)} authorized range(s) only",
+        "the API server is public and open to every address",
+        observed(resource.config, "properties.apiServerAccessProfile.enablePrivateCluster"),
+        observed(resource.config, "properties.apiServerAccessProfile.authorizedIPRanges"),
+    )
+
+
+@rule(
+    id="azure.aks.private_cluster",
+    title="AKS cluster is private (API server on a private endpoint)",
+    severity="medium",
+    category="network",
+    resource_type=CLUSTER,
+    rationale="A private cluster's API server has no public endpoint at all.",
+    remediation="Create the cluster with --enable-private-cluster (or enable API server VNet integration and "
+    "private access).",
+    references=(AKS_DOCS + "private-clusters",),
+)
+def private_cluster(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    return check(
+        (props(resource).get("apiServerAccessProfile") or {}).get("enablePrivateCluster") is True,
+        "the API server is reachable on a private endpoint only",
+        "the API server has a public endpoint",
+        observed(resource.config, "properties.apiServerAccessProfile.enablePrivateCluster"),
+    )
+
+
+@rule(
+    id="azure.aks.network_policy_set",
+    title="AKS cluster enforces network policies",
+    severity="medium",
+    category="network",
+    resource_type=CLUSTER,
+    rationale="Without a network policy engine every pod can reach every other pod; NetworkPolicy objects are "
+    "silently ignored.",
+    remediation="az aks update -g RG -n CLUSTER --network-policy azure|calico|cilium",
+    references=(AKS_DOCS + "use-network-policies",),
+)
+def network_policy_set(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    policy = str((props(resource).get("networkProfile") or {}).get("networkPolicy") or "none").lower()
+    return check(
+        policy in NETWORK_POLICIES,
+        f"network policies are enforced by {policy}",
+        "no network policy engine is set",
+        observed(resource.config, "properties.networkProfile.networkPolicy"),
+    )
+
+
+@rule(
+    id="azure.aks.azure_policy_addon",
+    title="AKS cluster runs the Azure Policy add-on",
+    severity="medium",
+    category="workload",
+    resource_type=CLUSTER,
+    rationale="The Azure Policy add-on (Gatekeeper) enforces admission policies such as allowed registries and "
+    "no privileged containers.",
+    remediation="az aks enable-addons -g RG -n CLUSTER --addons azure-policy",
+    references=(AKS_DOCS + "use-azure-policy",),
+)
+def azure_policy_addon(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    addon = ci_get(props(resource).get("addonProfiles"), "azurepolicy") or {}
+    return check(
+        addon.get("enabled") is True,
+        "the Azure Policy add-on is enabled",
+        "the Azure Policy add-on is not enabled",
+        ("properties.addonProfiles.azurepolicy.enabled", addon.get("enabled")),
+    )
+
+
+@rule(
+    id="azure.aks.keyvault_secrets_provider",
+    title="AKS cluster can mount secrets from Key Vault (Secrets Store CSI driver)",
+    severity="low",
+    category="secrets",
+    resource_type=CLUSTER,
+    rationale="Keeping secrets in Key Vault and mounting them as files keeps them out of etcd and out of "
+    "environment variables.",
+    remediation="az aks enable-addons -g RG -n CLUSTER --addons azure-keyvault-secrets-provider",
+    references=(AKS_DOCS + "csi-secrets-store-driver",),
+)
+def keyvault_secrets_provider(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    addon = ci_get(props(resource).get("addonProfiles"), "azureKeyvaultSecretsProvider") or {}
+    return check(
+        addon.get("enabled") is True,
+        "the Key Vault secrets provider add-on is enabled",
+        "the Key Vault secrets provider add-on is not enabled",
+        ("properties.addonProfiles.azureKeyvaultSecretsProvider.enabled", addon.get("enabled")),
+    )
+
+
+@rule(
+    id="azure.aks.defender_enabled",
+    title="AKS cluster runs the Defender for Containers sensor",
+    severity="medium",
+    category="cluster",
+    resource_type=CLUSTER,
+    rationale="The Defender sensor reports runtime threats and feeds vulnerability findings for the cluster.",
+    remediation="Turn on the Defender for Containers plan, or az aks update -g RG -n CLUSTER --enable-defender",
+    references=("https://learn.microsoft.com/azure/defender-for-cloud/defender-for-containers-enable",),
+)
+def defender_enabled(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    path = "properties.securityProfile.defender.securityMonitoring.enabled"
+    return check(
+        observed(resource.config, path).value is True,
+        "Defender security monitoring is enabled on the cluster",
+        "Defender security monitoring is not enabled on the cluster",
+        observed(resource.config, path),
+    )
+
+
+@rule(
+    id="azure.aks.kms_etcd_encryption",
+    title="AKS cluster encrypts Kubernetes secrets with a Key Vault key (KMS)",
+    severity="medium",
+    category="encryption",
+    resource_type=CLUSTER,
+    rationale="KMS envelope encryption protects secrets in etcd with a key the customer controls and can revoke.",
+    remediation="az aks update -g RG -n CLUSTER --enable-azure-keyvault-kms --azure-keyvault-kms-key-id KEY_ID",
+    references=(AKS_DOCS + "use-kms-etcd-encryption",),
+)
+def kms_etcd_encryption(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    path = "properties.securityProfile.azureKeyVaultKms.enabled"
+    return check(
+        observed(resource.config, path).value is True,
+        "etcd secrets are encrypted with a Key Vault key",
+        "etcd secrets are not encrypted with a customer-managed Key Vault key",
+        observed(resource.config, path),
+        observed(resource.config, "properties.securityProfile.azureKeyVaultKms.keyVaultNetworkAccess"),
+    )
+
+
+@rule(
+    id="azure.aks.kube_audit_logs_exported",
+    title="AKS cluster exports kube-audit logs",
+    severity="high",
+    category="logging",
+    resource_type=CLUSTER,
+    rationale="The Kubernetes audit log is the record of who did what in the cluster; AKS keeps it only if a "
+    "diagnostic setting sends it somewhere.",
+    remediation="Add a diagnostic setting on the cluster sending kube-audit or kube-audit-admin to a Log Analytics "
+    "workspace or storage account.",
+    references=(AKS_DOCS + "monitor-aks#aks-control-planeresource-logs",),
+)
+def kube_audit_logs_exported(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = not_collected(resource, "diagnosticSettings", "the cluster's diagnostic settings")
+    if problem:
+        return problem
+    settings = resource.config.get("_diagnosticSettings") or []
+    sending = settings_sending(settings, {"kube-audit", "kube-audit-admin"}, {"audit", "allLogs"})
+    return check(
+        bool(sending),
+        f"kube-audit logs are exported by {', '.join(sending)}",
+        "no diagnostic setting exports kube-audit logs",
+        ("_diagnosticSettings", [s.get("name") for s in settings]),
+    )
+
+
+@rule(
+    id="azure.aks.auto_upgrade_channel",
+    title="AKS cluster has an automatic upgrade channel",
+    severity="low",
+    category="cluster",
+    resource_type=CLUSTER,
+    rationale="An auto-upgrade channel keeps the control plane and nodes on supported, patched Kubernetes versions.",
+    remediation="az aks update -g RG -n CLUSTER --auto-upgrade-channel patch|stable|rapid|node-image",
+    references=(AKS_DOCS + "auto-upgrade-cluster",),
+)
+def auto_upgrade_channel(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    channel = str((props(resource).get("autoUpgradeProfile") or {}).get("upgradeChannel") or "none")
+    return check(
+        channel.lower() != "none",
+        f"the cluster upgrades automatically ({channel})",
+        "the cluster has no automatic upgrade channel",
+        observed(resource.config, "properties.autoUpgradeProfile.upgradeChannel"),
+    )
+
+
+@rule(
+    id="azure.aks.node_os_upgrade_channel",
+    title="AKS node OS images are patched automatically",
+    severity="medium",
+    category="cluster",
+    resource_type=CLUSTER,
+    rationale="Node images carry the OS, container runtime and CNI; the NodeImage or SecurityPatch channel keeps "
+    "them patched without waiting for a Kubernetes upgrade.",
+    remediation="az aks update -g RG -n CLUSTER --node-os-upgrade-channel NodeImage",
+    references=(AKS_DOCS + "auto-upgrade-node-os-image",),
+)
+def node_os_upgrade_channel(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    channel = str((props(resource).get("autoUpgradeProfile") or {}).get("nodeOSUpgradeChannel") or "None")
+    return check(
+        channel.lower() in ("nodeimage", "securitypatch"),
+        f"node OS images are patched by the {channel} channel",
+        f"node OS images are not patched automatically (channel {channel})",
+        observed(resource.config, "properties.autoUpgradeProfile.nodeOSUpgradeChannel"),
+    )
+
+
+@rule(
+    id="azure.aks.workload_identity",
+    title="AKS cluster uses workload identity",
+    severity="medium",
+    category="iam",
+    resource_type=CLUSTER,
+    rationale="Workload identity gives each application its own federated Entra identity instead of node-wide "
+    "managed identities or secrets in the cluster.",
+    remediation="az aks update -g RG -n CLUSTER --enable-oidc-issuer --enable-workload-identity",
+    references=(AKS_DOCS + "workload-identity-overview",),
+)
+def workload_identity(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    enabled = observed(resource.config, "properties.securityProfile.workloadIdentity.enabled")
+    issuer = observed(resource.config, "properties.oidcIssuerProfile.enabled")
+    return check(
+        enabled.value is True and issuer.value is True,
+        "workload identity and the OIDC issuer are enabled",
+        "workload identity is not enabled",
+        enabled,
+        issuer,
+    )
+
+
+@rule(
+    id="azure.aks.node_pool_version_current",
+    title="AKS node pool runs the control plane's Kubernetes minor version",
+    severity="medium",
+    category="cluster",
+    resource_type=POOL,
+    rationale="Node pools left behind the control plane miss kubelet fixes and drift out of the supported skew.",
+    remediation="az aks nodepool upgrade -g RG --cluster-name CLUSTER -n POOL --kubernetes-version VERSION",
+    references=(AKS_DOCS + "upgrade-aks-cluster",),
+)
+def node_pool_version_current(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    pool_version = props(resource).get("currentOrchestratorVersion") or props(resource).get("orchestratorVersion")
+    cluster = resource.config.get("_cluster") or {}
+    plane_version = cluster.get("currentKubernetesVersion") or cluster.get("kubernetesVersion")
+    pool, plane = minor(pool_version), minor(plane_version)
+    if pool is None or plane is None:
+        return None
+    evidence = (
+        ("properties.currentOrchestratorVersion", pool_version),
+        ("_cluster.currentKubernetesVersion", plane_version),
+    )
+    if pool >= plane:
+        return passed(f"the node pool runs {pool_version}, as the control plane", *evidence)
+    return failed(f"the node pool runs {pool_version}, behind the control plane's {plane_version}", *evidence)
+
+
+@rule(
+    id="azure.aks.node_pool_host_encryption",
+    title="AKS node pool encrypts at the host",
+    severity="low",
+    category="encryption",
+    resource_type=POOL,
+    rationale="Encryption at host also covers temporary disks and OS disk caches, which server-side encryption "
+    "does not.",
+    remediation="Create node pools with --enable-encryption-at-host and move workloads to them.",
+    references=(AKS_DOCS + "enable-host-encryption",),
+)
+def node_pool_host_encryption(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    return check(
+        props(resource).get("enableEncryptionAtHost") is True,
+        "encryption at host is on",
+        "encryption at host is off",
+        observed(resource.config, "properties.enableEncryptionAtHost"),
+    )
+
+
+@rule(
+    id="azure.aks.node_pool_private_nodes",
+    title="AKS node pool gives nodes no public IP addresses",
+    severity="high",
+    category="network",
+    resource_type=POOL,
+    rationale="Nodes with public IPs expose the kubelet and SSH to the Internet.",
+    remediation="Create node pools without --enable-node-public-ip and move workloads to them.",
+    references=(AKS_DOCS + "use-node-public-ips",),
+)
+def node_pool_private_nodes(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    return check(
+        props(resource).get("enableNodePublicIP") is not True,
+        "nodes have no public IP addresses",
+        "every node of the pool gets a public IP address",
+        observed(resource.config, "properties.enableNodePublicIP"),
+    )
