@@ -96,6 +96,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = ["posture.access.throttle.ThrottledModelBackend"]
+LOGIN_MAX_FAILURES_PER_USER = env_int("POSTURE_LOGIN_MAX_FAILURES_PER_USER", 5, minimum=1)
+LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("POSTURE_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("POSTURE_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# The header a trusted reverse proxy puts the client address in (e.g. HTTP_X_FORWARDED_FOR); empty: REMOTE_ADDR.
+TRUSTED_PROXY_HEADER = env_str("POSTURE_TRUSTED_PROXY_HEADER")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},

@@ -58,3 +58,14 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head {self.entry_id}"
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, kept for the lockout window."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    username = models.CharField(max_length=150, db_index=True)
+    address = models.CharField(max_length=64, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address} at {self.at:%Y-%m-%d %H:%M}"

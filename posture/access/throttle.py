@@ -1,0 +1,52 @@
+"""Sign-in throttling: too many failures lock the user name and the client address for a while.
+
+Failures are counted in the database (shared by every web worker) within a
+sliding window; a locked name or address is refused before the password is
+even checked, with the same answer as a wrong password.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.signals import user_login_failed
+from django.dispatch import receiver
+from django.utils import timezone
+
+from posture.access.models import LoginFailure
+
+
+def client_address(request: Any) -> str:
+    if request is None:
+        return ""
+    if settings.TRUSTED_PROXY_HEADER and request.META.get(settings.TRUSTED_PROXY_HEADER):
+        return request.META[settings.TRUSTED_PROXY_HEADER].split(",")[0].strip()[:64]
+    return str(request.META.get("REMOTE_ADDR", ""))[:64]
+
+
+def locked(username: str, address: str) -> bool:
+    since = timezone.now() - timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+    recent = LoginFailure.objects.filter(at__gte=since)
+    if username and recent.filter(username=username.lower()).count() >= settings.LOGIN_MAX_FAILURES_PER_USER:
+        return True
+    return bool(address) and recent.filter(address=address).count() >= settings.LOGIN_MAX_FAILURES_PER_ADDRESS
+
+
+class ThrottledModelBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if locked(username or "", client_address(request)):
+            return None
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None:
+            LoginFailure.objects.filter(username=(username or "").lower()).delete()
+        return user
+
+
+@receiver(user_login_failed)
+def count_failure(sender, credentials, request=None, **kwargs) -> None:
+    LoginFailure.objects.create(
+        username=str(credentials.get("username", ""))[:150].lower(), address=client_address(request)
+    )
