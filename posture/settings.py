@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "posture.findings",
     "posture.scans",
     "posture.api",
+    "posture.demo",
     "frontend",
 ]
 
