@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup setup-dev run serve test lint format clean
+.PHONY: setup setup-dev run demo-reset serve test lint format clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,16 @@ setup: $(VENV)/.runtime
 
 setup-dev: $(VENV)/.dev
 
-# Install, migrate, create the first admin if there is none, and serve on http://$(HOST):$(PORT)/
-run: setup serve
+# Install, migrate, build the demo estate (local emulators, a month of history) and serve it on
+# http://127.0.0.1:$(PORT)/ ; Ctrl-C stops everything. Run again: reuses the estate (make demo-reset: replays).
+run: setup
+	$(PY) manage.py demo --port $(PORT)
 
-serve:
+demo-reset: setup
+	$(PY) manage.py demo --port $(PORT) --reset
+
+# Serve your own accounts (no demo) with gunicorn.
+serve: setup
 	$(VENV)/bin/gunicorn posture.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 # Install the test tools and run the whole suite (SQLite unless DATABASE_URL says otherwise).
