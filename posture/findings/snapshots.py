@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Count
 
 from posture.findings.models import ComplianceScore, ComplianceSnapshot, ControlStatus, Finding
-from posture.rules.frameworks import Catalog, Control, catalog
+from posture.rules.frameworks import Catalog, Control, Framework, catalog
 from posture.rules.verdicts import Status
 
 
@@ -28,6 +28,22 @@ def control_status(control: Control, counts: Counter) -> str:
     if control.manual or counts[Status.MANUAL]:
         return ControlStatus.MANUAL
     return ControlStatus.NOT_EVALUATED
+
+
+MANAGED_PLATFORMS = {"eks": "aws", "aks": "azure", "gke": "gcp"}
+
+
+def frameworks_for(account: Any, frameworks: Catalog) -> list[Framework]:
+    """The account's provider's frameworks; a cluster labelled ``platform=eks|aks|gke`` also gets that
+    cloud's managed-Kubernetes benchmark (its in-cluster controls are evidenced by the cluster scan)."""
+    platform = (account.labels or {}).get("platform", "")
+    chosen = []
+    for fw in frameworks:
+        if fw.provider == account.provider or (
+            account.provider == "kubernetes" and platform in MANAGED_PLATFORMS and fw.id.startswith(f"cis-{platform}-")
+        ):
+            chosen.append(fw)
+    return chosen
 
 
 def take_snapshots(scan: Any, since: datetime, now: datetime, frameworks: Catalog | None = None) -> int:
@@ -48,9 +64,7 @@ def take_snapshots(scan: Any, since: datetime, now: datetime, frameworks: Catalo
         per_rule[row["rule_id"]][row["status"]] += row["n"]
     snapshots = []
     scores = []
-    for fw in frameworks:
-        if fw.provider != account.provider:
-            continue
+    for fw in frameworks_for(account, frameworks):
         first = len(snapshots)
         for control in fw.controls:
             counts: Counter = Counter()
