@@ -30,11 +30,16 @@ def role_of(user: AbstractBaseUser | AnonymousUser | None) -> Role:
         return Role.NONE
     if user.is_superuser:
         return Role.ADMIN
-    cached = getattr(user, "_posture_role", None)
+    names = group_names(user)
+    return max((Role[n.upper()] for n in names if n in ROLE_NAMES), default=Role.NONE)
+
+
+def group_names(user: AbstractBaseUser) -> frozenset[str]:
+    """The user's group names (roles and ``team:`` groups), read once per request's user object."""
+    cached = getattr(user, "_posture_groups", None)
     if cached is None:
-        names = set(user.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True))
-        cached = max((Role[n.upper()] for n in names), default=Role.NONE)
-        user._posture_role = cached
+        cached = frozenset(user.groups.values_list("name", flat=True)) if user.pk else frozenset()
+        user._posture_groups = cached
     return cached
 
 

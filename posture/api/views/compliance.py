@@ -9,6 +9,7 @@ from rest_framework import viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from posture.access.scoping import scope
 from posture.findings.compliance import summary, trend
 from posture.inventory.models import CloudAccount
 from posture.rules.frameworks import FrameworkError, catalog
@@ -31,7 +32,7 @@ def scoped_accounts(request, allowed: set[str]):
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         raise ValidationError({name: ["unknown filter"] for name in unknown})
-    accounts = CloudAccount.objects.all()
+    accounts = scope(CloudAccount.objects.all(), request.user, account_path="")
     if request.query_params.get("account"):
         accounts = accounts.filter(name=request.query_params["account"])
         if not accounts.exists():

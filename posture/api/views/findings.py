@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -11,7 +12,10 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from posture.access.audit import record
+from posture.access.roles import Role, has_role
+from posture.access.scoping import account_filter, can_see
 from posture.api.filters import EventFilter, FindingFilter, StrictFilterBackend
+from posture.api.scoped import Scoped
 from posture.api.serializers import EventSerializer, FindingSerializer, MuteRuleSerializer
 from posture.findings.export import FORMATS, rows, stream
 from posture.findings.models import Finding, FindingEvent, MuteRule
@@ -20,7 +24,7 @@ from posture.findings.mutes import apply_mutes, validate
 FEED_MAX = 1000
 
 
-class FindingViewSet(viewsets.ReadOnlyModelViewSet):
+class FindingViewSet(Scoped, viewsets.ReadOnlyModelViewSet):
     """Findings with the shared filters; `changes` is the incremental feed, `export` streams files."""
 
     queryset = Finding.objects.select_related("account", "resource")
@@ -75,8 +79,11 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
         return response
 
 
-class EventViewSet(viewsets.ReadOnlyModelViewSet):
+class EventViewSet(Scoped, viewsets.ReadOnlyModelViewSet):
+    """Every status transition of a finding (opened, resolved, reopened, changed, muted, unmuted)."""
+
     queryset = FindingEvent.objects.select_related("actor")
+    account_path = "finding__account"
     serializer_class = EventSerializer
     filterset_class = EventFilter
 
@@ -91,7 +98,18 @@ class MuteRuleViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewset
     serializer_class = MuteRuleSerializer
     filterset_fields = ["rule_id"]
 
+    def get_queryset(self):
+        """Global rules (no account) and the rules of the accounts the user may see."""
+        q = account_filter(self.request.user, "account")
+        qs = super().get_queryset()
+        return qs if q is None else qs.filter(q | Q(account__isnull=True))
+
     def perform_create(self, serializer) -> None:
+        account = serializer.validated_data.get("account")
+        if account is None and not has_role(self.request.user, Role.ADMIN):
+            raise ValidationError({"account": ["only admins mute across every account; name an account"]})
+        if account is not None and not can_see(self.request.user, account):
+            raise ValidationError({"account": [f"Object with name={account.name} does not exist."]})
         validate(dict(serializer.validated_data), timezone.now())
         rule = serializer.save(created_by=self.request.user)
         record(
@@ -105,6 +123,10 @@ class MuteRuleViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewset
 
     def destroy(self, request, *args, **kwargs):
         rule = self.get_object()
+        if rule.account_id is None and not has_role(request.user, Role.ADMIN):
+            return Response(
+                {"detail": "only admins revoke a rule across every account"}, status=status.HTTP_403_FORBIDDEN
+            )
         if rule.revoked_at is None:
             rule.revoked_at = timezone.now()
             rule.save(update_fields=["revoked_at"])

@@ -3,11 +3,14 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from posture.access.audit import record
 from posture.access.roles import Role
+from posture.access.scoping import can_see
 from posture.api.filters import ResourceFilter
+from posture.api.scoped import Scoped
 from posture.api.serializers import AccountSerializer, ResourceSerializer, ScanSerializer
 from posture.inventory.accounts import (
     AccountInput,
@@ -23,10 +26,11 @@ from posture.scans.models import Scan
 from posture.scans.pipeline import cancel_scan, create_scan, enqueue_scan
 
 
-class AccountViewSet(viewsets.ModelViewSet):
+class AccountViewSet(Scoped, viewsets.ModelViewSet):
     """Cloud accounts and clusters. Admins change them; credentials are write-only."""
 
     queryset = CloudAccount.objects.all()
+    account_path = ""
     serializer_class = AccountSerializer
     filterset_fields = ["provider", "team", "enabled"]
     write_role = Role.ADMIN
@@ -79,13 +83,15 @@ class AccountViewSet(viewsets.ModelViewSet):
         return Response({"ok": True, "external_id": account.external_id, "identity": who})
 
 
-class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
+class ResourceViewSet(Scoped, viewsets.ReadOnlyModelViewSet):
+    """Collected resources with their configuration as the provider's API returned it."""
+
     queryset = Resource.objects.select_related("account")
     serializer_class = ResourceSerializer
     filterset_class = ResourceFilter
 
 
-class ScanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ScanViewSet(Scoped, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Scans: start one (POST {"account": NAME}), follow its state, cancel it, see its drift."""
 
     queryset = Scan.objects.select_related("account")
@@ -95,7 +101,10 @@ class ScanViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        scan = create_scan(data.validated_data["account"], trigger="api", user=request.user)
+        account = data.validated_data["account"]
+        if not can_see(request.user, account):
+            raise ValidationError({"account": [f"Object with name={account.name} does not exist."]})
+        scan = create_scan(account, trigger="api", user=request.user)
         record("scan.start", scan, user=request.user, source="api", detail={"account": scan.account.name})
         enqueue_scan(scan)
         return Response(self.get_serializer(scan).data, status=status.HTTP_202_ACCEPTED)
