@@ -1,0 +1,116 @@
+"""Workloads: one record per Deployment/DaemonSet/StatefulSet/Job/CronJob (or bare pod), its pods as evidence.
+
+Streaming: ReplicaSets and Jobs are read once for their owners (a small map),
+pods once for a few fields each, then each controller list is streamed and
+every workload is yielded with the pods it runs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from kubernetes import client
+
+from collectors.kubernetes.objects import PROVIDER_NAME, WORKLOAD_KINDS, object_uid, workload_record
+from collectors.kubernetes.paging import list_items
+from collectors.kubernetes.provider import KubernetesSession
+from collectors.records import ResourceRecord
+from collectors.registry import REGISTRY
+
+MAX_PODS_LISTED = 20
+
+
+def controller_of(obj: dict[str, Any]) -> tuple[str, str] | None:
+    """The (kind, name) of the object's controlling owner, if any."""
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if isinstance(ref, dict) and ref.get("controller"):
+            return str(ref.get("kind", "")), str(ref.get("name", ""))
+    return None
+
+
+def pod_summary(pod: dict[str, Any]) -> dict[str, Any]:
+    status = pod.get("status") or {}
+    return {
+        "name": (pod.get("metadata") or {}).get("name", ""),
+        "startTime": status.get("startTime"),
+        "phase": status.get("phase"),
+        "nodeName": (pod.get("spec") or {}).get("nodeName"),
+    }
+
+
+class PodIndex:
+    """Pods grouped by the workload that runs them: a few fields per pod, never the pod objects."""
+
+    def __init__(self) -> None:
+        self._pods: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+    def add(self, workload_uid: str, pod: dict[str, Any]) -> None:
+        self._pods[workload_uid].append(pod_summary(pod))
+
+    def evidence(self, workload_uid: str) -> dict[str, Any]:
+        pods = self._pods.pop(workload_uid, [])
+        starts = sorted(p["startTime"] for p in pods if p.get("startTime"))
+        pods.sort(key=lambda p: (p.get("startTime") or "", p["name"]))
+        return {
+            "pods": pods[:MAX_PODS_LISTED],
+            "_podCount": len(pods),
+            "_oldestPodStart": starts[0] if starts else None,
+        }
+
+
+def _owner_map(objects: Iterator[dict]) -> dict[tuple[str, str], tuple[str, str]]:
+    owners = {}
+    for obj in objects:
+        owner = controller_of(obj)
+        if owner is not None:
+            metadata = obj["metadata"]
+            owners[(str(metadata.get("namespace", "")), str(metadata.get("name", "")))] = owner
+    return owners
+
+
+@REGISTRY.collector(PROVIDER_NAME, "workloads", regional=False)
+def collect_workloads(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
+    core = session.api(client.CoreV1Api)
+    apps = session.api(client.AppsV1Api)
+    batch = session.api(client.BatchV1Api)
+    rs_owners = _owner_map(list_items(session, apps.list_replica_set_for_all_namespaces, "ReplicaSet"))
+    job_owners = _owner_map(list_items(session, batch.list_job_for_all_namespaces, "Job"))
+    index = PodIndex()
+    for pod in list_items(session, core.list_pod_for_all_namespaces, "Pod"):
+        namespace = str(pod["metadata"].get("namespace", ""))
+        owner = controller_of(pod)
+        if owner is not None and owner[0] in ("ReplicaSet", "Job"):
+            parent = (rs_owners if owner[0] == "ReplicaSet" else job_owners).get((namespace, owner[1]))
+            owner = parent if parent is not None and parent[0] in WORKLOAD_KINDS else owner
+        if owner is None or owner[0] not in WORKLOAD_KINDS:
+            # a bare pod, a static (node-owned) pod or one run by a custom controller: the pod is the workload
+            summary = pod_summary(pod)
+            yield workload_record(
+                pod,
+                [summary],
+                _podCount=1,
+                _oldestPodStart=summary["startTime"],
+                _owner={"kind": owner[0], "name": owner[1]} if owner else None,
+            )
+            continue
+        index.add(object_uid(owner[0], owner[1], namespace), pod)
+    controllers = (
+        (apps.list_deployment_for_all_namespaces, "Deployment"),
+        (apps.list_daemon_set_for_all_namespaces, "DaemonSet"),
+        (apps.list_stateful_set_for_all_namespaces, "StatefulSet"),
+        (apps.list_replica_set_for_all_namespaces, "ReplicaSet"),
+        (batch.list_cron_job_for_all_namespaces, "CronJob"),
+        (batch.list_job_for_all_namespaces, "Job"),
+    )
+    for method, kind in controllers:
+        for obj in list_items(session, method, kind):
+            parent = controller_of(obj) if kind in ("ReplicaSet", "Job") else None
+            if parent is not None and parent[0] in WORKLOAD_KINDS:
+                continue  # run by a Deployment / CronJob: its pods count there
+            metadata = obj["metadata"]
+            evidence = index.evidence(
+                object_uid(kind, str(metadata.get("name", "")), str(metadata.get("namespace", "")))
+            )
+            yield workload_record(obj, evidence.pop("pods"), **evidence)

@@ -1,0 +1,1 @@
+"""Kubernetes rules: CIS Kubernetes section 5 (and EKS/AKS/GKE section 4), Pod Security Standards, container stack."""

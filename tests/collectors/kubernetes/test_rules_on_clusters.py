@@ -1,0 +1,73 @@
+"""Every Kubernetes rule passes and fails somewhere on emulator clusters, collected with the real client."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from collectors.kubernetes.provider import KubernetesProvider
+from collectors.records import Target
+from collectors.run import collect, plan
+from emulators.kubernetes import KubernetesEmulator, demo_estate, large_estate
+from posture.rules.evaluate import evaluate
+from posture.rules.registry import RULES
+
+
+def scan_estate(provider: KubernetesProvider, estate, tmp_path, name: str) -> list:
+    with KubernetesEmulator(estate) as emulator:
+        path = emulator.write_kubeconfig(tmp_path / f"{name}.kubeconfig", context=name)
+        target = Target("kubernetes", name, credentials={"kubeconfig": str(path)})
+        session = provider.connect(target)
+        collection = collect(provider, session, plan(provider, session, target))
+    assert collection.errors == []
+    return list(evaluate(collection.records))
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict[str, list]:
+    from collectors import REGISTRY
+
+    provider = REGISTRY.provider("kubernetes")
+    tmp = tmp_path_factory.mktemp("clusters")
+    return {
+        "demo": scan_estate(provider, demo_estate(), tmp, "demo"),
+        "large": scan_estate(provider, large_estate(namespaces=4, pods=40), tmp, "large"),
+    }
+
+
+def test_every_kubernetes_rule_both_passes_and_fails_on_emulated_clusters(results) -> None:
+    seen: dict[str, set[str]] = defaultdict(set)
+    for cluster in results.values():
+        for r in cluster:
+            seen[r.rule_id].add(str(r.status))
+    kubernetes_rules = [r.id for r in RULES if r.provider == "kubernetes"]
+    missing = {rule_id: sorted(seen[rule_id]) for rule_id in kubernetes_rules if not {"PASS", "FAIL"} <= seen[rule_id]}
+    assert not missing
+    assert not any(r.status == "ERROR" for cluster in results.values() for r in cluster)
+
+
+def test_the_demo_cluster_fails_where_it_was_neglected(results) -> None:
+    failing = {(r.rule_id, r.resource_uid) for r in results["demo"] if r.status == "FAIL"}
+    expected = {
+        ("kubernetes.workloads.privileged_containers", "legacy/Deployment/miner"),
+        ("kubernetes.workloads.host_pid", "legacy/Deployment/miner"),
+        ("kubernetes.workloads.host_ipc", "legacy/CronJob/backup"),
+        ("kubernetes.workloads.image_registry_allowed", "legacy/Deployment/miner"),
+        ("kubernetes.workloads.pods_recently_replaced", "legacy/Deployment/miner"),
+        ("kubernetes.workloads.not_in_default_namespace", "default/Pod/debug"),
+        ("kubernetes.rbac.cluster_admin_bound_narrowly", "ClusterRoleBinding/ci-admin"),
+        ("kubernetes.rbac.no_anonymous_bindings", "ClusterRoleBinding/anonymous-view"),
+        ("kubernetes.core.namespace_has_network_policy", "Namespace/legacy"),
+        ("kubernetes.core.kubelet_version_current", "Node/node-2"),
+        ("kubernetes.core.configmap_holds_no_secrets", "legacy/ConfigMap/app-config"),
+    }
+    assert expected <= failing
+    hardened = {rule for rule, uid in failing if uid == "shop/Deployment/web"}
+    assert hardened == set()
+    miner = next(
+        r
+        for r in results["demo"]
+        if r.rule_id == "kubernetes.workloads.privileged_containers" and r.resource_uid == "legacy/Deployment/miner"
+    )
+    assert {e.path: e.value for e in miner.evidence}["_pods"] == ["miner-7d4b9c-00000"]
