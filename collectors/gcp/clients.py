@@ -1,0 +1,58 @@
+"""The Google Cloud client libraries, built once per session, on the REST transport."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.cloud import compute_v1, container_v1, kms_v1, resourcemanager_v3, storage
+
+from collectors.gcp.session import GcpSession
+
+
+def _rest(session: GcpSession, key: str, cls: Any, service: str) -> Any:
+    return session.client(
+        key,
+        lambda: cls(transport="rest", credentials=session.credentials, client_options=session.client_options(service)),
+    )
+
+
+def cluster_manager(session: GcpSession) -> container_v1.ClusterManagerClient:
+    return _rest(session, "container", container_v1.ClusterManagerClient, "container")
+
+
+def compute(session: GcpSession, cls: type) -> Any:
+    """A compute client (``compute_v1.FirewallsClient`` ...); compute is REST-only."""
+    return _rest(session, f"compute.{cls.__name__}", cls, "compute")
+
+
+def projects_client(session: GcpSession) -> resourcemanager_v3.ProjectsClient:
+    return _rest(session, "projects", resourcemanager_v3.ProjectsClient, "cloudresourcemanager")
+
+
+def folders_client(session: GcpSession) -> resourcemanager_v3.FoldersClient:
+    return _rest(session, "folders", resourcemanager_v3.FoldersClient, "cloudresourcemanager")
+
+
+def kms(session: GcpSession) -> kms_v1.KeyManagementServiceClient:
+    return _rest(session, "kms", kms_v1.KeyManagementServiceClient, "cloudkms")
+
+
+def storage_client(session: GcpSession, project: str) -> storage.Client:
+    options = {"api_endpoint": session.base_url("storage")} if session.endpoint_url else None
+    return session.client(
+        f"storage.{project}",
+        lambda: storage.Client(project=project, credentials=session.credentials, client_options=options),
+    )
+
+
+def as_json(message: Any) -> dict[str, Any]:
+    """A proto-plus message as the API's own JSON: camelCase keys, enum names, unset fields left out."""
+    return type(message).to_dict(
+        message,
+        use_integers_for_enums=False,
+        preserving_proto_field_name=False,
+        always_print_fields_with_no_presence=False,
+    )
+
+
+__all__ = ["as_json", "cluster_manager", "compute", "compute_v1", "folders_client", "kms", "projects_client"]
