@@ -77,7 +77,122 @@ class AzureDemo:
         self.emulator.stop()
 
 
-CLOUDS: list[type] = [AzureDemo]
+class GcpDemo:
+    """Two projects under a folder: ``acme-prod`` mostly kept, ``acme-sandbox`` neglected.
+
+    History: the sandbox's shared bucket is closed (step 1); a prod bucket is opened to
+    everyone by mistake (step 2) and closed again (step 3).
+    """
+
+    title = "Google Cloud projects with GKE (local emulator)"
+    steps = 4
+
+    def __init__(self) -> None:
+        from emulators.gcp.server import GcpEmulator
+
+        self.token = "demo-" + secrets.token_urlsafe(16)
+        self.emulator = GcpEmulator(self._estate(0), token=self.token, page_size=50)
+
+    @staticmethod
+    def _estate(step: int) -> dict[str, Any]:
+        from emulators.gcp.estate import demo_estate
+
+        estate = demo_estate()
+        prod, sandbox = estate["projects"]
+        if step >= 1:
+            sandbox["bucketPolicies"] = {}
+        if step == 2:  # someone lifts public access prevention on the artifacts bucket and shares it
+            bucket = next(b for b in prod["buckets"] if b["name"].endswith("-artifacts"))
+            bucket["iamConfiguration"]["publicAccessPrevention"] = "inherited"
+            prod["bucketPolicies"][bucket["name"]] = {
+                "bindings": [{"role": "roles/storage.objectViewer", "members": ["allUsers"]}]
+            }
+        return estate
+
+    def start(self) -> list[DemoAccount]:
+        from emulators.gcp.estate import FOLDER
+
+        self.emulator.start()
+        return [
+            DemoAccount(
+                provider="gcp",
+                name="gcp-acme",
+                team="data",
+                endpoint_url=self.emulator.url,
+                credentials={"access_token": self.token, "folder": FOLDER},
+            )
+        ]
+
+    def apply(self, step: int) -> None:
+        self.emulator.estate = self._estate(step)
+
+    def stop(self) -> None:
+        self.emulator.stop()
+
+
+class KubernetesDemo:
+    """The workloads inside the GKE production cluster, reached by kubeconfig.
+
+    History: the ``legacy`` namespace gets a default-deny network policy (step 1); a
+    debug pod with a privileged container appears in ``shop`` (step 2).
+    """
+
+    title = "Kubernetes cluster workloads (local API emulator)"
+    steps = 3
+
+    def __init__(self) -> None:
+        import tempfile
+        from pathlib import Path
+
+        from emulators.kubernetes.server import KubernetesEmulator
+
+        self.token = "demo-" + secrets.token_urlsafe(16)
+        self.emulator = KubernetesEmulator(self._estate(0), token=self.token)
+        self.kubeconfig = Path(tempfile.mkdtemp(prefix="posture-demo-")) / "kubeconfig"
+
+    @staticmethod
+    def _estate(step: int) -> Any:
+        from emulators.kubernetes.scenarios import demo_estate
+
+        estate = demo_estate()
+        if step >= 1:
+            estate.add("NetworkPolicy", "default-deny", "legacy", spec={"podSelector": {}, "policyTypes": ["Ingress"]})
+        if step >= 2:
+            estate.add(
+                "Pod",
+                "debug-shell",
+                "shop",
+                spec={
+                    "containers": [
+                        {"name": "shell", "image": "busybox:latest", "securityContext": {"privileged": True}}
+                    ]
+                },
+                status={"phase": "Running", "startTime": "2026-11-20T09:00:00Z"},
+            )
+        return estate
+
+    def start(self) -> list[DemoAccount]:
+        self.emulator.start()
+        self.emulator.write_kubeconfig(self.kubeconfig)
+        return [
+            DemoAccount(
+                provider="kubernetes",
+                name="gke-prod-workloads",
+                team="platform",
+                endpoint_url="",
+                credentials={"kubeconfig_content": self.kubeconfig.read_text()},
+                labels={"platform": "gke"},
+            )
+        ]
+
+    def apply(self, step: int) -> None:
+        self.emulator.estate = self._estate(step)
+
+    def stop(self) -> None:
+        self.emulator.stop()
+
+
+CLOUDS: list[type] = [AzureDemo, GcpDemo, KubernetesDemo]
 
 
 def start_clouds() -> list[tuple[DemoCloud, list[DemoAccount]]]:
