@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -75,31 +76,37 @@ def collect(
     units: list[Unit],
     *,
     concurrency: int = 8,
+    unit_timeout: float = 900.0,
     on_progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> Collection:
     """Run ``units`` on a bounded thread pool; records of a failed unit are kept as far as they got.
 
+    A unit still running after ``unit_timeout`` seconds is recorded as a
+    ``timeout`` and left behind, so one hanging service cannot hold the scan.
     ``on_progress(done, total)`` and ``cancelled()`` are called from the
     calling thread only, so they may touch a database connection.
     """
     result = Collection(units=list(units))
     seen: dict[str, int] = {}
-    pending: set[Future] = set()
+    pending: dict[Future, tuple[Unit, float]] = {}
     queue = list(units)
     done = 0
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collect") as pool:
-        futures: dict[Future, Unit] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collect")
+    try:
         while queue or pending:
             while queue and len(pending) < concurrency and not result.cancelled:
                 unit = queue.pop(0)
-                future = pool.submit(_run_unit, provider, session, unit)
-                futures[future] = unit
-                pending.add(future)
+                pending[pool.submit(_run_unit, provider, session, unit)] = (unit, time.monotonic())
             if not pending:
                 break
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            oldest = min(started for _, started in pending.values())
+            finished, _ = wait(
+                list(pending), timeout=max(0.0, oldest + unit_timeout - time.monotonic()), return_when=FIRST_COMPLETED
+            )
+            now = time.monotonic()
             for future in finished:
+                pending.pop(future)
                 records, error = future.result()
                 for record in records:
                     if record.uid in seen:
@@ -110,10 +117,19 @@ def collect(
                 if error is not None:
                     result.errors.append(error)
                 done += 1
-                if on_progress:
-                    on_progress(done, len(units))
+            for future, (unit, started) in list(pending.items()):
+                if now - started >= unit_timeout:  # abandon it: the thread finishes on its own or never
+                    pending.pop(future)
+                    result.errors.append(
+                        CollectionError(unit.service, unit.region, f"no answer within {unit_timeout:.0f} s", "timeout")
+                    )
+                    done += 1
+            if on_progress and (finished or done):
+                on_progress(done, len(units))
             if queue and cancelled():
                 result.cancelled = True
                 queue.clear()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     result.errors.sort(key=lambda e: (e.service, e.region))
     return result

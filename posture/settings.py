@@ -178,6 +178,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("POSTURE_SCHEDULER_INTERVAL_SECONDS", 300, minimum=10),
     },
     "expire-mutes": {"task": "posture.scans.tasks.expire_mutes", "schedule": 600},
+    "reap-stale-scans": {"task": "posture.scans.tasks.reap_stale_scans", "schedule": 120},
     "purge-history": {"task": "posture.scans.tasks.purge_history", "schedule": 24 * 3600},
 }
 
@@ -188,6 +189,10 @@ ALLOWED_NETWORKS = env_list("POSTURE_ALLOWED_NETWORKS")
 # Scans and history
 RETENTION_DAYS = env_int("POSTURE_RETENTION_DAYS", 400, minimum=1)
 SCAN_CONCURRENCY = env_int("POSTURE_SCAN_CONCURRENCY", 8, minimum=1, maximum=64)
+# One (service, region) that has not answered after this long is recorded as a timeout; the scan goes on.
+SCAN_UNIT_TIMEOUT_SECONDS = env_int("POSTURE_SCAN_UNIT_TIMEOUT_SECONDS", 900, minimum=1)
+# A running scan whose worker has not reported for this long is marked failed (the worker died).
+SCAN_STALE_SECONDS = env_int("POSTURE_SCAN_STALE_SECONDS", 1800, minimum=60)
 # Extra modules imported at start-up: custom providers, collectors and rules.
 PLUGINS = env_list("POSTURE_PLUGINS")
 # Extra folders of framework files (*.yaml), besides posture/rules/frameworks.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -98,7 +98,9 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
     ``clock`` gives every timestamp the scan writes (real time unless replaying history).
     """
     started = clock()
-    if not Scan.objects.filter(pk=scan_id, state=ScanState.QUEUED).update(state=ScanState.RUNNING, started_at=started):
+    if not Scan.objects.filter(pk=scan_id, state=ScanState.QUEUED).update(
+        state=ScanState.RUNNING, started_at=started, heartbeat_at=timezone.now()
+    ):
         return Scan.objects.get(pk=scan_id)  # cancelled, or another worker has it
     scan = Scan.objects.select_related("account").get(pk=scan_id)
     account = scan.account
@@ -115,7 +117,7 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
     Scan.objects.filter(pk=scan.pk).update(progress_total=len(units))
 
     def progress(done: int, total: int) -> None:
-        Scan.objects.filter(pk=scan.pk).update(progress_done=done)
+        Scan.objects.filter(pk=scan.pk).update(progress_done=done, heartbeat_at=timezone.now())
         if on_progress:
             on_progress(done, total)
 
@@ -124,6 +126,7 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
         session,
         units,
         concurrency=settings.SCAN_CONCURRENCY,
+        unit_timeout=settings.SCAN_UNIT_TIMEOUT_SECONDS,
         on_progress=progress,
         cancelled=lambda: _is_cancelled(scan.pk),
     )
@@ -167,3 +170,18 @@ def _store(scan: Scan, collection: Collection, clock: Clock) -> Scan:
     state = ScanState.PARTIAL if errors else ScanState.SUCCEEDED
     log.info("scan %s of %s %s: %s", scan.pk, scan.account.name, state, counts)
     return _finish(scan, state, clock, errors=errors, counts=counts, progress_done=len(collection.units))
+
+
+def reap_stale_scans(stale_after: int | None = None) -> list[int]:
+    """Fail running scans whose worker stopped reporting (killed, or lost its connection)."""
+    cutoff = timezone.now() - timedelta(seconds=stale_after or settings.SCAN_STALE_SECONDS)
+    stale = list(Scan.objects.filter(state=ScanState.RUNNING, heartbeat_at__lt=cutoff).values_list("id", flat=True))
+    for scan_id in stale:
+        scan = Scan.objects.get(pk=scan_id)
+        if Scan.objects.filter(pk=scan_id, state=ScanState.RUNNING, heartbeat_at__lt=cutoff).update(
+            state=ScanState.FAILED,
+            finished_at=timezone.now(),
+            message="the worker stopped reporting progress (killed or disconnected); nothing of it was stored",
+        ):
+            log.warning("scan %s of account %s marked failed: no heartbeat since %s", scan_id, scan.account_id, cutoff)
+    return stale

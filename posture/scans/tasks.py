@@ -26,3 +26,8 @@ def expire_mutes_task() -> dict:
 @shared_task(name="posture.scans.tasks.purge_history")
 def purge_history_task() -> dict:
     return retention.purge()
+
+
+@shared_task(name="posture.scans.tasks.reap_stale_scans")
+def reap_stale_scans_task() -> int:
+    return len(pipeline.reap_stale_scans())

@@ -107,16 +107,50 @@ def test_cancellation_stops_submitting_units() -> None:
 def test_a_rule_that_raises_gives_an_error_verdict_not_a_crash() -> None:
     registry = RuleRegistry()
 
-    @rule(id="unit.svc.broken", title="t", severity="low", category="storage", resource_type="unit.svc.thing",
-          rationale="r", remediation="m", registry=registry)
+    @rule(
+        id="unit.svc.broken",
+        title="t",
+        severity="low",
+        category="storage",
+        resource_type="unit.svc.thing",
+        rationale="r",
+        remediation="m",
+        registry=registry,
+    )
     def broken(resource, ctx):
         return resource.config["missing"]
 
-    @rule(id="unit.svc.fine", title="t", severity="low", category="storage", resource_type="unit.svc.thing",
-          rationale="r", remediation="m", registry=registry)
+    @rule(
+        id="unit.svc.fine",
+        title="t",
+        severity="low",
+        category="storage",
+        resource_type="unit.svc.thing",
+        rationale="r",
+        remediation="m",
+        registry=registry,
+    )
     def fine(resource, ctx):
         return passed("ok")
 
     results = {r.rule_id: r for r in evaluate([record("x")], registry)}
     assert results["unit.svc.broken"].status == "ERROR" and "KeyError" in results["unit.svc.broken"].message
     assert results["unit.svc.fine"].status == "PASS"
+
+
+def test_a_hanging_unit_times_out_and_the_rest_is_kept() -> None:
+    release = threading.Event()
+
+    def fn(session, region):
+        if region == "b":
+            release.wait(10)  # hangs until the test ends
+        return [record(region, region)]
+
+    registry = make_registry(fn)
+    units = plan(Provider(), None, Target("unit", "t"), registry)
+    started = time.monotonic()
+    result = collect(Provider(), None, units, concurrency=3, unit_timeout=0.3)
+    release.set()
+    assert time.monotonic() - started < 3
+    assert sorted(r.uid for r in result.records) == ["a", "c"]
+    assert [(e.region, e.kind) for e in result.errors] == [("b", "timeout")]

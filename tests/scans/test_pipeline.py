@@ -161,3 +161,18 @@ def test_history_can_be_replayed_on_a_shifted_clock(account, estate) -> None:
     assert abs((scan.started_at - day).total_seconds()) < 60
     assert abs((Finding.objects.get(resource_uid="b-public").first_seen - day).total_seconds()) < 60
     assert abs((ComplianceScore.objects.get(scan=scan).taken_at - day).total_seconds()) < 60
+
+
+def test_stale_running_scans_are_reaped(account) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from posture.scans.pipeline import reap_stale_scans
+
+    stale, fresh = create_scan(account), None
+    Scan.objects.filter(pk=stale.pk).update(state="running", heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert reap_stale_scans(stale_after=600) == [stale.pk]
+    fresh = create_scan(account)
+    Scan.objects.filter(pk=fresh.pk).update(state="running", heartbeat_at=timezone.now())
+    assert reap_stale_scans(stale_after=600) == []

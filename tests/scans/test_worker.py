@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,36 @@ def test_a_scan_runs_through_a_real_worker(account, worker) -> None:
     assert scan.counts["findings"] == {"FAIL": 2, "PASS": 2}
     assert Finding.objects.filter(account=account).count() == 4
     assert Scan.objects.get(pk=scan.pk).started_at is not None
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_scan_leaves_a_failed_scan_and_nothing_half_written(account, estate, worker) -> None:
+    import signal
+
+    from posture.scans.pipeline import reap_stale_scans
+    from tests.conftest import estate_doc
+
+    doc = estate_doc()
+    doc["hang"] = [{"service": "iam", "seconds": 120}]
+    estate.write(doc)
+    queue, process = worker
+    scan = create_scan(account, trigger="api")
+    with celery_app.connection_for_write(BROKER) as conn:
+        run_scan_task.apply_async((scan.pk,), queue=queue, connection=conn)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        scan.refresh_from_db()
+        if scan.state == "running" and scan.progress_done >= 1:
+            break
+        time.sleep(0.2)
+    assert scan.state == "running"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert reap_stale_scans(stale_after=3600) == []  # a fresh heartbeat is left alone
+    Scan.objects.filter(pk=scan.pk).update(heartbeat_at=scan.heartbeat_at - timedelta(hours=2))
+    assert reap_stale_scans(stale_after=3600) == [scan.pk]
+    scan.refresh_from_db()
+    assert scan.state == "failed" and "stopped reporting" in scan.message
+    assert Finding.objects.filter(account=account).count() == 0
+    assert create_scan(account).state == "queued", "the account can be scanned again"

@@ -5,7 +5,8 @@ The file (credential ``estate``) holds::
     {"regions": ["r1", "r2"],
      "resources": [{"service": "storage", "region": "r1", "type": "testcloud.storage.bucket",
                     "uid": "b1", "name": "b1", "config": {...}}],
-     "fail": [{"service": "storage", "region": "r2", "error": "boom"}]}
+     "fail": [{"service": "storage", "region": "r2", "error": "boom"}],
+     "hang": [{"service": "iam", "seconds": 60}]}
 
 Loaded by pytest (``-p tests.support.testcloud``) and by worker processes
 (``POSTURE_PLUGINS=tests.support.testcloud``).
@@ -14,6 +15,7 @@ Loaded by pytest (``-p tests.support.testcloud``) and by worker processes
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,9 @@ class TestCloudProvider(BaseProvider):
 def _collect(service: str):
     def collector(session: Estate, region: str):
         estate = session.load()
+        for hang in estate.get("hang", []):
+            if hang["service"] == service:
+                time.sleep(hang.get("seconds", 3600))
         for failure in estate.get("fail", []):
             if failure["service"] == service and failure.get("region", region) == region:
                 raise RuntimeError(failure.get("error", "simulated failure"))
