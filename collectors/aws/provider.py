@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.parsers
 from botocore.config import Config
 
 from collectors.records import Identity, Target
@@ -26,6 +28,18 @@ DENIED = {
 }
 THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "SlowDown"}
 UNSUPPORTED = {"InvalidAction", "NotImplemented", "UnknownOperationException", "UnsupportedOperation", "OptInRequired"}
+ACCOUNT_HOST = re.compile(r"//\d{12}\.")
+DEFAULT_MAX_ATTEMPTS = 6
+
+
+def _strip_account_host(request: Any, **_: Any) -> None:
+    """s3control puts the account id in front of the host; an emulator on 127.0.0.1 has no such name."""
+    request.url = ACCOUNT_HOST.sub("//", request.url, count=1)
+
+
+def _max_attempts() -> int:
+    raw = os.environ.get("POSTURE_AWS_MAX_ATTEMPTS", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_ATTEMPTS
 
 
 class AwsSession:
@@ -33,15 +47,29 @@ class AwsSession:
 
     def __init__(self, session: boto3.Session, endpoint_url: str = "") -> None:
         self.session = session
-        self.endpoint_url = endpoint_url or None
+        self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.config = Config(
-            retries={"mode": "adaptive", "max_attempts": 6},
+            retries={"mode": "adaptive", "max_attempts": _max_attempts()},
             connect_timeout=10,
             read_timeout=30,
             user_agent_extra="posture",
         )
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self.api_calls = 0
+        self._account_id = ""
+
+    def _count_call(self, **_: Any) -> None:
+        """How many API operations this session's clients have started (retries not counted)."""
+        with self._count_lock:
+            self.api_calls += 1
+
+    def account_id(self) -> str:
+        """The account the credentials belong to (one STS call, then cached)."""
+        if not self._account_id:
+            self._account_id = self.client("sts").get_caller_identity()["Account"]
+        return self._account_id
 
     def client(self, service: str, region: str = DEFAULT_REGION) -> Any:
         """A cached client; boto3 clients are thread-safe, sessions are not (hence the lock)."""
@@ -49,9 +77,13 @@ class AwsSession:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self.session.client(
+                client = self.session.client(
                     service, region_name=region, endpoint_url=self.endpoint_url, config=self.config
                 )
+                client.meta.events.register("before-call", self._count_call)
+                if self.endpoint_url and service == "s3control":
+                    client.meta.events.register("before-send.s3-control.*", _strip_account_host)
+                self._clients[key] = client
             return self._clients[key]
 
 
@@ -138,6 +170,8 @@ class AwsProvider(BaseProvider):
             return "timeout"
         if isinstance(exc, botocore.exceptions.EndpointConnectionError):
             return "unreachable"
+        if isinstance(exc, botocore.parsers.ResponseParserError):
+            return "invalid_response"
         if isinstance(exc, botocore.exceptions.NoCredentialsError):
             return "denied"
         return super().classify_error(exc)

@@ -1,0 +1,27 @@
+"""AWS Config: the region's configuration recorders and whether they are recording."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from collectors.aws.common import Secondary, record
+from collectors.aws.provider import AwsSession
+from collectors.records import ResourceRecord
+from collectors.registry import REGISTRY
+
+
+@REGISTRY.collector("aws", "config")
+def collect_config(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
+    client = session.client("config", region)
+    account = session.account_id()
+    recorders = client.describe_configuration_recorders().get("ConfigurationRecorders", [])
+    extra = Secondary()
+    statuses = extra.call("RecorderStatus", client.describe_configuration_recorder_status) or {}
+    by_name = {s.get("name"): s for s in statuses.get("ConfigurationRecordersStatus", [])}
+    config = {
+        "AccountId": account,
+        "Region": region,
+        "ConfigurationRecorders": [{**r, "Status": by_name.get(r.get("name"))} for r in recorders],
+    }
+    uid = f"arn:aws:config:{region}:{account}:recorders"
+    yield record("config", "config.region_settings", uid, f"{account}/{region}", extra.attach(config), region=region)

@@ -1,0 +1,115 @@
+"""Containers per region: EKS clusters and node groups; ECR repositories, their images and the registry's
+scanning configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from collectors.aws.common import Secondary, detail_map, paginate, record, tags_of
+from collectors.aws.provider import AwsSession
+from collectors.records import ResourceRecord
+from collectors.registry import REGISTRY
+
+
+def cluster_versions(eks: Any, extra: Secondary) -> dict[str, dict[str, Any]]:
+    """EKS's own support calendar (DescribeClusterVersions), when the endpoint offers it."""
+    found = extra.call(
+        "ClusterVersions",
+        lambda: list(paginate(eks, "describe_cluster_versions", "clusterVersions", includeAll=True)),
+        default=[],
+    )
+    return {v.get("clusterVersion"): v for v in found or [] if isinstance(v, dict)}
+
+
+def cluster_records(
+    eks: Any, name: str, region: str, versions: dict[str, Any], region_errors: dict[str, str]
+) -> list[ResourceRecord]:
+    """The cluster and its node groups; a node group that cannot be read is noted on the cluster."""
+    cluster = eks.describe_cluster(name=name)["cluster"]
+    extra = Secondary()
+    extra.errors.update(region_errors)
+    config = dict(cluster)
+    config.pop("certificateAuthority", None)  # public, but bulky and of no use to a rule
+    if cluster.get("version") in versions:
+        config["_VersionSupport"] = versions[cluster["version"]]
+    groups = extra.call(
+        "Nodegroups", lambda: list(paginate(eks, "list_nodegroups", "nodegroups", clusterName=name)), default=[]
+    )
+    nodegroups = []
+    for group in groups or []:
+        detail = extra.call(f"Nodegroup.{group}", eks.describe_nodegroup, clusterName=name, nodegroupName=group)
+        if detail is None:
+            continue
+        ng = detail["nodegroup"]
+        nodegroups.append(
+            record(
+                "eks",
+                "eks.nodegroup",
+                ng["nodegroupArn"],
+                f"{name}/{group}",
+                ng,
+                region=region,
+                tags=tags_of(ng.get("tags")),
+            )
+        )
+    cluster_record = record(
+        "eks",
+        "eks.cluster",
+        cluster["arn"],
+        name,
+        extra.attach(config),
+        region=region,
+        tags=tags_of(cluster.get("tags")),
+    )
+    return [cluster_record, *nodegroups]
+
+
+@REGISTRY.collector("aws", "eks")
+def collect_eks(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
+    eks = session.client("eks", region)
+    names = list(paginate(eks, "list_clusters", "clusters"))
+    if not names:
+        return
+    extra = Secondary()
+    versions = cluster_versions(eks, extra)
+    for records in detail_map(lambda n: cluster_records(eks, n, region, versions, extra.errors), names):
+        yield from records
+
+
+def image_summary(ecr: Any, repo: dict[str, Any]) -> dict[str, Any]:
+    count, newest = 0, None
+    for image in paginate(
+        ecr, "describe_images", "imageDetails", repositoryName=repo["repositoryName"], registryId=repo["registryId"]
+    ):
+        count += 1
+        pushed = image.get("imagePushedAt")
+        if pushed is not None and (newest is None or pushed > newest):
+            newest = pushed
+    return {"ImageCount": count, "LatestImagePushedAt": newest}
+
+
+def repository_record(ecr: Any, repo: dict[str, Any], region: str) -> ResourceRecord:
+    extra = Secondary()
+    config = dict(repo)
+    config["_Images"] = extra.call("Images", image_summary, ecr, repo)
+    return record(
+        "ecr", "ecr.repository", repo["repositoryArn"], repo["repositoryName"], extra.attach(config), region=region
+    )
+
+
+@REGISTRY.collector("aws", "ecr")
+def collect_ecr(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
+    ecr = session.client("ecr", region)
+    account = session.account_id()
+    repos = list(paginate(ecr, "describe_repositories", "repositories"))
+    extra = Secondary()
+    scanning = extra.call("ScanningConfiguration", ecr.get_registry_scanning_configuration) or {}
+    config = {
+        "AccountId": account,
+        "registryId": scanning.get("registryId", account),
+        "scanningConfiguration": scanning.get("scanningConfiguration"),
+    }
+    uid = f"arn:aws:ecr:{region}:{account}:registry"
+    yield record("ecr", "ecr.registry", uid, f"{account}/{region}", extra.attach(config), region=region)
+    yield from detail_map(lambda r: repository_record(ecr, r, region), repos)

@@ -1,0 +1,131 @@
+"""IAM: the account's password policy, summary and credential report; users, groups, roles, policies, certificates."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+import urllib.parse
+from collections.abc import Iterator
+from typing import Any
+
+from collectors.aws.common import Secondary, detail_map, paginate, record, tags_of
+from collectors.aws.provider import AwsSession
+from collectors.records import ResourceRecord
+from collectors.registry import REGISTRY
+
+SUPPORT_POLICY = "arn:aws:iam::aws:policy/AWSSupportAccess"
+CLOUDSHELL_POLICY = "arn:aws:iam::aws:policy/AWSCloudShellFullAccess"
+ROOT_ROW = "<root_account>"
+REPORT_POLLS = 10
+
+
+def policy_document(raw: Any) -> Any:
+    """A policy document as JSON, whether boto3 already decoded it or left it URL-encoded."""
+    if isinstance(raw, str):
+        try:
+            return json.loads(urllib.parse.unquote(raw))
+        except ValueError:
+            return raw
+    return raw
+
+
+def credential_report(iam: Any) -> list[dict[str, str]]:
+    """The credential report's rows; generation is asynchronous, so poll until it is COMPLETE."""
+    for attempt in range(REPORT_POLLS):
+        if iam.generate_credential_report().get("State") == "COMPLETE":
+            break
+        time.sleep(min(0.2 * (attempt + 1), 2))
+    content = iam.get_credential_report()["Content"]
+    text = content.decode() if isinstance(content, bytes) else str(content)
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def entities_for_policy(iam: Any, policy_arn: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {"PolicyRoles": [], "PolicyUsers": [], "PolicyGroups": []}
+    for page in iam.get_paginator("list_entities_for_policy").paginate(PolicyArn=policy_arn):
+        found["PolicyRoles"] += [r["RoleName"] for r in page.get("PolicyRoles", [])]
+        found["PolicyUsers"] += [u["UserName"] for u in page.get("PolicyUsers", [])]
+        found["PolicyGroups"] += [g["GroupName"] for g in page.get("PolicyGroups", [])]
+    return found
+
+
+def account_record(session: AwsSession, iam: Any, report: list[dict[str, str]], errors: Secondary) -> ResourceRecord:
+    account = session.account_id()
+    config: dict[str, Any] = {"AccountId": account}
+    config["SummaryMap"] = iam.get_account_summary()["SummaryMap"]
+    policy = errors.call("PasswordPolicy", iam.get_account_password_policy, absent=("NoSuchEntity",), default={})
+    config["PasswordPolicy"] = (policy or {}).get("PasswordPolicy")
+    config["CredentialReportRoot"] = next((row for row in report if row.get("user") == ROOT_ROW), None)
+    virtual = errors.call(
+        "VirtualMFADevices",
+        lambda: list(paginate(iam, "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Assigned")),
+        default=None,
+    )
+    if virtual is not None:
+        config["RootVirtualMFADevices"] = [
+            d["SerialNumber"]
+            for d in virtual
+            if str(d.get("SerialNumber", "")).endswith(":mfa/root-account-mfa-device")
+        ]
+    config["SupportPolicyEntities"] = errors.call("SupportPolicyEntities", entities_for_policy, iam, SUPPORT_POLICY)
+    config["CloudShellPolicyEntities"] = errors.call(
+        "CloudShellPolicyEntities", entities_for_policy, iam, CLOUDSHELL_POLICY
+    )
+    return record("iam", "iam.account", f"arn:aws:iam::{account}:account-settings", account, errors.attach(config))
+
+
+def user_record(iam: Any, user: dict[str, Any], report_row: dict[str, str] | None) -> ResourceRecord:
+    name = user["UserName"]
+    extra = Secondary()
+    config = dict(user)
+    config["UserPolicyList"] = [
+        {**p, "PolicyDocument": policy_document(p.get("PolicyDocument"))} for p in user.get("UserPolicyList", [])
+    ]
+    profile = extra.call("LoginProfile", iam.get_login_profile, UserName=name, absent=("NoSuchEntity",))
+    config["LoginProfile"] = (profile or {}).get("LoginProfile")
+    config["MFADevices"] = extra.call(
+        "MFADevices", lambda: list(paginate(iam, "list_mfa_devices", "MFADevices", UserName=name)), default=[]
+    )
+    keys = extra.call(
+        "AccessKeys", lambda: list(paginate(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)), default=[]
+    )
+    for key in keys:
+        used = extra.call(
+            f"AccessKeyLastUsed.{key['AccessKeyId']}", iam.get_access_key_last_used, AccessKeyId=key["AccessKeyId"]
+        )
+        key["AccessKeyLastUsed"] = (used or {}).get("AccessKeyLastUsed")
+    config["AccessKeys"] = keys
+    config["CredentialReport"] = report_row
+    return record("iam", "iam.user", user["Arn"], name, extra.attach(config), tags=tags_of(user.get("Tags")))
+
+
+@REGISTRY.collector("aws", "iam", regional=False)
+def collect_iam(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
+    iam = session.client("iam")
+    account_errors = Secondary()
+    report = account_errors.call("CredentialReport", credential_report, iam, default=[])
+    rows = {row.get("user"): row for row in report}
+    yield account_record(session, iam, report, account_errors)
+
+    for page in iam.get_paginator("get_account_authorization_details").paginate(
+        Filter=["User", "Group", "Role", "LocalManagedPolicy"]
+    ):
+        users = page.get("UserDetailList", [])
+        yield from detail_map(lambda user: user_record(iam, user, rows.get(user["UserName"])), users)
+        for group in page.get("GroupDetailList", []):
+            yield record("iam", "iam.group", group["Arn"], group["GroupName"], group)
+        for role in page.get("RoleDetailList", []):
+            role = {**role, "AssumeRolePolicyDocument": policy_document(role.get("AssumeRolePolicyDocument"))}
+            yield record("iam", "iam.role", role["Arn"], role["RoleName"], role, tags=tags_of(role.get("Tags")))
+        for policy in page.get("Policies", []):
+            default = next((v for v in policy.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), {})
+            config = {k: v for k, v in policy.items() if k != "PolicyVersionList"}
+            config["DefaultVersion"] = {**default, "Document": policy_document(default.get("Document"))}
+            name = policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1]
+            config.setdefault("PolicyName", name)
+            yield record("iam", "iam.policy", policy["Arn"], name, config)
+
+    for cert in paginate(iam, "list_server_certificates", "ServerCertificateMetadataList"):
+        yield record("iam", "iam.server_certificate", cert["Arn"], cert["ServerCertificateName"], cert)

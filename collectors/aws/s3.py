@@ -1,0 +1,69 @@
+"""S3: every bucket with its region, public access block, policy, ACL, encryption, versioning and logging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from collectors.aws.common import Secondary, detail_map, paginate, parse_policy, record
+from collectors.aws.provider import AwsSession
+from collectors.records import ResourceRecord
+from collectors.registry import REGISTRY
+
+NO_PUBLIC_ACCESS_BLOCK = ("NoSuchPublicAccessBlockConfiguration",)
+
+
+def bucket_region(s3: Any, name: str) -> str:
+    constraint = s3.get_bucket_location(Bucket=name).get("LocationConstraint")
+    if constraint in (None, ""):
+        return "us-east-1"
+    return "eu-west-1" if constraint == "EU" else str(constraint)
+
+
+def bucket_record(session: AwsSession, bucket: dict[str, Any]) -> ResourceRecord:
+    name = bucket["Name"]
+    extra = Secondary()
+    region = extra.call("Location", bucket_region, session.client("s3"), name) or bucket.get("BucketRegion") or ""
+    s3 = session.client("s3", region or "us-east-1")
+    config: dict[str, Any] = {"Name": name, "CreationDate": bucket.get("CreationDate"), "Region": region}
+    block = extra.call("PublicAccessBlock", s3.get_public_access_block, Bucket=name, absent=NO_PUBLIC_ACCESS_BLOCK)
+    config["PublicAccessBlockConfiguration"] = (block or {}).get("PublicAccessBlockConfiguration")
+    policy = extra.call("Policy", s3.get_bucket_policy, Bucket=name, absent=("NoSuchBucketPolicy",))
+    config["Policy"] = parse_policy((policy or {}).get("Policy"))
+    status = extra.call("PolicyStatus", s3.get_bucket_policy_status, Bucket=name, absent=("NoSuchBucketPolicy",))
+    config["PolicyStatus"] = (status or {}).get("PolicyStatus")
+    acl = extra.call("Acl", s3.get_bucket_acl, Bucket=name) or {}
+    config["Acl"] = {"Owner": acl.get("Owner"), "Grants": acl.get("Grants", [])} if acl else None
+    encryption = extra.call(
+        "Encryption",
+        s3.get_bucket_encryption,
+        Bucket=name,
+        absent=("ServerSideEncryptionConfigurationNotFoundError",),
+    )
+    config["ServerSideEncryptionConfiguration"] = (encryption or {}).get("ServerSideEncryptionConfiguration")
+    versioning = extra.call("Versioning", s3.get_bucket_versioning, Bucket=name)
+    config["Versioning"] = (
+        None if versioning is None else {k: versioning[k] for k in ("Status", "MFADelete") if k in versioning}
+    )
+    logging_ = extra.call("Logging", s3.get_bucket_logging, Bucket=name)
+    config["LoggingEnabled"] = None if logging_ is None else logging_.get("LoggingEnabled")
+    return record("s3", "s3.bucket", f"arn:aws:s3:::{name}", name, extra.attach(config), region=region or "global")
+
+
+@REGISTRY.collector("aws", "s3", regional=False)
+def collect_s3(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
+    account = session.account_id()
+    extra = Secondary()
+    block = extra.call(
+        "PublicAccessBlock",
+        session.client("s3control").get_public_access_block,
+        AccountId=account,
+        absent=NO_PUBLIC_ACCESS_BLOCK,
+    )
+    config = {
+        "AccountId": account,
+        "PublicAccessBlockConfiguration": (block or {}).get("PublicAccessBlockConfiguration"),
+    }
+    yield record("s3", "s3.account", f"arn:aws:s3::{account}:account-settings", account, extra.attach(config))
+    buckets = list(paginate(session.client("s3"), "list_buckets", "Buckets"))
+    yield from detail_map(lambda b: bucket_record(session, b), buckets)
