@@ -220,6 +220,7 @@ LOGGING = {
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
         "azure": {"level": "WARNING"},
+        "werkzeug": {"level": "WARNING"},
         "posture.audit": {"handlers": list(_AUDIT_HANDLERS), "level": "INFO", "propagate": False},
     },
 }

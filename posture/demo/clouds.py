@@ -192,7 +192,79 @@ class KubernetesDemo:
         self.emulator.stop()
 
 
-CLOUDS: list[type] = [AzureDemo, GcpDemo, KubernetesDemo]
+class AwsDemo:
+    """Two AWS accounts on a moto server: ``aws-production`` and ``aws-staging`` (reached by an assumed role).
+
+    History: a bucket's public access block is switched off and a public policy added (step 1),
+    then closed again (step 2); staging turns on EKS control-plane logging (step 3).
+    """
+
+    title = "AWS accounts with EKS and ECR (moto)"
+    steps = 4
+    STAGING = "210987654321"
+
+    def __init__(self) -> None:
+        from emulators.aws.server import MotoEmulator
+
+        self.emulator = MotoEmulator()
+
+    def start(self) -> list[DemoAccount]:
+        from emulators.aws.estate import REGION, build_estate
+        from emulators.aws.server import FAKE_KEYS
+
+        url = self.emulator.start()
+        build_estate(self.emulator.clients(REGION))
+        self.role = f"arn:aws:iam::{self.STAGING}:role/posture-scanner"
+        build_estate(self.emulator.clients(REGION, **self.emulator.assume(self.role, REGION)), prefix="staging")
+        keys = {
+            "access_key_id": FAKE_KEYS["aws_access_key_id"],
+            "secret_access_key": FAKE_KEYS["aws_secret_access_key"],
+        }
+        return [
+            DemoAccount("aws", "aws-production", "platform", url, keys, regions=[REGION]),
+            DemoAccount("aws", "aws-staging", "payments", url, {**keys, "role_arn": self.role}, regions=[REGION]),
+        ]
+
+    def apply(self, step: int) -> None:
+        from emulators.aws.estate import REGION
+
+        s3 = self.emulator.clients(REGION)("s3")
+        bucket = "posture-demo-exports"
+        existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        if step == 1 and bucket not in existing:
+            s3.create_bucket(Bucket=bucket)
+            s3.put_public_access_block(
+                Bucket=bucket,
+                PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": False,
+                    "IgnorePublicAcls": False,
+                    "BlockPublicPolicy": False,
+                    "RestrictPublicBuckets": False,
+                },
+            )
+        if step == 2 and bucket in existing:
+            s3.put_public_access_block(
+                Bucket=bucket,
+                PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": True,
+                    "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True,
+                },
+            )
+        if step == 3:
+            eks = self.emulator.clients(REGION, **self.emulator.assume(self.role, REGION))("eks")
+            for name in eks.list_clusters().get("clusters", []):
+                eks.update_cluster_config(
+                    name=name,
+                    logging={"clusterLogging": [{"types": ["api", "audit", "authenticator"], "enabled": True}]},
+                )
+
+    def stop(self) -> None:
+        self.emulator.stop()
+
+
+CLOUDS: list[type] = [AwsDemo, AzureDemo, GcpDemo, KubernetesDemo]
 
 
 def start_clouds() -> list[tuple[DemoCloud, list[DemoAccount]]]:

@@ -12,7 +12,7 @@ import requests
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from tests.collectors.aws.estate import REGION
+from emulators.aws.estate import REGION
 
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

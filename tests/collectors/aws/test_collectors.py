@@ -13,8 +13,8 @@ from collectors.aws import PROVIDER
 from collectors.aws.provider import AwsSession, _strip_account_host
 from collectors.records import Target
 from collectors.run import collect, plan
+from emulators.aws.estate import ACCOUNT, REGION, build_estate
 from tests.collectors.aws.conftest import FAKE_ENV, local_client
-from tests.collectors.aws.estate import ACCOUNT, REGION, build_estate
 
 
 def run_all(target: Target | None = None):

@@ -20,10 +20,10 @@ from moto.rds.exceptions import RDSClientError
 from moto.rds.models import RDSBackend
 
 import collectors.aws  # noqa: F401  (registers the collectors)
+from emulators.aws.estate import ACCOUNT, REGION, build_estate
 from posture.inventory.models import CloudAccount, Resource
 from posture.scans.models import Scan
 from tests.collectors.aws.conftest import server_client
-from tests.collectors.aws.estate import ACCOUNT, REGION, build_estate
 
 pytestmark = pytest.mark.django_db
 ACCOUNT_SETTINGS = f"arn:aws:iam::{ACCOUNT}:account-settings"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import time
 
@@ -38,7 +39,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         # The emulators listen on loopback: let this process's scans reach them.
         settings.ALLOWED_NETWORKS = sorted(set(settings.ALLOWED_NETWORKS) | set(LOOPBACK))
-        logging.getLogger("posture.scans.pipeline").setLevel(logging.WARNING)  # the demo prints its own lines
+        # The demo prints its own lines; moto's server logs every request and its unsupported APIs loudly.
+        for name, level in (
+            ("posture.scans.pipeline", logging.WARNING),
+            ("collectors", logging.WARNING),
+            ("werkzeug", logging.CRITICAL),
+        ):
+            logging.getLogger(name).setLevel(level)
+        os.environ.setdefault("POSTURE_AWS_MAX_ATTEMPTS", "2")  # moto answers at once or never
         if not 1 <= options["scan_days"] <= len(SCAN_DAYS):
             raise CommandError(f"--scan-days must be between 1 and {len(SCAN_DAYS)}")
         call_command("migrate", verbosity=0, interactive=False)

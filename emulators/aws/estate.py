@@ -47,18 +47,23 @@ def build_iam(client: ClientFactory) -> None:
     iam.add_user_to_group(GroupName="admins", UserName="alice")
 
 
-def build_s3(client: ClientFactory) -> None:
+def build_s3(client: ClientFactory, prefix: str = "posture") -> None:
     s3 = client("s3")
-    s3.create_bucket(Bucket="posture-public")
+    s3.create_bucket(Bucket=f"{prefix}-public")
     s3.put_bucket_policy(
-        Bucket="posture-public",
+        Bucket=f"{prefix}-public",
         Policy=policy(
-            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::posture-public/*"}
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{prefix}-public/*",
+            }
         ),
     )
-    s3.create_bucket(Bucket="posture-private")
+    s3.create_bucket(Bucket=f"{prefix}-private")
     s3.put_public_access_block(
-        Bucket="posture-private",
+        Bucket=f"{prefix}-private",
         PublicAccessBlockConfiguration={
             "BlockPublicAcls": True,
             "IgnorePublicAcls": True,
@@ -67,19 +72,19 @@ def build_s3(client: ClientFactory) -> None:
         },
     )
     s3.put_bucket_policy(
-        Bucket="posture-private",
+        Bucket=f"{prefix}-private",
         Policy=policy(
             {
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:*",
-                "Resource": ["arn:aws:s3:::posture-private", "arn:aws:s3:::posture-private/*"],
+                "Resource": [f"arn:aws:s3:::{prefix}-private", f"arn:aws:s3:::{prefix}-private/*"],
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             }
         ),
     )
-    s3.put_bucket_versioning(Bucket="posture-private", VersioningConfiguration={"Status": "Enabled"})
-    s3.create_bucket(Bucket="posture-trail-logs")
+    s3.put_bucket_versioning(Bucket=f"{prefix}-private", VersioningConfiguration={"Status": "Enabled"})
+    s3.create_bucket(Bucket=f"{prefix}-trail-logs")
 
 
 def build_network(client: ClientFactory) -> dict[str, str]:
@@ -99,14 +104,14 @@ def build_network(client: ClientFactory) -> dict[str, str]:
     return {"vpc": vpc, "open_ssh": open_ssh, "web": web}
 
 
-def build_logging(client: ClientFactory) -> None:
+def build_logging(client: ClientFactory, prefix: str = "posture") -> None:
     logs = client("logs")
     logs.create_log_group(logGroupName="cloudtrail-logs")
     log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:cloudtrail-logs:*"
     trail = client("cloudtrail")
     trail.create_trail(
         Name="main-trail",
-        S3BucketName="posture-trail-logs",
+        S3BucketName=f"{prefix}-trail-logs",
         IsMultiRegionTrail=True,
         EnableLogFileValidation=True,
         CloudWatchLogsLogGroupArn=log_group_arn,
@@ -185,11 +190,14 @@ def build_containers(client: ClientFactory) -> dict[str, str]:
     return {"cluster": cluster, "nodegroup": nodegroup, "api_repo": api, "base_repo": base}
 
 
-def build_estate(client: ClientFactory) -> dict[str, str]:
-    """Every service's part of the estate; returns the uids the tests assert on."""
+def build_estate(client: ClientFactory, prefix: str = "posture") -> dict[str, str]:
+    """Every service's part of the estate; returns the uids the tests assert on.
+
+    ``prefix`` names the buckets (bucket names are global across accounts).
+    """
     build_iam(client)
-    build_s3(client)
-    build_logging(client)
+    build_s3(client, prefix)
+    build_logging(client, prefix)
     found = build_network(client)
     found.update(build_keys_and_data(client))
     found.update(build_containers(client))
