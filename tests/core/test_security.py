@@ -52,7 +52,7 @@ def test_pages_carry_security_headers(client) -> None:
 
 def test_deploy_check_is_clean_under_production_settings(tmp_path) -> None:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},  # a test-only switch
         "POSTURE_DATA_DIR": str(tmp_path),
         "POSTURE_SECRET_KEY": "x" * 64 + "production-like-secret-key-with-enough-entropy-0123456789",
         "POSTURE_SECURE_COOKIES": "true",

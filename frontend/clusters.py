@@ -1,0 +1,202 @@
+"""Clusters as container stacks: platform -> control plane -> nodes -> workloads, from aggregates.
+
+A managed cluster (EKS, AKS, GKE) is a resource in a cloud account; a kubeconfig
+cluster is an account of provider ``kubernetes``. A kubeconfig account is joined to
+the managed cluster it reaches when its ``cluster`` label or provider id names it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count
+
+from posture.findings.models import Finding
+from posture.inventory.models import CloudAccount, Resource
+
+MANAGED_CLUSTER = re.compile(r"^(aws\.eks\.cluster|azure\.[a-z]+\.managedcluster|gcp\.container\.cluster)$", re.I)
+LAYERS = ("platform", "control_plane", "nodes", "workloads")
+LAYER_TITLES = {
+    "platform": "Platform",
+    "control_plane": "Control plane",
+    "nodes": "Nodes",
+    "workloads": "Workloads",
+}
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+
+
+def layer_of(resource_type: str) -> str | None:
+    t = resource_type.lower()
+    if MANAGED_CLUSTER.match(t) or t.startswith(("kubernetes.cluster.", "kubernetes.admission.", "kubernetes.rbac.")):
+        return "control_plane"
+    if (
+        any(k in t for k in ("nodegroup", "nodepool", "node_pool", "agentpool", "agent_pool"))
+        or t == "kubernetes.core.node"
+    ):
+        return "nodes"
+    if t.startswith(("kubernetes.workloads.", "kubernetes.core.", "kubernetes.networking.")):
+        return "workloads"
+    return None
+
+
+@dataclass
+class Layer:
+    key: str
+    title: str
+    resources: int = 0
+    failing: dict[str, int] = field(default_factory=dict)
+    types: list[tuple[str, str, int]] = field(default_factory=list)  # (account, type, failing)
+    account: str = ""
+
+    @property
+    def failing_total(self) -> int:
+        return sum(self.failing.values())
+
+    @property
+    def worst(self) -> str:
+        return next((s for s in SEVERITY_ORDER if self.failing.get(s)), "")
+
+    @property
+    def severity_counts(self) -> list[tuple[str, int]]:
+        return [(s, self.failing[s]) for s in SEVERITY_ORDER if self.failing.get(s)]
+
+
+@dataclass
+class Stack:
+    name: str
+    kind: str  # "managed" or "kubeconfig"
+    platform_account: CloudAccount | None
+    k8s_account: CloudAccount | None
+    cluster_uid: str = ""
+    layers: dict[str, Layer] = field(default_factory=dict)
+
+    @property
+    def ordered_layers(self) -> list[Layer]:
+        return [self.layers[k] for k in LAYERS if k in self.layers]
+
+    @property
+    def failing_total(self) -> int:
+        return sum(layer.failing_total for layer in self.layers.values())
+
+
+def _per_account_type(account_ids: list[int]) -> tuple[dict, dict]:
+    resources: dict[tuple[int, str], int] = {}
+    for account_id, rtype, n in (
+        Resource.objects.filter(account_id__in=account_ids, gone_at__isnull=True)
+        .values_list("account_id", "type")
+        .annotate(n=Count("id"))
+        .values_list("account_id", "type", "n")
+    ):
+        resources[(account_id, rtype)] = n
+    failing: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+    for account_id, rtype, severity, n in (
+        Finding.objects.filter(account_id__in=account_ids, status="FAIL", muted=False)
+        .values_list("account_id", "resource__type", "severity")
+        .annotate(n=Count("id"))
+        .values_list("account_id", "resource__type", "severity", "n")
+    ):
+        failing[(account_id, rtype)][severity] = n
+    return resources, failing
+
+
+def _fill(layer: Layer, account: CloudAccount, types: list[str], resources: dict, failing: dict) -> None:
+    for t in types:
+        layer.resources += resources.get((account.pk, t), 0)
+        bad = failing.get((account.pk, t), {})
+        for sev, n in bad.items():
+            layer.failing[sev] = layer.failing.get(sev, 0) + n
+        layer.types.append((account.name, t, sum(bad.values())))
+
+
+def stacks() -> list[Stack]:
+    """Every cluster's stack, worst first (five queries whatever the estate's size)."""
+    accounts = {a.pk: a for a in CloudAccount.objects.defer("credentials_encrypted")}
+    managed = list(
+        Resource.objects.filter(gone_at__isnull=True, type__iregex=MANAGED_CLUSTER.pattern).values(
+            "account_id", "uid", "name", "type"
+        )
+    )
+    k8s_accounts = [a for a in accounts.values() if a.provider == "kubernetes"]
+    resources, failing = _per_account_type(list(accounts))
+    types_by_account: dict[int, list[str]] = defaultdict(list)
+    for account_id, rtype in resources:
+        types_by_account[account_id].append(rtype)
+    for account_id, rtype in failing:
+        if rtype not in types_by_account[account_id]:
+            types_by_account[account_id].append(rtype)
+
+    out: list[Stack] = []
+    joined: set[int] = set()
+    for cluster in managed:
+        platform = accounts.get(cluster["account_id"])
+        name = cluster["name"] or cluster["uid"]
+        k8s = next(
+            (
+                a
+                for a in k8s_accounts
+                if (a.labels or {}).get("cluster") in (name, cluster["uid"]) or a.external_id in (name, cluster["uid"])
+            ),
+            None,
+        )
+        stack = Stack(name=name, kind="managed", platform_account=platform, k8s_account=k8s, cluster_uid=cluster["uid"])
+        stack.layers["platform"] = _platform_layer(platform, types_by_account, resources, failing)
+        control = Layer("control_plane", LAYER_TITLES["control_plane"], account=platform.name if platform else "")
+        if platform is not None:
+            _fill(control, platform, [cluster["type"]], resources, failing)
+        control.resources = 1
+        nodes = Layer("nodes", LAYER_TITLES["nodes"], account=platform.name if platform else "")
+        if platform is not None:
+            node_types = [t for t in types_by_account[platform.pk] if layer_of(t) == "nodes"]
+            _fill(nodes, platform, node_types, resources, failing)
+        stack.layers.update(control_plane=control, nodes=nodes)
+        if k8s is not None:
+            joined.add(k8s.pk)
+            _add_k8s_layers(stack, k8s, types_by_account, resources, failing, skip_nodes=False)
+        else:
+            stack.layers["workloads"] = Layer("workloads", LAYER_TITLES["workloads"])
+        out.append(stack)
+    for k8s in k8s_accounts:
+        if k8s.pk in joined:
+            continue
+        stack = Stack(
+            name=k8s.name, kind="kubeconfig", platform_account=None, k8s_account=k8s, cluster_uid=k8s.external_id
+        )
+        stack.layers["platform"] = Layer("platform", LAYER_TITLES["platform"])
+        stack.layers["control_plane"] = Layer("control_plane", LAYER_TITLES["control_plane"], account=k8s.name)
+        stack.layers["nodes"] = Layer("nodes", LAYER_TITLES["nodes"], account=k8s.name)
+        _add_k8s_layers(stack, k8s, types_by_account, resources, failing, skip_nodes=False)
+        out.append(stack)
+    out.sort(key=lambda s: (-s.failing_total, s.name))
+    return out
+
+
+def _platform_layer(platform: CloudAccount | None, types_by_account: dict, resources: dict, failing: dict) -> Layer:
+    layer = Layer("platform", LAYER_TITLES["platform"], account=platform.name if platform else "")
+    if platform is not None:
+        _fill(layer, platform, [t for t in types_by_account[platform.pk] if layer_of(t) is None], resources, failing)
+    return layer
+
+
+def _add_k8s_layers(
+    stack: Stack, k8s: CloudAccount, types_by_account: dict, resources: dict, failing: dict, skip_nodes: bool
+) -> None:
+    types = types_by_account[k8s.pk]
+    for key in ("control_plane", "nodes", "workloads"):
+        if skip_nodes and key == "nodes":
+            continue
+        layer = stack.layers.get(key) or Layer(key, LAYER_TITLES[key])
+        if not layer.account:
+            layer.account = k8s.name
+        _fill(layer, k8s, [t for t in types if layer_of(t) == key], resources, failing)
+        stack.layers[key] = layer
+
+
+def summary_counts(items: list[Stack]) -> dict[str, Any]:
+    return {
+        "clusters": len(items),
+        "failing": sum(s.failing_total for s in items),
+        "managed": sum(1 for s in items if s.kind == "managed"),
+    }

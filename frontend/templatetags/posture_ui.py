@@ -1,0 +1,66 @@
+"""Small display helpers: rule titles, durations, percentages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from posture.rules.registry import RULES
+
+register = template.Library()
+
+
+@register.filter
+def rule_title(rule_id: str) -> str:
+    return RULES.get(rule_id).title if rule_id in RULES else rule_id
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+@register.filter
+def pct(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{float(value):.0f}%"
+    except (TypeError, ValueError):
+        return "—"
+
+
+@register.filter
+def score_class(value: Any) -> str:
+    """good / fair / poor, for colouring a score."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "none"
+    return "good" if number >= 80 else "fair" if number >= 50 else "poor"
+
+
+@register.filter
+def get(mapping: dict, key: Any) -> Any:
+    return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+@register.filter
+def getlist(querydict: Any, key: str) -> list[str]:
+    return querydict.getlist(key) if hasattr(querydict, "getlist") else []
+
+
+@register.filter
+def words(name: str) -> str:
+    """``access_key_id`` -> ``Access key id``."""
+    return str(name).replace("_", " ").capitalize()

@@ -1,0 +1,180 @@
+"""Accounts: add, edit, test connection, remove; per-provider credential fields, write-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from collectors import REGISTRY
+from frontend.views.common import page, require_role
+from posture.access.roles import Role, has_role
+from posture.inventory.accounts import (
+    AccountInput,
+    AccountInputError,
+    create_account,
+    parse_labels,
+    parse_regions,
+    remove_account,
+    test_account,
+    update_account,
+)
+from posture.inventory.models import CloudAccount, Schedule
+from posture.scans.models import Scan
+
+# AccountInputError carries one message; its wording says which field it is about.
+FIELD_PREFIXES = (
+    ("--regions", "regions"),
+    ("--endpoint-url", "endpoint_url"),
+    ("--schedule", "schedule"),
+    ("--label", "labels"),
+    ("name ", "name"),
+    ("an account named", "name"),
+    ("unknown provider", "provider"),
+)
+
+
+def field_of(message: str) -> str:
+    """The form field an AccountInputError is about (credentials unless another field is named)."""
+    lowered = message.lower()
+    for prefix, name in FIELD_PREFIXES:
+        if lowered.startswith(prefix):
+            return name
+    if "provider" in lowered and "credential" not in lowered and "--" not in lowered:
+        return "provider"
+    return "credentials"
+
+
+def providers() -> list[dict[str, Any]]:
+    return [
+        {"name": n, "title": p.title or n, "fields": p.credential_fields}
+        for n in REGISTRY.provider_names()
+        for p in [REGISTRY.provider(n)]
+    ]
+
+
+def _credentials(request: HttpRequest, provider: str) -> dict[str, str]:
+    prefix = f"cred.{provider}."
+    return {k[len(prefix) :]: v.strip() for k, v in request.POST.items() if k.startswith(prefix) and v.strip()}
+
+
+def accounts(request: HttpRequest) -> HttpResponse:
+    rows = list(CloudAccount.objects.defer("credentials_encrypted").order_by("name"))
+    latest = dict(Scan.objects.values("account").annotate(last=Max("id")).values_list("account", "last"))
+    scans = Scan.objects.in_bulk(list(latest.values()))
+    for a in rows:
+        a.last_scan = scans.get(latest.get(a.pk))
+    return page(request, "frontend/accounts.html", {"accounts": rows})
+
+
+def _form_context(form: dict[str, Any], errors: dict[str, str], account: CloudAccount | None) -> dict[str, Any]:
+    return {
+        "form": form,
+        "errors": errors,
+        "account": account,
+        "providers": providers(),
+        "schedules": Schedule.choices,
+    }
+
+
+@require_role(Role.ADMIN)
+def new(request: HttpRequest) -> HttpResponse:
+    form = (
+        {"provider": request.POST.get("provider", "aws"), **request.POST.dict()}
+        if request.method == "POST"
+        else {"provider": "aws"}
+    )
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            account = create_account(
+                AccountInput(
+                    provider=form.get("provider", ""),
+                    name=form.get("name", "").strip(),
+                    regions=parse_regions(form.get("regions", "").strip()),
+                    endpoint_url=form.get("endpoint_url", "").strip(),
+                    credentials=_credentials(request, form.get("provider", "")),
+                    team=form.get("team", "").strip(),
+                    labels=parse_labels(form.get("labels", "").split()),
+                    schedule=form.get("schedule", ""),
+                    external_id=form.get("external_id", "").strip(),
+                ),
+                user=request.user,
+                source="web",
+            )
+        except AccountInputError as exc:
+            errors[field_of(str(exc))] = str(exc)
+        else:
+            messages.success(request, f"Account {account.name} added. Test the connection, then start a scan.")
+            return redirect("account-edit", pk=account.pk)
+    return page(request, "frontend/account_form.html", _form_context(form, errors, None), status=200)
+
+
+@require_role(Role.VIEWER)
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(CloudAccount, pk=pk)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not has_role(request.user, Role.ADMIN):
+            raise PermissionDenied("changing an account needs the admin role")
+        form = request.POST.dict()
+        try:
+            changes: dict[str, Any] = {
+                "regions": parse_regions(form.get("regions", "").strip()),
+                "endpoint_url": form.get("endpoint_url", "").strip(),
+                "schedule": form.get("schedule", ""),
+                "team": form.get("team", "").strip(),
+                "labels": parse_labels(form.get("labels", "").split()),
+                "enabled": form.get("enabled") == "on",
+            }
+            credentials = _credentials(request, account.provider)
+            if credentials:
+                changes["credentials"] = credentials
+            update_account(account, changes, user=request.user, source="web")
+        except AccountInputError as exc:
+            errors[field_of(str(exc))] = str(exc)
+            account.refresh_from_db()
+        else:
+            messages.success(request, f"Saved {account.name}.")
+            return redirect("account-edit", pk=account.pk)
+    else:
+        form = {
+            "provider": account.provider,
+            "name": account.name,
+            "regions": ", ".join(account.regions or []),
+            "endpoint_url": account.endpoint_url,
+            "team": account.team,
+            "labels": " ".join(f"{k}={v}" for k, v in (account.labels or {}).items()),
+            "schedule": account.scan_schedule,
+            "enabled": "on" if account.enabled else "",
+        }
+    return page(request, "frontend/account_form.html", _form_context(form, errors, account))
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def test(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(CloudAccount, pk=pk)
+    try:
+        who = test_account(account, user=request.user, source="web")
+        messages.success(request, f"Connected: {who}")
+    except AccountInputError as exc:
+        messages.error(request, str(exc))
+    return redirect("account-edit", pk=pk)
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def remove(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(CloudAccount, pk=pk)
+    if request.POST.get("confirm") != account.name:
+        messages.error(request, "Type the account's name to confirm removing it.")
+        return redirect("account-edit", pk=pk)
+    counts = remove_account(account, user=request.user, source="web")
+    messages.success(request, f"Removed {account.name} with {counts['findings']} findings and {counts['scans']} scans.")
+    return redirect("accounts")

@@ -1,0 +1,102 @@
+"""Compliance: frameworks -> sections -> controls, per account or team; drill-down; printable report."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+
+from frontend.paging import BadCursor, keyset_page
+from frontend.views.common import page, scoped_accounts
+from posture.findings.compliance import summary
+from posture.findings.models import Finding
+from posture.inventory.models import CloudAccount
+from posture.rules.frameworks import Framework, FrameworkError, catalog
+from posture.rules.registry import RULES
+
+RESOURCES_PER_PAGE = 50
+
+
+def _framework(framework_id: str) -> Framework:
+    try:
+        return catalog().get(framework_id)
+    except FrameworkError:
+        raise Http404(f"no framework {framework_id!r}") from None
+
+
+def _scope_context(request: HttpRequest) -> dict:
+    accounts, scope, problems = scoped_accounts(request)
+    return {
+        "accounts": accounts,
+        "scope": scope,
+        "problems": problems,
+        "account_names": CloudAccount.objects.order_by("name").values_list("name", flat=True),
+        "teams": CloudAccount.objects.exclude(team="").order_by("team").values_list("team", flat=True).distinct(),
+    }
+
+
+def frameworks(request: HttpRequest) -> HttpResponse:
+    ctx = _scope_context(request)
+    providers = set(ctx["accounts"].values_list("provider", flat=True).distinct())
+    rows = []
+    for fw in catalog():
+        s = summary(fw, ctx["accounts"].filter(provider=fw.provider)) if fw.provider in providers else None
+        rows.append({"fw": fw, "summary": s, "controls": len(fw.controls)})
+    rows.sort(key=lambda r: (r["summary"] is None or not r["summary"]["accounts"], r["fw"].provider, r["fw"].id))
+    ctx["rows"] = rows
+    return page(request, "frontend/compliance.html", ctx)
+
+
+def _sections_with_totals(s: dict) -> list[dict]:
+    out = []
+    for section in s["sections"]:
+        totals = {"pass": 0, "fail": 0, "manual": 0, "other": 0}
+        for c in section["controls"]:
+            key = c["status"] if c["status"] in ("pass", "fail", "manual") else "other"
+            totals[key] += 1
+        out.append({**section, "totals": totals, "depth": 1 if section["parent"] else 0})
+    return out
+
+
+def framework(request: HttpRequest, framework_id: str) -> HttpResponse:
+    fw = _framework(framework_id)
+    ctx = _scope_context(request)
+    s = summary(fw, ctx["accounts"])
+    ctx.update(fw=fw, summary=s, sections=_sections_with_totals(s), status_filter=request.GET.get("status", ""))
+    return page(request, "frontend/compliance_framework.html", ctx)
+
+
+def report(request: HttpRequest, framework_id: str) -> HttpResponse:
+    fw = _framework(framework_id)
+    ctx = _scope_context(request)
+    s = summary(fw, ctx["accounts"])
+    ctx.update(fw=fw, summary=s, sections=_sections_with_totals(s), generated=timezone.now())
+    return page(request, "frontend/compliance_report.html", ctx)
+
+
+def control(request: HttpRequest, framework_id: str, control_id: str) -> HttpResponse:
+    fw = _framework(framework_id)
+    try:
+        ctrl = fw.control(control_id)
+    except KeyError:
+        raise Http404(f"no control {control_id!r} in {fw.id}") from None
+    ctx = _scope_context(request)
+    failing = Finding.objects.filter(account__in=ctx["accounts"], rule_id__in=ctrl.rules, status="FAIL").values(
+        "id",
+        "rule_id",
+        "resource_uid",
+        "severity",
+        "muted",
+        "message",
+        "account__name",
+        "resource__name",
+        "resource__type",
+    )
+    try:
+        result = keyset_page(failing, [("id", False)], request.GET.get("cursor"), RESOURCES_PER_PAGE)
+    except BadCursor as exc:
+        ctx["problems"].append(str(exc))
+        result = keyset_page(failing, [("id", False)], None, RESOURCES_PER_PAGE)
+    rules = [RULES.get(r) for r in ctrl.rules if r in RULES]
+    section_path = fw.section_path(ctrl.section_id)
+    ctx.update(fw=fw, control=ctrl, rules=rules, page=result, section_path=section_path)
+    return page(request, "frontend/compliance_control.html", ctx)

@@ -1,0 +1,166 @@
+"""Findings: the filtered table (htmx partial), grouping, detail, mute/unmute, export."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from frontend import triage
+from frontend.findings_query import GROUPS, PAGE_SIZES, SORTS, build, grouped, rows_queryset
+from frontend.paging import BadCursor, keyset_page
+from frontend.views.common import SEVERITIES, is_htmx, page, require_role
+from posture.access.audit import record
+from posture.access.roles import Role
+from posture.findings.export import FORMATS, rows, stream
+from posture.findings.models import Finding, FindingEvent
+from posture.findings.mutes import MuteInputError
+from posture.inventory.models import CloudAccount
+from posture.rules.frameworks import catalog
+from posture.rules.registry import RULES
+
+EVENTS_SHOWN = 50
+
+
+def _results_context(request: HttpRequest) -> dict:
+    query = build(request.GET)
+    problems = list(query.problems)
+    context = {
+        "query": query,
+        "filters": query.filters,
+        "filter_qs": query.filters.urlencode(),
+        "view_qs": _view_qs(query),
+        "sorts": {k: v[0] for k, v in SORTS.items()},
+        "groups": GROUPS,
+        "page_sizes": PAGE_SIZES,
+        "export_formats": sorted(FORMATS),
+    }
+    if query.group:
+        context["groups_rows"] = grouped(query)
+    else:
+        try:
+            result = keyset_page(rows_queryset(query), SORTS[query.sort][1], request.GET.get("cursor"), query.size)
+        except BadCursor as exc:
+            problems.append(str(exc))
+            result = keyset_page(rows_queryset(query), SORTS[query.sort][1], None, query.size)
+        context["page"] = result
+        context["is_first_page"] = not request.GET.get("cursor")
+    context["problems"] = problems
+    return context
+
+
+def _view_qs(query) -> str:
+    """Filters plus sort, grouping and page size: what a link to this exact view needs."""
+    params = query.filters.copy()
+    params["sort"] = query.sort
+    if query.group:
+        params["group"] = query.group
+    params["size"] = str(query.size)
+    return params.urlencode()
+
+
+def findings(request: HttpRequest) -> HttpResponse:
+    context = _results_context(request)
+    if is_htmx(request) and request.headers.get("HX-Target") == "results":
+        return page(request, "frontend/partials/findings_results.html", context)
+    context.update(
+        severities=SEVERITIES,
+        statuses=("FAIL", "PASS", "ERROR", "MANUAL"),
+        accounts=CloudAccount.objects.order_by("name").values_list("name", flat=True),
+        frameworks=[(fw.id, fw.title) for fw in catalog()],
+    )
+    return page(request, "frontend/findings.html", context)
+
+
+def export(request: HttpRequest) -> HttpResponse:
+    """The current view's filters as a file (CSV, JSON, OCSF, SARIF), streamed."""
+    fmt = request.GET.get("format", "csv")
+    query = build(request.GET)
+    if fmt not in FORMATS or query.problems:
+        messages.error(request, "; ".join(query.problems) or f"format must be one of {', '.join(sorted(FORMATS))}")
+        return redirect(f"{reverse('findings')}?{query.filters.urlencode()}")
+    content_type, extension = FORMATS[fmt]
+    response = StreamingHttpResponse(stream(fmt, rows(query.qs.order_by("id"))), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="findings.{extension}"'
+    record(
+        "findings.export",
+        None,
+        user=request.user,
+        source="web",
+        detail={"format": fmt, "filters": dict(query.filters.lists())},
+    )
+    return response
+
+
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = get_object_or_404(Finding.objects.select_related("account", "resource", "mute_rule__created_by"), pk=pk)
+    rule = RULES.get(finding.rule_id) if finding.rule_id in RULES else None
+    frameworks = catalog()
+    controls = []
+    for fw_id, control_id in frameworks.controls_for_rule(finding.rule_id):
+        fw = frameworks.get(fw_id)
+        controls.append({"framework": fw, "control": fw.control(control_id)})
+    events = list(FindingEvent.objects.filter(finding=finding).select_related("actor", "scan")[:EVENTS_SHOWN])
+    return page(
+        request,
+        "frontend/finding_detail.html",
+        {"f": finding, "rule": rule, "controls": controls, "events": events, "back": request.GET.get("back", "")},
+    )
+
+
+@require_POST
+@require_role(Role.ANALYST)
+def mute(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = get_object_or_404(Finding.objects.select_related("account"), pk=pk)
+    try:
+        triage.mute_findings(
+            [finding],
+            request.POST.get("reason", ""),
+            triage.parse_expiry(request.POST.get("expires", "")),
+            user=request.user,
+        )
+        messages.success(request, "Muted: the finding stays visible but leaves the score.")
+    except MuteInputError as exc:
+        messages.error(request, f"Not muted: {exc}")
+    return redirect("finding-detail", pk=pk)
+
+
+@require_POST
+@require_role(Role.ANALYST)
+def unmute(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = get_object_or_404(Finding, pk=pk)
+    n = triage.unmute_findings([finding], user=request.user)
+    messages.success(request, "Unmuted." if n else "It was not muted.")
+    return redirect("finding-detail", pk=pk)
+
+
+@require_POST
+@require_role(Role.ANALYST)
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Mute or unmute the ticked rows, then show the same view again (the rows move)."""
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    chosen = list(Finding.objects.filter(pk__in=ids).select_related("account"))
+    action = request.POST.get("action")
+    try:
+        if not chosen:
+            raise MuteInputError("tick at least one finding")
+        if action == "mute":
+            expires = triage.parse_expiry(request.POST.get("expires", ""))
+            triage.mute_findings(chosen, request.POST.get("reason", ""), expires, user=request.user)
+            messages.success(request, f"Muted {len(chosen)} finding{'s' if len(chosen) != 1 else ''}.")
+        elif action == "unmute":
+            n = triage.unmute_findings(chosen, user=request.user)
+            messages.success(request, f"Revoked {n} mute rule{'s' if n != 1 else ''}.")
+        else:
+            raise MuteInputError("choose mute or unmute")
+    except MuteInputError as exc:
+        messages.error(request, f"Nothing changed: {exc}")
+    back = request.POST.get("back", "")
+    target = f"{reverse('findings')}?{back}" if back else reverse("findings")
+    if is_htmx(request):
+        request.GET = QueryDict(back)
+        context = _results_context(request)
+        return page(request, "frontend/partials/findings_results.html", context)
+    return redirect(target)

@@ -1,0 +1,99 @@
+"""Scans: history with state, duration and progress (polled while running); start and cancel."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from frontend.paging import BadCursor, keyset_page
+from frontend.views.common import is_htmx, page, require_role
+from posture.access.audit import record
+from posture.access.roles import Role
+from posture.inventory.models import CloudAccount
+from posture.scans.models import ACTIVE_STATES, Scan, ScanState
+from posture.scans.pipeline import ScanRefused, cancel_scan, create_scan, enqueue_scan
+
+PAGE_SIZE = 50
+
+
+def scans(request: HttpRequest) -> HttpResponse:
+    qs = Scan.objects.select_related("account", "requested_by").defer("account__credentials_encrypted")
+    account = request.GET.get("account", "")
+    state = request.GET.get("state", "")
+    problems = []
+    if account:
+        qs = qs.filter(account__name=account)
+    if state:
+        if state in ScanState.values:
+            qs = qs.filter(state=state)
+        else:
+            problems.append(f"state {state!r} is not one of {', '.join(ScanState.values)}")
+    try:
+        result = keyset_page(qs, [("id", True)], request.GET.get("cursor"), PAGE_SIZE)
+    except BadCursor as exc:
+        problems.append(str(exc))
+        result = keyset_page(qs, [("id", True)], None, PAGE_SIZE)
+    return page(
+        request,
+        "frontend/scans.html",
+        {
+            "page": result,
+            "problems": problems,
+            "account": account,
+            "state": state,
+            "states": ScanState.values,
+            "accounts": CloudAccount.objects.filter(enabled=True).order_by("name").values_list("pk", "name"),
+            "account_names": CloudAccount.objects.order_by("name").values_list("name", flat=True),
+            "any_active": any(s.state in ACTIVE_STATES for s in result.rows),
+        },
+    )
+
+
+def scan_row(request: HttpRequest, pk: int) -> HttpResponse:
+    """One row, re-fetched by htmx every few seconds while the scan is queued or running."""
+    scan = get_object_or_404(Scan.objects.select_related("account", "requested_by"), pk=pk)
+    return page(request, "frontend/partials/scan_row.html", {"s": scan})
+
+
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    scan = get_object_or_404(Scan.objects.select_related("account", "requested_by"), pk=pk)
+    return page(request, "frontend/scan_detail.html", {"s": scan})
+
+
+@require_POST
+@require_role(Role.ANALYST)
+def start(request: HttpRequest) -> HttpResponse:
+    account = CloudAccount.objects.filter(pk=request.POST.get("account") or 0).first()
+    if account is None:
+        messages.error(request, "Choose an account to scan.")
+        return redirect("scans")
+    try:
+        with transaction.atomic():
+            scan = create_scan(account, user=request.user)
+            record("scan.start", scan, user=request.user, source="web")
+            enqueue_scan(scan)
+    except ScanRefused as exc:
+        messages.error(request, f"Not started: {exc}.")
+        return redirect("scans")
+    except Exception as exc:  # the queue is down: say so instead of an error page
+        messages.error(request, f"The scan could not be queued: {type(exc).__name__}: {exc}")
+        return redirect("scans")
+    messages.success(request, f"Scan {scan.pk} of {account.name} started.")
+    return redirect("scans")
+
+
+@require_POST
+@require_role(Role.ANALYST)
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    scan = get_object_or_404(Scan.objects.select_related("account"), pk=pk)
+    if cancel_scan(scan):
+        record("scan.cancel", scan, user=request.user, source="web")
+        messages.success(request, f"Scan {scan.pk} cancelled.")
+    else:
+        messages.info(request, f"Scan {scan.pk} had already finished ({scan.state}).")
+    if is_htmx(request):
+        return scan_row(request, pk)
+    return redirect("scans")

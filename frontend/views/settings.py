@@ -1,0 +1,145 @@
+"""Settings: mute rules, integrations, API tokens, users and roles, audit log."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from frontend import triage
+from frontend.paging import BadCursor, keyset_page
+from frontend.views.common import page, require_role
+from posture.access.audit import record
+from posture.access.models import ApiToken, AuditLog
+from posture.access.roles import ROLE_NAMES, Role, has_role, role_of
+from posture.access.tokens import issue_token
+from posture.findings.export import FORMATS
+from posture.findings.models import MuteRule
+from posture.findings.mutes import MuteInputError, apply_mutes, validate
+from posture.inventory.models import CloudAccount
+
+MUTES_SHOWN = 200
+AUDIT_PAGE = 50
+
+
+def settings_page(request: HttpRequest) -> HttpResponse:
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    mutes = MuteRule.objects.select_related("account", "created_by").order_by("-id")[:MUTES_SHOWN]
+    context = {
+        "mutes": mutes,
+        "tokens": tokens,
+        "new_key": request.session.pop("new_token_key", None),
+        "accounts": CloudAccount.objects.order_by("name").values_list("pk", "name"),
+        "export_formats": sorted(FORMATS),
+        "now": timezone.now(),
+    }
+    if has_role(request.user, Role.ADMIN):
+        users = list(User.objects.order_by("username").prefetch_related("groups"))
+        for u in users:
+            names = {g.name for g in u.groups.all()}
+            u.role_name = "admin" if u.is_superuser else next((n for n in reversed(ROLE_NAMES) if n in names), "none")
+        context["users"] = users
+        context["role_names"] = ROLE_NAMES
+        try:
+            context["audit"] = keyset_page(
+                AuditLog.objects.select_related("actor"), [("id", True)], request.GET.get("audit_cursor"), AUDIT_PAGE
+            )
+        except BadCursor as exc:
+            context["problems"] = [str(exc)]
+            context["audit"] = keyset_page(AuditLog.objects.select_related("actor"), [("id", True)], None, AUDIT_PAGE)
+    return page(request, "frontend/settings.html", context)
+
+
+@require_POST
+@require_role(Role.ANALYST)
+def mute_create(request: HttpRequest) -> HttpResponse:
+    data = {
+        "account_id": int(request.POST["account"]) if request.POST.get("account", "").isdigit() else None,
+        "rule_id": request.POST.get("rule_id", "").strip(),
+        "resource_pattern": request.POST.get("resource_pattern", "").strip(),
+        "tag_key": request.POST.get("tag_key", "").strip(),
+        "tag_value": request.POST.get("tag_value", "").strip(),
+        "reason": request.POST.get("reason", "").strip(),
+    }
+    try:
+        data["expires_at"] = triage.parse_expiry(request.POST.get("expires", ""))
+        validate(data, timezone.now())
+    except MuteInputError as exc:
+        messages.error(request, f"Mute rule not created: {exc}")
+        return redirect("/settings/#mutes")
+    with transaction.atomic():
+        rule = MuteRule.objects.create(created_by=request.user, **data)
+        record(
+            "mute.create",
+            rule,
+            user=request.user,
+            source="web",
+            detail={"rule_id": rule.rule_id, "pattern": rule.resource_pattern, "reason": rule.reason},
+        )
+    counts = apply_mutes(actor=request.user)
+    messages.success(request, f"Mute rule #{rule.pk} created; {counts['muted']} finding(s) muted.")
+    return redirect("/settings/#mutes")
+
+
+@require_POST
+@require_role(Role.ANALYST)
+def mute_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(MuteRule, pk=pk)
+    triage.revoke_rule(rule, user=request.user)
+    messages.success(request, f"Mute rule #{pk} revoked.")
+    return redirect("/settings/#mutes")
+
+
+@require_POST
+@require_role(Role.VIEWER)
+def token_create(request: HttpRequest) -> HttpResponse:
+    name = request.POST.get("name", "").strip()
+    if not name or len(name) > 100:
+        messages.error(request, "Give the token a name (up to 100 characters).")
+        return redirect("/settings/#tokens")
+    token, key = issue_token(request.user, name, read_only=request.POST.get("read_only") == "on")
+    record("token.create", token, user=request.user, source="web", detail={"read_only": token.read_only})
+    request.session["new_token_key"] = key  # shown once, on the next page, then gone
+    return redirect("/settings/#tokens")
+
+
+@require_POST
+@require_role(Role.VIEWER)
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record("token.revoke", token, user=request.user, source="web")
+    messages.success(request, f"Token {token.name} revoked.")
+    return redirect("/settings/#tokens")
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def user_role(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    wanted = request.POST.get("role", "")
+    if wanted not in (*ROLE_NAMES, "none"):
+        messages.error(request, f"Unknown role {wanted!r}.")
+        return redirect("/settings/#users")
+    if user == request.user:
+        messages.error(request, "You cannot change your own role.")
+        return redirect("/settings/#users")
+    if user.is_superuser:
+        messages.error(request, f"{user.username} is a superuser and always an admin.")
+        return redirect("/settings/#users")
+    with transaction.atomic():
+        user.groups.remove(*Group.objects.filter(name__in=ROLE_NAMES))
+        if wanted != "none":
+            user.groups.add(Group.objects.get(name=wanted))
+        record("user.role", user, user=request.user, source="web", detail={"role": wanted})
+    user._posture_role = None
+    messages.success(
+        request, f"{user.username} is now {wanted if wanted != 'none' else 'without a role'} ({role_of(user).label})."
+    )
+    return redirect("/settings/#users")
