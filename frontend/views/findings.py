@@ -8,12 +8,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from frontend import triage
 from frontend.findings_query import GROUPS, PAGE_SIZES, SORTS, build, grouped, rows_queryset
 from frontend.paging import BadCursor, keyset_page
 from frontend.views.common import SEVERITIES, is_htmx, page, require_role
 from posture.access.audit import record
 from posture.access.roles import Role
+from posture.findings import triage
 from posture.findings.export import FORMATS, rows, stream
 from posture.findings.models import Finding, FindingEvent
 from posture.findings.mutes import MuteInputError

@@ -10,13 +10,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from frontend import triage
 from frontend.paging import BadCursor, keyset_page
 from frontend.views.common import page, require_role
 from posture.access.audit import record
 from posture.access.models import ApiToken, AuditLog
 from posture.access.roles import ROLE_NAMES, Role, has_role, role_of
 from posture.access.tokens import issue_token
+from posture.findings import triage
 from posture.findings.export import FORMATS
 from posture.findings.models import MuteRule
 from posture.findings.mutes import MuteInputError, apply_mutes, validate

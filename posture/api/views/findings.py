@@ -20,6 +20,7 @@ from posture.api.serializers import EventSerializer, FindingSerializer, MuteRule
 from posture.findings.export import FORMATS, rows, stream
 from posture.findings.models import Finding, FindingEvent, MuteRule
 from posture.findings.mutes import apply_mutes, validate
+from posture.findings.triage import revoke_rule
 
 FEED_MAX = 1000
 
@@ -127,9 +128,5 @@ class MuteRuleViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewset
             return Response(
                 {"detail": "only admins revoke a rule across every account"}, status=status.HTTP_403_FORBIDDEN
             )
-        if rule.revoked_at is None:
-            rule.revoked_at = timezone.now()
-            rule.save(update_fields=["revoked_at"])
-            record("mute.revoke", rule, user=request.user, source="api")
-            apply_mutes(actor=request.user)
+        revoke_rule(rule, user=request.user, source="api")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,9 +1,7 @@
-"""Muting and unmuting chosen findings from the pages.
+"""Triage actions shared by the pages and the API: mute and unmute chosen findings, revoke a rule.
 
 A mute is always a MuteRule (the model the API and the scans use): muting one
-finding makes a rule for its account, rule and exact resource uid. These are
-plain functions that belong in posture/findings/mutes.py; they live here until
-the core owners move them.
+finding makes a rule for its account, rule and exact resource uid.
 """
 
 from __future__ import annotations
@@ -80,11 +78,12 @@ def unmute_findings(findings: Iterable[Finding], *, user: Any) -> int:
     return len(rules)
 
 
-def revoke_rule(rule: MuteRule, *, user: Any) -> None:
+def revoke_rule(rule: MuteRule, *, user: Any, source: str = "web") -> None:
+    """Revoke a rule (kept for the record) and unmute what only it covered."""
     if rule.revoked_at is None:
         rule.revoked_at = timezone.now()
         rule.save(update_fields=["revoked_at"])
-        record("mute.revoke", rule, user=user, source="web")
+        record("mute.revoke", rule, user=user, source=source)
         apply_mutes(actor=user)
 
 
