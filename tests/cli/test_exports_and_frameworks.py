@@ -28,15 +28,21 @@ def scanned(account):
 
 def test_json_export_has_the_documented_shape(scanned, tmp_path, capsys) -> None:
     target = tmp_path / "out.json"
-    call_command("findings", "export", "--account", scanned.name, "--status", "FAIL", "--format", "json",
-                 "--output", str(target))
+    call_command(
+        "findings", "export", "--account", scanned.name, "--status", "FAIL", "--format", "json", "--output", str(target)
+    )
     findings = json.loads(target.read_text())
     assert {f["resource"]["uid"] for f in findings} == {"b-public", "u-alice"}
     bucket = next(f for f in findings if f["resource"]["uid"] == "b-public")
     assert bucket["rule"] == "testcloud.storage.bucket_not_public"
     assert bucket["title"] == "Bucket is not public"
     assert (bucket["status"], bucket["severity"], bucket["account"]) == ("FAIL", "high", scanned.name)
-    assert bucket["resource"] == {"uid": "b-public", "name": "b-public", "type": "testcloud.storage.bucket", "region": "r1"}
+    assert bucket["resource"] == {
+        "uid": "b-public",
+        "name": "b-public",
+        "type": "testcloud.storage.bucket",
+        "region": "r1",
+    }
     assert bucket["evidence"] == [{"path": "public", "value": True}]
     assert bucket["controls"] == [{"framework": "test-benchmark-1.0", "control": "1.1"}]
     assert bucket["first_seen"] and bucket["last_seen"]

@@ -13,13 +13,26 @@ def write(tmp_path, name: str, doc) -> None:
 
 
 def test_invalid_files_are_refused_with_every_problem(tmp_path) -> None:
-    write(tmp_path, "a.yaml", {
-        "id": "fw-a", "title": "A", "version": "1", "provider": "testcloud",
-        "sections": [{"id": "1", "title": "S", "controls": [
-            {"id": "1.1", "title": "x", "assessment": "sometimes", "rules": ["testcloud.no.such_rule"]},
-            {"id": "1.1", "title": "dup", "assessment": "manual"},
-        ]}],
-    })
+    write(
+        tmp_path,
+        "a.yaml",
+        {
+            "id": "fw-a",
+            "title": "A",
+            "version": "1",
+            "provider": "testcloud",
+            "sections": [
+                {
+                    "id": "1",
+                    "title": "S",
+                    "controls": [
+                        {"id": "1.1", "title": "x", "assessment": "sometimes", "rules": ["testcloud.no.such_rule"]},
+                        {"id": "1.1", "title": "dup", "assessment": "manual"},
+                    ],
+                }
+            ],
+        },
+    )
     write(tmp_path, "b.yaml", ["not", "a", "mapping"])
     with pytest.raises(FrameworkError) as raised:
         load_catalog([tmp_path])
@@ -31,12 +44,36 @@ def test_invalid_files_are_refused_with_every_problem(tmp_path) -> None:
 
 
 def test_a_valid_file_loads_with_nested_sections(tmp_path) -> None:
-    write(tmp_path, "ok.yaml", {
-        "id": "fw-ok", "title": "OK", "version": "1", "provider": "testcloud",
-        "sections": [{"id": "1", "title": "Top", "sections": [{"id": "1.1", "title": "Sub", "controls": [
-            {"id": "1.1.1", "title": "c", "assessment": "automated", "rules": ["testcloud.iam.user_has_mfa"]},
-        ]}]}],
-    })
+    write(
+        tmp_path,
+        "ok.yaml",
+        {
+            "id": "fw-ok",
+            "title": "OK",
+            "version": "1",
+            "provider": "testcloud",
+            "sections": [
+                {
+                    "id": "1",
+                    "title": "Top",
+                    "sections": [
+                        {
+                            "id": "1.1",
+                            "title": "Sub",
+                            "controls": [
+                                {
+                                    "id": "1.1.1",
+                                    "title": "c",
+                                    "assessment": "automated",
+                                    "rules": ["testcloud.iam.user_has_mfa"],
+                                },
+                            ],
+                        }
+                    ],
+                }
+            ],
+        },
+    )
     catalog = load_catalog([tmp_path])
     fw = catalog.get("fw-ok")
     assert [s.title for s in fw.section_path("1.1")] == ["Top", "Sub"]
