@@ -23,7 +23,12 @@ class MotoEmulator:
     def __init__(self) -> None:
         for name, value in MOTO_SETTINGS.items():
             os.environ.setdefault(name, value)
+        from moto.moto_server import werkzeug_app
         from moto.server import ThreadedMotoServer
+
+        # moto print()s a line for every call to a service it does not emulate (Access Analyzer);
+        # the scan records that service as failed, the console need not repeat it.
+        werkzeug_app.print = lambda *args, **kwargs: None
 
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
         self.url = ""
