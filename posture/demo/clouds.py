@@ -177,11 +177,11 @@ class KubernetesDemo:
         return [
             DemoAccount(
                 provider="kubernetes",
-                name="gke-prod-workloads",
+                name="gke-payments-workloads",
                 team="platform",
                 endpoint_url="",
                 credentials={"kubeconfig_content": self.kubeconfig.read_text()},
-                labels={"platform": "gke"},
+                labels={"platform": "gke", "cluster": "payments"},  # the GKE cluster in acme-prod
             )
         ]
 
