@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "posture.findings",
     "posture.scans",
     "posture.api",
+    "posture.integrations",
     "posture.demo",
     "frontend",
 ]
@@ -180,6 +181,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-mutes": {"task": "posture.scans.tasks.expire_mutes", "schedule": 600},
     "reap-stale-scans": {"task": "posture.scans.tasks.reap_stale_scans", "schedule": 120},
     "purge-history": {"task": "posture.scans.tasks.purge_history", "schedule": 24 * 3600},
+    "integrations-sweep": {"task": "posture.integrations.tasks.sweep", "schedule": 60},
 }
 
 # User-supplied URLs (cloud endpoint overrides, webhooks, Jira) may not reach internal addresses

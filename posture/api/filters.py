@@ -15,6 +15,7 @@ from posture.inventory.models import Resource
 from posture.rules.frameworks import FrameworkError, catalog
 
 CONTROL_PARAMS = {"cursor", "page_size", "ordering", "format"}
+MAX_ID = 2**63 - 1  # a larger number is a 400, not an overflow in the database driver
 
 
 class StrictFilterBackend(DjangoFilterBackend):
@@ -118,8 +119,8 @@ class ResourceFilter(df.FilterSet):
 
 
 class EventFilter(df.FilterSet):
-    finding = df.NumberFilter(field_name="finding_id")
-    scan = df.NumberFilter(field_name="scan_id")
+    finding = df.NumberFilter(field_name="finding_id", min_value=1, max_value=MAX_ID)
+    scan = df.NumberFilter(field_name="scan_id", min_value=1, max_value=MAX_ID)
     account = df.CharFilter(field_name="finding__account__name")
     kind = df.MultipleChoiceFilter(choices=EventKind.choices)
     at = df.IsoDateTimeFromToRangeFilter()

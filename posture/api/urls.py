@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -27,5 +27,6 @@ urlpatterns = [
         ComplianceViewSet.as_view({"get": "trend"}),
         name="compliance-trend",
     ),
+    path("integrations/", include("posture.integrations.urls")),
     *router.urls,
 ]

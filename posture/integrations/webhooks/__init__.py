@@ -1,0 +1,1 @@
+"""Signed webhooks: :mod:`.signing` (sign and verify) and :mod:`.sender` (one POST)."""
