@@ -44,7 +44,11 @@ class Finding(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "rule_id", "resource_uid"], name="finding_unique_per_rule")
         ]
-        indexes = [models.Index(fields=["account", "status"])]
+        # Lists page newest first (id descending) within the common filters: the index ends in id.
+        indexes = [
+            models.Index(fields=["account", "status", "id"], name="finding_account_status_id"),
+            models.Index(fields=["rule_id", "status", "id"], name="finding_rule_status_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rule_id} on {self.resource_uid}: {self.status}"
