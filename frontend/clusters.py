@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Count
 
+from posture.access.scoping import scope
 from posture.findings.models import Finding
 from posture.inventory.models import CloudAccount, Resource
 
@@ -111,11 +112,11 @@ def _fill(layer: Layer, account: CloudAccount, types: list[str], resources: dict
         layer.types.append((account.name, t, sum(bad.values())))
 
 
-def stacks() -> list[Stack]:
-    """Every cluster's stack, worst first (five queries whatever the estate's size)."""
-    accounts = {a.pk: a for a in CloudAccount.objects.defer("credentials_encrypted")}
+def stacks(user: Any) -> list[Stack]:
+    """Every cluster's stack the user's teams may see, worst first (five queries whatever the estate's size)."""
+    accounts = {a.pk: a for a in scope(CloudAccount.objects.defer("credentials_encrypted"), user, account_path="")}
     managed = list(
-        Resource.objects.filter(gone_at__isnull=True, type__iregex=MANAGED_CLUSTER.pattern).values(
+        scope(Resource.objects.filter(gone_at__isnull=True, type__iregex=MANAGED_CLUSTER.pattern), user).values(
             "account_id", "uid", "name", "type"
         )
     )

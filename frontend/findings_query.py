@@ -10,6 +10,7 @@ from django.db.models import Case, Count, IntegerField, Min, QuerySet, Value, Wh
 from django.http import QueryDict
 from rest_framework.exceptions import ValidationError
 
+from posture.access.scoping import scope
 from posture.api.filters import FindingFilter
 from posture.findings.models import Finding
 from posture.rules.frameworks import catalog
@@ -72,8 +73,11 @@ def severity_rank() -> Case:
     )
 
 
-def build(params: QueryDict) -> FindingQuery:
-    """Filter with the same FilterSet as /api/v1/findings/; bad values become messages."""
+def build(params: QueryDict, user: Any) -> FindingQuery:
+    """The user's findings (team scoping, as /api/v1/findings/), filtered with the API's FilterSet.
+
+    Bad values become messages.
+    """
     known = filter_param_names()
     filters = QueryDict(mutable=True)
     for key in params:
@@ -81,7 +85,7 @@ def build(params: QueryDict) -> FindingQuery:
         if key in known and values:
             filters.setlist(key, values)
     problems: list[str] = []
-    base = Finding.objects.all()
+    base = scope(Finding.objects.all(), user)
     fs = FindingFilter(data=filters, queryset=base)
     try:
         if fs.is_valid():

@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from collectors import REGISTRY
-from frontend.views.common import page, require_role
+from frontend.views.common import page, require_role, visible_accounts
 from posture.access.roles import Role, has_role
+from posture.access.scoping import scope
 from posture.inventory.accounts import (
     AccountInput,
     AccountInputError,
@@ -64,8 +65,9 @@ def _credentials(request: HttpRequest, provider: str) -> dict[str, str]:
 
 
 def accounts(request: HttpRequest) -> HttpResponse:
-    rows = list(CloudAccount.objects.defer("credentials_encrypted").order_by("name"))
-    latest = dict(Scan.objects.values("account").annotate(last=Max("id")).values_list("account", "last"))
+    rows = list(visible_accounts(request).defer("credentials_encrypted").order_by("name"))
+    visible_scans = scope(Scan.objects.all(), request.user)
+    latest = dict(visible_scans.values("account").annotate(last=Max("id")).values_list("account", "last"))
     scans = Scan.objects.in_bulk(list(latest.values()))
     for a in rows:
         a.last_scan = scans.get(latest.get(a.pk))
@@ -117,7 +119,7 @@ def new(request: HttpRequest) -> HttpResponse:
 
 @require_role(Role.VIEWER)
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(CloudAccount, pk=pk)
+    account = get_object_or_404(visible_accounts(request), pk=pk)
     errors: dict[str, str] = {}
     if request.method == "POST":
         if not has_role(request.user, Role.ADMIN):
@@ -159,7 +161,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @require_role(Role.ADMIN)
 def test(request: HttpRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(CloudAccount, pk=pk)
+    account = get_object_or_404(visible_accounts(request), pk=pk)
     try:
         who = test_account(account, user=request.user, source="web")
         messages.success(request, f"Connected: {who}")
@@ -171,7 +173,7 @@ def test(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @require_role(Role.ADMIN)
 def remove(request: HttpRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(CloudAccount, pk=pk)
+    account = get_object_or_404(visible_accounts(request), pk=pk)
     if request.POST.get("confirm") != account.name:
         messages.error(request, "Type the account's name to confirm removing it.")
         return redirect("account-edit", pk=pk)

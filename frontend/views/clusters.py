@@ -9,5 +9,5 @@ from frontend.views.common import page
 
 
 def clusters(request: HttpRequest) -> HttpResponse:
-    items = stacks()
+    items = stacks(request.user)
     return page(request, "frontend/clusters.html", {"stacks": items, "totals": summary_counts(items)})

@@ -11,9 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from posture.access.roles import Role, has_role, role_of
+from posture.access.scoping import scope
 from posture.inventory.models import CloudAccount
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
+MAX_PK = 2**63 - 1  # a larger id matches nothing (and must not overflow the database driver)
 
 
 def require_role(role: Role) -> Callable:
@@ -44,19 +46,30 @@ def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def pk_of(raw: str | None) -> int | None:
+    """A primary key from a form or query value; None for anything that cannot be one."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= MAX_PK else None
+
+
+def visible_accounts(request: HttpRequest) -> Any:
+    """The accounts the user's teams may see (every account for admins): the base of every page's query."""
+    return scope(CloudAccount.objects.all(), request.user, account_path="")
+
+
 def scoped_accounts(request: HttpRequest) -> tuple[Any, dict[str, str], list[str]]:
-    """Accounts narrowed by ?account= and ?team=; unknown names are reported, not a 500."""
-    accounts = CloudAccount.objects.all()
-    scope: dict[str, str] = {}
+    """The user's accounts narrowed by ?account= and ?team=; unknown (or hidden) names are reported, not a 500."""
+    accounts = visible_accounts(request)
+    chosen: dict[str, str] = {}
     problems: list[str] = []
     name = request.GET.get("account", "").strip()
     team = request.GET.get("team", "").strip()
     if name:
-        scope["account"] = name
+        chosen["account"] = name
         accounts = accounts.filter(name=name)
     if team:
-        scope["team"] = team
+        chosen["team"] = team
         accounts = accounts.filter(team=team)
     if name and not accounts.exists():
         problems.append(f"No account named {name!r}{' in team ' + repr(team) if team else ''}.")
-    return accounts, scope, problems
+    return accounts, chosen, problems

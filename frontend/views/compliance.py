@@ -6,10 +6,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
 from frontend.paging import BadCursor, keyset_page
-from frontend.views.common import page, scoped_accounts
+from frontend.views.common import page, scoped_accounts, visible_accounts
+from posture.access.scoping import scope
 from posture.findings.compliance import summary
 from posture.findings.models import Finding
-from posture.inventory.models import CloudAccount
 from posture.rules.frameworks import Framework, FrameworkError, catalog
 from posture.rules.registry import RULES
 
@@ -24,13 +24,14 @@ def _framework(framework_id: str) -> Framework:
 
 
 def _scope_context(request: HttpRequest) -> dict:
-    accounts, scope, problems = scoped_accounts(request)
+    accounts, chosen, problems = scoped_accounts(request)
+    visible = visible_accounts(request)
     return {
         "accounts": accounts,
-        "scope": scope,
+        "scope": chosen,
         "problems": problems,
-        "account_names": CloudAccount.objects.order_by("name").values_list("name", flat=True),
-        "teams": CloudAccount.objects.exclude(team="").order_by("team").values_list("team", flat=True).distinct(),
+        "account_names": visible.order_by("name").values_list("name", flat=True),
+        "teams": visible.exclude(team="").order_by("team").values_list("team", flat=True).distinct(),
     }
 
 
@@ -80,7 +81,8 @@ def control(request: HttpRequest, framework_id: str, control_id: str) -> HttpRes
     except KeyError:
         raise Http404(f"no control {control_id!r} in {fw.id}") from None
     ctx = _scope_context(request)
-    failing = Finding.objects.filter(account__in=ctx["accounts"], rule_id__in=ctrl.rules, status="FAIL").values(
+    findings = scope(Finding.objects.all(), request.user)
+    failing = findings.filter(account__in=ctx["accounts"], rule_id__in=ctrl.rules, status="FAIL").values(
         "id",
         "rule_id",
         "resource_uid",

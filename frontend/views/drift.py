@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 
-from frontend.views.common import page
+from frontend.views.common import page, pk_of
+from posture.access.scoping import scope
 from posture.scans.drift import drift
 from posture.scans.models import Scan, ScanState
 
@@ -13,13 +14,20 @@ CHOICES = 50
 
 
 def drift_page(request: HttpRequest) -> HttpResponse:
-    finished = Scan.objects.filter(state__in=DONE).select_related("account").order_by("-id")
+    visible = scope(Scan.objects.select_related("account"), request.user)
+    finished = visible.filter(state__in=DONE).order_by("-id")
     choices = list(finished[:CHOICES])
     problems: list[str] = []
     raw = request.GET.get("scan", "")
     scan = None
     if raw:
-        scan = finished.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if raw.isascii() and raw.isdigit():
+            pk = pk_of(raw)
+            scan = visible.filter(pk=pk).first() if pk is not None else None
+            if scan is None:  # missing, or another team's: the same answer either way
+                raise Http404(f"no scan {raw}")
+            if scan.state not in DONE:
+                scan = None
         if scan is None:
             problems.append(f"No finished scan {raw!r}; showing the latest.")
     scan = scan or (choices[0] if choices else None)

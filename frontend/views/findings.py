@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -10,14 +11,14 @@ from django.views.decorators.http import require_POST
 
 from frontend.findings_query import GROUPS, PAGE_SIZES, SORTS, build, grouped, rows_queryset
 from frontend.paging import BadCursor, keyset_page
-from frontend.views.common import SEVERITIES, is_htmx, page, require_role
+from frontend.views.common import SEVERITIES, is_htmx, page, pk_of, require_role, visible_accounts
 from posture.access.audit import record
-from posture.access.roles import Role
+from posture.access.roles import Role, has_role
+from posture.access.scoping import scope
 from posture.findings import triage
 from posture.findings.export import FORMATS, rows, stream
 from posture.findings.models import Finding, FindingEvent
 from posture.findings.mutes import MuteInputError
-from posture.inventory.models import CloudAccount
 from posture.rules.frameworks import catalog
 from posture.rules.registry import RULES
 
@@ -25,7 +26,7 @@ EVENTS_SHOWN = 50
 
 
 def _results_context(request: HttpRequest) -> dict:
-    query = build(request.GET)
+    query = build(request.GET, request.user)
     problems = list(query.problems)
     context = {
         "query": query,
@@ -68,7 +69,7 @@ def findings(request: HttpRequest) -> HttpResponse:
     context.update(
         severities=SEVERITIES,
         statuses=("FAIL", "PASS", "ERROR", "MANUAL"),
-        accounts=CloudAccount.objects.order_by("name").values_list("name", flat=True),
+        accounts=visible_accounts(request).order_by("name").values_list("name", flat=True),
         frameworks=[(fw.id, fw.title) for fw in catalog()],
     )
     return page(request, "frontend/findings.html", context)
@@ -77,7 +78,7 @@ def findings(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     """The current view's filters as a file (CSV, JSON, OCSF, SARIF), streamed."""
     fmt = request.GET.get("format", "csv")
-    query = build(request.GET)
+    query = build(request.GET, request.user)  # scoped: an export holds only the user's accounts
     if fmt not in FORMATS or query.problems:
         messages.error(request, "; ".join(query.problems) or f"format must be one of {', '.join(sorted(FORMATS))}")
         return redirect(f"{reverse('findings')}?{query.filters.urlencode()}")
@@ -94,15 +95,23 @@ def export(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def visible_findings(request: HttpRequest) -> QuerySet:
+    """Findings of the accounts the user's teams may see; another team's finding is a 404."""
+    return scope(Finding.objects.all(), request.user)
+
+
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = get_object_or_404(Finding.objects.select_related("account", "resource", "mute_rule__created_by"), pk=pk)
+    finding = get_object_or_404(
+        visible_findings(request).select_related("account", "resource", "mute_rule__created_by"), pk=pk
+    )
     rule = RULES.get(finding.rule_id) if finding.rule_id in RULES else None
     frameworks = catalog()
     controls = []
     for fw_id, control_id in frameworks.controls_for_rule(finding.rule_id):
         fw = frameworks.get(fw_id)
         controls.append({"framework": fw, "control": fw.control(control_id)})
-    events = list(FindingEvent.objects.filter(finding=finding).select_related("actor", "scan")[:EVENTS_SHOWN])
+    events = scope(FindingEvent.objects.filter(finding=finding), request.user, "finding__account")
+    events = list(events.select_related("actor", "scan")[:EVENTS_SHOWN])
     return page(
         request,
         "frontend/finding_detail.html",
@@ -113,7 +122,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @require_role(Role.ANALYST)
 def mute(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = get_object_or_404(Finding.objects.select_related("account"), pk=pk)
+    finding = get_object_or_404(visible_findings(request).select_related("account"), pk=pk)
     try:
         triage.mute_findings(
             [finding],
@@ -127,12 +136,22 @@ def mute(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("finding-detail", pk=pk)
 
 
+def _unmute(request: HttpRequest, findings: list[Finding]) -> int:
+    """Revoke what mutes ``findings``; a rule across every account (it mutes other teams' findings) is admins' only."""
+    if not has_role(request.user, Role.ADMIN) and any(f.mute_rule and f.mute_rule.account_id is None for f in findings):
+        raise MuteInputError("muted by a rule across every account; only admins revoke it")
+    return triage.unmute_findings(findings, user=request.user)
+
+
 @require_POST
 @require_role(Role.ANALYST)
 def unmute(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = get_object_or_404(Finding, pk=pk)
-    n = triage.unmute_findings([finding], user=request.user)
-    messages.success(request, "Unmuted." if n else "It was not muted.")
+    finding = get_object_or_404(visible_findings(request).select_related("mute_rule"), pk=pk)
+    try:
+        n = _unmute(request, [finding])
+        messages.success(request, "Unmuted." if n else "It was not muted.")
+    except MuteInputError as exc:
+        messages.error(request, f"Not unmuted: {exc}")
     return redirect("finding-detail", pk=pk)
 
 
@@ -140,8 +159,8 @@ def unmute(request: HttpRequest, pk: int) -> HttpResponse:
 @require_role(Role.ANALYST)
 def bulk(request: HttpRequest) -> HttpResponse:
     """Mute or unmute the ticked rows, then show the same view again (the rows move)."""
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
-    chosen = list(Finding.objects.filter(pk__in=ids).select_related("account"))
+    ids = [pk for pk in map(pk_of, request.POST.getlist("ids")) if pk is not None]
+    chosen = list(visible_findings(request).filter(pk__in=ids).select_related("account", "mute_rule"))
     action = request.POST.get("action")
     try:
         if not chosen:
@@ -151,7 +170,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
             triage.mute_findings(chosen, request.POST.get("reason", ""), expires, user=request.user)
             messages.success(request, f"Muted {len(chosen)} finding{'s' if len(chosen) != 1 else ''}.")
         elif action == "unmute":
-            n = triage.unmute_findings(chosen, user=request.user)
+            n = _unmute(request, chosen)
             messages.success(request, f"Revoked {n} mute rule{'s' if n != 1 else ''}.")
         else:
             raise MuteInputError("choose mute or unmute")

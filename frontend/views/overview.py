@@ -10,10 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from frontend.charts import severity_chart, trend_chart
-from frontend.views.common import SEVERITIES, page
+from frontend.views.common import SEVERITIES, page, visible_accounts
+from posture.access.scoping import scope
 from posture.findings.compliance import summary, trend
 from posture.findings.models import Finding
-from posture.inventory.models import CloudAccount
 from posture.rules.frameworks import catalog
 from posture.scans.models import Scan
 
@@ -62,10 +62,10 @@ def home(request: HttpRequest) -> HttpResponse:
     except ValueError:
         days = 30
     days = days if days in TREND_DAYS else 30
-    accounts = CloudAccount.objects.all()
+    accounts = visible_accounts(request)
     cards, top_controls, chart = framework_cards(accounts, days)
     by_severity = dict(
-        Finding.objects.filter(status="FAIL", muted=False)
+        scope(Finding.objects.filter(status="FAIL", muted=False), request.user)
         .values_list("severity")
         .annotate(n=Count("id"))
         .values_list("severity", "n")

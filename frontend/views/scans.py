@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from frontend.paging import BadCursor, keyset_page
-from frontend.views.common import is_htmx, page, require_role
+from frontend.views.common import is_htmx, page, pk_of, require_role, visible_accounts
 from posture.access.audit import record
 from posture.access.roles import Role
-from posture.inventory.models import CloudAccount
+from posture.access.scoping import scope
 from posture.scans.models import ACTIVE_STATES, Scan, ScanState
 from posture.scans.pipeline import ScanRefused, cancel_scan, create_scan, enqueue_scan
 
 PAGE_SIZE = 50
 
 
+def visible_scans(request: HttpRequest, *related: str) -> QuerySet:
+    """Scans of the accounts the user's teams may see; another team's scan is as missing as no scan."""
+    return scope(Scan.objects.select_related("account", *related), request.user)
+
+
 def scans(request: HttpRequest) -> HttpResponse:
-    qs = Scan.objects.select_related("account", "requested_by").defer("account__credentials_encrypted")
+    qs = visible_scans(request, "requested_by").defer("account__credentials_encrypted")
     account = request.GET.get("account", "")
     state = request.GET.get("state", "")
     problems = []
@@ -45,8 +51,8 @@ def scans(request: HttpRequest) -> HttpResponse:
             "account": account,
             "state": state,
             "states": ScanState.values,
-            "accounts": CloudAccount.objects.filter(enabled=True).order_by("name").values_list("pk", "name"),
-            "account_names": CloudAccount.objects.order_by("name").values_list("name", flat=True),
+            "accounts": visible_accounts(request).filter(enabled=True).order_by("name").values_list("pk", "name"),
+            "account_names": visible_accounts(request).order_by("name").values_list("name", flat=True),
             "any_active": any(s.state in ACTIVE_STATES for s in result.rows),
         },
     )
@@ -54,20 +60,21 @@ def scans(request: HttpRequest) -> HttpResponse:
 
 def scan_row(request: HttpRequest, pk: int) -> HttpResponse:
     """One row, re-fetched by htmx every few seconds while the scan is queued or running."""
-    scan = get_object_or_404(Scan.objects.select_related("account", "requested_by"), pk=pk)
+    scan = get_object_or_404(visible_scans(request, "requested_by"), pk=pk)
     return page(request, "frontend/partials/scan_row.html", {"s": scan})
 
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    scan = get_object_or_404(Scan.objects.select_related("account", "requested_by"), pk=pk)
+    scan = get_object_or_404(visible_scans(request, "requested_by"), pk=pk)
     return page(request, "frontend/scan_detail.html", {"s": scan})
 
 
 @require_POST
 @require_role(Role.ANALYST)
 def start(request: HttpRequest) -> HttpResponse:
-    account = CloudAccount.objects.filter(pk=request.POST.get("account") or 0).first()
-    if account is None:
+    pk = pk_of(request.POST.get("account"))
+    account = visible_accounts(request).filter(pk=pk).first() if pk is not None else None
+    if account is None:  # none chosen, no such account, or one of another team
         messages.error(request, "Choose an account to scan.")
         return redirect("scans")
     try:
@@ -88,7 +95,7 @@ def start(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_role(Role.ANALYST)
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    scan = get_object_or_404(Scan.objects.select_related("account"), pk=pk)
+    scan = get_object_or_404(visible_scans(request), pk=pk)
     if cancel_scan(scan):
         record("scan.cancel", scan, user=request.user, source="web")
         messages.success(request, f"Scan {scan.pk} cancelled.")

@@ -4,36 +4,45 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from frontend.paging import BadCursor, keyset_page
-from frontend.views.common import page, require_role
+from frontend.views.common import page, pk_of, require_role, visible_accounts
 from posture.access.audit import record
 from posture.access.models import ApiToken, AuditLog
 from posture.access.roles import ROLE_NAMES, Role, has_role, role_of
+from posture.access.scoping import account_filter
 from posture.access.tokens import issue_token
 from posture.findings import triage
 from posture.findings.export import FORMATS
 from posture.findings.models import MuteRule
 from posture.findings.mutes import MuteInputError, apply_mutes, validate
-from posture.inventory.models import CloudAccount
 
 MUTES_SHOWN = 200
 AUDIT_PAGE = 50
 
 
+def visible_mutes(request: HttpRequest) -> QuerySet:
+    """Rules across every account plus the rules of the user's accounts (as /api/v1/mutes/)."""
+    q = account_filter(request.user, "account")
+    qs = MuteRule.objects.all()
+    return qs if q is None else qs.filter(q | Q(account__isnull=True))
+
+
 def settings_page(request: HttpRequest) -> HttpResponse:
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
-    mutes = MuteRule.objects.select_related("account", "created_by").order_by("-id")[:MUTES_SHOWN]
+    mutes = visible_mutes(request).select_related("account", "created_by").order_by("-id")[:MUTES_SHOWN]
     context = {
         "mutes": mutes,
         "tokens": tokens,
         "new_key": request.session.pop("new_token_key", None),
-        "accounts": CloudAccount.objects.order_by("name").values_list("pk", "name"),
+        "accounts": visible_accounts(request).order_by("name").values_list("pk", "name"),
         "export_formats": sorted(FORMATS),
         "now": timezone.now(),
     }
@@ -54,11 +63,20 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     return page(request, "frontend/settings.html", context)
 
 
+def _check_account(request: HttpRequest, account_id: int | None) -> None:
+    """As POST /api/v1/mutes/: another team's account is as missing as none; every account is for admins."""
+    if request.POST.get("account", "").strip():
+        if account_id is None or not visible_accounts(request).filter(pk=account_id).exists():
+            raise MuteInputError("no such account")
+    elif not has_role(request.user, Role.ADMIN):
+        raise MuteInputError("only admins mute across every account; choose an account")
+
+
 @require_POST
 @require_role(Role.ANALYST)
 def mute_create(request: HttpRequest) -> HttpResponse:
     data = {
-        "account_id": int(request.POST["account"]) if request.POST.get("account", "").isdigit() else None,
+        "account_id": pk_of(request.POST.get("account")),
         "rule_id": request.POST.get("rule_id", "").strip(),
         "resource_pattern": request.POST.get("resource_pattern", "").strip(),
         "tag_key": request.POST.get("tag_key", "").strip(),
@@ -68,6 +86,7 @@ def mute_create(request: HttpRequest) -> HttpResponse:
     try:
         data["expires_at"] = triage.parse_expiry(request.POST.get("expires", ""))
         validate(data, timezone.now())
+        _check_account(request, data["account_id"])
     except MuteInputError as exc:
         messages.error(request, f"Mute rule not created: {exc}")
         return redirect("/settings/#mutes")
@@ -88,7 +107,9 @@ def mute_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_role(Role.ANALYST)
 def mute_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    rule = get_object_or_404(MuteRule, pk=pk)
+    rule = get_object_or_404(visible_mutes(request), pk=pk)
+    if rule.account_id is None and not has_role(request.user, Role.ADMIN):
+        raise PermissionDenied("only admins revoke a rule across every account")
     triage.revoke_rule(rule, user=request.user)
     messages.success(request, f"Mute rule #{pk} revoked.")
     return redirect("/settings/#mutes")

@@ -178,11 +178,10 @@ def test_mute_rules_from_settings(scanned, analyst, viewer):
         "/settings/mutes/", {"rule_id": "testcloud.storage.bucket_not_public", "reason": ""}, follow=True
     )
     assert b"Mute rule not created: reason" in response.content
-    response = analyst.post(
-        "/settings/mutes/",
-        {"rule_id": "testcloud.storage.bucket_not_public", "reason": "public by design"},
-        follow=True,
-    )
+    everywhere = {"rule_id": "testcloud.storage.bucket_not_public", "reason": "public by design"}
+    response = analyst.post("/settings/mutes/", everywhere, follow=True)
+    assert b"only admins mute across every account" in response.content  # as POST /api/v1/mutes/
+    response = analyst.post("/settings/mutes/", {**everywhere, "account": scanned.pk}, follow=True)
     assert b"3 finding(s) muted" in response.content  # every finding of the rule, passing or not
     rule = MuteRule.objects.get()
     assert Finding.objects.get(status="FAIL").muted

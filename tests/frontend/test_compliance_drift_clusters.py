@@ -118,9 +118,9 @@ def seed_clusters() -> tuple[CloudAccount, CloudAccount]:
     return aws, kube
 
 
-def test_clusters_are_stacks_with_the_findings_behind_each_layer(db, viewer):
+def test_clusters_are_stacks_with_the_findings_behind_each_layer(db, viewer, make_user):
     _, kube = seed_clusters()
-    items = stacks()
+    items = stacks(make_user("admin"))
     assert [s.name for s in items] == ["payments", "lab-kube"]
     payments = items[0]
     assert payments.kind == "managed" and payments.k8s_account == kube

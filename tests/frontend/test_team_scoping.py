@@ -1,0 +1,255 @@
+"""Every page x team: a user sees their teams' accounts (and unowned ones), as the API does; admins see all.
+
+Three testcloud accounts (team red, team blue, no team), each scanned once; a viewer of red,
+an analyst of blue and an admin walk every page. Another team's account name never appears in
+any page's HTML, and another team's objects are 404 or refused like missing ones.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from posture.findings.models import Finding, MuteRule
+from posture.inventory.accounts import AccountInput, create_account
+from posture.inventory.models import CloudAccount
+from posture.scans.models import Scan
+from posture.scans.pipeline import create_scan, run_scan
+from tests.frontend.conftest import PASSWORD, client_for
+from tests.frontend.test_compliance_drift_clusters import _failing, _resource
+from tests.frontend.test_pages import PAGES
+
+pytestmark = pytest.mark.django_db
+
+TEAMS = ("red", "blue", "")
+# (role, teams, teams whose accounts it sees)
+PEOPLE = [
+    ("viewer", ("red",), {"red", ""}),
+    ("analyst", ("blue",), {"blue", ""}),
+    ("admin", (), {"red", "blue", ""}),
+]
+# Pages with no object in the path; the object pages are added per visible account below.
+LISTS = [
+    "/",
+    "/?days=90",
+    "/findings/",
+    "/findings/?group=control",
+    "/findings/?group=resource",
+    "/findings/?status=FAIL&size=100",
+    "/compliance/",
+    "/compliance/test-benchmark-1.0/",
+    "/compliance/test-benchmark-1.0/report/",
+    "/compliance/test-benchmark-1.0/controls/1.1/",
+    "/clusters/",
+    "/drift/",
+    "/scans/",
+    "/accounts/",
+    "/settings/",
+]
+
+
+def name_of(team: str) -> str:
+    return f"acct-{team or 'shared'}"
+
+
+@pytest.fixture
+def estate_of_teams(estate) -> dict[str, CloudAccount]:
+    accounts = {}
+    for team in TEAMS:
+        credentials = {"estate": str(estate.path)}
+        account = create_account(
+            AccountInput(provider="testcloud", name=name_of(team), regions=[], credentials=credentials, team=team)
+        )
+        run_scan(create_scan(account).pk)
+        accounts[team] = account
+    return accounts
+
+
+def person(role: str, *teams: str) -> User:
+    user = User.objects.create_user(f"{role}-{'-'.join(teams) or 'all'}", password=PASSWORD)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    for team in teams:
+        user.groups.add(Group.objects.get_or_create(name=f"team:{team}")[0])
+    return user
+
+
+def object_pages(account: CloudAccount) -> list[str]:
+    finding = Finding.objects.filter(account=account).order_by("id").first()
+    scan = account.scans.order_by("-id").first()
+    return [
+        f"/findings/{finding.pk}/",
+        f"/scans/{scan.pk}/",
+        f"/scans/{scan.pk}/row/",
+        f"/drift/?scan={scan.pk}",
+        f"/accounts/{account.pk}/",
+        f"/findings/?account={account.name}",
+        f"/compliance/test-benchmark-1.0/?account={account.name}",
+    ]
+
+
+@pytest.mark.parametrize(("role", "teams", "visible"), PEOPLE)
+def test_every_page_shows_only_the_users_accounts(estate_of_teams, role, teams, visible) -> None:
+    client = client_for(person(role, *teams))
+    hidden = set(TEAMS) - visible
+    urls = LISTS + [url for team in sorted(visible) for url in object_pages(estate_of_teams[team])]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        for team in hidden:
+            assert name_of(team) not in html, (url, team)
+            assert f"<option>{team}</option>" not in html, (url, team)  # the team picker
+    for url in ("/", "/findings/?size=100", "/scans/", "/accounts/", "/compliance/"):
+        html = client.get(url).content.decode()
+        assert all(name_of(team) in html for team in visible), url
+    exported = json.loads(b"".join(client.get("/findings/export/?format=json").streaming_content))
+    assert {f["account"] for f in exported} == {name_of(t) for t in visible}
+    csv_body = b"".join(client.get("/findings/export/?format=csv").streaming_content).decode()
+    assert all(name_of(team) not in csv_body for team in hidden)
+
+
+@pytest.mark.parametrize(("role", "teams", "visible"), PEOPLE)
+def test_another_teams_objects_are_not_found(estate_of_teams, role, teams, visible) -> None:
+    client = client_for(person(role, *teams))
+    for team in set(TEAMS) - visible:
+        account = estate_of_teams[team]
+        finding = Finding.objects.filter(account=account).first()
+        scan = account.scans.first()
+        for url in (
+            f"/findings/{finding.pk}/",
+            f"/scans/{scan.pk}/",
+            f"/scans/{scan.pk}/row/",
+            f"/drift/?scan={scan.pk}",
+            f"/accounts/{account.pk}/",
+        ):
+            assert client.get(url).status_code == 404, url
+        assert client.get(f"/drift/?scan={Scan.objects.order_by('-id').first().pk + 100}").status_code == 404
+        listed = client.get(f"/findings/?account={account.name}")
+        assert listed.context["page"].rows == []
+        compliance = client.get(f"/compliance/test-benchmark-1.0/?account={account.name}")
+        assert compliance.context["summary"]["accounts"] == 0
+        assert "No account named" in compliance.content.decode()  # as for a name that does not exist
+        exported = json.loads(
+            b"".join(client.get(f"/findings/export/?format=json&account={account.name}").streaming_content)
+        )
+        assert exported == []
+
+
+def test_an_analyst_cannot_triage_or_scan_another_teams_account(estate_of_teams) -> None:
+    client = client_for(person("analyst", "blue"))
+    red = estate_of_teams["red"]
+    red_finding = Finding.objects.filter(account=red, status="FAIL").first()
+    red_scan = red.scans.first()
+    scans_before = Scan.objects.count()
+
+    assert client.post(f"/findings/{red_finding.pk}/mute/", {"reason": "not mine"}).status_code == 404
+    assert client.post(f"/findings/{red_finding.pk}/unmute/").status_code == 404
+    response = client.post("/findings/bulk/", {"ids": [red_finding.pk], "action": "mute", "reason": "x"}, follow=True)
+    assert "tick at least one finding" in response.content.decode()
+    assert not MuteRule.objects.exists()
+
+    response = client.post("/scans/start/", {"account": red.pk}, follow=True)
+    assert "Choose an account to scan." in response.content.decode()  # as for an account that does not exist
+    assert Scan.objects.count() == scans_before
+    assert client.post(f"/scans/{red_scan.pk}/cancel/").status_code == 404
+
+    response = client.post("/settings/mutes/", {"account": red.pk, "rule_id": "x", "reason": "r"}, follow=True)
+    assert "no such account" in response.content.decode()
+    response = client.post("/settings/mutes/", {"rule_id": "x", "reason": "r"}, follow=True)
+    assert "only admins mute across every account" in response.content.decode()
+    assert not MuteRule.objects.exists()
+    blue = estate_of_teams["blue"]
+    response = client.post("/settings/mutes/", {"account": blue.pk, "rule_id": "x", "reason": "r"}, follow=True)
+    assert "created" in response.content.decode()
+    assert MuteRule.objects.get().account == blue
+
+
+def test_mute_rules_are_listed_and_revoked_within_the_users_accounts(estate_of_teams) -> None:
+    admin = person("admin")
+    red_rule = MuteRule.objects.create(account=estate_of_teams["red"], rule_id="r.red", reason="red's")
+    global_rule = MuteRule.objects.create(rule_id="r.everywhere", reason="everyone's", created_by=admin)
+    blue_rule = MuteRule.objects.create(account=estate_of_teams["blue"], rule_id="r.blue", reason="blue's")
+    analyst = client_for(person("analyst", "blue"))
+
+    html = analyst.get("/settings/").content.decode()
+    assert "r.blue" in html and "r.everywhere" in html and "r.red" not in html
+    assert '<option value="">Any account</option>' not in html  # only admins mute across every account
+    assert analyst.post(f"/settings/mutes/{red_rule.pk}/revoke/").status_code == 404
+    assert analyst.post(f"/settings/mutes/{global_rule.pk}/revoke/").status_code == 403
+    assert analyst.post(f"/settings/mutes/{blue_rule.pk}/revoke/").status_code == 302
+    red_rule.refresh_from_db()
+    global_rule.refresh_from_db()
+    blue_rule.refresh_from_db()
+    assert red_rule.revoked_at is None and global_rule.revoked_at is None and blue_rule.revoked_at is not None
+
+    admin_client = client_for(admin)
+    assert '<option value="">Any account</option>' in admin_client.get("/settings/").content.decode()
+    assert admin_client.post(f"/settings/mutes/{global_rule.pk}/revoke/").status_code == 302
+
+
+def test_an_analyst_cannot_unmute_what_a_rule_across_every_account_mutes(estate_of_teams) -> None:
+    admin = client_for(person("admin"))
+    finding = Finding.objects.filter(account=estate_of_teams["blue"], status="FAIL").first()
+    admin.post("/settings/mutes/", {"rule_id": finding.rule_id, "reason": "accepted everywhere"})
+    finding.refresh_from_db()
+    assert finding.muted and finding.mute_rule.account_id is None
+
+    analyst = client_for(person("analyst", "blue"))
+    response = analyst.post(f"/findings/{finding.pk}/unmute/", follow=True)
+    assert "only admins revoke it" in response.content.decode()
+    response = analyst.post("/findings/bulk/", {"ids": [finding.pk], "action": "unmute"}, follow=True)
+    assert "only admins revoke it" in response.content.decode()
+    finding.refresh_from_db()
+    assert finding.muted
+    admin.post(f"/findings/{finding.pk}/unmute/")
+    finding.refresh_from_db()
+    assert not finding.muted
+
+
+def test_clusters_of_another_team_are_hidden(db, make_user) -> None:
+    for team in TEAMS:
+        kube = CloudAccount.objects.create(provider="kubernetes", name=f"kube-{team or 'shared'}", team=team)
+        _failing(_resource(kube, "kubernetes.workloads.workload", f"default/deploy/{team or 'shared'}"), "high")
+    aws_blue = CloudAccount.objects.create(provider="aws", name="aws-blue", team="blue")
+    _resource(aws_blue, "aws.eks.cluster", "arn:eks/blue-payments", name="blue-payments")
+
+    html = client_for(person("viewer", "red")).get("/clusters/").content.decode()
+    assert "kube-red" in html and "kube-shared" in html
+    assert "kube-blue" not in html and "blue-payments" not in html and "aws-blue" not in html
+
+    html = client_for(person("admin")).get("/clusters/").content.decode()
+    assert all(name in html for name in ("kube-red", "kube-blue", "kube-shared", "blue-payments"))
+
+
+QUERY_PAGES = [(url, n) for url, n in PAGES if url not in ("/accounts/new/", "/settings/")]
+
+
+@pytest.mark.parametrize(("url", "queries"), QUERY_PAGES)
+def test_scoping_adds_no_query(url, queries, estate_of_teams, django_assert_num_queries) -> None:
+    """A team member's page runs as many queries as an admin's: the groups are read once per request."""
+    red = estate_of_teams["red"]
+    finding = Finding.objects.filter(account=red).order_by("id").first()
+    target = url.format(account=red.pk, finding=finding.pk, scan=red.scans.order_by("-id").first().pk)
+    client: Client = client_for(person("analyst", "red"))  # an analyst sees the forms an admin sees
+    with django_assert_num_queries(queries):
+        assert client.get(target).status_code == 200
+
+
+def test_ids_too_large_for_the_database_are_missing_not_errors(estate_of_teams) -> None:
+    analyst = client_for(person("analyst", "blue"))
+    huge = str(2**70)
+    assert analyst.get(f"/drift/?scan={huge}").status_code == 404
+    response = analyst.post("/scans/start/", {"account": huge}, follow=True)
+    assert "Choose an account to scan." in response.content.decode()
+    response = analyst.post("/settings/mutes/", {"account": huge, "rule_id": "x", "reason": "r"}, follow=True)
+    assert "no such account" in response.content.decode()
+    response = client_for(person("admin")).post(
+        "/settings/mutes/", {"account": "junk", "rule_id": "x", "reason": "r"}, follow=True
+    )
+    assert "no such account" in response.content.decode()  # not a rule across every account
+    response = analyst.post("/findings/bulk/", {"ids": [huge], "action": "mute", "reason": "x"}, follow=True)
+    assert "tick at least one finding" in response.content.decode()
+    assert not MuteRule.objects.exists()
