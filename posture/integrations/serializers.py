@@ -208,6 +208,9 @@ class JiraSerializer(TargetSerializer):
 class DeliverySerializer(serializers.ModelSerializer):
     target = serializers.SerializerMethodField()
     kind = serializers.SerializerMethodField()
+    # Declared, not derived: a model integer's range depends on the database, and the schema must not.
+    attempts = serializers.IntegerField(read_only=True)
+    response_code = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Delivery
