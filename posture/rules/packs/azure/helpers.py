@@ -63,6 +63,18 @@ def approved_private_endpoints(connections: list[dict[str, Any]] | None) -> list
     ]
 
 
+def private_endpoint_verdict(resource: ResourceRecord) -> Verdict:
+    """PASS when at least one private endpoint connection is approved (vaults, storage, registries)."""
+    connections = observed(resource.config, "properties.privateEndpointConnections")
+    approved = approved_private_endpoints(connections.value)
+    return check(
+        bool(approved),
+        f"{len(approved)} approved private endpoint connection(s)",
+        "no approved private endpoint connection",
+        connections,
+    )
+
+
 def minor(version: str | None) -> tuple[int, int] | None:
     """``1.30.6`` -> (1, 30); None for anything else."""
     parts = str(version or "").split(".")

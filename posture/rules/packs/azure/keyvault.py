@@ -5,8 +5,8 @@ from __future__ import annotations
 from collectors.records import ResourceRecord
 from posture.rules.evaluate import RuleContext
 from posture.rules.packs.azure.helpers import (
-    approved_private_endpoints,
     not_collected,
+    private_endpoint_verdict,
     property_rule,
     settings_sending,
 )
@@ -82,14 +82,7 @@ property_rule(
     references=(DOCS + "private-link-service",),
 )
 def private_endpoint(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    connections = observed(resource.config, "properties.privateEndpointConnections")
-    approved = approved_private_endpoints(connections.value)
-    return check(
-        bool(approved),
-        f"{len(approved)} approved private endpoint connection(s)",
-        "no approved private endpoint connection",
-        connections,
-    )
+    return private_endpoint_verdict(resource)
 
 
 @rule(

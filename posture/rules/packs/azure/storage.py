@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collectors.records import ResourceRecord
 from posture.rules.evaluate import RuleContext
-from posture.rules.packs.azure.helpers import approved_private_endpoints, not_collected, property_rule
+from posture.rules.packs.azure.helpers import not_collected, private_endpoint_verdict, property_rule
 from posture.rules.registry import rule
 from posture.rules.verdicts import Verdict, check, observed
 
@@ -165,14 +165,7 @@ property_rule(
     references=(DOCS + "common/storage-private-endpoints",),
 )
 def private_endpoint(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    connections = observed(resource.config, "properties.privateEndpointConnections")
-    approved = approved_private_endpoints(connections.value)
-    return check(
-        bool(approved),
-        f"{len(approved)} approved private endpoint connection(s)",
-        "no approved private endpoint connection",
-        connections,
-    )
+    return private_endpoint_verdict(resource)
 
 
 def _smb_values(resource: ResourceRecord, key: str) -> list[str]:
