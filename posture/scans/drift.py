@@ -20,8 +20,13 @@ def drift(scan: Scan, limit: int = 1000) -> dict[str, Any]:
         .select_related("finding__resource")
         .order_by("finding__rule_id", "finding__resource_uid")[:limit]
     )
+    # first seen by this scan: persistence stamps them between the scan's start and its end
     new_resources = (
-        Resource.objects.filter(account=scan.account_id, first_seen=scan.finished_at).count() if scan.finished_at else 0
+        Resource.objects.filter(
+            account=scan.account_id, first_seen__gte=scan.started_at, first_seen__lte=scan.finished_at
+        ).count()
+        if scan.started_at and scan.finished_at
+        else 0
     )
     out: dict[str, Any] = {
         "scan": scan.pk,

@@ -152,15 +152,16 @@ def test_exports_stream_every_format(analyst, scanned, fmt) -> None:
 
 
 def test_drift_lists_both_directions(analyst, scanned, account, estate) -> None:
-    estate.write(estate_doc(public=False, mfa=False))
     doc = estate_doc(public=False, mfa=False)
     doc["resources"][1]["config"]["public"] = True  # b-private goes public
+    doc["resources"].append({"service": "iam", "type": "testcloud.iam.user", "uid": "u-bob", "config": {"mfa": True}})
     estate.write(doc)
     scan = run_scan(create_scan(account).pk)
     body = analyst.get(f"/api/v1/scans/{scan.pk}/drift/").json()
     assert {r["uid"] for r in body["resources_changed"]} == {"b-public", "b-private"}
     assert [f["resource"] for f in body["findings_better"]] == ["b-public"]
     assert [f["resource"] for f in body["findings_worse"]] == ["b-private"]
+    assert body["resources_new"] == 1
     changed = next(r for r in body["resources_changed"] if r["uid"] == "b-public")
     assert changed["changed_keys"] == ["public"]
 
