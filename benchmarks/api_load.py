@@ -91,6 +91,7 @@ def seed(args: argparse.Namespace) -> None:
     from django.utils import timezone
 
     from posture.findings.models import ChangeCounter, ComplianceScore, ComplianceSnapshot, Finding
+    from posture.findings.search import search_text
     from posture.inventory.models import CloudAccount, Resource
     from posture.scans.models import Scan
 
@@ -146,7 +147,7 @@ def seed(args: argparse.Namespace) -> None:
         cur.copy(
             "COPY findings_finding (account_id, rule_id, resource_id, resource_uid, status, severity, message,"
             " evidence,"
-            " first_seen, last_seen, status_changed_at, muted, updated_at, change_seq) FROM STDIN"
+            " first_seen, last_seen, status_changed_at, muted, updated_at, change_seq, search_text) FROM STDIN"
         ) as copy,
     ):
         for (acc, uid), pk in ids.items():
@@ -169,6 +170,7 @@ def seed(args: argparse.Namespace) -> None:
                         False,
                         now,
                         seq,
+                        search_text(rule_id, uid, "thing-" + uid.rsplit("/", 1)[1], "m"),
                     )
                 )
     ChangeCounter.objects.update_or_create(pk=1, defaults={"value": seq})

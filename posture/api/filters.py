@@ -11,6 +11,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
 from posture.findings.models import SEVERITY_CHOICES, STATUS_CHOICES, EventKind, Finding, FindingEvent
+from posture.findings.search import search_q
 from posture.inventory.models import Resource
 from posture.rules.frameworks import FrameworkError, catalog
 
@@ -91,12 +92,7 @@ class FindingFilter(df.FilterSet):
         return qs.filter(rule_id__in=control.rules)
 
     def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(
-            Q(rule_id__icontains=value)
-            | Q(resource_uid__icontains=value)
-            | Q(resource__name__icontains=value)
-            | Q(message__icontains=value)
-        )
+        return qs.filter(search_q(value))
 
 
 class ResourceFilter(df.FilterSet):

@@ -39,6 +39,9 @@ class Finding(models.Model):
     change_seq = models.BigIntegerField(
         db_index=True, default=0, help_text="Position in the change feed: grows with every change, never reused"
     )
+    search_text = models.TextField(
+        blank=True, default="", editable=False, help_text="Rule, resource uid and name, message; lowercased"
+    )
 
     class Meta:
         constraints = [

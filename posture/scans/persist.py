@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from collectors.records import ResourceRecord
 from posture.findings.feed import allocate
 from posture.findings.models import EventKind, Finding, FindingEvent
+from posture.findings.search import search_text
 from posture.inventory.models import CloudAccount, Resource, ResourceChange
 from posture.rules.evaluate import Result
 from posture.rules.verdicts import Status
@@ -45,17 +46,22 @@ def _touch(model: Any, ids: list[int], now: datetime, **extra: Any) -> None:
 
 def persist_resources(
     account: CloudAccount, scan: Any, records: Iterable[ResourceRecord], now: datetime, stats: PersistStats
-) -> dict[str, int]:
-    """Upsert the records as Resources, log config changes; returns ``{uid: resource id}``."""
+) -> dict[str, tuple[int, str]]:
+    """Upsert the records as Resources, log config changes; returns ``{uid: (resource id, name)}``."""
     existing = {
-        uid: (pk, digest)
-        for pk, uid, digest in Resource.objects.filter(account=account).values_list("id", "uid", "config_hash")
+        uid: (pk, digest, name, tags)
+        for pk, uid, digest, name, tags in Resource.objects.filter(account=account).values_list(
+            "id", "uid", "config_hash", "name", "tags"
+        )
     }
     new: list[Resource] = []
     changed: list[tuple[Resource, str]] = []
+    relabelled: list[Resource] = []  # same configuration, new name or tags: no drift entry
     unchanged: list[int] = []
+    names: dict[str, str] = {}
     for record in records:
         digest = record.config_hash()
+        names[record.uid] = record.name[:500]
         fields = {
             "provider": record.provider,
             "service": record.service,
@@ -73,6 +79,8 @@ def persist_resources(
             new.append(Resource(account=account, uid=record.uid, first_seen=now, **fields))
         elif known[1] != digest:
             changed.append((Resource(pk=known[0], **fields), known[1]))
+        elif (known[2], known[3]) != (fields["name"], fields["tags"]):
+            relabelled.append(Resource(pk=known[0], **fields))
         else:
             unchanged.append(known[0])
 
@@ -99,12 +107,14 @@ def persist_resources(
             ["provider", "service", "region", "type", "name", "tags", "config", "config_hash", "last_seen", "gone_at"],
             batch_size=BATCH,
         )
+    if relabelled:
+        Resource.objects.bulk_update(relabelled, ["name", "tags", "last_seen", "gone_at"], batch_size=BATCH)
     created = Resource.objects.bulk_create(new, batch_size=BATCH)
     _touch(Resource, unchanged, now, gone_at=None)
-    stats.resources_new, stats.resources_changed = len(new), len(changed)
-    ids = {uid: pk for uid, (pk, _) in existing.items()}
+    ids = {uid: known[0] for uid, known in existing.items() if uid in names}
     ids.update({r.uid: r.pk for r in created})
-    return ids
+    stats.resources_new, stats.resources_changed = len(new), len(changed)
+    return {uid: (pk, names[uid]) for uid, pk in ids.items()}
 
 
 def transition(old: str | None, new: str) -> str | None:
@@ -120,35 +130,44 @@ def transition(old: str | None, new: str) -> str | None:
     return EventKind.CHANGED
 
 
+CONTENT_FIELDS = ["severity", "message", "evidence", "search_text", "last_seen", "updated_at", "change_seq"]
+
+
 def persist_findings(
     account: CloudAccount,
     scan: Any,
     results: Iterable[Result],
-    resource_ids: dict[str, int],
+    resources: dict[str, tuple[int, str]],
     now: datetime,
     stats: PersistStats,
 ) -> None:
-    """Upsert one Finding per (rule, resource) and write a FindingEvent for every transition."""
+    """Upsert one Finding per (rule, resource) and write a FindingEvent for every transition.
+
+    ``resources`` is what :func:`persist_resources` returned: ``{uid: (resource id, name)}``.
+    """
     existing = {
-        (rule_id, uid): (pk, status, severity, message, evidence)
-        for pk, rule_id, uid, status, severity, message, evidence in Finding.objects.filter(
+        (rule_id, uid): (pk, status, severity, message, evidence, search)
+        for pk, rule_id, uid, status, severity, message, evidence, search in Finding.objects.filter(
             account=account
-        ).values_list("id", "rule_id", "resource_uid", "status", "severity", "message", "evidence")
+        ).values_list("id", "rule_id", "resource_uid", "status", "severity", "message", "evidence", "search_text")
     }
     new: list[Finding] = []
     updated: list[Finding] = []
     unchanged: list[int] = []
+    renamed: list[Finding] = []  # only the resource's name moved: the search text follows, silently
     events: list[tuple[Any, str, str | None, str]] = []  # (finding or id, kind, from, to)
     for result in results:
         evidence = [e.as_dict() for e in result.evidence]
         status, severity = str(result.status), str(result.severity)
         stats.statuses[status] += 1
         known = existing.get((result.rule_id, result.resource_uid))
+        resource_id, resource_name = resources[result.resource_uid]
+        search = search_text(result.rule_id, result.resource_uid, resource_name, result.message)
         if known is None:
             finding = Finding(
                 account=account,
                 rule_id=result.rule_id,
-                resource_id=resource_ids[result.resource_uid],
+                resource_id=resource_id,
                 resource_uid=result.resource_uid,
                 status=status,
                 severity=severity,
@@ -158,15 +177,19 @@ def persist_findings(
                 last_seen=now,
                 status_changed_at=now,
                 updated_at=now,
+                search_text=search,
             )
             new.append(finding)
             kind = transition(None, status)
             if kind:
                 events.append((finding, kind, "", status))
             continue
-        pk, old_status, old_severity, old_message, old_evidence = known
+        pk, old_status, old_severity, old_message, old_evidence, old_search = known
         if (old_status, old_severity, old_message, old_evidence) == (status, severity, result.message, evidence):
-            unchanged.append(pk)
+            if old_search == search:
+                unchanged.append(pk)
+            else:
+                renamed.append(Finding(pk=pk, search_text=search, last_seen=now))
             continue
         finding = Finding(
             pk=pk,
@@ -176,6 +199,7 @@ def persist_findings(
             evidence=evidence,
             last_seen=now,
             updated_at=now,
+            search_text=search,
         )
         finding.status_changed_at = now if old_status != status else None
         updated.append(finding)
@@ -192,15 +216,13 @@ def persist_findings(
     if status_moved:
         Finding.objects.bulk_update(
             status_moved,
-            ["status", "severity", "message", "evidence", "last_seen", "status_changed_at", "updated_at", "change_seq"],
+            [*CONTENT_FIELDS, "status", "status_changed_at"],
             batch_size=BATCH,
         )
     if content_only:
-        Finding.objects.bulk_update(
-            content_only,
-            ["severity", "message", "evidence", "last_seen", "updated_at", "change_seq"],
-            batch_size=BATCH,
-        )
+        Finding.objects.bulk_update(content_only, CONTENT_FIELDS, batch_size=BATCH)
+    if renamed:
+        Finding.objects.bulk_update(renamed, ["search_text", "last_seen"], batch_size=BATCH)
     _touch(Finding, unchanged, now)
     FindingEvent.objects.bulk_create(
         [
@@ -218,6 +240,9 @@ def persist_findings(
     )
     stats.findings_new = len(new)
     stats.transitions.update(kind for _, kind, _, _ in events)
+
+
+GONE = "the resource no longer exists"
 
 
 def resolve_gone(
@@ -238,23 +263,28 @@ def resolve_gone(
     for batch in chunks(gone):
         Resource.objects.filter(pk__in=batch).update(gone_at=now)
     open_findings = list(
-        Finding.objects.filter(resource_id__in=gone).exclude(status=Status.PASS).values_list("id", "status")
+        Finding.objects.filter(resource_id__in=gone)
+        .exclude(status=Status.PASS)
+        .values_list("id", "status", "rule_id", "resource_uid", "resource__name")
     )
     first = allocate(len(open_findings))
     updates = [
         Finding(
             pk=pk,
             status=Status.PASS,
-            message="the resource no longer exists",
+            message=GONE,
             evidence=[],
             status_changed_at=now,
             updated_at=now,
             change_seq=first + n,
+            search_text=search_text(rule_id, uid, name, GONE),
         )
-        for n, (pk, _) in enumerate(open_findings)
+        for n, (pk, _, rule_id, uid, name) in enumerate(open_findings)
     ]
     Finding.objects.bulk_update(
-        updates, ["status", "message", "evidence", "status_changed_at", "updated_at", "change_seq"], batch_size=BATCH
+        updates,
+        ["status", "message", "evidence", "search_text", "status_changed_at", "updated_at", "change_seq"],
+        batch_size=BATCH,
     )
     FindingEvent.objects.bulk_create(
         [
@@ -265,13 +295,13 @@ def resolve_gone(
                 from_status=old,
                 to_status=Status.PASS,
                 at=now,
-                note="the resource no longer exists",
+                note=GONE,
             )
-            for pk, old in open_findings
+            for pk, old, *_ in open_findings
         ],
         batch_size=BATCH,
     )
     stats.transitions.update(
-        EventKind.RESOLVED if old == Status.FAIL else EventKind.CHANGED for _, old in open_findings
+        EventKind.RESOLVED if old == Status.FAIL else EventKind.CHANGED for _, old, *_ in open_findings
     )
     return len(gone)

@@ -28,7 +28,10 @@ FEED_MAX = 1000
 class FindingViewSet(Scoped, viewsets.ReadOnlyModelViewSet):
     """Findings with the shared filters; `changes` is the incremental feed, `export` streams files."""
 
-    queryset = Finding.objects.select_related("account", "resource")
+    # Not read by the serializer: the search column, credentials, resource configuration (can be large).
+    queryset = Finding.objects.select_related("account", "resource").defer(
+        "search_text", "account__credentials_encrypted", "resource__config", "resource__tags"
+    )
     serializer_class = FindingSerializer
     filterset_class = FindingFilter
     filter_backends = [StrictFilterBackend, OrderingFilter]
