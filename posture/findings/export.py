@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from posture.findings.models import Finding
-from posture.rules.frameworks import FrameworkError, catalog
+from posture.rules.frameworks import catalog
 from posture.rules.registry import RULES
 
 CSV_COLUMNS = [
@@ -35,26 +35,6 @@ CSV_COLUMNS = [
 
 class ExportInputError(ValueError):
     pass
-
-
-def select_findings(
-    *, account: str | None = None, status: str | None = None, framework: str | None = None
-) -> QuerySet[Finding]:
-    qs = Finding.objects.order_by("id")
-    if account:
-        qs = qs.filter(account__name=account)
-    if status:
-        wanted = status.upper()
-        if wanted not in {"PASS", "FAIL", "ERROR", "MANUAL"}:
-            raise ExportInputError(f"--status {status!r} must be PASS, FAIL, ERROR or MANUAL")
-        qs = qs.filter(status=wanted)
-    if framework:
-        try:
-            fw = catalog().get(framework)
-        except FrameworkError as exc:
-            raise ExportInputError(str(exc)) from None
-        qs = qs.filter(rule_id__in={r for c in fw.controls for r in c.rules})
-    return qs
 
 
 EXPORT_FIELDS = (

@@ -1,4 +1,7 @@
-"""python manage.py findings export [--account NAME] [--status FAIL] [--framework ID] --format json|csv|ocsf|sarif"""
+"""python manage.py findings export [--account NAME] [--status FAIL] [--framework ID] --format json|csv|ocsf|sarif
+
+The filters are the API's (posture.api.filters.FindingFilter) and ``--as-user`` scopes as the API does.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,41 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import QuerySet
+from django.http import QueryDict
+from rest_framework.exceptions import ValidationError
 
-from posture.findings.export import FORMATS, ExportInputError, rows, select_findings, stream
+from posture.access.audit import record
+from posture.access.cli import add_as_user, as_user, scoped
+from posture.api.filters import FindingFilter
+from posture.findings.export import FORMATS, rows, stream
+from posture.findings.models import Finding
 from posture.inventory.management.commands.accounts import get_account
 
 
+def select_findings(options: dict[str, Any], user: Any) -> QuerySet[Finding]:
+    """The findings the API's filters select from what ``user`` may see (everything for the operator)."""
+    data = QueryDict(mutable=True)
+    for name in ("account", "status", "framework"):
+        if options.get(name):
+            data[name] = options[name].upper() if name == "status" else options[name]
+    filterset = FindingFilter(data, queryset=scoped(Finding.objects.order_by("id"), user))
+    if not filterset.is_valid():
+        raise CommandError("; ".join(f"--{name} {' '.join(errors)}" for name, errors in filterset.errors.items()))
+    try:
+        return filterset.qs
+    except ValidationError as exc:
+        raise CommandError("; ".join(f"--{name} {' '.join(map(str, e))}" for name, e in exc.detail.items())) from None
+
+
 class Command(BaseCommand):
-    help = "Export findings as JSON (an array), CSV, OCSF Detection Findings or SARIF."
+    help = (
+        "Export findings as JSON (an array), CSV, OCSF Detection Findings or SARIF. Runs as the operator (every "
+        "account) unless --as-user names a user: then only the findings of their teams' accounts."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -24,16 +53,15 @@ class Command(BaseCommand):
         export.add_argument("--framework", help="a framework id, e.g. cis-aws-foundations-7.0")
         export.add_argument("--format", choices=sorted(FORMATS), required=True)
         export.add_argument("--output", help="a file path (default: standard output)")
+        add_as_user(export)
 
     def handle(self, *args, **options) -> None:
+        user = as_user(options["as_user"])
         if options["account"]:
-            get_account(options["account"])
-        try:
-            findings = select_findings(
-                account=options["account"], status=options["status"], framework=options["framework"]
-            )
-        except ExportInputError as exc:
-            raise CommandError(str(exc)) from None
+            get_account(options["account"], user)
+        findings = select_findings(options, user)
+        filters = {k: options[k] for k in ("account", "status", "framework") if options[k]}
+        record("findings.export", None, user=user, source="cli", detail={"format": options["format"], **filters})
         chunks = stream(options["format"], rows(findings))
         if not options["output"]:
             for chunk in chunks:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from collectors import REGISTRY
+from posture.access.cli import add_as_user, as_user, require_role, scoped
+from posture.access.roles import Role
 from posture.inventory.accounts import (
     AccountInput,
     AccountInputError,
@@ -29,11 +32,13 @@ def credential_fields() -> dict[str, str]:
     return fields
 
 
-def get_account(name: str) -> CloudAccount:
+def get_account(name: str, user: Any = None) -> CloudAccount:
+    """The account named ``name`` among those ``user`` may see (all for the operator, ``user`` None)."""
+    accounts = scoped(CloudAccount.objects.all(), user, account_path="")
     try:
-        return CloudAccount.objects.get(name=name)
+        return accounts.get(name=name)
     except CloudAccount.DoesNotExist:
-        known = ", ".join(CloudAccount.objects.values_list("name", flat=True)[:20]) or "none yet"
+        known = ", ".join(accounts.values_list("name", flat=True)[:20]) or "none yet"
         raise CommandError(f"no account named {name!r} (accounts: {known})") from None
 
 
@@ -44,7 +49,10 @@ def schedule_value(raw: str | None) -> str | None:
 
 
 class Command(BaseCommand):
-    help = "Manage the cloud accounts and clusters Posture scans."
+    help = (
+        "Manage the cloud accounts and clusters Posture scans. Runs as the operator (every account) unless "
+        "--as-user names a user: then only their teams' accounts, and changes need the admin role."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -63,6 +71,8 @@ class Command(BaseCommand):
         rm.add_argument("name")
         test = sub.add_parser("test", help="prove the credentials work and record the provider's own id")
         test.add_argument("name")
+        for parser_ in (add, update, ls, rm, test):
+            add_as_user(parser_)
 
     def _common(self, parser: CommandParser) -> None:
         parser.add_argument("--regions", help="comma-separated; default: every enabled region")
@@ -82,6 +92,9 @@ class Command(BaseCommand):
             group.add_argument("--" + name.replace("_", "-"), dest=f"cred_{name}", help=text)
 
     def handle(self, *args, **options) -> None:
+        options["user"] = as_user(options.get("as_user"))
+        if options["action"] != "list":
+            require_role(options["user"], Role.ADMIN, f"{options['action']} accounts")
         try:
             getattr(self, "do_" + options["action"])(options)
         except AccountInputError as exc:
@@ -103,6 +116,7 @@ class Command(BaseCommand):
                 labels=parse_labels(options["label"]),
                 schedule=schedule_value(options["schedule"]) or "",
             ),
+            user=options["user"],
             source="cli",
         )
         self.stdout.write(
@@ -110,7 +124,7 @@ class Command(BaseCommand):
         )
 
     def do_update(self, options: dict) -> None:
-        account = get_account(options["name"])
+        account = get_account(options["name"], options["user"])
         changes: dict = {}
         if options["regions"] is not None:
             changes["regions"] = parse_regions(options["regions"])
@@ -128,11 +142,11 @@ class Command(BaseCommand):
             changes["credentials"] = self._credentials(options)
         if not changes:
             raise CommandError("nothing to change: give at least one option")
-        update_account(account, changes, source="cli")
+        update_account(account, changes, user=options["user"], source="cli")
         self.stdout.write(f"updated {account.name}: {', '.join(sorted(changes))}")
 
     def do_list(self, options: dict) -> None:
-        accounts = list(CloudAccount.objects.all())
+        accounts = list(scoped(CloudAccount.objects.all(), options["user"], account_path=""))
         last = {}
         for account in accounts:
             scan = account.scans.order_by("-created_at").first()
@@ -177,14 +191,14 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
     def do_remove(self, options: dict) -> None:
-        account = get_account(options["name"])
-        counts = remove_account(account, source="cli")
+        account = get_account(options["name"], options["user"])
+        counts = remove_account(account, user=options["user"], source="cli")
         self.stdout.write(
             f"removed {options['name']} with {counts['resources']} resources, {counts['findings']} findings, "
             f"{counts['scans']} scans"
         )
 
     def do_test(self, options: dict) -> None:
-        account = get_account(options["name"])
-        who = test_account(account, source="cli")
+        account = get_account(options["name"], options["user"])
+        who = test_account(account, user=options["user"], source="cli")
         self.stdout.write(f"{account.name}: credentials work ({account.provider} id {account.external_id}; {who})")

@@ -7,10 +7,12 @@ import sys
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from posture.access.audit import record
+from posture.access.cli import add_as_user, as_user, require_role, scoped
+from posture.access.roles import Role
 from posture.inventory.management.commands.accounts import get_account
 from posture.inventory.models import CloudAccount
 from posture.scans.models import Scan, ScanState
-from posture.scans.pipeline import ScanRefused, create_scan, enqueue_scan, run_scan
+from posture.scans.pipeline import QueueUnavailable, ScanRefused, create_scan, enqueue_scan, run_scan
 
 
 class ProgressBar:
@@ -50,27 +52,39 @@ def summary(scan: Scan) -> str:
 
 
 class Command(BaseCommand):
-    help = "Scan an account now (or queue the scan with --async). Exits 1 if the scan failed."
+    help = (
+        "Scan an account now (or queue the scan with --async). Exits 1 if the scan failed. Runs as the operator "
+        "(any account) unless --as-user names a user: then an analyst or admin, and only their teams' accounts."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", nargs="?", help="the account to scan")
         parser.add_argument("--all", action="store_true", help="scan every enabled account")
         parser.add_argument("--async", dest="queue", action="store_true", help="queue the scan for a worker")
         parser.add_argument("--strict", action="store_true", help="exit 2 when the scan is only partial")
+        add_as_user(parser)
 
     def handle(self, *args, **options) -> None:
         if bool(options["name"]) == bool(options["all"]):
             raise CommandError("give one account name, or --all")
-        accounts = list(CloudAccount.objects.filter(enabled=True)) if options["all"] else [get_account(options["name"])]
+        user = as_user(options["as_user"])
+        require_role(user, Role.ANALYST, "start scans")
+        if options["all"]:
+            accounts = list(scoped(CloudAccount.objects.filter(enabled=True), user, account_path=""))
+        else:
+            accounts = [get_account(options["name"], user)]
         worst = 0
         for account in accounts:
             try:
-                scan = create_scan(account, trigger="cli")
+                scan = create_scan(account, trigger="cli", user=user)
             except ScanRefused as exc:
                 raise CommandError(str(exc)) from None
-            record("scan.start", scan, source="cli", detail={"account": account.name})
+            record("scan.start", scan, user=user, source="cli", detail={"account": account.name})
             if options["queue"]:
-                enqueue_scan(scan)
+                try:
+                    enqueue_scan(scan)
+                except QueueUnavailable as exc:
+                    raise CommandError(f"scan {scan.pk} of {account.name}: {exc}") from None
                 self.stdout.write(f"queued scan {scan.pk} of {account.name}")
                 continue
             bar = ProgressBar(self.stderr._out, f"scanning {account.name}") if sys.stderr.isatty() else None
