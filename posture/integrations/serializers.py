@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from posture.access.scoping import scope
 from posture.findings.models import SEVERITY_CHOICES, Finding
 from posture.integrations.events import latest_event_id
 from posture.integrations.models import (
@@ -252,6 +253,14 @@ class TicketSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class VisibleFindingField(serializers.PrimaryKeyRelatedField):
+    """A finding of an account the requesting user may see; another team's is as missing as a deleted one."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return scope(Finding.objects.all(), request.user) if request else Finding.objects.none()
+
+
 class TicketRequestSerializer(serializers.Serializer):
     connection = serializers.SlugRelatedField(slug_field="name", queryset=JiraConnection.objects.filter(enabled=True))
-    finding = serializers.PrimaryKeyRelatedField(queryset=Finding.objects.all())
+    finding = VisibleFindingField(queryset=Finding.objects.all())

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from posture.access.audit import record
 from posture.access.roles import Role
+from posture.access.scoping import account_filter, scope
 from posture.findings.models import Finding
 from posture.integrations import operations
 from posture.integrations.models import Delivery, JiraConnection, Ticket, WebhookEndpoint
@@ -103,7 +104,11 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class TicketFilter(df.FilterSet):
-    finding = df.ModelChoiceFilter(field_name="findings", queryset=Finding.objects.all(), label="tracks this finding")
+    finding = df.ModelChoiceFilter(
+        field_name="findings",
+        queryset=lambda request: scope(Finding.objects.all(), request.user) if request else Finding.objects.none(),
+        label="tracks this finding",
+    )
     connection = df.CharFilter(field_name="connection__name", label="connection name")
 
     class Meta:
@@ -119,9 +124,15 @@ class TicketViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = TicketFilter
     write_role = Role.ANALYST
 
+    def get_queryset(self):
+        """Tickets that track findings of the accounts the user may see."""
+        q = account_filter(self.request.user, "findings__account")
+        qs = super().get_queryset()
+        return qs if q is None else qs.filter(pk__in=Ticket.objects.filter(q).values("pk"))
+
     @extend_schema(request=TicketRequestSerializer, responses={201: TicketSerializer, 202: DeliverySerializer})
     def create(self, request, *args, **kwargs):
-        data = TicketRequestSerializer(data=request.data)
+        data = TicketRequestSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         connection, finding = data.validated_data["connection"], data.validated_data["finding"]
         d = operations.request_ticket(connection, finding, user=request.user, source="api")
