@@ -2,10 +2,25 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from frontend.views import accounts, assets, clusters, compliance, drift, findings, overview, scans, settings
+from frontend.views import (
+    accounts,
+    assets,
+    clusters,
+    compliance,
+    drift,
+    findings,
+    overview,
+    scans,
+    settings,
+    signin,
+    totp,
+)
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="frontend/login.html"), name="login"),
+    path("login/", signin.SignInView.as_view(), name="login"),
+    path("login/code/", signin.code_step, name="login-code"),
+    path("login/oidc/", signin.oidc_start, name="login-oidc"),
+    path("login/oidc/callback/", signin.oidc_callback, name="login-oidc-callback"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("vendor/htmx.min.js", login_not_required(assets.htmx_js), name="vendor-htmx"),
     path("", overview.home, name="home"),
@@ -37,4 +52,8 @@ urlpatterns = [
     path("settings/tokens/", settings.token_create, name="settings-token-create"),
     path("settings/tokens/<int:pk>/revoke/", settings.token_revoke, name="settings-token-revoke"),
     path("settings/users/<int:pk>/role/", settings.user_role, name="settings-user-role"),
+    path("settings/totp/", totp.totp_page, name="settings-totp"),
+    path("settings/totp/confirm/", totp.totp_confirm, name="settings-totp-confirm"),
+    path("settings/totp/remove/", totp.totp_remove, name="settings-totp-remove"),
+    path("settings/users/<int:pk>/totp-reset/", totp.totp_reset, name="settings-user-totp-reset"),
 ]

@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from posture.access.claims import ROLES, parse_group_map
 from posture.env import env_bool, env_choice, env_int, env_list, env_str
 from posture.local_keys import new_fernet_key, new_secret_key, read_or_create
 from posture.logs import audit_handlers
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "posture.access.middleware.RequireAdminTotpMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -104,6 +106,30 @@ LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("POSTURE_LOGIN_MAX_FAILURES_PER_ADDRESS
 LOGIN_LOCKOUT_SECONDS = env_int("POSTURE_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 # The header a trusted reverse proxy puts the client address in (e.g. HTTP_X_FORWARDED_FOR); empty: REMOTE_ADDR.
 TRUSTED_PROXY_HEADER = env_str("POSTURE_TRUSTED_PROXY_HEADER")
+
+# Single sign-on with OpenID Connect (see README, Security notes). Off while the issuer or client id is empty.
+OIDC_ISSUER = env_str("POSTURE_OIDC_ISSUER").rstrip("/")
+OIDC_CLIENT_ID = env_str("POSTURE_OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env_str("POSTURE_OIDC_CLIENT_SECRET")
+OIDC_PROVIDER_NAME = env_str("POSTURE_OIDC_PROVIDER_NAME", "your identity provider")
+OIDC_SCOPES = env_list("POSTURE_OIDC_SCOPES", ["openid", "profile", "email"])
+OIDC_USERNAME_CLAIM = env_str("POSTURE_OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = env_str("POSTURE_OIDC_GROUPS_CLAIM", "groups")
+OIDC_ROLE_MAP = parse_group_map("POSTURE_OIDC_ROLE_MAP", env_str("POSTURE_OIDC_ROLE_MAP"), ROLES)
+OIDC_TEAM_MAP = parse_group_map("POSTURE_OIDC_TEAM_MAP", env_str("POSTURE_OIDC_TEAM_MAP"))
+OIDC_TEAM_PREFIX = env_str("POSTURE_OIDC_TEAM_PREFIX")
+OIDC_REQUIRE_TOTP = env_bool("POSTURE_OIDC_REQUIRE_TOTP", False)
+if OIDC_ISSUER and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET and OIDC_ROLE_MAP):
+    raise ImproperlyConfigured(
+        "POSTURE_OIDC_ISSUER is set: POSTURE_OIDC_CLIENT_ID, POSTURE_OIDC_CLIENT_SECRET and POSTURE_OIDC_ROLE_MAP"
+        " are needed too"
+    )
+LOCAL_LOGIN = env_bool("POSTURE_LOCAL_LOGIN", True)
+if not LOCAL_LOGIN and not OIDC_ISSUER:
+    raise ImproperlyConfigured("POSTURE_LOCAL_LOGIN=false needs POSTURE_OIDC_ISSUER: nobody could sign in")
+# TOTP second factor: admins who sign in with a password must set it up before anything else.
+REQUIRE_ADMIN_TOTP = env_bool("POSTURE_REQUIRE_ADMIN_TOTP", False)
+TOTP_ISSUER = env_str("POSTURE_TOTP_ISSUER", "Posture")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

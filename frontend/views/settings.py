@@ -47,8 +47,10 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "now": timezone.now(),
     }
     if has_role(request.user, Role.ADMIN):
-        users = list(User.objects.order_by("username").prefetch_related("groups"))
+        users = list(User.objects.order_by("username").select_related("totp_device").prefetch_related("groups"))
         for u in users:
+            device = getattr(u, "totp_device", None)
+            u.has_totp = device is not None and device.confirmed_at is not None
             names = {g.name for g in u.groups.all()}
             u.role_name = "admin" if u.is_superuser else next((n for n in reversed(ROLE_NAMES) if n in names), "none")
         context["users"] = users

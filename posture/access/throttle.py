@@ -36,13 +36,16 @@ def locked(username: str, address: str) -> bool:
 
 
 class ThrottledModelBackend(ModelBackend):
+    """Passwords, unless ``POSTURE_LOCAL_LOGIN`` is off (sign-in through the OpenID provider only).
+
+    A right password does not clear the failures: a sign-in may still need its TOTP code, and wrong
+    codes count too. ``posture.access.signin.finish`` clears them once the whole sign-in succeeded.
+    """
+
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if locked(username or "", client_address(request)):
+        if not settings.LOCAL_LOGIN or locked(username or "", client_address(request)):
             return None
-        user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is not None:
-            LoginFailure.objects.filter(username=(username or "").lower()).delete()
-        return user
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 @receiver(user_login_failed)
