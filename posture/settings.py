@@ -199,6 +199,16 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Starting a scan must not hang on a broker that is down or frozen: each connect or command gives up after this
+# many seconds and a publish is tried twice, so "the task queue is unavailable" comes within a few seconds.
+QUEUE_TIMEOUT_SECONDS = env_int("POSTURE_QUEUE_TIMEOUT_SECONDS", 2, minimum=1, maximum=60)
+CELERY_BROKER_CONNECTION_TIMEOUT = QUEUE_TIMEOUT_SECONDS
+# socket_timeout stays above kombu's 1 s BRPOP wait, so an idle worker is not disconnected by it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": QUEUE_TIMEOUT_SECONDS,
+    "socket_timeout": max(QUEUE_TIMEOUT_SECONDS, 2),
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_BEAT_SCHEDULE = {
     "dispatch-scheduled-scans": {
         "task": "posture.scans.tasks.dispatch_scheduled_scans",
@@ -221,6 +231,9 @@ SCAN_CONCURRENCY = env_int("POSTURE_SCAN_CONCURRENCY", 8, minimum=1, maximum=64)
 SCAN_UNIT_TIMEOUT_SECONDS = env_int("POSTURE_SCAN_UNIT_TIMEOUT_SECONDS", 900, minimum=1)
 # A running scan whose worker has not reported for this long is marked failed (the worker died).
 SCAN_STALE_SECONDS = env_int("POSTURE_SCAN_STALE_SECONDS", 1800, minimum=60)
+# Storing a scan's results is one transaction; a dropped database connection rolls it back and it is tried
+# again (after 1, 2, 4... seconds) up to this many times in all, then the scan is marked failed.
+SCAN_STORE_ATTEMPTS = env_int("POSTURE_SCAN_STORE_ATTEMPTS", 4, minimum=1, maximum=10)
 # Extra modules imported at start-up: custom providers, collectors and rules.
 PLUGINS = env_list("POSTURE_PLUGINS")
 # Extra folders of framework files (*.yaml), besides posture/rules/frameworks.

@@ -15,7 +15,7 @@ from posture.access.audit import record
 from posture.access.roles import Role
 from posture.access.scoping import scope
 from posture.scans.models import ACTIVE_STATES, Scan, ScanState
-from posture.scans.pipeline import ScanRefused, cancel_scan, create_scan, enqueue_scan
+from posture.scans.pipeline import QueueUnavailable, ScanRefused, cancel_scan, create_scan, enqueue_scan
 
 PAGE_SIZE = 50
 
@@ -82,10 +82,10 @@ def start(request: HttpRequest) -> HttpResponse:
             scan = create_scan(account, user=request.user)
             record("scan.start", scan, user=request.user, source="web")
             enqueue_scan(scan)
-    except ScanRefused as exc:
+    except (ScanRefused, QueueUnavailable) as exc:  # a scan the queue refused is listed as failed, same reason
         messages.error(request, f"Not started: {exc}.")
         return redirect("scans")
-    except Exception as exc:  # the queue is down: say so instead of an error page
+    except Exception as exc:  # anything else on the way to the queue: say so instead of an error page
         messages.error(request, f"The scan could not be queued: {type(exc).__name__}: {exc}")
         return redirect("scans")
     messages.success(request, f"Scan {scan.pk} of {account.name} started.")

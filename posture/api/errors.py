@@ -10,7 +10,7 @@ from rest_framework.views import exception_handler as drf_handler
 from posture.findings.export import ExportInputError
 from posture.findings.mutes import MuteInputError
 from posture.inventory.accounts import AccountInputError
-from posture.scans.pipeline import ScanRefused
+from posture.scans.pipeline import QueueUnavailable, ScanRefused
 
 
 def exception_handler(exc, context):
@@ -18,6 +18,8 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ScanRefused):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, QueueUnavailable):  # the scan row says failed, with the same reason
+        return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(exc, DjangoValidationError):
         return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
     return drf_handler(exc, context)

@@ -3,17 +3,24 @@
 start_scan -> (queue) -> run_scan: connect, plan, collect (parallel per
 service x region), evaluate rules, persist in one transaction, take
 compliance snapshots, set the final state.
+
+Faults: a dropped database connection while storing rolls the transaction
+back and it is tried again (:data:`settings.SCAN_STORE_ATTEMPTS`); a broker
+that does not answer makes :func:`enqueue_scan` mark the scan failed and raise
+:class:`QueueUnavailable` within a few seconds.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from collectors import REGISTRY
@@ -30,10 +37,15 @@ from posture.security import check_outbound_url
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 class ScanRefused(Exception):
     """A scan cannot be started (disabled account, one already active)."""
+
+
+class QueueUnavailable(Exception):
+    """The broker did not take the scan; the scan is marked failed with this message."""
 
 
 def create_scan(account: CloudAccount, *, trigger: str = "manual", user: Any = None) -> Scan:
@@ -54,11 +66,38 @@ def create_scan(account: CloudAccount, *, trigger: str = "manual", user: Any = N
         raise ScanRefused(f"account {account.name} already has a scan queued or running") from None
 
 
+def broker_address() -> str:
+    """The broker as scheme://host:port, never with its password."""
+    url = urlsplit(settings.CELERY_BROKER_URL or "")
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.hostname or ''}{port}"
+
+
 def enqueue_scan(scan: Scan) -> None:
-    """Hand the scan to Celery once the transaction that created it commits."""
+    """Hand the scan to Celery once the transaction that created it commits.
+
+    If the broker is down or does not answer (bounded by ``POSTURE_QUEUE_TIMEOUT_SECONDS``),
+    the scan is marked failed with the reason and :class:`QueueUnavailable` is raised, from
+    the call itself or, inside a transaction, from its commit.
+    """
+    from kombu.exceptions import OperationalError as BrokerError
+
     from posture.scans.tasks import run_scan_task
 
-    transaction.on_commit(lambda: run_scan_task.delay(scan.pk))
+    def send() -> None:
+        try:
+            run_scan_task.delay(scan.pk)
+        except BrokerError as exc:
+            message = f"the task queue is unavailable ({broker_address()}): the scan was not started"
+            log.warning("scan %s of account %s: %s (%s)", scan.pk, scan.account_id, message, exc)
+            # Never queued, so nothing ran: no scan_finished signal (its listeners would need the queue too).
+            Scan.objects.filter(pk=scan.pk, state=ScanState.QUEUED).update(
+                state=ScanState.FAILED, finished_at=timezone.now(), message=message
+            )
+            scan.refresh_from_db()
+            raise QueueUnavailable(message) from None
+
+    transaction.on_commit(send)
 
 
 def cancel_scan(scan: Scan) -> bool:
@@ -133,16 +172,46 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
     if collection.cancelled or _is_cancelled(scan.pk):
         scan.refresh_from_db()
         return scan
+    attempts = settings.SCAN_STORE_ATTEMPTS
     try:
-        return _store(scan, collection, clock)
+        return with_db_retry(lambda: _store(scan, collection, clock), attempts, f"storing scan {scan.pk}")
     except Exception as exc:  # the database or a bug: the transaction rolled back, nothing half-written
         log.exception("scan %s of %s could not be stored", scan.pk, account.name)
-        return _finish(
-            scan, ScanState.FAILED, clock, message=f"storing the results failed: {type(exc).__name__}: {exc}"[:2000]
+        tried = f" ({attempts} attempts)" if isinstance(exc, (OperationalError, InterfaceError)) else ""
+        message = f"storing the results failed{tried}: {type(exc).__name__}: {exc}"[:2000]
+        return with_db_retry(
+            lambda: _finish(scan, ScanState.FAILED, clock, message=message), attempts, f"failing scan {scan.pk}"
         )
 
 
+def with_db_retry(fn: Callable[[], T], attempts: int, what: str) -> T:
+    """Call ``fn``; when the database connection drops, close it, wait 1, 2, 4... s and call again.
+
+    ``fn`` must be one transaction (or idempotent): what a dropped connection interrupted was
+    rolled back. Inside an outer transaction nothing can be retried, so the error goes up at once.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block or attempt == attempts:
+                raise
+            delay = min(2 ** (attempt - 1), 30)
+            log.warning("%s: database error (%s); attempt %s of %s in %s s", what, exc, attempt + 1, attempts, delay)
+            try:
+                connection.close()
+            except Exception:  # already broken: Django forgets it either way
+                log.debug("closing a broken connection failed", exc_info=True)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
 def _store(scan: Scan, collection: Collection, clock: Clock) -> Scan:
+    """Write everything and the final state in one transaction: all of it lands, or none of it."""
+    current = Scan.objects.filter(pk=scan.pk).values_list("state", flat=True).first()
+    if current != ScanState.RUNNING:  # a retry after a commit whose answer was lost, or a cancel
+        scan.refresh_from_db()
+        return scan
     errors = [e.as_dict() for e in collection.errors]
     if collection.units and len(collection.failed_units) == len(collection.units) and not collection.records:
         return _finish(scan, ScanState.FAILED, clock, errors=errors, message="every service failed; see errors")
@@ -155,21 +224,22 @@ def _store(scan: Scan, collection: Collection, clock: Clock) -> Scan:
         gone = resolve_gone(scan.account, scan, {e.service for e in collection.errors}, now, stats)
         apply_mutes([scan.account], now=now)
         snapshots = take_snapshots(scan, since=now, now=now)
-    counts = {
-        "resources": len(collection.records),
-        "resources_new": stats.resources_new,
-        "resources_changed": stats.resources_changed,
-        "resources_gone": gone,
-        "findings": dict(sorted(stats.statuses.items())),
-        "findings_new": stats.findings_new,
-        "transitions": {str(k): v for k, v in sorted(stats.transitions.items())},
-        "snapshots": snapshots,
-        "units": len(collection.units),
-        "units_failed": len(collection.failed_units),
-    }
-    state = ScanState.PARTIAL if errors else ScanState.SUCCEEDED
+        counts = {
+            "resources": len(collection.records),
+            "resources_new": stats.resources_new,
+            "resources_changed": stats.resources_changed,
+            "resources_gone": gone,
+            "findings": dict(sorted(stats.statuses.items())),
+            "findings_new": stats.findings_new,
+            "transitions": {str(k): v for k, v in sorted(stats.transitions.items())},
+            "snapshots": snapshots,
+            "units": len(collection.units),
+            "units_failed": len(collection.failed_units),
+        }
+        state = ScanState.PARTIAL if errors else ScanState.SUCCEEDED
+        finished = _finish(scan, state, clock, errors=errors, counts=counts, progress_done=len(collection.units))
     log.info("scan %s of %s %s: %s", scan.pk, scan.account.name, state, counts)
-    return _finish(scan, state, clock, errors=errors, counts=counts, progress_done=len(collection.units))
+    return finished
 
 
 def reap_stale_scans(stale_after: int | None = None) -> list[int]:

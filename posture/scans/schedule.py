@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.db.models import Max
@@ -9,7 +10,9 @@ from django.utils import timezone
 
 from posture.inventory.models import CloudAccount, Schedule
 from posture.scans.models import Scan
-from posture.scans.pipeline import ScanRefused, create_scan, enqueue_scan
+from posture.scans.pipeline import QueueUnavailable, ScanRefused, create_scan, enqueue_scan
+
+log = logging.getLogger(__name__)
 
 INTERVALS = {
     Schedule.HOURLY: timedelta(hours=1),
@@ -33,6 +36,10 @@ def dispatch_due_scans(now: datetime | None = None) -> list[Scan]:
             scan = create_scan(account, trigger="schedule")
         except ScanRefused:
             continue
-        enqueue_scan(scan)
+        try:
+            enqueue_scan(scan)
+        except QueueUnavailable as exc:  # that scan is marked failed; the others wait for the next round
+            log.warning("scheduled scans stopped: %s", exc)
+            break
         scans.append(scan)
     return scans
