@@ -20,6 +20,8 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.kube_config import load_kube_config, load_kube_config_from_dict
 
+from collectors.cluster_access import ClusterAccessError
+from collectors.kubernetes.cloud import cloud_configuration
 from collectors.records import Identity, Target
 from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
 
@@ -119,6 +121,8 @@ class KubernetesProvider(BaseProvider):
             raise ValueError("a Kubernetes account is one cluster and takes no regions")
 
     def validate_credentials(self, credentials: dict[str, Any]) -> None:
+        if "via" in credentials:  # borrowed from a cloud account at connect time, never given by a user
+            raise InvalidCredentials("a cluster reached --via a cloud account takes no credentials of its own")
         super().validate_credentials(credentials)
         if not (credentials.get("kubeconfig") or credentials.get("kubeconfig_content")):
             raise InvalidCredentials("kubernetes accounts need --kubeconfig PATH or --kubeconfig-content YAML")
@@ -126,6 +130,9 @@ class KubernetesProvider(BaseProvider):
 
     def connect(self, target: Target) -> KubernetesSession:
         creds = target.credentials
+        if creds.get("via"):  # a managed cluster, reached with its cloud account's identity
+            configuration, context = cloud_configuration(creds)
+            return self._session(configuration, context, target)
         data = _read_kubeconfig(creds)
         context = _check_context(data, str(creds.get("context") or ""))
         configuration = type.__call__(client.Configuration)  # a fresh one, not a copy of the global default
@@ -143,6 +150,10 @@ class KubernetesProvider(BaseProvider):
                 )
         except (ConfigException, ValueError, KeyError, TypeError) as exc:
             raise InvalidCredentials(f"the kubeconfig cannot be used: {exc}") from None
+        return self._session(configuration, context, target)
+
+    @staticmethod
+    def _session(configuration: client.Configuration, context: str, target: Target) -> KubernetesSession:
         if target.endpoint_url:
             _override_host(configuration, target.endpoint_url.rstrip("/"))
         configuration.retries = urllib3.Retry(total=3, backoff_factor=0.5, status_forcelist=(429, 502, 503, 504))
@@ -186,6 +197,8 @@ class KubernetesProvider(BaseProvider):
             return "unreachable"
         if isinstance(exc, urllib3.exceptions.TimeoutError):
             return "timeout"
+        if isinstance(exc, ClusterAccessError):
+            return exc.kind
         if isinstance(exc, (ConfigException, InvalidCredentials)):
             return "denied"
         return super().classify_error(exc)

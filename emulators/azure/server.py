@@ -12,12 +12,17 @@ It serves an estate (see :mod:`emulators.azure.estate`) the way ARM does:
 - ARM error bodies ``{"error": {"code", "message"}}``: 404 for an unknown type or resource,
   401 without the expected bearer token.
 
+- ``POST {managed cluster id}/listClusterUserCredential``: ``{"kubeconfigs": [{"name": "clusterUser",
+  "value": <base64 kubeconfig>}]}`` for a cluster given one with :meth:`ArmEmulator.set_cluster_credential`
+  (a cluster without one: 404, as a cluster still being created).
+
 Faults: :meth:`ArmEmulator.fail` makes one resource provider namespace answer 500 or 429
 (with ``Retry-After``), for every request or for the next ``times`` requests.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from dataclasses import dataclass
@@ -92,6 +97,7 @@ class ArmEmulator:
         self.page_size = page_size or int(estate.get("page_size", 50))
         self.requests: list[tuple[str, str]] = []
         self._faults: dict[str, Fault] = {}
+        self._cluster_credentials: dict[str, str] = {}  # managed cluster id (lowercase) -> kubeconfig YAML
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -129,6 +135,23 @@ class ArmEmulator:
     def heal(self) -> None:
         with self._lock:
             self._faults.clear()
+
+    def set_cluster_credential(self, cluster_id: str, kubeconfig_yaml: str) -> None:
+        """What ``listClusterUserCredential`` hands out for ``cluster_id`` (a kubeconfig, as YAML text)."""
+        with self._lock:
+            self._cluster_credentials[cluster_id.lower()] = kubeconfig_yaml
+
+    def cluster_credential(self, action_path: str) -> tuple[int, Any]:
+        """The answer to ``POST {cluster id}/listClusterUserCredential``."""
+        cluster_id = "/" + action_path.strip("/").rsplit("/", 1)[0].lower()
+        if cluster_id not in self._by_id or resource_type(cluster_id) != "microsoft.containerservice/managedclusters":
+            return 404, _error("ResourceNotFound", f"The Resource '{cluster_id}' was not found.")
+        with self._lock:
+            kubeconfig = self._cluster_credentials.get(cluster_id)
+        if kubeconfig is None:
+            return 404, _error("NotFound", "The cluster has no user credential yet.")
+        value = base64.b64encode(kubeconfig.encode()).decode()
+        return 200, {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
 
     def requests_to(self, fragment: str) -> int:
         return sum(1 for _, path in self.requests if fragment.lower() in path.lower())
@@ -241,15 +264,38 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read self.emulator.requests
         pass
 
-    def do_GET(self) -> None:
-        split = urlsplit(self.path)
-        query = parse_qs(split.query)
-        self.emulator.requests.append(("GET", self.path))
+    def _accepted(self, method: str) -> dict[str, list[str]] | None:
+        """The query, once the token and api-version are checked (else the error is sent, None returned)."""
+        query = parse_qs(urlsplit(self.path).query)
+        self.emulator.requests.append((method, self.path))
         expected = self.emulator.token
         if expected is not None and self.headers.get("Authorization", "") != f"Bearer {expected}":
-            return self._send(401, _error("InvalidAuthenticationToken", "The access token is invalid."))
+            self._send(401, _error("InvalidAuthenticationToken", "The access token is invalid."))
+            return None
         if "api-version" not in query:
-            return self._send(400, _error("MissingApiVersionParameter", "The api-version query parameter is required."))
+            self._send(400, _error("MissingApiVersionParameter", "The api-version query parameter is required."))
+            return None
+        return query
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self._accepted("POST") is None:
+            return
+        path = urlsplit(self.path).path
+        fault = self.emulator.fault_for(path)
+        if fault is not None:
+            return self._send(
+                fault.status, _error("AuthorizationFailed" if fault.status == 403 else "Failed", "simulated failure")
+            )
+        if path.lower().rstrip("/").endswith("/listclusterusercredential"):
+            return self._send(*self.emulator.cluster_credential(path))
+        return self._send(404, _error("InvalidResourceType", f"The emulator does not serve POST {path}."))
+
+    def do_GET(self) -> None:
+        split = urlsplit(self.path)
+        query = self._accepted("GET")
+        if query is None:
+            return
         fault = self.emulator.fault_for(split.path)
         if fault is not None and fault.junk:
             return self._send_raw(200, b"<html>upstream proxy error</html>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 CONTAINER = "https://container.googleapis.com/v1"
@@ -226,3 +227,16 @@ def neglected_cluster(project: str, number: str, location: str = "us-central1-a"
         "id": "0a1b2c3d4e5f40718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
         "etag": "1a2b3c4d",
     }
+
+
+def point_cluster(estate: dict[str, Any], ref: str, server: str, ca_pem: bytes) -> dict[str, Any]:
+    """Make the cluster ``projects/P/locations/L/clusters/N`` answer at ``server`` (a Kubernetes API emulator):
+    ``endpoint`` is its address (GKE gives a bare IP, the client adds https://), ``masterAuth`` its CA."""
+    _, project, _, location, _, name = ref.split("/")
+    for entry in estate.get("projects", []):
+        for cluster in entry.get("clusters", []) if entry.get("projectId") == project else []:
+            if cluster.get("name") == name and cluster.get("location") == location:
+                cluster["endpoint"] = server.removeprefix("https://")
+                cluster.setdefault("masterAuth", {})["clusterCaCertificate"] = base64.b64encode(ca_pem).decode()
+                return cluster
+    raise KeyError(f"no cluster {ref} in the estate")

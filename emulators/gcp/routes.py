@@ -60,6 +60,14 @@ def list_clusters(req: Request) -> dict[str, Any]:
     return {"clusters": copy.deepcopy(clusters)}
 
 
+def get_cluster(req: Request) -> dict[str, Any]:
+    location, name = req.params["location"], req.params["cluster"]
+    for cluster in req.project().get("clusters", []):
+        if cluster.get("location") == location and cluster.get("name") == name:
+            return copy.deepcopy(cluster)
+    raise ApiError(404, f"Not found: projects/{req.params['project']}/locations/{location}/clusters/{name}.")
+
+
 # -- compute ----------------------------------------------------------------
 def _compute_list(key: str, kind: str) -> Callable[[Request], dict[str, Any]]:
     def handler(req: Request) -> dict[str, Any]:
@@ -264,6 +272,7 @@ def _project_list(key: str) -> Callable[[Request], dict[str, Any]]:
 
 ROUTES: list[tuple[str, str, str, Callable[[Request], dict[str, Any]]]] = [
     ("container", "GET", rf"/v1/projects/{P}/locations/(?P<location>[^/]+)/clusters", list_clusters),
+    ("container", "GET", rf"/v1/projects/{P}/locations/(?P<location>[^/]+)/clusters/(?P<cluster>[^/]+)", get_cluster),
     ("compute", "GET", rf"/compute/v1/projects/{P}/global/networks", _compute_list("networks", "network")),
     ("compute", "GET", rf"/compute/v1/projects/{P}/global/firewalls", _compute_list("firewalls", "firewall")),
     (

@@ -4,8 +4,10 @@ It serves what the real client and ``kubectl get`` need: ``/version``,
 ``/api``, ``/apis`` and their resource lists, and list/get answers whose
 bodies carry ``kind``, ``apiVersion``, ``metadata`` (``continue`` for paging,
 ``resourceVersion``) and ``items``. Objects come from an :class:`Estate`.
-A bearer token is required when one is set; ``fail`` maps a resource plural
-to an HTTP status (or ``"junk"``) to test how a scan copes.
+A bearer token is required when one is set, or one a reviewer accepts (an EKS
+token, a cloud access token: see :mod:`emulators.kubernetes.cloud_auth`);
+``fail`` maps a resource plural to an HTTP status (or ``"junk"``) to test how
+a scan copes.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import base64
 import json
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from urllib.parse import parse_qs, urlparse
 
 import yaml
 
+from emulators.kubernetes.cloud_auth import Refused
 from emulators.kubernetes.estate import RESOURCES, Estate, ResourceKind
 from emulators.kubernetes.tls import TlsMaterial
 
@@ -63,11 +66,19 @@ class KubernetesEmulator:
     """Start with :meth:`start` (a free port on 127.0.0.1), stop with :meth:`stop`."""
 
     def __init__(
-        self, estate: Estate, token: str = "emulator-token", port: int = 0, tls: TlsMaterial | None = None
+        self,
+        estate: Estate,
+        token: str = "emulator-token",
+        port: int = 0,
+        tls: TlsMaterial | None = None,
+        reviewers: list[Callable[[str], str | None]] | None = None,
     ) -> None:
         self.estate = estate
         self.token = token
         self.tls = tls
+        self.reviewers = list(reviewers or [])  # token -> user name, None (not theirs), or raise Refused
+        self.authenticated: list[str] = []  # the user of every accepted request
+        self.refusals: list[str] = []  # why each refused request was refused
         self.fail: dict[str, int | str] = {}
         self.requests: list[str] = []
         self.metadata_only_requests: list[str] = []
@@ -81,9 +92,8 @@ class KubernetesEmulator:
 
             def do_GET(self) -> None:
                 authorization = self.headers.get("Authorization", "")
-                if emulator.tls is not None and self.connection.getpeercert():  # a client certificate the CA signed
-                    authorization = f"Bearer {emulator.token}"
-                code, body = emulator.answer(self.path, authorization, self.headers)
+                certified = emulator.tls is not None and bool(self.connection.getpeercert())  # signed by the CA
+                code, body = emulator.answer(self.path, authorization, self.headers, certified)
                 payload = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
@@ -143,10 +153,14 @@ class KubernetesEmulator:
 
     # -- request handling ---------------------------------------------------------------
 
-    def answer(self, raw_path: str, authorization: str, headers: Any = None) -> tuple[int, Any]:
+    def answer(
+        self, raw_path: str, authorization: str, headers: Any = None, client_certificate: bool = False
+    ) -> tuple[int, Any]:
         url = urlparse(raw_path)
         self.requests.append(raw_path)
-        if self.token and authorization != f"Bearer {self.token}":
+        if client_certificate:
+            self.authenticated.append("posture-scanner")
+        elif (self.token or self.reviewers) and not self.authenticate(authorization):
             return 401, _status(401, "Unauthorized", "Unauthorized")
         if url.path.rstrip("/") == "/version":
             return 200, self.estate.version
@@ -173,6 +187,30 @@ class KubernetesEmulator:
         if METADATA_ONLY in accept:
             self.metadata_only_requests.append(url.path)
         return 200, self._list(kind, match.group("ns"), query, METADATA_ONLY in accept)
+
+    def authenticate(self, authorization: str) -> str:
+        """The user a request's ``Authorization`` header proves, or '' (the reason lands in ``refusals``)."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme != "Bearer" or not token:
+            self.refusals.append("no bearer token")
+            return ""
+        if self.token and token == self.token:
+            user = "emulator-admin"
+        else:
+            user = ""
+            for review in self.reviewers:
+                try:
+                    user = review(token) or ""
+                except Refused as exc:
+                    self.refusals.append(str(exc))
+                    return ""
+                if user:
+                    break
+        if not user:
+            self.refusals.append("unknown bearer token")
+            return ""
+        self.authenticated.append(user)
+        return user
 
     def _kind_for(self, match: re.Match | None) -> ResourceKind | None:
         if match is None:

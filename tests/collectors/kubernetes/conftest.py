@@ -1,4 +1,5 @@
-"""The Kubernetes emulator on a free loopback port, and a kubeconfig pointing at it."""
+"""The Kubernetes emulator on a free loopback port, and a kubeconfig pointing at it; a managed cluster's
+API server (TLS, reviewing cloud tokens) for the cloud-identity tests."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from collectors import REGISTRY
 from collectors.kubernetes.provider import KubernetesProvider, KubernetesSession
 from collectors.records import Target
 from emulators.kubernetes import KubernetesEmulator, demo_estate
+from emulators.kubernetes.tls import TlsMaterial, make_tls_material
+from tests.collectors.aws.conftest import aws_env, moto_server, server_url  # noqa: F401  (the EKS tests use moto)
 
 
 @pytest.fixture
@@ -36,3 +39,15 @@ def session(provider: KubernetesProvider, kubeconfig: Path) -> KubernetesSession
     session = provider.connect(Target("kubernetes", "demo", credentials={"kubeconfig": str(kubeconfig)}))
     session.page_size = 2
     return session
+
+
+@pytest.fixture(scope="module")
+def tls() -> TlsMaterial:
+    return make_tls_material()
+
+
+@pytest.fixture
+def cluster(tls: TlsMaterial) -> Iterator[KubernetesEmulator]:
+    """A managed cluster's API server: https with its own CA, no static token; tests add token reviewers."""
+    with KubernetesEmulator(demo_estate(), token="", tls=tls) as emu:
+        yield emu
