@@ -1,13 +1,26 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from posture.access.models import ApiToken, AuditLog
+from posture.access.scoping import scope
 from posture.findings.models import Finding, FindingEvent, MuteRule
 from posture.inventory.models import CloudAccount, Resource, Schedule
 from posture.rules.frameworks import catalog
 from posture.rules.registry import RULES
 from posture.scans.models import Scan
+
+
+def _iso(value: datetime | None) -> str | None:
+    """As DRF's DateTimeField writes it: ISO 8601 in the current time zone, UTC as ``Z``."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -42,8 +55,21 @@ class AccountSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"validators": []}, "endpoint_url": {"validators": []}}
 
 
+class VisibleAccountField(serializers.SlugRelatedField):
+    """An account by name among those the requesting user may see: another team's is as missing as no account."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(slug_field="name", queryset=CloudAccount.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return CloudAccount.objects.none()
+        return scope(CloudAccount.objects.all(), request.user, account_path="")
+
+
 class ScanSerializer(serializers.ModelSerializer):
-    account = serializers.SlugRelatedField(slug_field="name", queryset=CloudAccount.objects.all())
+    account = VisibleAccountField()
     progress = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -115,6 +141,29 @@ class FindingSerializer(serializers.ModelSerializer):
             "mute_rule",
         ]
 
+    def to_representation(self, f: Finding) -> dict[str, Any]:
+        """The declared fields, written out directly: lists serialize hundreds of findings per request,
+        and DRF's per-field machinery was most of a list's time. A test holds it equal to the generic path."""
+        return {
+            "id": f.id,
+            "account": f.account.name,
+            "rule_id": f.rule_id,
+            "title": self.get_title(f),
+            "status": f.status,
+            "severity": f.severity,
+            "message": f.message,
+            "evidence": f.evidence,
+            "resource": self.get_resource(f),
+            "controls": self.get_controls(f),
+            "first_seen": _iso(f.first_seen),
+            "last_seen": _iso(f.last_seen),
+            "status_changed_at": _iso(f.status_changed_at),
+            "updated_at": _iso(f.updated_at),
+            "change_seq": f.change_seq,
+            "muted": f.muted,
+            "mute_rule": f.mute_rule_id,
+        }
+
     def get_resource(self, f: Finding) -> dict:
         r = f.resource
         return {"uid": r.uid, "name": r.name, "type": r.type, "region": r.region, "service": r.service}
@@ -135,9 +184,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class MuteRuleSerializer(serializers.ModelSerializer):
-    account = serializers.SlugRelatedField(
-        slug_field="name", queryset=CloudAccount.objects.all(), required=False, allow_null=True
-    )
+    account = VisibleAccountField(required=False, allow_null=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
