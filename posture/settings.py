@@ -172,6 +172,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["posture.access.permissions.RolePermission"],
+    "DEFAULT_PARSER_CLASSES": [
+        "posture.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["posture.api.filters.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "posture.api.pagination.Cursor",
     "PAGE_SIZE": 100,
