@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from posture.access.tokens import issue_token
 from posture.findings.models import Finding, MuteRule
 from posture.inventory.accounts import AccountInput, create_account
 from posture.inventory.models import CloudAccount
@@ -21,6 +22,7 @@ from posture.scans.pipeline import create_scan, run_scan
 from tests.frontend.conftest import PASSWORD, client_for
 from tests.frontend.test_compliance_drift_clusters import _failing, _resource
 from tests.frontend.test_pages import PAGES
+from tests.support.fingerprint import fingerprint
 
 pytestmark = pytest.mark.django_db
 
@@ -76,18 +78,48 @@ def person(role: str, *teams: str) -> User:
     return user
 
 
+# One account's pages, by placeholder: {finding}, {scan}, {account} (ids) and {name}.
+OBJECT_PAGES = [
+    "/findings/{finding}/",
+    "/scans/{scan}/",
+    "/scans/{scan}/row/",
+    "/drift/?scan={scan}",
+    "/accounts/{account}/",
+    "/findings/?account={name}",
+    "/compliance/test-benchmark-1.0/?account={name}",
+]
+EXPORTS = ["/findings/export/?format=json", "/findings/export/?format=csv"]
+# Every request that changes something, with another team's objects (or another user's) in it.
+PAGE_WRITES = [
+    ("post", "/findings/{finding}/mute/", {"reason": "not mine"}),
+    ("post", "/findings/{finding}/unmute/", {}),
+    ("post", "/findings/bulk/", {"ids": "{finding}", "action": "mute", "reason": "x"}),
+    ("post", "/scans/start/", {"account": "{account}"}),
+    ("post", "/scans/{scan}/cancel/", {}),
+    ("get", "/accounts/new/", {}),
+    ("post", "/accounts/new/", {"provider": "testcloud", "name": "new-one", "team": "{team}"}),
+    ("post", "/accounts/{account}/", {"team": "mine", "regions": ""}),
+    ("post", "/accounts/{account}/test/", {}),
+    ("post", "/accounts/{account}/remove/", {"confirm": "{name}"}),
+    ("post", "/settings/mutes/", {"account": "{account}", "rule_id": "x", "reason": "r"}),
+    ("post", "/settings/mutes/{mute}/revoke/", {}),
+    ("post", "/settings/tokens/{token}/revoke/", {}),
+    ("post", "/settings/users/{user}/role/", {"role": "admin"}),
+]
+
+
+def objects_of(account: CloudAccount) -> dict[str, object]:
+    return {
+        "finding": Finding.objects.filter(account=account).order_by("id").first().pk,
+        "scan": account.scans.order_by("-id").first().pk,
+        "account": account.pk,
+        "name": account.name,
+        "team": account.team,
+    }
+
+
 def object_pages(account: CloudAccount) -> list[str]:
-    finding = Finding.objects.filter(account=account).order_by("id").first()
-    scan = account.scans.order_by("-id").first()
-    return [
-        f"/findings/{finding.pk}/",
-        f"/scans/{scan.pk}/",
-        f"/scans/{scan.pk}/row/",
-        f"/drift/?scan={scan.pk}",
-        f"/accounts/{account.pk}/",
-        f"/findings/?account={account.name}",
-        f"/compliance/test-benchmark-1.0/?account={account.name}",
-    ]
+    return [url.format(**objects_of(account)) for url in OBJECT_PAGES]
 
 
 @pytest.mark.parametrize(("role", "teams", "visible"), PEOPLE)
@@ -253,3 +285,39 @@ def test_ids_too_large_for_the_database_are_missing_not_errors(estate_of_teams) 
     response = analyst.post("/findings/bulk/", {"ids": [huge], "action": "mute", "reason": "x"}, follow=True)
     assert "tick at least one finding" in response.content.decode()
     assert not MuteRule.objects.exists()
+
+
+def _outcome(client: Client, method: str, url: str, data: dict[str, str], ids: dict[str, object]) -> tuple:
+    """Status, where it led and what it said, with the ids written as their placeholder names."""
+    response = getattr(client, method)(url, data, follow=True)
+    said = [str(m) for m in response.context["messages"]] if response.context and "messages" in response.context else []
+    said_text = " | ".join(said)
+    chain = " ".join(url for url, _ in response.redirect_chain)
+    for key, value in sorted(ids.items(), key=lambda kv: -len(str(kv[1]))):
+        if str(value):
+            chain = chain.replace(str(value), f"<{key}>")
+            said_text = said_text.replace(str(value), f"<{key}>")
+    return response.status_code, chain, said_text
+
+
+@pytest.mark.parametrize(("role", "teams", "hidden"), [("viewer", ("red",), "blue"), ("analyst", ("blue",), "red")])
+def test_every_write_with_another_teams_ids_is_as_with_missing_ones(estate_of_teams, role, teams, hidden) -> None:
+    """Guessed ids of objects the user cannot see: the same answer as ids that exist nowhere, and nothing changes."""
+    me = person(role, *teams)
+    other = person("viewer", "elsewhere")
+    account = estate_of_teams[hidden]
+    theirs = dict(objects_of(account))
+    theirs["mute"] = MuteRule.objects.create(account=account, rule_id="r.x", reason="theirs").pk
+    theirs["token"] = issue_token(other, "theirs")[0].pk
+    theirs["user"] = other.pk
+    missing = {key: 999000 + i for i, key in enumerate(theirs)} | {"name": "no-such-account", "team": "no-such-team"}
+    client = client_for(me)
+    before = fingerprint()
+    for method, template, body in PAGE_WRITES:
+        outcomes = []
+        for ids in (theirs, missing):
+            data = {key: value.format(**ids) for key, value in body.items()}
+            outcomes.append(_outcome(client, method, template.format(**ids), data, ids))
+        assert outcomes[0] == outcomes[1], (template, outcomes)
+        assert outcomes[0][0] in (200, 403, 404), (template, outcomes)
+        assert fingerprint() == before, template
