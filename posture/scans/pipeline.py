@@ -68,7 +68,9 @@ def create_scan(account: CloudAccount, *, trigger: str = "manual", user: Any = N
 
 def broker_address() -> str:
     """The broker as scheme://host:port, never with its password."""
-    url = urlsplit(settings.CELERY_BROKER_URL or "")
+    from posture.celery import app
+
+    url = urlsplit(str(app.conf.broker_url or ""))
     port = f":{url.port}" if url.port else ""
     return f"{url.scheme}://{url.hostname or ''}{port}"
 
