@@ -202,3 +202,24 @@ def test_compliance_summary_and_trend(analyst, scanned, account, estate) -> None
     assert analyst.get("/api/v1/compliance/test-benchmark-1.0/trend/?days=0").status_code == 400
     assert analyst.get("/api/v1/compliance/nope/").status_code == 404
     assert analyst.get("/api/v1/compliance/test-benchmark-1.0/?colour=red").status_code == 400
+
+
+def test_the_written_out_finding_serializer_equals_drf_generic_fields(analyst, scanned, account) -> None:
+    """FindingSerializer writes its fields out by hand for speed; it must say what DRF's fields would."""
+    from rest_framework import serializers
+
+    from posture.api.serializers import FindingSerializer
+
+    created = analyst.post(
+        "/api/v1/mutes/",
+        {"resource_pattern": "b-pub*", "reason": "website", "account": account.name},
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    findings = list(Finding.objects.select_related("account", "resource"))
+    assert any(f.muted for f in findings) and len(findings) == 4
+    for f in findings:
+        fast = FindingSerializer(f).data
+        generic = serializers.ModelSerializer.to_representation(FindingSerializer(), f)
+        assert fast == dict(generic)
+        assert list(fast) == FindingSerializer.Meta.fields
