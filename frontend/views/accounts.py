@@ -65,7 +65,12 @@ def _credentials(request: HttpRequest, provider: str) -> dict[str, str]:
 
 
 def accounts(request: HttpRequest) -> HttpResponse:
-    rows = list(visible_accounts(request).defer("credentials_encrypted").order_by("name"))
+    rows = list(
+        visible_accounts(request)
+        .select_related("via")
+        .defer("credentials_encrypted", "via__credentials_encrypted")
+        .order_by("name")
+    )
     visible_scans = scope(Scan.objects.all(), request.user)
     latest = dict(visible_scans.values("account").annotate(last=Max("id")).values_list("account", "last"))
     scans = Scan.objects.in_bulk(list(latest.values()))
@@ -177,6 +182,10 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("confirm") != account.name:
         messages.error(request, "Type the account's name to confirm removing it.")
         return redirect("account-edit", pk=pk)
-    counts = remove_account(account, user=request.user, source="web")
+    try:
+        counts = remove_account(account, user=request.user, source="web")
+    except AccountInputError as exc:  # clusters are scanned via it
+        messages.error(request, str(exc))
+        return redirect("account-edit", pk=pk)
     messages.success(request, f"Removed {account.name} with {counts['findings']} findings and {counts['scans']} scans.")
     return redirect("accounts")

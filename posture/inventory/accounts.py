@@ -132,6 +132,11 @@ def update_account(
     schedule = changes.get("schedule", account.scan_schedule)
     _check_common(provider, regions, endpoint_url, schedule)
     credentials = None
+    if changes.get("credentials") and account.via_id:
+        raise AccountInputError(
+            f"{account.name} borrows the credentials of {account.via.name}: change those, or remove {account.name} "
+            "and add the cluster with a kubeconfig"
+        )
     if changes.get("credentials"):
         credentials = _check_credentials(provider, changes["credentials"])
     account.regions, account.endpoint_url, account.scan_schedule = regions, endpoint_url, schedule
@@ -147,6 +152,12 @@ def update_account(
 
 
 def remove_account(account: CloudAccount, *, user: Any = None, source: str = "web") -> dict[str, int]:
+    """Remove the account and everything scanned from it; refused while clusters are scanned via it."""
+    children = list(account.via_clusters.values_list("name", flat=True))
+    if children:
+        raise AccountInputError(
+            f"{account.name} is the identity of cluster account(s) {', '.join(children)}: remove those first"
+        )
     counts = {
         "resources": account.resources.count(),
         "findings": account.findings.count(),

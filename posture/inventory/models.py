@@ -46,6 +46,21 @@ class CloudAccount(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     verified_at = models.DateTimeField(null=True, blank=True)
+    via = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="via_clusters",
+        help_text="The cloud account whose identity reaches this managed cluster (its credentials are borrowed "
+        "at connect time, never copied)",
+    )
+    via_cluster = models.CharField(
+        max_length=1024,
+        blank=True,
+        help_text="The managed cluster reached via that account: EKS ARN, AKS resource id, or GKE "
+        "projects/P/locations/L/clusters/N",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -67,6 +82,8 @@ class CloudAccount(models.Model):
         return bool(self.credentials_encrypted)
 
     def target(self) -> Target:
+        if self.via_id:
+            return self._via_target()
         return Target(
             provider=self.provider,
             name=self.name,
@@ -74,6 +91,29 @@ class CloudAccount(models.Model):
             regions=tuple(self.regions or ()),
             endpoint_url=self.endpoint_url,
             credentials=self.credentials,
+        )
+
+    def _via_target(self) -> Target:
+        """A cluster reached with its cloud account's identity: that account's decrypted view, in memory only."""
+        from posture.security import check_outbound_url
+
+        cloud = self.via
+        if cloud.endpoint_url:  # checked at connect time, as the cloud account's own scans do
+            check_outbound_url(cloud.endpoint_url)
+        via = {
+            "provider": cloud.provider,
+            "name": cloud.name,
+            "external_id": cloud.external_id,
+            "regions": list(cloud.regions or ()),
+            "endpoint_url": cloud.endpoint_url,
+            "credentials": cloud.credentials,
+        }
+        return Target(
+            provider=self.provider,
+            name=self.name,
+            external_id=self.external_id,
+            endpoint_url=self.endpoint_url,
+            credentials={"via": via, "cluster": self.via_cluster},
         )
 
 

@@ -20,6 +20,7 @@ from posture.inventory.accounts import (
     test_account,
     update_account,
 )
+from posture.inventory.clusters import ClusterAccountInput, add_cluster_account, cloud_clusters
 from posture.inventory.models import CloudAccount, Provider
 
 
@@ -59,6 +60,17 @@ class Command(BaseCommand):
         add = sub.add_parser("add", help="register an account")
         add.add_argument("provider", help=f"one of: {', '.join(p.value for p in Provider)}")
         add.add_argument("--name", required=True)
+        add.add_argument(
+            "--via",
+            metavar="CLOUD_ACCOUNT",
+            help="kubernetes only: reach a managed cluster (EKS, AKS, GKE) with this aws/azure/gcp account's identity "
+            "(see: accounts clusters CLOUD_ACCOUNT); no kubeconfig needed",
+        )
+        add.add_argument(
+            "--cluster",
+            help="with --via: the cluster, as `accounts clusters` lists it (EKS ARN, AKS resource id, or GKE "
+            "projects/P/locations/L/clusters/N)",
+        )
         self._common(add)
         update = sub.add_parser("update", help="change an account's settings or credentials")
         update.add_argument("name")
@@ -71,7 +83,12 @@ class Command(BaseCommand):
         rm.add_argument("name")
         test = sub.add_parser("test", help="prove the credentials work and record the provider's own id")
         test.add_argument("name")
-        for parser_ in (add, update, ls, rm, test):
+        clusters = sub.add_parser(
+            "clusters", help="list the managed clusters a cloud account's scans found, and which are scanned inside"
+        )
+        clusters.add_argument("name", help="an aws, azure or gcp account")
+        clusters.add_argument("--format", choices=["table", "json"], default="table")
+        for parser_ in (add, update, ls, rm, test, clusters):
             add_as_user(parser_)
 
     def _common(self, parser: CommandParser) -> None:
@@ -93,7 +110,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         options["user"] = as_user(options.get("as_user"))
-        if options["action"] != "list":
+        if options["action"] not in ("list", "clusters"):
             require_role(options["user"], Role.ADMIN, f"{options['action']} accounts")
         try:
             getattr(self, "do_" + options["action"])(options)
@@ -105,6 +122,8 @@ class Command(BaseCommand):
         return {k[5:]: v for k, v in options.items() if k.startswith("cred_") and v not in (None, "")}
 
     def do_add(self, options: dict) -> None:
+        if options["via"] or options["cluster"]:
+            return self._add_via(options)
         account = create_account(
             AccountInput(
                 provider=options["provider"],
@@ -122,6 +141,57 @@ class Command(BaseCommand):
         self.stdout.write(
             f"added {account.provider} account {account.name}; check it with: accounts test {account.name}"
         )
+
+    def _add_via(self, options: dict) -> None:
+        if options["provider"] != "kubernetes":
+            raise CommandError(f"--via and --cluster add kubernetes accounts, not {options['provider']} ones")
+        if not (options["via"] and options["cluster"]):
+            raise CommandError("--via and --cluster go together (list the clusters with: accounts clusters ACCOUNT)")
+        given = sorted("--" + k.replace("_", "-") for k in self._credentials(options))
+        if given or options["regions"]:
+            extra = ", ".join(given + (["--regions"] if options["regions"] else []))
+            raise CommandError(f"--via {options['via']} borrows that account's identity: {extra} do not apply")
+        account = add_cluster_account(
+            ClusterAccountInput(
+                name=options["name"],
+                via=get_account(options["via"], options["user"]),
+                cluster=options["cluster"],
+                endpoint_url=options["endpoint_url"] or "",
+                team=options["team"],
+                labels=parse_labels(options["label"]),
+                schedule=schedule_value(options["schedule"]) or "",
+            ),
+            user=options["user"],
+            source="cli",
+        )
+        self.stdout.write(
+            f"added kubernetes account {account.name} ({account.labels['platform']} cluster {account.via_cluster}, "
+            f"via {options['via']}); check it with: accounts test {account.name}"
+        )
+
+    def do_clusters(self, options: dict) -> None:
+        cloud = get_account(options["name"], options["user"])
+        found = cloud_clusters(cloud)
+        if options["format"] == "json":
+            rows = [
+                {"cluster": c.ref, "name": c.name, "region": c.region, "platform": c.platform, "version": c.version,
+                 "scanned_as": c.scanned_as}
+                for c in found
+            ]  # fmt: skip
+            self.stdout.write(json.dumps(rows, indent=2))
+            return
+        if not found:
+            self.stdout.write(f"{cloud.name}: no clusters in its inventory; scan it first (scan {cloud.name})")
+            return
+        header = ("CLUSTER", "NAME", "REGION", "VERSION", "SCANNED INSIDE AS")
+        rows = [(c.ref, c.name, c.region, c.version or "-", ", ".join(c.scanned_as) or "-") for c in found]
+        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            self.stdout.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        if any(not c.scanned_as for c in found):
+            self.stdout.write(
+                f"scan inside one with: accounts add kubernetes --name NAME --via {cloud.name} --cluster CLUSTER"
+            )
 
     def do_update(self, options: dict) -> None:
         account = get_account(options["name"], options["user"])
@@ -146,7 +216,7 @@ class Command(BaseCommand):
         self.stdout.write(f"updated {account.name}: {', '.join(sorted(changes))}")
 
     def do_list(self, options: dict) -> None:
-        accounts = list(scoped(CloudAccount.objects.all(), options["user"], account_path=""))
+        accounts = list(scoped(CloudAccount.objects.select_related("via"), options["user"], account_path=""))
         last = {}
         for account in accounts:
             scan = account.scans.order_by("-created_at").first()
@@ -164,6 +234,8 @@ class Command(BaseCommand):
                     "enabled": a.enabled,
                     "schedule": a.scan_schedule or "none",
                     "has_credentials": a.has_credentials,
+                    "via": a.via.name if a.via else None,
+                    "cluster": a.via_cluster or None,
                     "last_scan": last[a.pk].state if last[a.pk] else None,
                 }
                 for a in accounts
@@ -177,7 +249,7 @@ class Command(BaseCommand):
         rows = [
             (
                 a.name,
-                a.provider,
+                f"{a.provider} via {a.via.name}" if a.via else a.provider,
                 a.external_id or "-",
                 ",".join(a.regions) or "all",
                 a.team or "-",
