@@ -5,6 +5,11 @@ exec plugin); the client's own loaders read it into a fresh
 ``client.Configuration`` (never the process-wide default), so several
 clusters can be scanned at once. The cluster is the account: collectors are
 not regional and run once, in ``global``.
+
+A managed cluster added ``--via`` a cloud account has no kubeconfig: its
+Target carries the cloud account's credentials (``{"via": ..., "cluster":
+REF}``, resolved by the Django side at scan time) and :mod:`.cloud` builds the
+Configuration from the cloud's answer (see :mod:`collectors.cluster_access`).
 """
 
 from __future__ import annotations
