@@ -19,6 +19,7 @@ from emulators.kubernetes import KubernetesEmulator
 from emulators.kubernetes.cloud_auth import AwsKey, EksTokenReviewer
 from emulators.kubernetes.managed import point_eks_cluster
 from emulators.kubernetes.tls import TlsMaterial
+from posture.inventory.accounts import AccountInput, AccountInputError, create_account
 from posture.inventory.models import CloudAccount, Resource
 from tests.collectors.aws.conftest import server_client
 from tests.collectors.kubernetes.cloud_fixtures import assert_cluster_scanned, assert_denied, listed_clusters, run, scan
@@ -123,6 +124,14 @@ def test_bad_input_is_one_line_and_writes_nothing(estate: dict[str, str], args: 
     with pytest.raises(CommandError, match=message):
         run("accounts", "add", "kubernetes", "--name", "x", *args)
     assert CloudAccount.objects.count() == before
+
+
+def test_a_borrowed_identity_cannot_be_given_as_credentials(estate: dict[str, str]) -> None:
+    """Only --via sets up borrowing, after its checks: `via` typed in as a credential is refused."""
+    forged = {"via": {"provider": "aws", "name": "prod-aws", "credentials": {}}, "cluster": ARN}
+    with pytest.raises(AccountInputError, match="takes no credentials of its own"):
+        create_account(AccountInput("kubernetes", "forged", [], credentials=forged), source="api")
+    assert not CloudAccount.objects.filter(name="forged").exists()
 
 
 def test_the_cloud_account_stays_while_clusters_are_scanned_via_it(estate: dict[str, str]) -> None:
