@@ -27,23 +27,38 @@ def require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
 
 
+_shared: dict = {"users": 0}
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator:
+    """One Chromium for the run, however many test modules import this fixture.
+
+    Each importing module gets its own session fixture, and Playwright's sync API allows one instance
+    per thread (a second start fails inside the first one's event loop): they share it, counted.
+    """
     require_chromium()
     sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API keeps an event loop on this thread; the tests' own ORM calls are synchronous.
-    had = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    if not _shared["users"]:
+        # Playwright's sync API keeps an event loop on this thread; the tests' own ORM calls are synchronous.
+        _shared["had"] = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        _shared["playwright"] = sync_api.sync_playwright().start()
+        _shared["browser"] = _shared["playwright"].chromium.launch(
+            executable_path=str(CHROMIUM), args=ARGS, headless=True
+        )
+    _shared["users"] += 1
     try:
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-            yield browser
-            browser.close()
+        yield _shared["browser"]
     finally:
-        if had is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = had
+        _shared["users"] -= 1
+        if not _shared["users"]:
+            _shared["browser"].close()
+            _shared["playwright"].stop()
+            if _shared["had"] is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = _shared["had"]
 
 
 def screenshot(page, name: str) -> Path:
