@@ -22,6 +22,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from botocore.auth import SigV4QueryAuth
@@ -58,6 +59,7 @@ class AwsKey:
     secret: str
     arn: str  # the principal STS names for this key: an IAM user, or an assumed-role session
     session_token: str = ""
+    expires_at: float = 0.0  # temporary credentials: when STS stops honouring them (0: never)
 
 
 def canonical_arn(arn: str) -> str:
@@ -71,7 +73,7 @@ class EksTokenReviewer:
     """Accept EKS tokens for ``cluster_name`` signed by a known key whose principal ``users`` maps."""
 
     cluster_name: str
-    keys: dict[str, AwsKey] = field(default_factory=dict)  # access key id -> key
+    keys: Any = field(default_factory=dict)  # access key id -> AwsKey: a dict, or anything with .get (MotoKeys)
     users: dict[str, str] = field(default_factory=dict)  # IAM ARN (user or role) -> Kubernetes user name
     sts_endpoints: tuple[str, ...] = ()  # extra STS hosts ("127.0.0.1:PORT") an endpoint override signs for
     now: float | None = None  # for tests: the clock
@@ -87,6 +89,8 @@ class EksTokenReviewer:
             raise Refused("STS: the security token included in the request is invalid (unknown access key)")
         if key.session_token and params.get("x-amz-security-token") != key.session_token:
             raise Refused("STS: the security token included in the request is invalid")
+        if key.expires_at and self._now() > key.expires_at:
+            raise Refused("STS: the security token included in the request is expired")
         self._check_signature(url, params, key_id, key, region)
         arn = canonical_arn(key.arn)
         user = self.users.get(arn)
@@ -134,10 +138,12 @@ class EksTokenReviewer:
             signed_at = datetime.strptime(params.get("x-amz-date", ""), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         except ValueError:
             raise Refused("X-Amz-Date parameter must be present in pre-signed URL") from None
-        now = self.now if self.now is not None else time.time()
-        if now > signed_at.timestamp() + PRESIGNED_URL_LIFETIME:
+        if self._now() > signed_at.timestamp() + PRESIGNED_URL_LIFETIME:
             raise Refused(f"X-Amz-Date parameter is expired (15 minute expiration) {signed_at.isoformat()}")
         return params
+
+    def _now(self) -> float:
+        return self.now if self.now is not None else time.time()
 
     @staticmethod
     def _credential_scope(params: dict[str, str]) -> tuple[str, str]:

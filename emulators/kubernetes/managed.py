@@ -10,12 +10,37 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC
 from typing import Any
 
 import yaml
 
+from emulators.kubernetes.cloud_auth import AwsKey
+
 # The server application id AKS puts in an Entra ID cluster's kubelogin arguments.
 AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+
+
+class MotoKeys:
+    """The access keys moto (in this process) has issued, as STS knows them: IAM users' keys and assumed-role
+    sessions (with their session token and expiry). For :class:`EksTokenReviewer`'s ``keys``."""
+
+    def __init__(self, account: str, partition: str = "aws") -> None:
+        self.account, self.partition = account, partition
+
+    def get(self, key_id: str) -> AwsKey | None:
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        for user in iam_backends[self.account][self.partition].users.values():
+            for key in user.access_keys:
+                if key.access_key_id == key_id and key.status == "Active":
+                    return AwsKey(key.secret_access_key, user.arn)
+        role = sts_backends[self.account][self.partition].get_assumed_role_from_access_key(key_id)
+        if role is None:
+            return None
+        expires_at = role.expiration.replace(tzinfo=UTC).timestamp()
+        return AwsKey(role.secret_access_key, role.arn, role.session_token, expires_at)
 
 
 def point_eks_cluster(account: str, region: str, name: str, server: str, ca_pem: bytes) -> None:

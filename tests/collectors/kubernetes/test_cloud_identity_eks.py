@@ -16,8 +16,8 @@ from django.urls import reverse
 import collectors.aws  # noqa: F401  (registers the provider and collectors)
 from emulators.aws.estate import ACCOUNT, REGION, build_containers
 from emulators.kubernetes import KubernetesEmulator
-from emulators.kubernetes.cloud_auth import AwsKey, EksTokenReviewer
-from emulators.kubernetes.managed import point_eks_cluster
+from emulators.kubernetes.cloud_auth import EksTokenReviewer
+from emulators.kubernetes.managed import MotoKeys, point_eks_cluster
 from emulators.kubernetes.tls import TlsMaterial
 from posture.inventory.accounts import AccountInput, AccountInputError, create_account
 from posture.inventory.models import CloudAccount, Resource
@@ -45,7 +45,7 @@ def estate(server_url: str, cluster: KubernetesEmulator, tls: TlsMaterial) -> di
     cluster.reviewers.append(
         EksTokenReviewer(
             "prod",
-            keys={key_id: AwsKey(secret, arn)},
+            keys=MotoKeys(ACCOUNT),  # STS's view: every key moto issued, users' and assumed roles' alike
             users={arn: "posture-scanner"},
             sts_endpoints=(urlsplit(server_url).netloc,),
         )
@@ -107,6 +107,20 @@ def test_a_token_signed_by_a_stranger_is_denied(
     _, output = scan("other-eks")
     assert_denied("other-eks", output)
     assert not cluster.authenticated
+
+
+def test_an_assumed_role_is_mapped_as_its_role(
+    estate: dict[str, str], cluster: KubernetesEmulator, server_url: str
+) -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/PostureAudit"
+    cluster.reviewers[0].users[role] = "posture-audit"  # mapRoles: the role, whatever the session name
+    run("accounts", "add", "aws", "--name", "audit-aws", "--endpoint-url", server_url, "--regions", REGION,
+        "--access-key-id", estate["key_id"], "--secret-access-key", estate["secret"], "--role-arn", role)  # fmt: skip
+    scan("audit-aws")
+    run("accounts", "add", "kubernetes", "--name", "audit-eks", "--via", "audit-aws", "--cluster", ARN)
+    scan("audit-eks")
+    assert_cluster_scanned("audit-eks", "cis-eks-1.8")
+    assert set(cluster.authenticated) == {"posture-audit"}  # signed with the session's keys and token
 
 
 @pytest.mark.parametrize(

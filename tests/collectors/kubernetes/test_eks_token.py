@@ -111,3 +111,22 @@ def test_tokens_are_reminted_before_they_expire() -> None:
 def test_cluster_references_of_the_wrong_form_are_refused(provider: str, ref: str) -> None:
     with pytest.raises(ClusterRefError):
         parse_cluster_ref(provider, ref)
+
+
+def test_temporary_credentials_need_their_session_token_and_expire(aws_env: None) -> None:  # noqa: F811
+    session = boto3.Session(
+        aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, aws_session_token="session-1", region_name="eu-west-1"
+    )
+    signed = get_token(token_client(AwsSession(session), "eu-west-1"), "prod")
+    assert parse_qs(urlsplit(decoded(signed)).query)["X-Amz-Security-Token"] == ["session-1"]
+    role = "arn:aws:sts::123456789012:assumed-role/Posture/scan"
+    users = {"arn:aws:iam::123456789012:role/Posture": "posture"}
+
+    def with_key(key: AwsKey) -> EksTokenReviewer:
+        return EksTokenReviewer("prod", keys={KEY_ID: key}, users=users)
+
+    assert with_key(AwsKey(SECRET, role, "session-1", time.time() + 600))(signed) == "posture"
+    with pytest.raises(Refused, match="invalid"):
+        with_key(AwsKey(SECRET, role, "session-2", time.time() + 600))(signed)
+    with pytest.raises(Refused, match="expired"):
+        with_key(AwsKey(SECRET, role, "session-1", time.time() - 1))(signed)
