@@ -25,6 +25,7 @@ from posture.access.oidc_users import Refused, sign_in_from_claims
 from posture.access.throttle import client_address
 
 FLOW = "posture_oidc_flow"
+UPSTREAM = {"provider_unreachable", "provider_error", "unsafe_url"}  # the provider or its set-up failed: 502
 
 
 def sign_in_context() -> dict[str, Any]:
@@ -43,7 +44,6 @@ def safe_next(request: HttpRequest, raw: str | None) -> str:
 @method_decorator(login_not_required, name="dispatch")
 class SignInView(LoginView):
     template_name = "frontend/login.html"
-    redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), **sign_in_context()}
@@ -115,7 +115,7 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
         claims = oidc.complete(flow, request.GET.dict())
         result = sign_in_from_claims(claims, issuer)
     except oidc.OidcError as exc:
-        return refuse(request, exc.reason, str(exc), status=502 if exc.reason.startswith("provider") else 403)
+        return refuse(request, exc.reason, str(exc), status=502 if exc.reason in UPSTREAM else 403)
     except Refused as exc:
         subject = {"subject": str(claims.get("sub", ""))[:255], "groups": claims_groups(claims)}
         return refuse(request, exc.reason, str(exc), user=exc.user, detail=subject)

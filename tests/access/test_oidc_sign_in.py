@@ -175,6 +175,20 @@ def test_a_bad_id_token_is_refused(client, idp, fault, reason, text) -> None:
     assert last_audit("login.oidc_refused").detail["reason"] == reason
 
 
+def test_a_sign_in_the_provider_denied_is_refused(client, idp) -> None:
+    response = sso(client, idp, "nobody")  # the provider answers error=access_denied
+    assert response.status_code == 403 and "access_denied" in response.content.decode()
+    assert last_audit("login.oidc_refused").detail["reason"] == "provider_refused"
+
+
+def test_a_deactivated_user_is_refused(client, idp) -> None:
+    sso(client, idp, "sam")
+    client.logout()
+    User.objects.filter(username="sam").update(is_active=False)
+    assert sso(client, idp, "sam").status_code == 403
+    assert last_audit("login.oidc_refused").detail["reason"] == "inactive"
+
+
 def test_a_wrong_client_secret_is_refused_by_the_provider(client, idp, settings) -> None:
     settings.OIDC_CLIENT_SECRET = "not-the-secret"
     response = sso(client, idp, "ana")
