@@ -19,12 +19,15 @@ Cluster references, one form per cloud:
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from collectors.records import Target
 
@@ -129,6 +132,33 @@ class ClusterAccess:
     platform: str = ""
 
 
+def check_cluster_server(server: str, resolve: Callable[[str], list[str]] | None = None) -> None:
+    """Refuse an API server address no cluster has: link-local (the metadata service), multicast, reserved.
+
+    Private and loopback addresses stay allowed: a private cluster's endpoint is a VPC address. The cloud
+    reports the address, but a token must not go to the metadata service whatever the answer said.
+    """
+    parts = urlsplit(server)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ClusterAccessError(f"the cluster's API server {server!r} is not an https URL", "invalid_response")
+    try:
+        addresses = (resolve or _resolve)(parts.hostname)
+    except OSError:
+        return  # the client reports it as unreachable
+    for raw in addresses:
+        address = ipaddress.ip_address(raw.split("%", 1)[0])
+        if address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved:
+            raise ClusterAccessError(
+                f"the cluster's API server {parts.hostname} is at {address}, where no cluster answers "
+                "(link-local, multicast or reserved)",
+                "invalid_response",
+            )
+
+
+def _resolve(host: str) -> list[str]:
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)})
+
+
 def cloud_target(credentials: dict[str, Any]) -> Target:
     """The cloud account a ``--via`` cluster borrows its identity from, as the Django side resolved it."""
     via = credentials.get("via")
@@ -152,7 +182,7 @@ def cluster_access(cloud: Target, ref: str) -> ClusterAccess:
     platform, module_name, _ = PLATFORMS[cloud.provider]
     module = importlib.import_module(module_name)
     try:
-        return module.cluster_access(cloud, ref)
+        access = module.cluster_access(cloud, ref)
     except ClusterAccessError:
         raise
     except Exception as exc:
@@ -163,3 +193,5 @@ def cluster_access(cloud: Target, ref: str) -> ClusterAccess:
             f"({kind}): {type(exc).__name__}: {said}",
             kind,
         ) from None
+    check_cluster_server(access.server)
+    return access

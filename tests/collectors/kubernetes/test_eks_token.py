@@ -11,7 +11,13 @@ import pytest
 
 from collectors.aws.eks_auth import get_token, token_client
 from collectors.aws.provider import AwsSession
-from collectors.cluster_access import CachedToken, ClusterRefError, parse_cluster_ref
+from collectors.cluster_access import (
+    CachedToken,
+    ClusterAccessError,
+    ClusterRefError,
+    check_cluster_server,
+    parse_cluster_ref,
+)
 from emulators.kubernetes.cloud_auth import AwsKey, EksTokenReviewer, Refused, canonical_arn
 from tests.collectors.aws.conftest import aws_env  # noqa: F401
 
@@ -130,3 +136,18 @@ def test_temporary_credentials_need_their_session_token_and_expire(aws_env: None
         with_key(AwsKey(SECRET, role, "session-2", time.time() + 600))(signed)
     with pytest.raises(Refused, match="expired"):
         with_key(AwsKey(SECRET, role, "session-1", time.time() - 1))(signed)
+
+
+@pytest.mark.parametrize(
+    "server", ["https://169.254.169.254", "https://[fe80::1]:443", "https://224.0.0.1", "http://10.0.0.1"]
+)
+def test_a_token_never_goes_to_an_address_no_cluster_has(server: str) -> None:
+    with pytest.raises(ClusterAccessError):
+        check_cluster_server(server)
+
+
+def test_private_and_loopback_api_servers_are_fine() -> None:
+    check_cluster_server("https://10.0.12.7")  # a private cluster's VPC endpoint
+    check_cluster_server("https://127.0.0.1:6443")
+    with pytest.raises(ClusterAccessError, match=r"169\.254\.169\.254"):
+        check_cluster_server("https://metadata.example", resolve=lambda host: ["169.254.169.254"])
