@@ -81,9 +81,9 @@ class App:
     def stop_workers(self) -> None:
         for process in self.workers:
             if process.poll() is None:
-                process.send_signal(signal.SIGQUIT)  # cold shutdown: an abandoned collector thread is not waited for
+                process.send_signal(signal.SIGQUIT)  # cold shutdown
                 try:
-                    process.wait(timeout=5)
+                    process.wait(timeout=2)  # or longer, waiting for a collector thread left hanging: killed
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()

@@ -11,12 +11,12 @@ from tests.faults.servers import private_postgres, private_redis, redis_up, scra
 
 # Accounts of the PostgreSQL-backed app, one per scenario, each on its own estate file.
 ACCOUNTS = {
-    "clean": {},
     "restart-once": {},
     "restart-always": {},
-    "twice": {"hang": [{"service": "iam", "seconds": 4}]},
+    "twice": {},
     "hanging": {"hang": [{"service": "iam", "seconds": 8}]},
     "after-outage": {},
+    "redelivered": {},
 }
 CREATE_ACCOUNTS = """
 from posture.inventory.accounts import AccountInput, create_account
@@ -35,9 +35,9 @@ def pg_app(private_postgres, private_redis):  # noqa: F811
     data = scratch_dir("posture-faults-data-")
     app = App(private_postgres.create_database("posture_faults"), private_redis.url, data)
     app.manage("migrate", "--noinput")
+    app.start_worker(POSTURE_SCAN_STORE_ATTEMPTS="3", POSTURE_SCAN_UNIT_TIMEOUT_SECONDS="3")  # starts meanwhile
     estates = {name: str(estate_file(data / f"{name}.json", **extra)) for name, extra in ACCOUNTS.items()}
     app.manage("shell", "-c", CREATE_ACCOUNTS.format(estates=estates))
-    app.start_worker(POSTURE_SCAN_STORE_ATTEMPTS="3", POSTURE_SCAN_UNIT_TIMEOUT_SECONDS="3")
     yield app
     app.stop_workers()
     shutil.rmtree(data, ignore_errors=True)
