@@ -17,8 +17,8 @@ def rule_title(rule_id: str) -> str:
 
 
 @register.filter
-def duration(seconds: float | None) -> str:
-    if seconds is None:
+def duration(seconds: float | str | None) -> str:
+    if seconds is None or seconds == "":  # "": a scan that does not exist (an account never scanned)
         return "—"
     seconds = int(seconds)
     if seconds < 60:
