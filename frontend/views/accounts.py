@@ -79,6 +79,11 @@ def accounts(request: HttpRequest) -> HttpResponse:
     return page(request, "frontend/accounts.html", {"accounts": rows})
 
 
+def _posted_form(request: HttpRequest) -> dict[str, str]:
+    """What was posted, minus the credential fields: a secret never goes back into a page's context."""
+    return {k: v for k, v in request.POST.items() if not k.startswith("cred.")}
+
+
 def _form_context(form: dict[str, Any], errors: dict[str, str], account: CloudAccount | None) -> dict[str, Any]:
     return {
         "form": form,
@@ -92,7 +97,7 @@ def _form_context(form: dict[str, Any], errors: dict[str, str], account: CloudAc
 @require_role(Role.ADMIN)
 def new(request: HttpRequest) -> HttpResponse:
     form = (
-        {"provider": request.POST.get("provider", "aws"), **request.POST.dict()}
+        {"provider": request.POST.get("provider", "aws"), **_posted_form(request)}
         if request.method == "POST"
         else {"provider": "aws"}
     )
@@ -129,7 +134,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not has_role(request.user, Role.ADMIN):
             raise PermissionDenied("changing an account needs the admin role")
-        form = request.POST.dict()
+        form = _posted_form(request)
         try:
             changes: dict[str, Any] = {
                 "regions": parse_regions(form.get("regions", "").strip()),
