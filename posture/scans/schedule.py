@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from posture.inventory.models import CloudAccount, Schedule
-from posture.scans.models import Scan
+from posture.scans.models import Scan, ScanState
 from posture.scans.pipeline import QueueUnavailable, ScanRefused, create_scan, enqueue_scan
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,10 @@ INTERVALS = {
 
 def due_accounts(now: datetime) -> list[CloudAccount]:
     accounts = CloudAccount.objects.filter(enabled=True).exclude(scan_schedule="")
-    last = dict(
-        Scan.objects.filter(account__in=accounts).values_list("account").annotate(last=Max("created_at")).order_by()
+    tried = Scan.objects.filter(account__in=accounts).exclude(  # one the queue refused never ran: due again
+        state=ScanState.FAILED, started_at__isnull=True
     )
+    last = dict(tried.values_list("account").annotate(last=Max("created_at")).order_by())
     return [a for a in accounts if a.pk not in last or now - last[a.pk] >= INTERVALS[Schedule(a.scan_schedule)]]
 
 
@@ -38,7 +39,7 @@ def dispatch_due_scans(now: datetime | None = None) -> list[Scan]:
             continue
         try:
             enqueue_scan(scan)
-        except QueueUnavailable as exc:  # that scan is marked failed; the others wait for the next round
+        except QueueUnavailable as exc:  # that scan is marked failed; all are due again at the next round
             log.warning("scheduled scans stopped: %s", exc)
             break
         scans.append(scan)

@@ -24,16 +24,25 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 BOUND = 8.0
 
 
+def forget_broker_connections() -> None:
+    """Forget the app's cached pools: they keep the broker they were made for (eager mode makes one too).
+
+    Not closed: kombu's own registry of producer pools (per broker URL) may hand them out again.
+    """
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def broker(redis_up, settings):
     """This process's Celery app on the private Redis (database 1: the private worker listens on 0)."""
     url = redis_up.url.rsplit("/", 1)[0] + "/1"
     previous = {"broker_url": celery_app.conf.broker_url, "task_always_eager": celery_app.conf.task_always_eager}
-    celery_app.close()  # drop pooled connections to another broker
+    forget_broker_connections()
     celery_app.conf.update(broker_url=url, task_always_eager=False)
     settings.CELERY_BROKER_URL = url
     yield redis_up
-    celery_app.close()
+    forget_broker_connections()
     celery_app.conf.update(**previous)
 
 
@@ -137,3 +146,21 @@ def test_work_resumes_through_the_worker_that_lived_through_the_outage(pg_app, p
     scan = final_scan(pg_app, "after-outage", after=failed["id"])
     assert scan["state"] == "succeeded", scan
     assert pg_app.stored("after-outage") == {"resources": 601, "findings": 601, "events": 201, "duplicated": 0}
+
+
+def test_scheduled_scans_with_redis_down_fail_with_the_reason_and_are_due_again(account, broker) -> None:
+    import redis
+
+    from posture.scans.schedule import dispatch_due_scans
+
+    account.scan_schedule = "daily"
+    account.save(update_fields=["scan_schedule"])
+    broker.stop()
+    assert dispatch_due_scans() == []
+    assert list(Scan.objects.filter(account=account).values_list("trigger", "state", "message")) == [
+        ("schedule", "failed", unavailable(broker))
+    ]
+    broker.start()
+    (scan,) = dispatch_due_scans()  # the refused one never ran: the account is still due
+    assert (scan.trigger, scan.state) == ("schedule", "queued")
+    redis.Redis.from_url(celery_app.conf.broker_url).delete("celery")  # nobody consumes database 1
