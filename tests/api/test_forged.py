@@ -62,11 +62,11 @@ def estate_of_teams(estate) -> dict[str, dict]:
     jira = JiraConnection(name="jira", flavor="cloud", base_url="http://127.0.0.1:9/", project_key="SEC")
     jira.token = "jira-token"
     jira.save()
-    hook = WebhookEndpoint(name="hook", url="http://127.0.0.1:9/", events=["finding.opened"])
+    hook = WebhookEndpoint(name="hook", url="http://127.0.0.1:9/", events=["finding.new_failure"])
     hook.secret = "hook-secret"
     hook.save()
     delivery = Delivery.objects.create(
-        webhook=hook, event="finding.opened", dedupe_key="d", status="failed", next_attempt_at="2026-01-01T00:00Z"
+        webhook=hook, event="finding.new_failure", dedupe_key="d", status="failed", next_attempt_at="2026-01-01T00:00Z"
     )
     teams = {}
     for team in ("red", "blue"):

@@ -115,11 +115,11 @@ def objects_of_teams(estate_of_teams) -> dict[str, dict[str, int | str]]:
 def admin_objects() -> dict[str, int]:
     from posture.access.models import AuditLog
 
-    hook = WebhookEndpoint(name="hook", url="http://127.0.0.1:9/", events=["finding.opened"])
+    hook = WebhookEndpoint(name="hook", url="http://127.0.0.1:9/", events=["finding.new_failure"])
     hook.secret = "hook-secret"
     hook.save()
     delivery = Delivery.objects.create(
-        webhook=hook, event="finding.opened", dedupe_key="d1", next_attempt_at="2026-01-01T00:00Z"
+        webhook=hook, event="finding.new_failure", dedupe_key="d1", next_attempt_at="2026-01-01T00:00Z"
     )
     return {
         "audit": AuditLog.objects.order_by("id").first().pk,
