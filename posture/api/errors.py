@@ -7,14 +7,13 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
-from posture.findings.export import ExportInputError
 from posture.findings.mutes import MuteInputError
 from posture.inventory.accounts import AccountInputError
 from posture.scans.pipeline import QueueUnavailable, ScanRefused
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, (AccountInputError, MuteInputError, ExportInputError)):
+    if isinstance(exc, (AccountInputError, MuteInputError)):
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ScanRefused):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)

@@ -33,10 +33,6 @@ CSV_COLUMNS = [
 ]
 
 
-class ExportInputError(ValueError):
-    pass
-
-
 EXPORT_FIELDS = (
     "rule_id",
     "status",
