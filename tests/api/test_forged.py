@@ -236,6 +236,9 @@ def test_login_never_redirects_off_site(db, target) -> None:
     assert location.startswith("/") and not location.startswith("//") and "evil" not in location, location
     assert "javascript" not in location
     assert Client().get(f"/login/?next={target}").status_code == 200
+    response = client.post(f"/logout/?next={target}")
+    assert response.status_code in (200, 302)
+    assert response.status_code == 200 or (response["Location"].startswith("/") and "evil" not in response["Location"])
 
 
 def test_method_override_tricks_change_nothing(client, estate_of_teams) -> None:
