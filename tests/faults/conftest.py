@@ -17,7 +17,10 @@ ACCOUNTS = {
     "hanging": {"hang": [{"service": "iam", "seconds": 8}]},
     "after-outage": {},
     "redelivered": {},
+    "killed": {},
 }
+# The worker tries storing a scan 3 times and gives a hanging (service, region) 3 seconds.
+WORKER_ENV = {"POSTURE_SCAN_STORE_ATTEMPTS": "3", "POSTURE_SCAN_UNIT_TIMEOUT_SECONDS": "3"}
 CREATE_ACCOUNTS = """
 from posture.inventory.accounts import AccountInput, create_account
 for name, path in {estates!r}.items():
@@ -28,14 +31,11 @@ for name, path in {estates!r}.items():
 
 @pytest.fixture(scope="session")
 def pg_app(private_postgres, private_redis):  # noqa: F811
-    """Posture on the private PostgreSQL and Redis: migrated, with :data:`ACCOUNTS`, and one Celery worker.
-
-    The worker tries storing a scan 3 times and gives a hanging (service, region) 3 seconds.
-    """
+    """Posture on the private PostgreSQL and Redis: migrated, with :data:`ACCOUNTS`, and one Celery worker."""
     data = scratch_dir("posture-faults-data-")
     app = App(private_postgres.create_database("posture_faults"), private_redis.url, data)
     app.manage("migrate", "--noinput")
-    app.start_worker(POSTURE_SCAN_STORE_ATTEMPTS="3", POSTURE_SCAN_UNIT_TIMEOUT_SECONDS="3")  # starts meanwhile
+    app.start_worker(**WORKER_ENV)  # starts meanwhile
     estates = {name: str(estate_file(data / f"{name}.json", **extra)) for name, extra in ACCOUNTS.items()}
     app.manage("shell", "-c", CREATE_ACCOUNTS.format(estates=estates))
     yield app

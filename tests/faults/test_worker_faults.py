@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ import pytest
 from posture.celery import app as celery_app
 from posture.scans.tasks import run_scan_task
 from tests.faults.app import ROOT
+from tests.faults.conftest import WORKER_ENV
 from tests.faults.faults import FindingsLock, final_scan
 
 pytestmark = pytest.mark.services
@@ -63,3 +65,22 @@ def test_a_hanging_service_cannot_hold_a_scan(pg_app) -> None:
     assert (finished - started).total_seconds() < 3 + 10, "a unit gets 3 s (POSTURE_SCAN_UNIT_TIMEOUT_SECONDS)"
     stored = pg_app.stored("hanging")
     assert (stored["resources"], stored["duplicated"]) == (600, 0), "everything but the hanging service is kept"
+
+
+def test_a_worker_killed_while_storing_leaves_nothing_and_the_scan_is_reaped(pg_app, private_postgres) -> None:
+    (worker,) = pg_app.workers
+    with FindingsLock(private_postgres, pg_app) as lock:
+        pg_app.manage("scan", "killed", "--async")
+        assert lock.wait_for_a_writer()["wrote"]
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    pg_app.workers.remove(worker)
+    pg_app.start_worker(**WORKER_ENV)  # for whatever runs next
+    # Its session is gone with it: PostgreSQL rolled the open transaction back.
+    pg_app.wait_for("the dead worker's session to end", lambda: lock.waiting() is None)
+    assert pg_app.stored("killed") == {"resources": 0, "findings": 0, "events": 0, "duplicated": 0}
+    assert pg_app.scan_of("killed")["state"] == "running"
+    time.sleep(1)  # the reaper (every 2 minutes, POSTURE_SCAN_STALE_SECONDS) fails it; here stale after 1 s
+    pg_app.manage("shell", "-c", "from posture.scans.pipeline import reap_stale_scans; reap_stale_scans(1)")
+    scan = pg_app.scan_of("killed")
+    assert scan["state"] == "failed" and "stopped reporting" in scan["message"], scan
