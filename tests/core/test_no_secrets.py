@@ -363,6 +363,8 @@ def test_no_secret_anywhere(secrets_planted, estate, captured_logs, client, refu
     # the command line, the audit trail and every log record
     out = StringIO()
     call_command("accounts", "list", "--format", "json", stdout=out)
+    call_command("integrations", "list", stdout=out)
+    call_command("integrations", "log", stdout=out)
     with redirect_stdout(out):
         call_command("findings", "export", "--format", "json")
     leaks.scan("the command line", out.getvalue())
