@@ -23,6 +23,19 @@ def _iso(value: datetime | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+class VisibleAccountField(serializers.SlugRelatedField):
+    """An account by name among those the requesting user may see: another team's is as missing as no account."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(slug_field="name", queryset=CloudAccount.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return CloudAccount.objects.none()
+        return scope(CloudAccount.objects.all(), request.user, account_path="")
+
+
 class AccountSerializer(serializers.ModelSerializer):
     """Credentials are write-only: a response only says whether some are stored."""
 
@@ -31,6 +44,12 @@ class AccountSerializer(serializers.ModelSerializer):
     labels = serializers.DictField(child=serializers.CharField(max_length=200), required=False)
     has_credentials = serializers.BooleanField(read_only=True)
     scan_schedule = serializers.ChoiceField(choices=Schedule.choices, required=False, allow_blank=True)
+    via = VisibleAccountField(
+        required=False, allow_null=True, help_text="A kubernetes account inside a managed cluster of this cloud account"
+    )
+    via_cluster = serializers.CharField(
+        required=False, allow_blank=True, help_text="With via: the cluster as GET accounts/{id}/clusters/ lists it"
+    )
 
     class Meta:
         model = CloudAccount
@@ -47,25 +66,14 @@ class AccountSerializer(serializers.ModelSerializer):
             "scan_schedule",
             "credentials",
             "has_credentials",
+            "via",
+            "via_cluster",
             "verified_at",
             "created_at",
         ]
         read_only_fields = ["external_id", "verified_at", "created_at"]
         # uniqueness and formats are checked by posture.inventory.accounts with clear messages
         extra_kwargs = {"name": {"validators": []}, "endpoint_url": {"validators": []}}
-
-
-class VisibleAccountField(serializers.SlugRelatedField):
-    """An account by name among those the requesting user may see: another team's is as missing as no account."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(slug_field="name", queryset=CloudAccount.objects.all(), **kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        if request is None:
-            return CloudAccount.objects.none()
-        return scope(CloudAccount.objects.all(), request.user, account_path="")
 
 
 class ScanSerializer(serializers.ModelSerializer):
@@ -88,6 +96,19 @@ class ScanSerializer(serializers.ModelSerializer):
             "message",
         ]
         read_only_fields = [f for f in fields if f != "account"]
+        # One active scan per account is create_scan's rule (a 409 naming the account), not a generic 400.
+        validators: list = []
+
+
+class ClusterSerializer(serializers.Serializer):
+    """A managed cluster a cloud account's scans found, and the kubernetes accounts scanning inside it."""
+
+    ref = serializers.CharField(help_text="What via_cluster takes")
+    name = serializers.CharField()
+    region = serializers.CharField()
+    platform = serializers.CharField()
+    version = serializers.CharField()
+    scanned_as = serializers.ListField(child=serializers.CharField())
 
 
 class ResourceSerializer(serializers.ModelSerializer):

@@ -38,6 +38,7 @@ LISTS = [
 # One account's objects, by the placeholders below: 200 where the user sees the account, else 404.
 OBJECT_READS = [
     "/api/v1/accounts/{account}/",
+    "/api/v1/accounts/{account}/clusters/",
     "/api/v1/scans/{scan}/",
     "/api/v1/scans/{scan}/drift/",
     "/api/v1/resources/{resource}/",

@@ -6,12 +6,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from collectors.cluster_access import PLATFORMS
 from posture.access.audit import record
 from posture.access.roles import Role
 from posture.access.scoping import can_see
 from posture.api.filters import ResourceFilter
 from posture.api.scoped import Scoped
-from posture.api.serializers import AccountSerializer, ResourceSerializer, ScanSerializer
+from posture.api.serializers import AccountSerializer, ClusterSerializer, ResourceSerializer, ScanSerializer
 from posture.inventory.accounts import (
     AccountInput,
     create_account,
@@ -20,6 +21,7 @@ from posture.inventory.accounts import (
     test_account,
     update_account,
 )
+from posture.inventory.clusters import ClusterAccountInput, add_cluster_account, cloud_clusters
 from posture.inventory.models import CloudAccount, Resource
 from posture.scans.drift import drift
 from posture.scans.models import Scan
@@ -35,10 +37,15 @@ class AccountViewSet(Scoped, viewsets.ModelViewSet):
     filterset_fields = ["provider", "team", "enabled"]
     write_role = Role.ADMIN
 
+    def get_queryset(self):
+        return super().get_queryset().select_related("via")
+
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        if v.get("via") or v.get("via_cluster"):
+            return self._create_via(v)
         account = create_account(
             AccountInput(
                 provider=v.get("provider", ""),
@@ -55,6 +62,30 @@ class AccountViewSet(Scoped, viewsets.ModelViewSet):
         )
         return Response(self.get_serializer(account).data, status=status.HTTP_201_CREATED)
 
+    def _create_via(self, v: dict) -> Response:
+        """A kubernetes account inside a managed cluster, reached with the cloud account's identity."""
+        if not (v.get("via") and v.get("via_cluster")):
+            raise ValidationError({"via_cluster": ["via and via_cluster go together"]})
+        if v.get("provider") != "kubernetes":
+            raise ValidationError({"provider": ["an account via a cloud account is a kubernetes account"]})
+        borrowed = sorted(k for k in ("credentials", "regions") if v.get(k))
+        if borrowed:
+            raise ValidationError({name: ["does not apply: the cloud account's identity is used"] for name in borrowed})
+        account = add_cluster_account(
+            ClusterAccountInput(
+                name=v.get("name", ""),
+                via=v["via"],
+                cluster=v["via_cluster"],
+                endpoint_url=v.get("endpoint_url", ""),
+                team=v.get("team"),
+                labels=v.get("labels"),
+                schedule=v.get("scan_schedule", ""),
+            ),
+            user=self.request.user,
+            source="api",
+        )
+        return Response(self.get_serializer(account).data, status=status.HTTP_201_CREATED)
+
     def update(self, request, *args, **kwargs):
         account = self.get_object()
         data = self.get_serializer(account, data=request.data, partial=True)
@@ -62,6 +93,8 @@ class AccountViewSet(Scoped, viewsets.ModelViewSet):
         v = dict(data.validated_data)
         if ("provider" in v and v["provider"] != account.provider) or ("name" in v and v["name"] != account.name):
             return Response({"detail": "provider and name cannot change"}, status=status.HTTP_400_BAD_REQUEST)
+        if ("via" in v and v["via"] != account.via) or ("via_cluster" in v and v["via_cluster"] != account.via_cluster):
+            return Response({"detail": "via and via_cluster cannot change"}, status=status.HTTP_400_BAD_REQUEST)
         changes = {k: v[k] for k in ("endpoint_url", "team", "labels", "enabled", "credentials") if k in v}
         if "regions" in v:
             changes["regions"] = parse_regions(v["regions"])
@@ -82,6 +115,16 @@ class AccountViewSet(Scoped, viewsets.ModelViewSet):
         who = test_account(account, user=request.user, source="api")
         return Response({"ok": True, "external_id": account.external_id, "identity": who})
 
+    @extend_schema(request=None, responses={200: ClusterSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def clusters(self, request, pk=None):
+        """The EKS, AKS or GKE clusters this cloud account's scans found (none for other accounts).
+
+        Scan inside one: POST accounts/ with {"name": ..., "via": this account, "via_cluster": its ref}."""
+        account = self.get_object()
+        found = cloud_clusters(account) if account.provider in PLATFORMS else []
+        return Response(ClusterSerializer(found, many=True).data)
+
 
 class ResourceViewSet(Scoped, viewsets.ReadOnlyModelViewSet):
     """Collected resources with their configuration as the provider's API returned it."""
@@ -98,6 +141,7 @@ class ScanViewSet(Scoped, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     serializer_class = ScanSerializer
     filterset_fields = ["state", "account__name"]
 
+    @extend_schema(responses={202: ScanSerializer})
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
