@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Count
 
+from collectors.cluster_access import PLATFORMS, cluster_ref_of_uid
 from posture.access.scoping import scope
 from posture.findings.models import Finding
 from posture.inventory.models import CloudAccount, Resource
@@ -75,6 +76,21 @@ class Stack:
     layers: dict[str, Layer] = field(default_factory=dict)
 
     @property
+    def can_scan_inside(self) -> bool:
+        """A managed cluster no account scans inside yet, whose cloud account's identity could."""
+        return (
+            self.k8s_account is None
+            and self.platform_account is not None
+            and (self.platform_account.provider in PLATFORMS)
+        )
+
+    @property
+    def suggested_name(self) -> str:
+        """A name for the kubernetes account scanning inside: the cluster's, made a valid account name."""
+        base = re.sub(r"[^a-z0-9-]+", "-", self.name.lower()).strip("-") or "cluster"
+        return f"{base}-{PLATFORMS[self.platform_account.provider][0]}"[:100] if self.platform_account else base
+
+    @property
     def ordered_layers(self) -> list[Layer]:
         return [self.layers[k] for k in LAYERS if k in self.layers]
 
@@ -134,11 +150,14 @@ def stacks(user: Any) -> list[Stack]:
     for cluster in managed:
         platform = accounts.get(cluster["account_id"])
         name = cluster["name"] or cluster["uid"]
+        ref = cluster_ref_of_uid(platform.provider, cluster["uid"]).lower() if platform else ""
         k8s = next(
             (
                 a
                 for a in k8s_accounts
-                if (a.labels or {}).get("cluster") in (name, cluster["uid"]) or a.external_id in (name, cluster["uid"])
+                if (a.via_id == cluster["account_id"] and a.via_cluster.lower() == ref)
+                or (a.labels or {}).get("cluster") in (name, cluster["uid"])
+                or a.external_id in (name, cluster["uid"])
             ),
             None,
         )

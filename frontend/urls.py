@@ -35,6 +35,7 @@ urlpatterns = [
     path("compliance/<str:framework_id>/report/", compliance.report, name="compliance-report"),
     path("compliance/<str:framework_id>/controls/<str:control_id>/", compliance.control, name="compliance-control"),
     path("clusters/", clusters.clusters, name="clusters"),
+    path("clusters/scan-inside/", clusters.scan_inside, name="cluster-scan-inside"),
     path("drift/", drift.drift_page, name="drift"),
     path("scans/", scans.scans, name="scans"),
     path("scans/start/", scans.start, name="scan-start"),

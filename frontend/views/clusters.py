@@ -1,13 +1,58 @@
-"""Clusters: each managed or kubeconfig cluster as its container stack."""
+"""Clusters: each managed or kubeconfig cluster as its container stack; scan inside one with its cloud's identity."""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
 
+from collectors.cluster_access import cluster_ref_of_uid
 from frontend.clusters import stacks, summary_counts
-from frontend.views.common import page
+from frontend.views.common import page, pk_of, require_role, visible_accounts
+from posture.access.audit import record
+from posture.access.roles import Role
+from posture.inventory.accounts import AccountInputError
+from posture.inventory.clusters import ClusterAccountInput, add_cluster_account
+from posture.scans.pipeline import QueueUnavailable, ScanRefused, create_scan, enqueue_scan
 
 
 def clusters(request: HttpRequest) -> HttpResponse:
     items = stacks(request.user)
     return page(request, "frontend/clusters.html", {"stacks": items, "totals": summary_counts(items)})
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def scan_inside(request: HttpRequest) -> HttpResponse:
+    """Add a managed cluster as a kubernetes account via its cloud account (as `accounts add --via`), and scan it."""
+    pk = pk_of(request.POST.get("via"))
+    cloud = visible_accounts(request).filter(pk=pk).first() if pk is not None else None
+    if cloud is None:  # none given, no such account, or one of another team
+        messages.error(request, "Choose a cluster of one of your cloud accounts.")
+        return redirect("clusters")
+    try:
+        account = add_cluster_account(
+            ClusterAccountInput(
+                name=request.POST.get("name", "").strip(),
+                via=cloud,
+                cluster=cluster_ref_of_uid(cloud.provider, request.POST.get("cluster", "").strip()),
+            ),
+            user=request.user,
+            source="web",
+        )
+    except AccountInputError as exc:
+        messages.error(request, f"Not added: {exc}")
+        return redirect("clusters")
+    try:
+        with transaction.atomic():
+            scan = create_scan(account, user=request.user)
+            record("scan.start", scan, user=request.user, source="web")
+            enqueue_scan(scan)
+    except (ScanRefused, QueueUnavailable) as exc:
+        messages.error(request, f"Added {account.name}; its scan was not started: {exc}.")
+        return redirect("clusters")
+    where = f"inside {account.via_cluster}, with {cloud.name}'s identity"
+    messages.success(request, f"Added {account.name} ({where}); scan {scan.pk} started.")
+    return redirect("clusters")

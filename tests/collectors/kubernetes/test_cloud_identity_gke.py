@@ -1,5 +1,7 @@
 """GKE end to end: a Google Cloud project on the emulator -> scan -> `accounts clusters` -> add via -> scan inside.
 
+The same path is walked through the REST API and the clusters page at the end.
+
 The GKE cluster record's endpoint and CA point at the Kubernetes emulator, which accepts the project
 account's own access token (as GKE accepts a Google OAuth token).
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.contrib.auth.models import Group, User
 
 import collectors.gcp  # noqa: F401  (registers the provider and collectors)
 from emulators.gcp import GcpEmulator, demo_estate
@@ -17,6 +20,7 @@ from emulators.kubernetes import KubernetesEmulator
 from emulators.kubernetes.cloud_auth import StaticTokens
 from emulators.kubernetes.tls import TlsMaterial
 from posture.inventory.models import CloudAccount, Resource
+from posture.scans.pipeline import run_scan
 from tests.collectors.gcp.conftest import TOKEN
 from tests.collectors.kubernetes.cloud_fixtures import assert_cluster_scanned, assert_denied, listed_clusters, run, scan
 
@@ -59,3 +63,122 @@ def test_a_token_the_cluster_does_not_accept_is_denied(scanned: None, cluster: K
     _, output = scan("payments-gke")
     assert_denied("payments-gke", output)
     assert Resource.objects.filter(account__name="acme").exists()
+
+
+# The same path through the REST API and the clusters page.
+
+
+@pytest.fixture
+def admin(client):
+    user = User.objects.create_user("admin-api", password="a-long-test-password")
+    user.groups.add(Group.objects.get(name="admin"))
+    client.force_login(user)
+    return client
+
+
+def post(client, body: dict):
+    return client.post("/api/v1/accounts/", body, content_type="application/json")
+
+
+def test_a_cluster_is_listed_added_via_its_cloud_account_and_scanned_through_the_api(admin, scanned) -> None:
+    acme = CloudAccount.objects.get(name="acme")
+    listed = admin.get(f"/api/v1/accounts/{acme.pk}/clusters/")
+    assert listed.status_code == 200
+    assert [(c["ref"], c["platform"], c["scanned_as"]) for c in listed.json()] == [(REF, "gke", [])]
+    created = post(admin, {"provider": "kubernetes", "name": "payments-gke", "via": "acme", "via_cluster": REF})
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["provider"], body["via"], body["via_cluster"], body["team"]) == (
+        "kubernetes",
+        "acme",
+        REF,
+        "payments",
+    )
+    assert body["has_credentials"] is False and "credentials" not in body
+    assert admin.get(f"/api/v1/accounts/{acme.pk}/clusters/").json()[0]["scanned_as"] == ["payments-gke"]
+    started = admin.post("/api/v1/scans/", {"account": "payments-gke"}, content_type="application/json")
+    assert started.status_code == 202, started.content
+    again = admin.post("/api/v1/scans/", {"account": "payments-gke"}, content_type="application/json")
+    assert again.status_code == 409 and "already has scan" in again.json()["detail"]
+    run_scan(started.json()["id"])
+    assert_cluster_scanned("payments-gke", "cis-gke-1.9")
+    child = CloudAccount.objects.get(name="payments-gke")
+    moved = admin.patch(f"/api/v1/accounts/{child.pk}/", {"via_cluster": "x"}, content_type="application/json")
+    assert moved.status_code == 400
+    refused = admin.delete(f"/api/v1/accounts/{acme.pk}/")
+    assert refused.status_code == 400 and "payments-gke" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"provider": "kubernetes", "name": "k", "via": "acme"}, "via_cluster"),
+        ({"provider": "kubernetes", "name": "k", "via_cluster": REF}, "via_cluster"),
+        ({"provider": "aws", "name": "k", "via": "acme", "via_cluster": REF}, "provider"),
+        (
+            {
+                "provider": "kubernetes",
+                "name": "k",
+                "via": "acme",
+                "via_cluster": REF,
+                "credentials": {"kubeconfig": "/x"},
+            },
+            "credentials",
+        ),
+        ({"provider": "kubernetes", "name": "k", "via": "nobody", "via_cluster": REF}, "via"),
+        (
+            {
+                "provider": "kubernetes",
+                "name": "k",
+                "via": "acme",
+                "via_cluster": "projects/p/locations/l/clusters/other",
+            },
+            "detail",
+        ),
+        ({"provider": "kubernetes", "name": "k", "via": "acme", "via_cluster": "not a reference"}, "detail"),
+    ],
+)
+def test_bad_via_input_is_a_400_naming_it_and_writes_nothing(admin, scanned, body, field) -> None:
+    before = CloudAccount.objects.count()
+    response = post(admin, body)
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert CloudAccount.objects.count() == before
+
+
+def test_a_non_cloud_account_has_no_clusters(admin, scanned) -> None:
+    run("accounts", "add", "kubernetes", "--name", "plain", "--via", "acme", "--cluster", REF)
+    plain = CloudAccount.objects.get(name="plain")
+    assert admin.get(f"/api/v1/accounts/{plain.pk}/clusters/").json() == []
+    created = post(admin, {"provider": "kubernetes", "name": "k2", "via": "plain", "via_cluster": REF})
+    assert created.status_code == 400 and "not a cloud account" in created.json()["detail"]
+
+
+def test_the_clusters_page_scans_inside_a_managed_cluster_with_one_click(admin, client, scanned) -> None:
+    page = admin.get("/clusters/").content.decode()
+    assert "Scan inside with acme's identity" in page and 'value="payments-gke"' in page
+    done = admin.post(
+        "/clusters/scan-inside/",
+        {"via": CloudAccount.objects.get(name="acme").pk, "cluster": f"//container.googleapis.com/{REF}", "name": "p"},
+        follow=True,
+    )
+    assert "Added p (inside " + REF in done.content.decode()
+    child = CloudAccount.objects.get(name="p")
+    assert (child.via.name, child.via_cluster, child.labels) == ("acme", REF, {"platform": "gke"})
+    run_scan(child.scans.get().pk)
+    assert_cluster_scanned("p", "cis-gke-1.9")
+    page = admin.get("/clusters/").content.decode()
+    assert "scanned inside as p" in page and "Scan inside with" not in page
+    again = admin.post("/clusters/scan-inside/", {"via": child.via.pk, "cluster": REF, "name": "q"}, follow=True)
+    assert "Not added: cluster " in again.content.decode() and not CloudAccount.objects.filter(name="q").exists()
+
+
+def test_only_admins_see_and_use_the_scan_inside_button(client, scanned) -> None:
+    analyst = User.objects.create_user("analyst-api", password="a-long-test-password")
+    analyst.groups.add(Group.objects.get(name="analyst"), Group.objects.get_or_create(name="team:payments")[0])
+    client.force_login(analyst)
+    page = client.get("/clusters/").content.decode()
+    assert "an admin can scan it with acme" in page and "<form" not in page.split("stack-card")[1]
+    acme = CloudAccount.objects.get(name="acme")
+    refused = client.post("/clusters/scan-inside/", {"via": acme.pk, "cluster": REF, "name": "p"})
+    assert refused.status_code == 403 and not CloudAccount.objects.filter(name="p").exists()
