@@ -48,14 +48,14 @@ def parse_labels(items: list[str] | dict[str, str] | None) -> dict[str, str]:
     return labels
 
 
-def _provider(name: str) -> Any:
+def check_provider(name: str) -> Any:
     try:
         return REGISTRY.provider(name)
     except UnknownProvider as exc:
         raise AccountInputError(str(exc)) from None
 
 
-def _check_common(provider: Any, regions: list[str], endpoint_url: str, schedule: str) -> None:
+def check_common(provider: Any, regions: list[str], endpoint_url: str, schedule: str) -> None:
     try:
         provider.validate_regions(regions)
     except ValueError as exc:
@@ -95,15 +95,20 @@ class AccountInput:
     external_id: str = ""
 
 
-def create_account(data: AccountInput, *, user: Any = None, source: str = "web") -> CloudAccount:
-    provider = _provider(data.provider)
+def check_new_name(name: str) -> None:
+    """A valid name no account has yet; AccountInputError otherwise."""
     try:
-        NAME_VALIDATOR(data.name)
+        NAME_VALIDATOR(name)
     except ValidationError:
-        raise AccountInputError(f"name {data.name!r}: {NAME_VALIDATOR.message}") from None
-    if CloudAccount.objects.filter(name=data.name).exists():
-        raise AccountInputError(f"an account named {data.name!r} exists already")
-    _check_common(provider, data.regions, data.endpoint_url, data.schedule)
+        raise AccountInputError(f"name {name!r}: {NAME_VALIDATOR.message}") from None
+    if CloudAccount.objects.filter(name=name).exists():
+        raise AccountInputError(f"an account named {name!r} exists already")
+
+
+def create_account(data: AccountInput, *, user: Any = None, source: str = "web") -> CloudAccount:
+    provider = check_provider(data.provider)
+    check_new_name(data.name)
+    check_common(provider, data.regions, data.endpoint_url, data.schedule)
     credentials = _check_credentials(provider, data.credentials or {})
     account = CloudAccount(
         provider=provider.name,
@@ -118,7 +123,7 @@ def create_account(data: AccountInput, *, user: Any = None, source: str = "web")
     account.credentials = credentials
     with transaction.atomic():
         account.save()
-        record("account.create", account, user=user, source=source, detail=_safe_detail(account, credentials))
+        record("account.create", account, user=user, source=source, detail=safe_detail(account, credentials))
     return account
 
 
@@ -126,11 +131,11 @@ def update_account(
     account: CloudAccount, changes: dict[str, Any], *, user: Any = None, source: str = "web"
 ) -> CloudAccount:
     """Apply only the given fields; ``credentials`` replaces the stored set when given."""
-    provider = _provider(account.provider)
+    provider = check_provider(account.provider)
     regions = changes.get("regions", account.regions)
     endpoint_url = changes.get("endpoint_url", account.endpoint_url)
     schedule = changes.get("schedule", account.scan_schedule)
-    _check_common(provider, regions, endpoint_url, schedule)
+    check_common(provider, regions, endpoint_url, schedule)
     credentials = None
     if changes.get("credentials") and account.via_id:
         raise AccountInputError(
@@ -147,7 +152,7 @@ def update_account(
         account.credentials = credentials
     with transaction.atomic():
         account.save()
-        record("account.update", account, user=user, source=source, detail=_safe_detail(account, credentials or {}))
+        record("account.update", account, user=user, source=source, detail=safe_detail(account, credentials or {}))
     return account
 
 
@@ -171,7 +176,7 @@ def remove_account(account: CloudAccount, *, user: Any = None, source: str = "we
 
 def test_account(account: CloudAccount, *, user: Any = None, source: str = "web") -> str:
     """One cheap call with the stored credentials; records the provider's own id. Raises on failure."""
-    provider = _provider(account.provider)
+    provider = check_provider(account.provider)
     try:
         if account.endpoint_url:
             check_outbound_url(account.endpoint_url)
@@ -186,7 +191,7 @@ def test_account(account: CloudAccount, *, user: Any = None, source: str = "web"
     return identity.display or identity.external_id
 
 
-def _safe_detail(account: CloudAccount, credentials: dict[str, Any]) -> dict[str, Any]:
+def safe_detail(account: CloudAccount, credentials: dict[str, Any]) -> dict[str, Any]:
     """What changed, with credential names but never their values."""
     return {
         "provider": account.provider,

@@ -14,13 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from collectors.cluster_access import PLATFORMS, ClusterRefError, cluster_ref_of_uid, parse_cluster_ref
 from posture.access.audit import record
-from posture.inventory.accounts import AccountInputError, _check_common, _provider, _safe_detail
-from posture.inventory.models import NAME_VALIDATOR, CloudAccount, Resource
+from posture.inventory.accounts import AccountInputError, check_common, check_new_name, check_provider, safe_detail
+from posture.inventory.models import CloudAccount, Resource
 
 
 @dataclass
@@ -81,13 +80,8 @@ class ClusterAccountInput:
 
 def add_cluster_account(data: ClusterAccountInput, *, user: Any = None, source: str = "web") -> CloudAccount:
     """Register a managed cluster of ``data.via``'s inventory as a ``kubernetes`` account reached with its identity."""
-    provider = _provider("kubernetes")
-    try:
-        NAME_VALIDATOR(data.name)
-    except ValidationError:
-        raise AccountInputError(f"name {data.name!r}: {NAME_VALIDATOR.message}") from None
-    if CloudAccount.objects.filter(name=data.name).exists():
-        raise AccountInputError(f"an account named {data.name!r} exists already")
+    provider = check_provider("kubernetes")
+    check_new_name(data.name)
     cloud = data.via
     platform = check_cloud_account(cloud)
     try:
@@ -107,7 +101,7 @@ def add_cluster_account(data: ClusterAccountInput, *, user: Any = None, source: 
         )
     if found.scanned_as:
         raise AccountInputError(f"cluster {found.ref} is scanned already, as {', '.join(found.scanned_as)}")
-    _check_common(provider, [], data.endpoint_url, data.schedule)
+    check_common(provider, [], data.endpoint_url, data.schedule)
     labels = {**(data.labels or {}), "platform": platform}
     account = CloudAccount(
         provider=provider.name,
@@ -121,6 +115,6 @@ def add_cluster_account(data: ClusterAccountInput, *, user: Any = None, source: 
     )
     with transaction.atomic():
         account.save()
-        detail = {**_safe_detail(account, {}), "via": cloud.name, "cluster": found.ref}
+        detail = {**safe_detail(account, {}), "via": cloud.name, "cluster": found.ref}
         record("account.create", account, user=user, source=source, detail=detail)
     return account
