@@ -213,6 +213,7 @@ class AwsDemo:
         from emulators.aws.server import FAKE_KEYS
 
         url = self.emulator.start()
+        self.emulator.reset()  # moto keeps its accounts in the process: a second demo run in it would find them
         build_estate(self.emulator.clients(REGION))
         self.role = f"arn:aws:iam::{self.STAGING}:role/posture-scanner"
         build_estate(self.emulator.clients(REGION, **self.emulator.assume(self.role, REGION)), prefix="staging")
