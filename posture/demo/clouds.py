@@ -28,6 +28,8 @@ class DemoAccount:
 
 
 class DemoCloud(Protocol):
+    """A cloud may also have ``inside``: InsideSpecs of managed clusters the demo scans inside via its accounts."""
+
     title: str
     steps: int
 
@@ -60,6 +62,7 @@ class AzureDemo:
         from emulators.azure.demo import SUB
 
         url = self.emulator.start()
+        self._hand_out_unreachable_credentials()
         return [
             DemoAccount(
                 provider="azure",
@@ -69,6 +72,25 @@ class AzureDemo:
                 credentials={"access_token": self.token, "subscription_id": SUB},
             )
         ]
+
+    def _hand_out_unreachable_credentials(self) -> None:
+        """The demo runs no API server for its AKS clusters: their user credential names the cluster's own
+        address (``fqdn`` on azmk8s.io), which does not resolve here, so 'Scan inside' ends in a scan failed
+        as unreachable, as on a machine outside the cluster's network (not a credential still missing)."""
+        from emulators.kubernetes.managed import aks_user_kubeconfig
+        from emulators.kubernetes.tls import make_tls_material
+
+        ca_pem = make_tls_material().ca_pem
+        for resource in self._estate(0)["resources"]:
+            if resource.get("type", "").lower() != "microsoft.containerservice/managedclusters":
+                continue
+            props = resource.get("properties") or {}
+            server = f"https://{props.get('privateFQDN') or props['fqdn']}:443"
+            if props.get("aadProfile"):  # Entra ID: Posture gets a token for AKS's server app, as kubelogin
+                kubeconfig = aks_user_kubeconfig(resource["name"], server, ca_pem, aad=True)
+            else:
+                kubeconfig = aks_user_kubeconfig(resource["name"], server, ca_pem, token=secrets.token_urlsafe(24))
+            self.emulator.set_cluster_credential(resource["id"], kubeconfig)
 
     def apply(self, step: int) -> None:
         self.emulator.load(self._estate(min(step, self.steps - 1)))
@@ -82,20 +104,39 @@ class GcpDemo:
 
     History: the sandbox's shared bucket is closed (step 1); a prod bucket is opened to
     everyone by mistake (step 2) and closed again (step 3).
+
+    The sandbox's GKE cluster ``legacy-web`` is scanned inside with the folder account's own access token
+    (``legacy-web-gke``, added via ``gcp-acme``): its API server is a TLS Kubernetes emulator the cluster
+    record points at. Its ``team-0001`` namespace gets a default-deny network policy (step 2).
     """
 
-    title = "Google Cloud projects with GKE (local emulator)"
+    title = "Google Cloud projects with GKE (local emulator; GKE legacy-web scanned inside via gcp-acme)"
     steps = 4
+    LEGACY_WEB = "projects/acme-sandbox/locations/us-central1-a/clusters/legacy-web"
 
     def __init__(self) -> None:
         from emulators.gcp.server import GcpEmulator
+        from posture.demo.inside import ClusterServer, InsideSpec
 
         self.token = "demo-" + secrets.token_urlsafe(16)
+        self.cluster = ClusterServer(self._workloads, {self.token: "posture@acme-sandbox.iam.gserviceaccount.com"})
+        self.inside = [InsideSpec("legacy-web-gke", via="gcp-acme", cluster=self.LEGACY_WEB)]
         self.emulator = GcpEmulator(self._estate(0), token=self.token, page_size=50)
 
     @staticmethod
-    def _estate(step: int) -> dict[str, Any]:
+    def _workloads(step: int) -> Any:
+        from emulators.kubernetes.scenarios import large_estate
+
+        estate = large_estate(namespaces=3, pods=30)
+        if step >= 2:
+            estate.add(
+                "NetworkPolicy", "default-deny", "team-0001", spec={"podSelector": {}, "policyTypes": ["Ingress"]}
+            )
+        return estate
+
+    def _estate(self, step: int) -> dict[str, Any]:
         from emulators.gcp.estate import demo_estate
+        from emulators.gcp.estate_gke import point_cluster
 
         estate = demo_estate()
         prod, sandbox = estate["projects"]
@@ -107,11 +148,13 @@ class GcpDemo:
             prod["bucketPolicies"][bucket["name"]] = {
                 "bindings": [{"role": "roles/storage.objectViewer", "members": ["allUsers"]}]
             }
+        point_cluster(estate, self.LEGACY_WEB, self.cluster.url, self.cluster.tls.ca_pem)
         return estate
 
     def start(self) -> list[DemoAccount]:
         from emulators.gcp.estate import FOLDER
 
+        self.cluster.start()
         self.emulator.start()
         return [
             DemoAccount(
@@ -125,9 +168,11 @@ class GcpDemo:
 
     def apply(self, step: int) -> None:
         self.emulator.estate = self._estate(step)
+        self.cluster.apply(step)
 
     def stop(self) -> None:
         self.emulator.stop()
+        self.cluster.stop()
 
 
 class KubernetesDemo:

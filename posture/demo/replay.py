@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
 from posture.demo.clouds import DemoAccount, DemoCloud
+from posture.demo.inside import InsideSpec, add_inside
 from posture.inventory.accounts import AccountInput, create_account
 from posture.inventory.models import CloudAccount
 from posture.scans.models import Scan
@@ -23,8 +24,8 @@ def demo_accounts() -> list[CloudAccount]:
 
 
 def reset() -> int:
-    """Remove every demo account with everything scanned from it."""
-    accounts = demo_accounts()
+    """Remove every demo account with everything scanned from it (clusters scanned via a cloud account first)."""
+    accounts = sorted(demo_accounts(), key=lambda a: a.via_id is None)
     for account in accounts:
         account.delete()
     return len(accounts)
@@ -57,23 +58,58 @@ def step_for(day_index: int, days: int, steps: int) -> int:
     return min(steps - 1, day_index * steps // days)
 
 
+def _scan(account: CloudAccount, day: datetime, say: Callable[[str], None]) -> None:
+    scan = create_scan(account, trigger="demo")
+    Scan.objects.filter(pk=scan.pk).update(created_at=day)
+    scan = run_scan(scan.pk, clock=shifted_clock(day))
+    failing = (scan.counts or {}).get("findings", {}).get("FAIL", 0)
+    say(f"  {day:%Y-%m-%d}  {account.name:<22} {scan.state:<9} {failing} failing")
+
+
+def _inside_specs(cloud: DemoCloud) -> list[InsideSpec]:
+    return list(getattr(cloud, "inside", []))
+
+
 def replay(
     clouds: list[tuple[DemoCloud, list[CloudAccount]]],
     scan_days: tuple[int, ...] = SCAN_DAYS,
     say: Callable[[str], None] = print,
 ) -> int:
-    """Scan every account on every scan day, each cloud moved to that day's step first."""
+    """Scan every account on every scan day, each cloud moved to that day's step first.
+
+    A managed cluster the cloud lists as ``inside`` is added via its cloud account right after that
+    account's first scan (which finds the cluster) and scanned from then on.
+    """
     now = timezone.now()
     scans = 0
     for index, days_ago in enumerate(scan_days):
         day = now - timedelta(days=days_ago)
         for cloud, accounts in clouds:
             cloud.apply(step_for(index, len(scan_days), cloud.steps))
-            for account in accounts:
-                scan = create_scan(account, trigger="demo")
-                Scan.objects.filter(pk=scan.pk).update(created_at=day)
-                scan = run_scan(scan.pk, clock=shifted_clock(day))
+            for account in list(accounts):
+                _scan(account, day, say)
                 scans += 1
-                failing = (scan.counts or {}).get("findings", {}).get("FAIL", 0)
-                say(f"  {day:%Y-%m-%d}  {account.name:<22} {scan.state:<9} {failing} failing")
+                for spec in _inside_specs(cloud):
+                    if spec.via == account.name and not any(a.name == spec.name for a in accounts):
+                        inside = add_inside(spec, DEMO_LABEL)
+                        if inside is not None:
+                            say(f"  added {inside.name}: inside {inside.via_cluster}, with {account.name}'s identity")
+                            accounts.append(inside)
+                            _scan(inside, day, say)
+                            scans += 1
     return scans
+
+
+def add_missing_inside(clouds: list[tuple[DemoCloud, list[CloudAccount]]], say: Callable[[str], None] = print) -> int:
+    """For a demo estate replayed before: add (and scan once, today) the inside clusters it lacks."""
+    added = 0
+    for cloud, _ in clouds:
+        for spec in _inside_specs(cloud):
+            if CloudAccount.objects.filter(name=spec.name).exists():
+                continue
+            inside = add_inside(spec, DEMO_LABEL)
+            if inside is not None:
+                say(f"added {inside.name}: inside {inside.via_cluster}, with {spec.via}'s identity")
+                _scan(inside, timezone.now(), say)
+                added += 1
+    return added

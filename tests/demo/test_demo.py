@@ -5,13 +5,17 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 
+from frontend.clusters import stacks
+from posture.demo.clouds import GcpDemo
 from posture.findings.models import ComplianceScore, FindingEvent
 from posture.inventory.models import CloudAccount
 from posture.scans.models import Scan
 
 pytestmark = pytest.mark.django_db
+LEGACY_WEB = GcpDemo.LEGACY_WEB
 
 
 def demo(*args: str) -> str:
@@ -30,13 +34,36 @@ def test_demo_builds_history_then_reuses_it_then_resets() -> None:
     assert len(days) == 4, "each scan is stamped on its own day"
     assert FindingEvent.objects.filter(kind__in=["resolved", "reopened"]).exists(), "history moves"
     assert "sign in as  demo / " in out
+    assert_scanned_inside_via_gcp(scans=4)
 
     again = demo()
     assert "reusing it" in again and Scan.objects.count() == scans.count()
     assert CloudAccount.objects.filter(labels__demo="true").count() == len(accounts)
 
+    # An estate replayed before the demo scanned inside a cluster gets the cluster added, scanned once.
+    CloudAccount.objects.get(name="legacy-web-gke").delete()
+    added = demo()
+    assert "added legacy-web-gke: inside " in added, added
+    assert_scanned_inside_via_gcp(scans=1)
+
     demo("--reset", "--scan-days", "2")
     assert Scan.objects.count() == 2 * len(accounts)
+
+
+def assert_scanned_inside_via_gcp(scans: int) -> None:
+    """The demo's GKE legacy-web is scanned inside with gcp-acme's identity, and its stack shows workloads."""
+    inside = CloudAccount.objects.get(name="legacy-web-gke")
+    assert (inside.provider, inside.via.name, inside.via_cluster) == ("kubernetes", "gcp-acme", LEGACY_WEB)
+    assert inside.labels == {"platform": "gke", "demo": "true"} and inside.team == inside.via.team
+    assert list(inside.scans.values_list("state", flat=True)) == ["succeeded"] * scans
+    admin = User.objects.get(username="demo")
+    stack = next(s for s in stacks(admin) if s.k8s_account == inside)
+    assert stack.kind == "managed" and stack.platform_account == inside.via and stack.name == "legacy-web"
+    workloads = stack.layers["workloads"]
+    assert ("legacy-web-gke", "kubernetes.workloads.workload") in [(a, t) for a, t, _ in workloads.types], workloads
+    assert workloads.resources and workloads.failing_total, workloads
+    payments = next(s for s in stacks(admin) if s.name == "payments")  # the kubeconfig way in still works
+    assert payments.k8s_account.name == "gke-payments-workloads" and payments.layers["workloads"].resources
 
 
 def test_bad_options_are_refused() -> None:

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from posture.demo.clouds import start_clouds
-from posture.demo.replay import SCAN_DAYS, demo_accounts, register, replay, reset
+from posture.demo.replay import SCAN_DAYS, add_missing_inside, demo_accounts, register, replay, reset
 
 LOOPBACK = ["127.0.0.0/8", "::1/128"]
 
@@ -66,6 +66,7 @@ class Command(BaseCommand):
                 self.stdout.write("the demo estate exists: reusing it (--reset replays the month)")
                 for cloud, _ in clouds:
                     cloud.apply(cloud.steps - 1)
+                add_missing_inside(clouds, say=self.stdout.write)
             else:
                 self.stdout.write(f"replaying {options['scan_days']} scan days of history:")
                 days = SCAN_DAYS[-options["scan_days"] :]
