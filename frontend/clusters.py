@@ -19,7 +19,7 @@ from posture.access.scoping import scope
 from posture.findings.models import Finding
 from posture.inventory.models import CloudAccount, Resource
 
-MANAGED_CLUSTER = re.compile(r"^(aws\.eks\.cluster|azure\.[a-z]+\.managedcluster|gcp\.container\.cluster)$", re.I)
+MANAGED_CLUSTER = re.compile(r"^(aws\.eks\.cluster|azure\.[a-z]+\.managed_?cluster|gcp\.container\.cluster)$", re.I)
 LAYERS = ("platform", "control_plane", "nodes", "workloads")
 LAYER_TITLES = {
     "platform": "Platform",
@@ -74,6 +74,7 @@ class Stack:
     k8s_account: CloudAccount | None
     cluster_uid: str = ""
     layers: dict[str, Layer] = field(default_factory=dict)
+    suggested_name: str = ""  # for the kubernetes account that would scan inside (see suggest_names)
 
     @property
     def can_scan_inside(self) -> bool:
@@ -83,12 +84,6 @@ class Stack:
             and self.platform_account is not None
             and (self.platform_account.provider in PLATFORMS)
         )
-
-    @property
-    def suggested_name(self) -> str:
-        """A name for the kubernetes account scanning inside: the cluster's, made a valid account name."""
-        base = re.sub(r"[^a-z0-9-]+", "-", self.name.lower()).strip("-") or "cluster"
-        return f"{base}-{PLATFORMS[self.platform_account.provider][0]}"[:100] if self.platform_account else base
 
     @property
     def ordered_layers(self) -> list[Layer]:
@@ -190,6 +185,7 @@ def stacks(user: Any) -> list[Stack]:
         _add_k8s_layers(stack, k8s, types_by_account, resources, failing, skip_nodes=False)
         out.append(stack)
     out.sort(key=lambda s: (-s.failing_total, s.name))
+    suggest_names(out)
     return out
 
 
@@ -212,6 +208,26 @@ def _add_k8s_layers(
             layer.account = k8s.name
         _fill(layer, k8s, [t for t in types if layer_of(t) == key], resources, failing)
         stack.layers[key] = layer
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-") or "cluster"
+
+
+def suggest_names(items: list[Stack]) -> None:
+    """A free account name for each cluster one could scan inside: cluster-platform, else with the cloud account's
+    name, else numbered (clusters of one name in several regions or accounts are common)."""
+    open_ = [s for s in items if s.can_scan_inside]
+    if not open_:
+        return
+    taken = set(CloudAccount.objects.values_list("name", flat=True))
+    for stack in open_:
+        platform = PLATFORMS[stack.platform_account.provider][0]
+        cluster, cloud = _slug(stack.name), _slug(stack.platform_account.name)
+        candidates = [f"{cluster}-{platform}", f"{cloud}-{cluster}-{platform}"]
+        candidates += [f"{cloud}-{cluster}-{platform}-{n}" for n in range(2, 100)]
+        stack.suggested_name = next(c[:100] for c in candidates if c[:100] not in taken)
+        taken.add(stack.suggested_name)
 
 
 def summary_counts(items: list[Stack]) -> dict[str, Any]:

@@ -62,6 +62,11 @@ class Scan(models.Model):
         return round(100 * self.progress_done / self.progress_total)
 
     @property
+    def units_failed(self) -> int:
+        """(service, region) units that failed: counted when the scan stored results, else one error each."""
+        return int(self.counts.get("units_failed", len(self.errors or ())))
+
+    @property
     def duration_seconds(self) -> float | None:
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
