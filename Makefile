@@ -13,7 +13,11 @@ $(VENV)/.runtime: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+$(VENV)/.demo: $(VENV)/.runtime requirements-demo.txt
+	$(PY) -m pip install --quiet -r requirements-demo.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.demo requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -26,10 +30,10 @@ setup-dev: $(VENV)/.dev
 
 # Install, migrate, build the demo estate (local emulators, a month of history) and serve it on
 # http://127.0.0.1:$(PORT)/ ; Ctrl-C stops everything. Run again: reuses the estate (make demo-reset: replays).
-run: setup
+run: setup $(VENV)/.demo
 	$(PY) manage.py demo --port $(PORT)
 
-demo-reset: setup
+demo-reset: setup $(VENV)/.demo
 	$(PY) manage.py demo --port $(PORT) --reset
 
 # Serve your own accounts (no demo) with gunicorn.

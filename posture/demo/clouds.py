@@ -320,6 +320,10 @@ def start_clouds() -> list[tuple[DemoCloud, list[DemoAccount]]]:
         try:
             cloud = cls()
             started.append((cloud, cloud.start()))
+        except ModuleNotFoundError as exc:  # the demo's own emulators are not installed (make run installs them)
+            log.warning(
+                "demo: %s did not start: %s (pip install -r requirements-demo.txt, or use make run)", cls.__name__, exc
+            )
         except Exception as exc:  # one broken emulator must not stop the demo
             log.warning("demo: %s did not start: %s", cls.__name__, exc)
     return started
