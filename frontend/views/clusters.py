@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -11,11 +10,10 @@ from django.views.decorators.http import require_POST
 from collectors.cluster_access import cluster_ref_of_uid
 from frontend.clusters import stacks, summary_counts
 from frontend.views.common import page, pk_of, require_role, visible_accounts
-from posture.access.audit import record
 from posture.access.roles import Role
 from posture.inventory.accounts import AccountInputError
 from posture.inventory.clusters import ClusterAccountInput, add_cluster_account
-from posture.scans.pipeline import QueueUnavailable, ScanRefused, create_scan, enqueue_scan
+from posture.scans.pipeline import QueueUnavailable, ScanRefused, start_scan
 
 
 def clusters(request: HttpRequest) -> HttpResponse:
@@ -46,10 +44,7 @@ def scan_inside(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Not added: {exc}")
         return redirect("clusters")
     try:
-        with transaction.atomic():
-            scan = create_scan(account, user=request.user)
-            record("scan.start", scan, user=request.user, source="web")
-            enqueue_scan(scan)
+        scan = start_scan(account, user=request.user, source="web")
     except (ScanRefused, QueueUnavailable) as exc:
         messages.error(request, f"Added {account.name}; its scan was not started: {exc}.")
         return redirect("clusters")

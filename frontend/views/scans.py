@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -15,7 +14,7 @@ from posture.access.audit import record
 from posture.access.roles import Role
 from posture.access.scoping import scope
 from posture.scans.models import ACTIVE_STATES, Scan, ScanState
-from posture.scans.pipeline import QueueUnavailable, ScanRefused, cancel_scan, create_scan, enqueue_scan
+from posture.scans.pipeline import QueueUnavailable, ScanRefused, cancel_scan, start_scan
 
 PAGE_SIZE = 50
 
@@ -78,10 +77,7 @@ def start(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose an account to scan.")
         return redirect("scans")
     try:
-        with transaction.atomic():
-            scan = create_scan(account, user=request.user)
-            record("scan.start", scan, user=request.user, source="web")
-            enqueue_scan(scan)
+        scan = start_scan(account, user=request.user, source="web")
     except (ScanRefused, QueueUnavailable) as exc:  # a scan the queue refused is listed as failed, same reason
         messages.error(request, f"Not started: {exc}.")
         return redirect("scans")

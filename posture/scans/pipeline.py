@@ -102,6 +102,19 @@ def enqueue_scan(scan: Scan) -> None:
     transaction.on_commit(send)
 
 
+def start_scan(account: CloudAccount, *, user: Any, source: str, trigger: str = "manual", queue: bool = True) -> Scan:
+    """What a person starts from a page, the API or the command line: the scan, its audit entry, and (with
+    ``queue``) its task. Raises :class:`ScanRefused`, or :class:`QueueUnavailable` when the broker does not answer."""
+    from posture.access.audit import record
+
+    with transaction.atomic():
+        scan = create_scan(account, trigger=trigger, user=user)
+        record("scan.start", scan, user=user, source=source, detail={"account": account.name})
+        if queue:
+            enqueue_scan(scan)
+    return scan
+
+
 def cancel_scan(scan: Scan) -> bool:
     """Cancel a queued or running scan; a running one stops at its next unit."""
     updated = Scan.objects.filter(pk=scan.pk, state__in=ACTIVE_STATES).update(

@@ -25,7 +25,7 @@ from posture.inventory.clusters import ClusterAccountInput, add_cluster_account,
 from posture.inventory.models import CloudAccount, Resource
 from posture.scans.drift import drift
 from posture.scans.models import Scan
-from posture.scans.pipeline import cancel_scan, create_scan, enqueue_scan
+from posture.scans.pipeline import cancel_scan, start_scan
 
 
 class AccountViewSet(Scoped, viewsets.ModelViewSet):
@@ -148,9 +148,7 @@ class ScanViewSet(Scoped, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
         account = data.validated_data["account"]
         if not can_see(request.user, account):
             raise ValidationError({"account": [f"Object with name={account.name} does not exist."]})
-        scan = create_scan(account, trigger="api", user=request.user)
-        record("scan.start", scan, user=request.user, source="api", detail={"account": scan.account.name})
-        enqueue_scan(scan)
+        scan = start_scan(account, trigger="api", user=request.user, source="api")
         return Response(self.get_serializer(scan).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None)

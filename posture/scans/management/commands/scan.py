@@ -6,13 +6,12 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from posture.access.audit import record
 from posture.access.cli import add_as_user, as_user, require_role, scoped
 from posture.access.roles import Role
 from posture.inventory.management.commands.accounts import get_account
 from posture.inventory.models import CloudAccount
 from posture.scans.models import Scan, ScanState
-from posture.scans.pipeline import QueueUnavailable, ScanRefused, create_scan, enqueue_scan, run_scan
+from posture.scans.pipeline import QueueUnavailable, ScanRefused, run_scan, start_scan
 
 
 class ProgressBar:
@@ -76,15 +75,12 @@ class Command(BaseCommand):
         worst = 0
         for account in accounts:
             try:
-                scan = create_scan(account, trigger="cli", user=user)
+                scan = start_scan(account, trigger="cli", user=user, source="cli", queue=options["queue"])
             except ScanRefused as exc:
                 raise CommandError(str(exc)) from None
-            record("scan.start", scan, user=user, source="cli", detail={"account": account.name})
+            except QueueUnavailable as exc:
+                raise CommandError(f"{account.name}: {exc}") from None
             if options["queue"]:
-                try:
-                    enqueue_scan(scan)
-                except QueueUnavailable as exc:
-                    raise CommandError(f"scan {scan.pk} of {account.name}: {exc}") from None
                 self.stdout.write(f"queued scan {scan.pk} of {account.name}")
                 continue
             bar = ProgressBar(self.stderr._out, f"scanning {account.name}") if sys.stderr.isatty() else None
