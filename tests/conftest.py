@@ -75,6 +75,26 @@ def account(db, estate: EstateFile):
     )
 
 
+def scanned_team_accounts(estate: EstateFile, teams: tuple[str, ...] = ("red", "blue", "")) -> dict[str, Any]:
+    """One scanned test-cloud account per team: acct-<team>, or acct-shared for the one no team owns."""
+    from posture.scans.pipeline import create_scan, run_scan
+
+    accounts = {}
+    for team in teams:
+        account = create_account(
+            AccountInput(
+                provider="testcloud",
+                name=f"acct-{team or 'shared'}",
+                regions=[],
+                credentials={"estate": str(estate.path)},
+                team=team,
+            )
+        )
+        run_scan(create_scan(account).pk)
+        accounts[team] = account
+    return accounts
+
+
 def service_up(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):

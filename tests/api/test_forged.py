@@ -13,9 +13,8 @@ from django.test import Client
 from posture.access.tokens import issue_token
 from posture.findings.models import Finding, MuteRule
 from posture.integrations.models import Delivery, JiraConnection, WebhookEndpoint
-from posture.inventory.accounts import AccountInput, create_account
 from posture.scans.models import Scan
-from posture.scans.pipeline import create_scan, run_scan
+from tests.conftest import scanned_team_accounts
 from tests.support.fingerprint import fingerprint
 
 pytestmark = pytest.mark.django_db
@@ -69,17 +68,7 @@ def estate_of_teams(estate) -> dict[str, dict]:
         webhook=hook, event="finding.new_failure", dedupe_key="d", status="failed", next_attempt_at="2026-01-01T00:00Z"
     )
     teams = {}
-    for team in ("red", "blue"):
-        account = create_account(
-            AccountInput(
-                provider="testcloud",
-                name=f"acct-{team}",
-                regions=[],
-                credentials={"estate": str(estate.path)},
-                team=team,
-            )
-        )
-        run_scan(create_scan(account).pk)
+    for team, account in scanned_team_accounts(estate, ("red", "blue")).items():
         teams[team] = {
             "account": account.pk,
             "name": account.name,

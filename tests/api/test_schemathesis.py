@@ -16,8 +16,7 @@ from django.contrib.auth.models import Group, User
 from hypothesis import HealthCheck, given, settings
 
 from posture.access.tokens import issue_token
-from posture.inventory.accounts import AccountInput, create_account
-from posture.scans.pipeline import create_scan, run_scan
+from tests.conftest import scanned_team_accounts
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "posture" / "api" / "openapi.yaml"
 EXAMPLES = 5  # per operation and role: 55 operations x 4 roles stay near a minute
@@ -65,17 +64,7 @@ def forbidden(who: str, method: str, path: str) -> bool:
 
 @pytest.fixture
 def world(estate, keep_connection) -> dict[str, str]:
-    for team in ("red", "blue"):
-        account = create_account(
-            AccountInput(
-                provider="testcloud",
-                name=f"acct-{team}",
-                regions=[],
-                credentials={"estate": str(estate.path)},
-                team=team,
-            )
-        )
-        run_scan(create_scan(account).pk)
+    scanned_team_accounts(estate, ("red", "blue"))
     keys = {}
     for role in ("viewer", "analyst", "admin"):
         user = User.objects.create_user(f"fuzz-{role}", password="a-long-test-password")

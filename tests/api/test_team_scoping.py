@@ -14,9 +14,8 @@ from django.contrib.auth.models import Group, User
 from posture.access.tokens import issue_token
 from posture.findings.models import Finding, FindingEvent, MuteRule
 from posture.integrations.models import Delivery, JiraConnection, Ticket, WebhookEndpoint
-from posture.inventory.accounts import AccountInput, create_account
 from posture.inventory.models import CloudAccount
-from posture.scans.pipeline import create_scan, run_scan
+from tests.conftest import scanned_team_accounts
 
 pytestmark = pytest.mark.django_db
 
@@ -73,17 +72,7 @@ CATALOG_READS = ["/api/v1/frameworks/", "/api/v1/frameworks/test-benchmark-1.0/"
 
 @pytest.fixture
 def estate_of_teams(estate):
-    names = {}
-    for team in ("red", "blue", ""):
-        name = f"acct-{team or 'shared'}"
-        account = create_account(
-            AccountInput(
-                provider="testcloud", name=name, regions=[], credentials={"estate": str(estate.path)}, team=team
-            )
-        )
-        run_scan(create_scan(account).pk)
-        names[team] = name
-    return names
+    return {team: account.name for team, account in scanned_team_accounts(estate).items()}
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 
 from posture.access.models import AuditLog
-from posture.inventory.accounts import AccountInput, create_account
 from posture.scans.models import Scan
-from posture.scans.pipeline import create_scan, run_scan
+from tests.conftest import scanned_team_accounts
 
 pytestmark = pytest.mark.django_db
 
@@ -44,17 +43,7 @@ def person(role: str, *teams: str, active: bool = True) -> User:
 
 @pytest.fixture
 def teams(estate) -> dict[str, str]:
-    names = {}
-    for team in ("red", "blue", ""):
-        name = f"acct-{team or 'shared'}"
-        account = create_account(
-            AccountInput(
-                provider="testcloud", name=name, regions=[], credentials={"estate": str(estate.path)}, team=team
-            )
-        )
-        run_scan(create_scan(account).pk)
-        names[team] = name
-    return names
+    return {team: account.name for team, account in scanned_team_accounts(estate).items()}
 
 
 def exported(*args: str) -> set[str]:

@@ -15,10 +15,9 @@ from django.test import Client
 
 from posture.access.tokens import issue_token
 from posture.findings.models import Finding, MuteRule
-from posture.inventory.accounts import AccountInput, create_account
 from posture.inventory.models import CloudAccount
 from posture.scans.models import Scan
-from posture.scans.pipeline import create_scan, run_scan
+from tests.conftest import scanned_team_accounts
 from tests.frontend.conftest import PASSWORD, client_for
 from tests.frontend.test_compliance_drift_clusters import _failing, _resource
 from tests.frontend.test_pages import PAGES
@@ -59,15 +58,7 @@ def name_of(team: str) -> str:
 
 @pytest.fixture
 def estate_of_teams(estate) -> dict[str, CloudAccount]:
-    accounts = {}
-    for team in TEAMS:
-        credentials = {"estate": str(estate.path)}
-        account = create_account(
-            AccountInput(provider="testcloud", name=name_of(team), regions=[], credentials=credentials, team=team)
-        )
-        run_scan(create_scan(account).pk)
-        accounts[team] = account
-    return accounts
+    return scanned_team_accounts(estate, tuple(TEAMS))
 
 
 def person(role: str, *teams: str) -> User:
