@@ -19,7 +19,8 @@ from posture.access.scoping import scope
 from posture.findings.models import Finding
 from posture.inventory.models import CloudAccount, Resource
 
-MANAGED_CLUSTER = re.compile(r"^(aws\.eks\.cluster|azure\.[a-z]+\.managed_?cluster|gcp\.container\.cluster)$", re.I)
+# The resource types of managed clusters, as the cloud collectors record them (one list: collectors.cluster_access).
+MANAGED_CLUSTER_TYPES = frozenset(record_type for _, _, record_type in PLATFORMS.values())
 LAYERS = ("platform", "control_plane", "nodes", "workloads")
 LAYER_TITLES = {
     "platform": "Platform",
@@ -32,7 +33,7 @@ SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 
 def layer_of(resource_type: str) -> str | None:
     t = resource_type.lower()
-    if MANAGED_CLUSTER.match(t) or t.startswith(("kubernetes.cluster.", "kubernetes.admission.", "kubernetes.rbac.")):
+    if t in MANAGED_CLUSTER_TYPES or t.startswith(("kubernetes.cluster.", "kubernetes.admission.", "kubernetes.rbac.")):
         return "control_plane"
     if (
         any(k in t for k in ("nodegroup", "nodepool", "node_pool", "agentpool", "agent_pool"))
@@ -127,7 +128,7 @@ def stacks(user: Any) -> list[Stack]:
     """Every cluster's stack the user's teams may see, worst first (five queries whatever the estate's size)."""
     accounts = {a.pk: a for a in scope(CloudAccount.objects.defer("credentials_encrypted"), user, account_path="")}
     managed = list(
-        scope(Resource.objects.filter(gone_at__isnull=True, type__iregex=MANAGED_CLUSTER.pattern), user).values(
+        scope(Resource.objects.filter(gone_at__isnull=True, type__in=MANAGED_CLUSTER_TYPES), user).values(
             "account_id", "uid", "name", "type"
         )
     )
