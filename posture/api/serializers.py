@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
+from functools import reduce
 from typing import Any
 
 from django.utils import timezone
@@ -15,11 +17,13 @@ from posture.rules.registry import RULES
 from posture.scans.models import Scan
 
 
-def _iso(value: datetime | None) -> str | None:
-    """As DRF's DateTimeField writes it: ISO 8601 in the current time zone, UTC as ``Z``."""
+def _iso(value: datetime | None, tz: tzinfo | None = None) -> str | None:
+    """As DRF's DateTimeField writes it: ISO 8601 in the current time zone, UTC as ``Z``.
+
+    Pass ``tz`` (the current time zone) when writing many: looking it up is most of the cost."""
     if value is None:
         return None
-    text = timezone.localtime(value).isoformat()
+    text = value.astimezone(tz or timezone.get_current_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -134,7 +138,70 @@ class ResourceSerializer(serializers.ModelSerializer):
         ]
 
 
+# What a finding's representation reads, as ``values()`` names: lists fetch these columns as plain rows
+# (no model instances, ~3x less work per row than three models per finding).
+FINDING_COLUMNS = (
+    "id",
+    "account__name",
+    "rule_id",
+    "status",
+    "severity",
+    "message",
+    "evidence",
+    "resource__uid",
+    "resource__name",
+    "resource__type",
+    "resource__region",
+    "resource__service",
+    "first_seen",
+    "last_seen",
+    "status_changed_at",
+    "updated_at",
+    "change_seq",
+    "muted",
+    "mute_rule_id",
+)
+
+
+def finding_json(row: dict[str, Any], tz: tzinfo | None = None) -> dict[str, Any]:
+    """One finding from its ``FINDING_COLUMNS``, as FindingSerializer declares it (a test holds them equal)."""
+    tz = tz or timezone.get_current_timezone()
+    rule_id = row["rule_id"]
+    rule = RULES.get(rule_id) if rule_id in RULES else None
+    return {
+        "id": row["id"],
+        "account": row["account__name"],
+        "rule_id": rule_id,
+        "title": rule.title if rule else rule_id,
+        "status": row["status"],
+        "severity": row["severity"],
+        "message": row["message"],
+        "evidence": row["evidence"],
+        "resource": {
+            "uid": row["resource__uid"],
+            "name": row["resource__name"],
+            "type": row["resource__type"],
+            "region": row["resource__region"],
+            "service": row["resource__service"],
+        },
+        "controls": [{"framework": fw, "control": c} for fw, c in catalog().controls_for_rule(rule_id)],
+        "first_seen": _iso(row["first_seen"], tz),
+        "last_seen": _iso(row["last_seen"], tz),
+        "status_changed_at": _iso(row["status_changed_at"], tz),
+        "updated_at": _iso(row["updated_at"], tz),
+        "change_seq": row["change_seq"],
+        "muted": row["muted"],
+        "mute_rule": row["mute_rule_id"],
+    }
+
+
+def findings_json(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    tz = timezone.get_current_timezone()
+    return [finding_json(row, tz) for row in rows]
+
+
 class FindingSerializer(serializers.ModelSerializer):
+    # The schema of a finding; lists and details are written by finding_json from plain rows.
     account = serializers.SlugRelatedField(slug_field="name", read_only=True)
     resource = serializers.SerializerMethodField()
     title = serializers.SerializerMethodField()
@@ -163,27 +230,7 @@ class FindingSerializer(serializers.ModelSerializer):
         ]
 
     def to_representation(self, f: Finding) -> dict[str, Any]:
-        """The declared fields, written out directly: lists serialize hundreds of findings per request,
-        and DRF's per-field machinery was most of a list's time. A test holds it equal to the generic path."""
-        return {
-            "id": f.id,
-            "account": f.account.name,
-            "rule_id": f.rule_id,
-            "title": self.get_title(f),
-            "status": f.status,
-            "severity": f.severity,
-            "message": f.message,
-            "evidence": f.evidence,
-            "resource": self.get_resource(f),
-            "controls": self.get_controls(f),
-            "first_seen": _iso(f.first_seen),
-            "last_seen": _iso(f.last_seen),
-            "status_changed_at": _iso(f.status_changed_at),
-            "updated_at": _iso(f.updated_at),
-            "change_seq": f.change_seq,
-            "muted": f.muted,
-            "mute_rule": f.mute_rule_id,
-        }
+        return finding_json({column: reduce(getattr, column.split("__"), f) for column in FINDING_COLUMNS})
 
     def get_resource(self, f: Finding) -> dict:
         r = f.resource

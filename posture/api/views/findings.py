@@ -16,7 +16,13 @@ from posture.access.roles import Role, has_role
 from posture.access.scoping import account_filter, can_see
 from posture.api.filters import EventFilter, FindingFilter, StrictFilterBackend
 from posture.api.scoped import Scoped
-from posture.api.serializers import EventSerializer, FindingSerializer, MuteRuleSerializer
+from posture.api.serializers import (
+    FINDING_COLUMNS,
+    EventSerializer,
+    FindingSerializer,
+    MuteRuleSerializer,
+    findings_json,
+)
 from posture.findings.export import FORMATS, rows, stream
 from posture.findings.models import Finding, FindingEvent, MuteRule
 from posture.findings.mutes import apply_mutes, validate
@@ -38,6 +44,12 @@ class FindingViewSet(Scoped, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["id", "severity", "status", "first_seen", "last_seen", "updated_at", "rule_id"]
     extra_params = {"after", "limit"}
 
+    # A page of plain rows (FINDING_COLUMNS), not model instances: the cursor reads its position from the
+    # row, and findings_json writes what FindingSerializer declares.
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*FINDING_COLUMNS))
+        return self.get_paginated_response(findings_json(page))
+
     @extend_schema(
         parameters=[
             OpenApiParameter("after", OpenApiTypes.INT, description="the last change_seq you have (0 to start)"),
@@ -55,8 +67,8 @@ class FindingViewSet(Scoped, viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"after": ["whole numbers only"]}) from None
         if after < 0 or limit < 1:
             raise ValidationError({"after": ["after >= 0 and limit >= 1"]})
-        qs = self.filter_queryset(self.get_queryset()).filter(change_seq__gt=after).order_by("change_seq")[:limit]
-        items = self.get_serializer(qs, many=True).data
+        qs = self.filter_queryset(self.get_queryset()).filter(change_seq__gt=after).order_by("change_seq")
+        items = findings_json(qs.values(*FINDING_COLUMNS)[:limit])
         return Response({"results": items, "next_after": items[-1]["change_seq"] if items else after})
 
     @extend_schema(
