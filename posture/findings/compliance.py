@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Max, QuerySet
+from django.db.models.functions import TruncDate
 
 from posture.findings.models import ComplianceScore, ComplianceSnapshot, ControlStatus
 from posture.findings.snapshots import percent, score
@@ -89,8 +90,7 @@ def summary(fw: Framework, accounts: QuerySet[CloudAccount]) -> dict[str, Any]:
     }
 
 
-def _bucket(moment: datetime, weekly: bool) -> date:
-    day = moment.date()
+def _bucket(day: date, weekly: bool) -> date:
     return day - timedelta(days=day.weekday()) if weekly else day
 
 
@@ -100,28 +100,34 @@ def trend(
     """The score per day (or week), each account carried at its latest value until rescanned."""
     account_ids = list(accounts.values_list("id", flat=True))
     base = ComplianceScore.objects.filter(framework_id=framework_id, account_id__in=account_ids)
-    fields = ("account_id", "taken_at", "controls_passed", "controls_failed", "resources_passed", "resources_failed")
+    values = ("account_id", "controls_passed", "controls_failed", "resources_passed", "resources_failed")
     latest: dict[int, tuple] = {}
     before = base.filter(taken_at__lt=start).values("account_id").annotate(last=Max("taken_at"))
     for row in base.filter(
         taken_at__in=[b["last"] for b in before], account_id__in=[b["account_id"] for b in before]
-    ).values_list(*fields):
+    ).values_list(*values):
         latest[row[0]] = row
-    in_window = list(base.filter(taken_at__gte=start, taken_at__lte=end).order_by("taken_at").values_list(*fields))
+    # Only the day of each score is read (the database truncates it): parsing every timestamp was most of the time.
+    in_window = list(
+        base.filter(taken_at__gte=start, taken_at__lte=end)
+        .order_by("taken_at")
+        .annotate(day=TruncDate("taken_at"))
+        .values_list("day", *values)
+    )
     points: list[dict[str, Any]] = []
     cursor = 0
-    bucket = _bucket(start, weekly)
+    bucket = _bucket(start.date(), weekly)
     step = timedelta(weeks=1) if weekly else timedelta(days=1)
-    last_bucket = _bucket(end, weekly)
+    last_bucket = _bucket(end.date(), weekly)
     while bucket <= last_bucket:
         bucket_end = bucket + step
-        while cursor < len(in_window) and in_window[cursor][1].date() < bucket_end:
-            latest[in_window[cursor][0]] = in_window[cursor]
+        while cursor < len(in_window) and in_window[cursor][0] < bucket_end:
+            latest[in_window[cursor][1]] = in_window[cursor][1:]
             cursor += 1
-        passed = sum(r[2] for r in latest.values())
-        evaluated = passed + sum(r[3] for r in latest.values())
-        res_passed = sum(r[4] for r in latest.values())
-        res_total = res_passed + sum(r[5] for r in latest.values())
+        passed = sum(r[1] for r in latest.values())
+        evaluated = passed + sum(r[2] for r in latest.values())
+        res_passed = sum(r[3] for r in latest.values())
+        res_total = res_passed + sum(r[4] for r in latest.values())
         points.append(
             {
                 "date": bucket.isoformat(),
