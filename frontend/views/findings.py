@@ -16,7 +16,7 @@ from posture.access.audit import record
 from posture.access.roles import Role, has_role
 from posture.access.scoping import scope
 from posture.findings import triage
-from posture.findings.export import FORMATS, rows, stream
+from posture.findings.export import FORMATS, export_stream
 from posture.findings.models import Finding, FindingEvent
 from posture.findings.mutes import MuteInputError
 from posture.rules.frameworks import catalog
@@ -83,7 +83,7 @@ def export(request: HttpRequest) -> HttpResponse:
         messages.error(request, "; ".join(query.problems) or f"format must be one of {', '.join(sorted(FORMATS))}")
         return redirect(f"{reverse('findings')}?{query.filters.urlencode()}")
     content_type, extension = FORMATS[fmt]
-    response = StreamingHttpResponse(stream(fmt, rows(query.qs.order_by("id"))), content_type=content_type)
+    response = StreamingHttpResponse(export_stream(fmt, query.qs.order_by("id")), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="findings.{extension}"'
     record(
         "findings.export",

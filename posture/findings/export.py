@@ -8,7 +8,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import CharField, Func, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from posture.findings.models import Finding
 from posture.rules.frameworks import catalog
@@ -33,6 +34,29 @@ CSV_COLUMNS = [
 ]
 
 
+class IsoTimestamp(Func):
+    """A timestamp column as the text ``datetime.isoformat()`` writes in UTC, made by the database.
+
+    An export of a million findings otherwise parses two million timestamps only to format them again;
+    the database does it on its own core while this process writes the file.
+    """
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        utc = "(%(expressions)s AT TIME ZONE 'UTC')"
+        template = (
+            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+            f" || CASE WHEN date_trunc('second', {utc}) = {utc} THEN '' ELSE to_char({utc}, '.US') END"
+            " || '+00:00'"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Stored as str(naive UTC datetime): isoformat() with a space for the T.
+        return self.as_sql(compiler, connection, template="replace(%(expressions)s, ' ', 'T') || '+00:00'", **extra)
+
+
 EXPORT_FIELDS = (
     "rule_id",
     "status",
@@ -44,17 +68,25 @@ EXPORT_FIELDS = (
     "resource__region",
     "message",
     "evidence",
-    "first_seen",
-    "last_seen",
+    "first_seen_iso",
+    "last_seen_iso",
     "muted",
 )
 
 
-def rows(findings: QuerySet[Finding]) -> Iterator[dict[str, Any]]:
-    """Plain dicts, read as tuples in chunks (no model instances): flat memory at any size."""
+def rows(findings: QuerySet[Finding], *, evidence_as_text: bool = False) -> Iterator[dict[str, Any]]:
+    """Plain dicts, read as tuples in chunks (no model instances): flat memory at any size.
+
+    Timestamps come as ISO 8601 text; ``evidence_as_text`` leaves the evidence as the JSON text the
+    database holds (for CSV, which writes it as text anyway) instead of decoding it.
+    """
     frameworks = catalog()
     titles = {r.id: r.title for r in RULES}
     controls: dict[str, list[dict[str, str]]] = {}
+    findings = findings.annotate(first_seen_iso=IsoTimestamp("first_seen"), last_seen_iso=IsoTimestamp("last_seen"))
+    if evidence_as_text:
+        findings = findings.annotate(evidence_text=Cast("evidence", TextField()))
+    fields = [("evidence_text" if f == "evidence" and evidence_as_text else f) for f in EXPORT_FIELDS]
     for (
         rule_id,
         status,
@@ -69,7 +101,7 @@ def rows(findings: QuerySet[Finding]) -> Iterator[dict[str, Any]]:
         first,
         last,
         muted,
-    ) in findings.values_list(*EXPORT_FIELDS).iterator(chunk_size=5000):
+    ) in findings.values_list(*fields).iterator(chunk_size=5000):
         if rule_id not in controls:
             controls[rule_id] = [{"framework": fw, "control": c} for fw, c in frameworks.controls_for_rule(rule_id)]
         yield {
@@ -82,8 +114,8 @@ def rows(findings: QuerySet[Finding]) -> Iterator[dict[str, Any]]:
             "message": message,
             "evidence": evidence,
             "controls": controls[rule_id],
-            "first_seen": first.isoformat(),
-            "last_seen": last.isoformat(),
+            "first_seen": first,
+            "last_seen": last,
             "muted": muted,
         }
 
@@ -111,13 +143,18 @@ def json_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 
 def csv_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """CSV; the evidence column is the evidence's JSON text (rows(..., evidence_as_text=True))."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for item in items:
+    controls_text: dict[str, str] = {}
+    for n, item in enumerate(items, 1):
         resource = item["resource"]
+        evidence = item["evidence"]
+        if item["rule"] not in controls_text:
+            controls_text[item["rule"]] = ";".join(f"{c['framework']}:{c['control']}" for c in item["controls"])
         writer.writerow(
-            [
+            (
                 item["rule"],
                 item["title"],
                 item["status"],
@@ -128,16 +165,17 @@ def csv_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
                 resource["type"],
                 resource["region"],
                 item["message"],
-                json.dumps(item["evidence"], default=str),
-                ";".join(f"{c['framework']}:{c['control']}" for c in item["controls"]),
+                evidence if isinstance(evidence, str) else json.dumps(evidence, default=str),
+                controls_text[item["rule"]],
                 item["first_seen"],
                 item["last_seen"],
                 item["muted"],
-            ]
+            )
         )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+        if n % 256 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
     if buffer.getvalue():
         yield buffer.getvalue()
 
@@ -264,5 +302,6 @@ FORMATS = {
 _WRITERS = {"json": json_chunks, "csv": csv_chunks, "ocsf": ocsf_chunks, "sarif": sarif_chunks}
 
 
-def stream(fmt: str, items: Iterable[dict[str, Any]]) -> Iterator[str]:
-    return batched(_WRITERS[fmt](items))
+def export_stream(fmt: str, findings: QuerySet[Finding]) -> Iterator[str]:
+    """The findings in ``fmt`` (one of FORMATS), streamed in ~64 KB pieces."""
+    return batched(_WRITERS[fmt](rows(findings, evidence_as_text=fmt == "csv")))

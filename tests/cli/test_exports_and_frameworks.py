@@ -81,3 +81,33 @@ def test_frameworks_list_and_show(db) -> None:
     assert controls["2.1"]["section"] == "2 Identity"
     text = run("frameworks", "show", "cis-aws-foundations-7.0")
     assert "CIS Amazon Web Services Foundations Benchmark v7.0.0" in text
+
+
+def test_exported_timestamps_and_evidence_are_the_stored_values(scanned, capsys) -> None:
+    """The database writes the timestamps (and CSV's evidence text): they must say exactly what the rows hold,
+    microseconds or none, in every format."""
+    from datetime import UTC, datetime
+
+    from posture.findings.models import Finding
+
+    whole_second = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    fractional = datetime(2026, 1, 2, 3, 4, 5, 60, tzinfo=UTC)
+    Finding.objects.filter(resource_uid="b-public").update(first_seen=whole_second, last_seen=fractional)
+    Finding.objects.filter(resource_uid="u-alice").update(evidence=[{"path": 'naïve "quoted"', "value": 1.5}])
+    expected = {
+        f.resource_uid: (f.first_seen.isoformat(), f.last_seen.isoformat(), f.evidence)
+        for f in Finding.objects.filter(status="FAIL")
+    }
+    assert expected["b-public"][:2] == ("2026-01-02T03:04:05+00:00", "2026-01-02T03:04:05.000060+00:00")
+    call_command("findings", "export", "--format", "csv", "--status", "FAIL")
+    for row in csv.DictReader(StringIO(capsys.readouterr().out)):
+        assert (row["first_seen"], row["last_seen"], json.loads(row["evidence"])) == expected[row["resource_uid"]]
+    call_command("findings", "export", "--format", "json", "--status", "FAIL")
+    for item in json.loads(capsys.readouterr().out):
+        assert (item["first_seen"], item["last_seen"], item["evidence"]) == expected[item["resource"]["uid"]]
+    call_command("findings", "export", "--format", "ocsf", "--status", "FAIL")
+    for item in json.loads(capsys.readouterr().out):
+        uid = item["resources"][0]["uid"]
+        assert item["finding_info"]["first_seen_time"] == int(
+            datetime.fromisoformat(expected[uid][0]).timestamp() * 1000
+        )

@@ -23,7 +23,7 @@ from posture.api.serializers import (
     MuteRuleSerializer,
     findings_json,
 )
-from posture.findings.export import FORMATS, rows, stream
+from posture.findings.export import FORMATS, export_stream
 from posture.findings.models import Finding, FindingEvent, MuteRule
 from posture.findings.mutes import apply_mutes, validate
 from posture.findings.triage import revoke_rule
@@ -83,7 +83,7 @@ class FindingViewSet(Scoped, viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"format": [f"one of {', '.join(sorted(FORMATS))}"]})
         qs = self.filter_queryset(self.get_queryset()).order_by("id")
         content_type, extension = FORMATS[fmt]
-        response = StreamingHttpResponse(stream(fmt, rows(qs)), content_type=content_type)
+        response = StreamingHttpResponse(export_stream(fmt, qs), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="findings.{extension}"'
         record(
             "findings.export",

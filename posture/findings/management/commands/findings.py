@@ -19,7 +19,7 @@ from rest_framework.exceptions import ValidationError
 from posture.access.audit import record
 from posture.access.cli import add_as_user, as_user, scoped
 from posture.api.filters import FindingFilter
-from posture.findings.export import FORMATS, rows, stream
+from posture.findings.export import FORMATS, export_stream
 from posture.findings.models import Finding
 from posture.inventory.management.commands.accounts import get_account
 
@@ -62,7 +62,7 @@ class Command(BaseCommand):
         findings = select_findings(options, user)
         filters = {k: options[k] for k in ("account", "status", "framework") if options[k]}
         record("findings.export", None, user=user, source="cli", detail={"format": options["format"], **filters})
-        chunks = stream(options["format"], rows(findings))
+        chunks = export_stream(options["format"], findings)
         if not options["output"]:
             for chunk in chunks:
                 sys.stdout.write(chunk)
