@@ -20,6 +20,14 @@ def loopback_allowed(settings):
     settings.ALLOWED_NETWORKS = LOOPBACK
 
 
+@pytest.fixture(autouse=True)
+def fresh_compliance_memo():
+    """Rolled-back tests reuse scan ids (SQLite), which a real database never does: forget earlier answers."""
+    from posture.findings.compliance import MEMO
+
+    MEMO.clear()
+
+
 def estate_doc(public: bool = True, mfa: bool = False, fail: list[dict] | None = None) -> dict[str, Any]:
     """Two regions of buckets and one global user; ``public``/``mfa`` flip the verdicts."""
     return {

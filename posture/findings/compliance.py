@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Max, QuerySet
 from django.db.models.functions import TruncDate
 
+from posture.findings.memo import Memo
 from posture.findings.models import ComplianceScore, ComplianceSnapshot, ControlStatus
 from posture.findings.snapshots import percent, score
 from posture.inventory.models import CloudAccount
@@ -32,9 +33,21 @@ def latest_scan_ids(accounts: QuerySet[CloudAccount]) -> list[int]:
     return [row["latest"] for row in rows]
 
 
+# Answers by framework and the latest scans in scope: a finished scan changes the key.
+MEMO = Memo()
+
+
 def summary(fw: Framework, accounts: QuerySet[CloudAccount]) -> dict[str, Any]:
-    """Framework -> sections -> controls for the accounts' latest scans, with the score."""
-    scan_ids = latest_scan_ids(accounts)
+    """Framework -> sections -> controls for the accounts' latest scans, with the score.
+
+    The same scans give the same answer: it is computed once per process (see ``MEMO``). Callers get
+    their own top-level dict; what it holds is shared and must not be changed.
+    """
+    scan_ids = tuple(sorted(latest_scan_ids(accounts)))
+    return dict(MEMO.get(("summary", fw.id, fw.version, scan_ids), lambda: _summary(fw, scan_ids)))
+
+
+def _summary(fw: Framework, scan_ids: tuple[int, ...]) -> dict[str, Any]:
     merged: dict[str, Counter] = defaultdict(Counter)
     statuses: dict[str, set[str]] = defaultdict(set)
     rows = ComplianceSnapshot.objects.filter(scan_id__in=scan_ids, framework_id=fw.id).values_list(
@@ -97,9 +110,24 @@ def _bucket(day: date, weekly: bool) -> date:
 def trend(
     framework_id: str, accounts: QuerySet[CloudAccount], *, start: datetime, end: datetime, weekly: bool = False
 ) -> list[dict[str, Any]]:
-    """The score per day (or week), each account carried at its latest value until rescanned."""
-    account_ids = list(accounts.values_list("id", flat=True))
-    base = ComplianceScore.objects.filter(framework_id=framework_id, account_id__in=account_ids)
+    """The score per day (or week), each account carried at its latest value until rescanned.
+
+    Computed once per process for the same latest scans, days and bucket (see ``MEMO``)."""
+    key = (
+        "trend",
+        framework_id,
+        tuple(sorted(latest_scan_ids(accounts))),
+        start.date(),
+        end.date(),
+        weekly,
+    )
+    return MEMO.get(key, lambda: _trend(framework_id, accounts, start=start, end=end, weekly=weekly))
+
+
+def _trend(
+    framework_id: str, accounts: QuerySet[CloudAccount], *, start: datetime, end: datetime, weekly: bool
+) -> list[dict[str, Any]]:
+    base = ComplianceScore.objects.filter(framework_id=framework_id, account__in=accounts)
     values = ("account_id", "controls_passed", "controls_failed", "resources_passed", "resources_failed")
     latest: dict[int, tuple] = {}
     before = base.filter(taken_at__lt=start).values("account_id").annotate(last=Max("taken_at"))
