@@ -50,6 +50,14 @@ class Scan(models.Model):
                 name="one_active_scan_per_account",
             )
         ]
+        indexes = [
+            # Each account's newest finished scan (compliance reads) is one step down this index.
+            models.Index(
+                fields=["account", "id"],
+                condition=models.Q(state__in=["succeeded", "partial"]),
+                name="scan_done_by_account",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"scan {self.pk} of {self.account_id} ({self.state})"
