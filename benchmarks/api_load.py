@@ -252,9 +252,10 @@ def measure(port: int, token: str, name: str, paths: list[str], args: argparse.N
     )
 
 
-def peak_rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """The process's peak (VmHWM) or current (VmRSS) resident memory."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -389,17 +390,19 @@ def main() -> None:
             args,
         )
         measure(port, token, "compliance trend, 30 days", ["/api/v1/compliance/bench-1.0/trend/?days=30"], args)
-        lines: list[int] = []
-        elapsed, status, size = request(port, "/api/v1/findings/export/?format=csv", token, lines)
-        exported = lines[0] - 1  # the header; the bench findings' fields hold no line breaks
         workers = [
             int(p)
             for p in subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
         ]
-        peak = max(peak_rss_mb(p) for p in workers)
+        before = max(rss_mb(p, "VmRSS") for p in workers)
+        lines: list[int] = []
+        elapsed, status, size = request(port, "/api/v1/findings/export/?format=csv", token, lines)
+        exported = lines[0] - 1  # the header; the bench findings' fields hold no line breaks
+        peak = max(rss_mb(p) for p in workers)
         print(
             f"export csv, all findings             {exported / elapsed:,.0f} rows/s ({exported:,} rows,"
-            f" {size / 1e6:.0f} MB in {elapsed:.1f} s, status {status}); server worker peak RSS {peak:.0f} MB"
+            f" {size / 1e6:.0f} MB in {elapsed:.1f} s, status {status});"
+            f" server worker RSS {before:.0f} MB before, peak {peak:.0f} MB"
         )
     finally:
         server.terminate()
