@@ -30,7 +30,7 @@ class Finding(models.Model):
     severity = models.CharField(max_length=8, choices=SEVERITY_CHOICES, db_index=True)
     message = models.TextField(blank=True)
     evidence = models.JSONField(default=list, blank=True, help_text='[{"path": ..., "value": ...}]')
-    first_seen = models.DateTimeField()
+    first_seen = models.DateTimeField(db_index=True)  # "oldest first" and first-seen ranges
     last_seen = models.DateTimeField(db_index=True)
     status_changed_at = models.DateTimeField()
     muted = models.BooleanField(default=False, db_index=True)
