@@ -6,16 +6,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import django_filters as df
-from django.db.models import Case, Count, IntegerField, Min, QuerySet, Value, When
+from django.db.models import Count, Min, QuerySet
 from django.http import QueryDict
 from rest_framework.exceptions import ValidationError
 
 from posture.access.scoping import scope
 from posture.api.filters import FindingFilter
-from posture.findings.models import Finding
+from posture.findings.models import Finding, severity_rank
 from posture.rules.frameworks import catalog
+from posture.rules.verdicts import SEVERITY_ORDER
 
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 SORTS: dict[str, tuple[str, list[tuple[str, bool]]]] = {
     "severity": ("Severity", [("sev_rank", False), ("id", True)]),
     "last_seen": ("Last seen", [("last_seen", True), ("id", True)]),
@@ -63,14 +63,6 @@ class FindingQuery:
     group: str
     size: int
     problems: list[str] = field(default_factory=list)
-
-
-def severity_rank() -> Case:
-    return Case(
-        *[When(severity=s, then=Value(n)) for s, n in SEVERITY_RANK.items()],
-        default=Value(9),
-        output_field=IntegerField(),
-    )
 
 
 def build(params: QueryDict, user: Any) -> FindingQuery:
@@ -122,7 +114,7 @@ def rows_queryset(query: FindingQuery) -> QuerySet:
 
 def grouped(query: FindingQuery) -> list[dict[str, Any]]:
     """Counts per control (rules mapped to framework controls) or per resource, biggest first."""
-    names = {v: k for k, v in SEVERITY_RANK.items()}
+    names = {n: str(s) for s, n in SEVERITY_ORDER.items()}
     if query.group == "resource":
         by_resource = list(
             query.qs.values("resource_uid", "resource__name", "account__name")

@@ -4,10 +4,22 @@ from django.conf import settings
 from django.db import models
 
 from posture.inventory.models import CloudAccount, Resource
-from posture.rules.verdicts import Severity, Status
+from posture.rules.verdicts import SEVERITY_ORDER, Severity, Status
 
 STATUS_CHOICES = [(s.value, s.value) for s in Status]
 SEVERITY_CHOICES = [(s.value, s.value) for s in Severity]
+
+
+def severity_rank() -> models.Case:
+    """Severity as a number, most severe first (critical 0 ... info 4, unknown 9).
+
+    Lists sort by it, and ``finding_severity_rank_id`` indexes exactly this expression.
+    """
+    return models.Case(
+        *[models.When(severity=str(s), then=models.Value(n)) for s, n in SEVERITY_ORDER.items()],
+        default=models.Value(9),
+        output_field=models.IntegerField(),
+    )
 
 
 class EventKind(models.TextChoices):
@@ -51,6 +63,8 @@ class Finding(models.Model):
         indexes = [
             models.Index(fields=["account", "status", "id"], name="finding_account_status_id"),
             models.Index(fields=["rule_id", "status", "id"], name="finding_rule_status_id"),
+            # The findings page's default order: most severe first, newest first within a severity.
+            models.Index(severity_rank(), models.F("id").desc(), name="finding_severity_rank_id"),
         ]
 
     def __str__(self) -> str:
