@@ -64,10 +64,11 @@ def home(request: HttpRequest) -> HttpResponse:
     days = days if days in TREND_DAYS else 30
     accounts = visible_accounts(request)
     cards, top_controls, chart = framework_cards(accounts, days)
+    # Counted off the partial index finding_open_by_account alone (count(*): no column outside it).
     by_severity = dict(
         scope(Finding.objects.filter(status="FAIL", muted=False), request.user)
         .values_list("severity")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .values_list("severity", "n")
     )
     counts = {s: by_severity.get(s, 0) for s in SEVERITIES}

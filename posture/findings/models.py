@@ -65,6 +65,12 @@ class Finding(models.Model):
             models.Index(fields=["rule_id", "status", "id"], name="finding_rule_status_id"),
             # The findings page's default order: most severe first, newest first within a severity.
             models.Index(severity_rank(), models.F("id").desc(), name="finding_severity_rank_id"),
+            # Open findings (failing, not muted) by account and severity: the overview counts them.
+            models.Index(
+                fields=["account", "severity"],
+                condition=models.Q(status="FAIL", muted=False),
+                name="finding_open_by_account",
+            ),
         ]
 
     def __str__(self) -> str:
