@@ -130,10 +130,11 @@ def persist_resources(
         )
     if relabelled:
         Resource.objects.bulk_update(relabelled, ["name", "tags", "last_seen", "gone_at"], batch_size=BATCH)
-    created = Resource.objects.bulk_create(new, batch_size=BATCH)
+    insert(Resource, new)
     _touch(Resource, unchanged, now, gone_at=None)
     ids = {uid: known[0] for uid, known in existing.items() if uid in names}
-    ids.update({r.uid: r.pk for r in created})
+    if new:  # first seen now: exactly the ones just inserted
+        ids.update(Resource.objects.filter(account=account, first_seen=now).values_list("uid", "id"))
     stats.resources_new, stats.resources_changed = len(new), len(changed)
     return {uid: (pk, names[uid]) for uid, pk in ids.items()}
 
