@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/api_load.py                       # seed (once) and measure
     .venv/bin/python benchmarks/api_load.py --findings 200000     # smaller
     .venv/bin/python benchmarks/api_load.py --reseed
+    .venv/bin/python benchmarks/api_load.py --concurrency 1,2,4,8   # clients at once (default 4,8)
 
 Prints p50/p95/p99 of the findings list with common filters, the compliance
 summary and trend, export throughput (rows/s and the server's peak memory),
@@ -39,7 +40,11 @@ def parse() -> argparse.Namespace:
     p.add_argument("--findings", type=int, default=1_000_000)
     p.add_argument("--accounts", type=int, default=50)
     p.add_argument("--days", type=int, default=30, help="days of scan history for the trend")
-    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument(
+        "--concurrency",
+        default="4,8",
+        help="clients at once, a comma-separated list: every scenario is measured at each (default 4,8)",
+    )
     p.add_argument("--requests", type=int, default=200, help="requests per scenario")
     p.add_argument("--ingest-findings", type=int, default=100_000)
     p.add_argument("--reseed", action="store_true")
@@ -238,16 +243,21 @@ def request(port: int, path: str, token: str, lines: list[int] | None = None) ->
 
 
 def measure(port: int, token: str, name: str, paths: list[str], args: argparse.Namespace) -> None:
-    work = [paths[n % len(paths)] for n in range(args.requests)]
-    with ThreadPoolExecutor(args.concurrency) as pool:
-        list(pool.map(lambda p: request(port, p, token), work[: args.concurrency * 2]))  # warm-up, not counted
+    for clients in [int(c) for c in str(args.concurrency).split(",")]:
+        measure_at(port, token, name, paths, clients, args.requests)
+
+
+def measure_at(port: int, token: str, name: str, paths: list[str], clients: int, requests: int) -> None:
+    work = [paths[n % len(paths)] for n in range(requests)]
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(lambda p: request(port, p, token), work[: clients * 2]))  # warm-up, not counted
         results = list(pool.map(lambda p: request(port, p, token), work))
     bad = [s for _, s, _ in results if s != 200]
     times = sorted(t * 1000 for t, _, _ in results)
     q = statistics.quantiles(times, n=100)
     print(
         f"{name:<34} p50 {q[49]:7.1f} ms  p95 {q[94]:7.1f} ms  p99 {q[98]:7.1f} ms  ({len(times)} requests,"
-        f" {args.concurrency} at once, {statistics.mean(s for _, _, s in results) / 1024:.0f} KB each"
+        f" {clients} at once, {statistics.mean(s for _, _, s in results) / 1024:.0f} KB each"
         f"{', ' + str(len(bad)) + ' errors' if bad else ''})"
     )
 
