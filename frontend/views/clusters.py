@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from collectors.cluster_access import cluster_ref_of_uid
 from frontend.clusters import stacks, summary_counts
-from frontend.views.common import page, pk_of, require_role, visible_accounts
+from frontend.views.common import page, posted_account, require_role
 from posture.access.roles import Role
 from posture.inventory.accounts import AccountInputError
 from posture.inventory.clusters import ClusterAccountInput, add_cluster_account
@@ -25,8 +25,7 @@ def clusters(request: HttpRequest) -> HttpResponse:
 @require_role(Role.ADMIN)
 def scan_inside(request: HttpRequest) -> HttpResponse:
     """Add a managed cluster as a kubernetes account via its cloud account (as `accounts add --via`), and scan it."""
-    pk = pk_of(request.POST.get("via"))
-    cloud = visible_accounts(request).filter(pk=pk).first() if pk is not None else None
+    cloud = posted_account(request, "via")
     if cloud is None:  # none given, no such account, or one of another team
         messages.error(request, "Choose a cluster of one of your cloud accounts.")
         return redirect("clusters")

@@ -57,6 +57,12 @@ def visible_accounts(request: HttpRequest) -> Any:
     return scope(CloudAccount.objects.all(), request.user, account_path="")
 
 
+def posted_account(request: HttpRequest, field: str) -> CloudAccount | None:
+    """The visible account whose id the form posted in ``field``; None for none, junk, or another team's."""
+    pk = pk_of(request.POST.get(field))
+    return visible_accounts(request).filter(pk=pk).first() if pk is not None else None
+
+
 def scoped_accounts(request: HttpRequest) -> tuple[Any, dict[str, str], list[str]]:
     """The user's accounts narrowed by ?account= and ?team=; unknown (or hidden) names are reported, not a 500."""
     accounts = visible_accounts(request)

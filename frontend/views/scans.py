@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from frontend.paging import BadCursor, keyset_page
-from frontend.views.common import is_htmx, page, pk_of, require_role, visible_accounts
+from frontend.views.common import is_htmx, page, posted_account, require_role, visible_accounts
 from posture.access.audit import record
 from posture.access.roles import Role
 from posture.access.scoping import scope
@@ -71,8 +71,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @require_role(Role.ANALYST)
 def start(request: HttpRequest) -> HttpResponse:
-    pk = pk_of(request.POST.get("account"))
-    account = visible_accounts(request).filter(pk=pk).first() if pk is not None else None
+    account = posted_account(request, "account")
     if account is None:  # none chosen, no such account, or one of another team
         messages.error(request, "Choose an account to scan.")
         return redirect("scans")
