@@ -51,11 +51,10 @@ class ClusterServer:
 
 
 def add_inside(spec: InsideSpec, labels: dict[str, str]) -> CloudAccount | None:
-    """Add the cluster as a kubernetes account via its cloud account; None if that account is missing or
-    has not found the cluster yet (the account is added after the cloud account's next scan)."""
-    existing = CloudAccount.objects.filter(name=spec.name).first()
-    if existing is not None:
-        return existing
+    """Add the cluster as a kubernetes account via its cloud account; None if it is there already, or if the
+    cloud account is missing or has not found the cluster yet (then it is added after that account's next scan)."""
+    if CloudAccount.objects.filter(name=spec.name).exists():
+        return None
     cloud = CloudAccount.objects.filter(name=spec.via).first()
     if cloud is None or not cloud.resources.exists():
         return None

@@ -70,6 +70,15 @@ def _inside_specs(cloud: DemoCloud) -> list[InsideSpec]:
     return list(getattr(cloud, "inside", []))
 
 
+def _add_inside_and_scan(spec: InsideSpec, day: datetime, say: Callable[[str], None]) -> CloudAccount | None:
+    """Add the inside cluster's account (unless it exists or cannot be added yet) and scan it once."""
+    inside = add_inside(spec, DEMO_LABEL)
+    if inside is not None:
+        say(f"  added {inside.name}: inside {inside.via_cluster}, with {spec.via}'s identity")
+        _scan(inside, day, say)
+    return inside
+
+
 def replay(
     clouds: list[tuple[DemoCloud, list[CloudAccount]]],
     scan_days: tuple[int, ...] = SCAN_DAYS,
@@ -90,26 +99,13 @@ def replay(
                 _scan(account, day, say)
                 scans += 1
                 for spec in _inside_specs(cloud):
-                    if spec.via == account.name and not any(a.name == spec.name for a in accounts):
-                        inside = add_inside(spec, DEMO_LABEL)
-                        if inside is not None:
-                            say(f"  added {inside.name}: inside {inside.via_cluster}, with {account.name}'s identity")
-                            accounts.append(inside)
-                            _scan(inside, day, say)
-                            scans += 1
+                    if spec.via == account.name and (inside := _add_inside_and_scan(spec, day, say)):
+                        accounts.append(inside)
+                        scans += 1
     return scans
 
 
 def add_missing_inside(clouds: list[tuple[DemoCloud, list[CloudAccount]]], say: Callable[[str], None] = print) -> int:
     """For a demo estate replayed before: add (and scan once, today) the inside clusters it lacks."""
-    added = 0
-    for cloud, _ in clouds:
-        for spec in _inside_specs(cloud):
-            if CloudAccount.objects.filter(name=spec.name).exists():
-                continue
-            inside = add_inside(spec, DEMO_LABEL)
-            if inside is not None:
-                say(f"added {inside.name}: inside {inside.via_cluster}, with {spec.via}'s identity")
-                _scan(inside, timezone.now(), say)
-                added += 1
-    return added
+    specs = [spec for cloud, _ in clouds for spec in _inside_specs(cloud)]
+    return sum(1 for spec in specs if _add_inside_and_scan(spec, timezone.now(), say))
