@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from posture.demo.clouds import start_clouds
 from posture.demo.replay import register, replay
@@ -40,20 +39,12 @@ def demo_running(settings, monkeypatch) -> Iterator[None]:
             cloud.stop()
 
 
-@pytest.fixture
-def admin(client):
-    user = User.objects.create_user("demo-admin", password="a-long-test-password")
-    user.groups.add(Group.objects.get(name="admin"))
-    client.force_login(user)
-    return client
-
-
 def test_the_via_cluster_shows_workloads_and_every_other_scan_inside_click_fails_clearly(
-    demo_running, admin, django_capture_on_commit_callbacks
+    demo_running, admin_client, django_capture_on_commit_callbacks
 ) -> None:
     inside = CloudAccount.objects.get(name="legacy-web-gke")
     assert inside.via.name == "gcp-acme" and inside.labels == {"platform": "gke", "demo": "true"}
-    page = admin.get("/clusters/").content.decode()
+    page = admin_client.get("/clusters/").content.decode()
     assert "legacy-web-gke" in page and "gke-payments-workloads" in page  # both ways in are shown
     buttons = [{k: html.unescape(v) for k, v in m.groupdict().items()} for m in BUTTON.finditer(page)]
     clusters = {b["cluster"] for b in buttons}
@@ -67,7 +58,7 @@ def test_the_via_cluster_shows_workloads_and_every_other_scan_inside_click_fails
         before = Scan.objects.count()
         t0 = time.monotonic()
         with django_capture_on_commit_callbacks(execute=True):  # the eager queue runs the scan, as in the demo
-            response = admin.post("/clusters/scan-inside/", button, follow=True)
+            response = admin_client.post("/clusters/scan-inside/", button, follow=True)
         took = time.monotonic() - t0
         assert response.status_code == 200, button
         assert f"Added {button['name']} (inside " in response.content.decode()
@@ -79,7 +70,7 @@ def test_the_via_cluster_shows_workloads_and_every_other_scan_inside_click_fails
         reason = scan.message if not scan.errors else " | ".join(e["error"] for e in scan.errors)
         clear = re.search(r"\b(unreachable|denied)\b", scan.message) or (kinds and kinds <= {"unreachable", "denied"})
         assert clear, reason
-        detail = admin.get(f"/scans/{scan.pk}/")
+        detail = admin_client.get(f"/scans/{scan.pk}/")
         assert detail.status_code == 200 and re.search(r"unreachable|denied", detail.content.decode())
         assert f"{scan.units_failed} failed" in detail.content.decode() and scan.units_failed >= 1
         assert took < 45, f"{button['cluster']}: the click took {took:.0f} s"

@@ -68,24 +68,16 @@ def test_a_token_the_cluster_does_not_accept_is_denied(scanned: None, cluster: K
 # The same path through the REST API and the clusters page.
 
 
-@pytest.fixture
-def admin(client):
-    user = User.objects.create_user("admin-api", password="a-long-test-password")
-    user.groups.add(Group.objects.get(name="admin"))
-    client.force_login(user)
-    return client
-
-
 def post(client, body: dict):
     return client.post("/api/v1/accounts/", body, content_type="application/json")
 
 
-def test_a_cluster_is_listed_added_via_its_cloud_account_and_scanned_through_the_api(admin, scanned) -> None:
+def test_a_cluster_is_listed_added_via_its_cloud_account_and_scanned_through_the_api(admin_client, scanned) -> None:
     acme = CloudAccount.objects.get(name="acme")
-    listed = admin.get(f"/api/v1/accounts/{acme.pk}/clusters/")
+    listed = admin_client.get(f"/api/v1/accounts/{acme.pk}/clusters/")
     assert listed.status_code == 200
     assert [(c["ref"], c["platform"], c["scanned_as"]) for c in listed.json()] == [(REF, "gke", [])]
-    created = post(admin, {"provider": "kubernetes", "name": "payments-gke", "via": "acme", "via_cluster": REF})
+    created = post(admin_client, {"provider": "kubernetes", "name": "payments-gke", "via": "acme", "via_cluster": REF})
     assert created.status_code == 201, created.content
     body = created.json()
     assert (body["provider"], body["via"], body["via_cluster"], body["team"]) == (
@@ -95,17 +87,17 @@ def test_a_cluster_is_listed_added_via_its_cloud_account_and_scanned_through_the
         "payments",
     )
     assert body["has_credentials"] is False and "credentials" not in body
-    assert admin.get(f"/api/v1/accounts/{acme.pk}/clusters/").json()[0]["scanned_as"] == ["payments-gke"]
-    started = admin.post("/api/v1/scans/", {"account": "payments-gke"}, content_type="application/json")
+    assert admin_client.get(f"/api/v1/accounts/{acme.pk}/clusters/").json()[0]["scanned_as"] == ["payments-gke"]
+    started = admin_client.post("/api/v1/scans/", {"account": "payments-gke"}, content_type="application/json")
     assert started.status_code == 202, started.content
-    again = admin.post("/api/v1/scans/", {"account": "payments-gke"}, content_type="application/json")
+    again = admin_client.post("/api/v1/scans/", {"account": "payments-gke"}, content_type="application/json")
     assert again.status_code == 409 and "already has scan" in again.json()["detail"]
     run_scan(started.json()["id"])
     assert_cluster_scanned("payments-gke", "cis-gke-1.9")
     child = CloudAccount.objects.get(name="payments-gke")
-    moved = admin.patch(f"/api/v1/accounts/{child.pk}/", {"via_cluster": "x"}, content_type="application/json")
+    moved = admin_client.patch(f"/api/v1/accounts/{child.pk}/", {"via_cluster": "x"}, content_type="application/json")
     assert moved.status_code == 400
-    refused = admin.delete(f"/api/v1/accounts/{acme.pk}/")
+    refused = admin_client.delete(f"/api/v1/accounts/{acme.pk}/")
     assert refused.status_code == 400 and "payments-gke" in refused.json()["detail"]
 
 
@@ -138,26 +130,26 @@ def test_a_cluster_is_listed_added_via_its_cloud_account_and_scanned_through_the
         ({"provider": "kubernetes", "name": "k", "via": "acme", "via_cluster": "not a reference"}, "detail"),
     ],
 )
-def test_bad_via_input_is_a_400_naming_it_and_writes_nothing(admin, scanned, body, field) -> None:
+def test_bad_via_input_is_a_400_naming_it_and_writes_nothing(admin_client, scanned, body, field) -> None:
     before = CloudAccount.objects.count()
-    response = post(admin, body)
+    response = post(admin_client, body)
     assert response.status_code == 400, response.content
     assert field in response.json()
     assert CloudAccount.objects.count() == before
 
 
-def test_a_non_cloud_account_has_no_clusters(admin, scanned) -> None:
+def test_a_non_cloud_account_has_no_clusters(admin_client, scanned) -> None:
     run("accounts", "add", "kubernetes", "--name", "plain", "--via", "acme", "--cluster", REF)
     plain = CloudAccount.objects.get(name="plain")
-    assert admin.get(f"/api/v1/accounts/{plain.pk}/clusters/").json() == []
-    created = post(admin, {"provider": "kubernetes", "name": "k2", "via": "plain", "via_cluster": REF})
+    assert admin_client.get(f"/api/v1/accounts/{plain.pk}/clusters/").json() == []
+    created = post(admin_client, {"provider": "kubernetes", "name": "k2", "via": "plain", "via_cluster": REF})
     assert created.status_code == 400 and "not a cloud account" in created.json()["detail"]
 
 
-def test_the_clusters_page_scans_inside_a_managed_cluster_with_one_click(admin, client, scanned) -> None:
-    page = admin.get("/clusters/").content.decode()
+def test_the_clusters_page_scans_inside_a_managed_cluster_with_one_click(admin_client, scanned) -> None:
+    page = admin_client.get("/clusters/").content.decode()
     assert "Scan inside with acme's identity" in page and 'value="payments-gke"' in page
-    done = admin.post(
+    done = admin_client.post(
         "/clusters/scan-inside/",
         {"via": CloudAccount.objects.get(name="acme").pk, "cluster": f"//container.googleapis.com/{REF}", "name": "p"},
         follow=True,
@@ -167,9 +159,9 @@ def test_the_clusters_page_scans_inside_a_managed_cluster_with_one_click(admin, 
     assert (child.via.name, child.via_cluster, child.labels) == ("acme", REF, {"platform": "gke"})
     run_scan(child.scans.get().pk)
     assert_cluster_scanned("p", "cis-gke-1.9")
-    page = admin.get("/clusters/").content.decode()
+    page = admin_client.get("/clusters/").content.decode()
     assert "scanned inside as p" in page and "Scan inside with" not in page
-    again = admin.post("/clusters/scan-inside/", {"via": child.via.pk, "cluster": REF, "name": "q"}, follow=True)
+    again = admin_client.post("/clusters/scan-inside/", {"via": child.via.pk, "cluster": REF, "name": "q"}, follow=True)
     assert "Not added: cluster " in again.content.decode() and not CloudAccount.objects.filter(name="q").exists()
 
 
