@@ -8,12 +8,20 @@ from django.utils import timezone
 from frontend.paging import BadCursor, keyset_page
 from frontend.views.common import page, scoped_accounts, visible_accounts
 from posture.access.scoping import scope
-from posture.findings.compliance import summary
+from posture.findings import scoring
+from posture.findings.compliance import summaries, summary
 from posture.findings.models import Finding
 from posture.rules.frameworks import Framework, FrameworkError, catalog
 from posture.rules.registry import RULES
 
 RESOURCES_PER_PAGE = 50
+SECTION_TOTAL = {
+    scoring.PASS: "pass",
+    scoring.ATTESTED_PASS: "pass",
+    scoring.FAIL: "fail",
+    scoring.ATTESTED_FAIL: "fail",
+    scoring.NEEDS_ATTESTATION: "attest",
+}
 
 
 def _framework(framework_id: str) -> Framework:
@@ -37,12 +45,12 @@ def _scope_context(request: HttpRequest) -> dict:
 
 def frameworks(request: HttpRequest) -> HttpResponse:
     ctx = _scope_context(request)
-    providers = set(ctx["accounts"].values_list("provider", flat=True).distinct())
-    rows = []
-    for fw in catalog():
-        s = summary(fw, ctx["accounts"].filter(provider=fw.provider)) if fw.provider in providers else None
-        rows.append({"fw": fw, "summary": s, "controls": len(fw.controls)})
-    rows.sort(key=lambda r: (r["summary"] is None or not r["summary"]["accounts"], r["fw"].provider, r["fw"].id))
+    frameworks = list(catalog())
+    rows = [
+        {"fw": fw, "summary": s, "controls": len(fw.controls)}
+        for fw, s in zip(frameworks, summaries(frameworks, ctx["accounts"]), strict=True)
+    ]
+    rows.sort(key=lambda r: (not r["summary"]["accounts"], r["fw"].provider, r["fw"].id))
     ctx["rows"] = rows
     return page(request, "frontend/compliance.html", ctx)
 
@@ -50,10 +58,9 @@ def frameworks(request: HttpRequest) -> HttpResponse:
 def _sections_with_totals(s: dict) -> list[dict]:
     out = []
     for section in s["sections"]:
-        totals = {"pass": 0, "fail": 0, "manual": 0, "other": 0}
+        totals = {"pass": 0, "fail": 0, "attest": 0, "other": 0}
         for c in section["controls"]:
-            key = c["status"] if c["status"] in ("pass", "fail", "manual") else "other"
-            totals[key] += 1
+            totals[SECTION_TOTAL.get(c["status"], "other")] += 1
         out.append({**section, "totals": totals, "depth": 1 if section["parent"] else 0})
     return out
 

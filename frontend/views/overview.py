@@ -12,7 +12,7 @@ from django.utils import timezone
 from frontend.charts import severity_chart, trend_chart
 from frontend.views.common import SEVERITIES, page, visible_accounts
 from posture.access.scoping import scope
-from posture.findings.compliance import summary, trend
+from posture.findings.compliance import summaries, trend
 from posture.findings.models import Finding
 from posture.rules.frameworks import catalog
 from posture.scans.models import Scan
@@ -28,17 +28,13 @@ def latest_scans(accounts: Any) -> dict[int, Scan]:
 
 def framework_cards(accounts: Any, days: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
     """A score card per framework whose provider has accounts; the worst controls; the trend chart."""
-    providers = set(accounts.values_list("provider", flat=True).distinct())
     cards, failing, series = [], [], {}
     end = timezone.now()
-    for fw in catalog():
-        if fw.provider not in providers:
-            continue
-        scoped = accounts.filter(provider=fw.provider)
-        s = summary(fw, scoped)
+    frameworks = list(catalog())
+    for fw, s in zip(frameworks, summaries(frameworks, accounts, at=end), strict=True):
         if not s["accounts"]:
             continue
-        points = trend(fw.id, scoped, start=end - timedelta(days=days - 1), end=end)
+        points = trend(fw.id, accounts, start=end - timedelta(days=days - 1), end=end)
         start_score = next((p["score"] for p in points if p["score"] is not None), None)
         cards.append({"fw": s["framework"], "summary": s, "delta": _delta(start_score, s["score"])})
         series[fw.title.replace("CIS ", "").replace(" Benchmark", "")] = points

@@ -1,4 +1,10 @@
-"""Compliance summaries and trends, read from snapshots and scores (never raw findings)."""
+"""Compliance summaries, trends and roll-ups: read from snapshots, scores and attestations, scored by
+:func:`posture.findings.scoring.score_controls` (never raw findings, never a score computed here).
+
+The headline (``summary``), every trend point (``trend``) and every row of the per-account and per-team
+tables (``rollup``) are one call of the scoring model over per-account results, so the newest trend point
+equals the headline and the tables add up to what the pages show.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +14,35 @@ from typing import Any
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from posture.findings.memo import Memo
-from posture.findings.models import ComplianceScore, ComplianceSnapshot, ControlStatus
-from posture.findings.snapshots import percent, score
+from posture.findings.models import Attestation, ComplianceScore, ComplianceSnapshot, ControlStatus
+from posture.findings.scoring import (
+    ATTESTED_FAIL,
+    ATTESTED_PASS,
+    FAIL,
+    PASS,
+    STATUS_LABELS,
+    AccountResult,
+    Attested,
+    Score,
+    active,
+    score_controls,
+)
 from posture.inventory.models import CloudAccount
-from posture.rules.frameworks import Framework
+from posture.rules.frameworks import Framework, catalog
 from posture.scans.models import Scan, ScanState
 
 DONE = (ScanState.SUCCEEDED, ScanState.PARTIAL)
-WORST_FIRST = [
-    ControlStatus.FAIL,
-    ControlStatus.ERROR,
-    ControlStatus.PASS,
-    ControlStatus.MANUAL,
-    ControlStatus.NOT_EVALUATED,
-    ControlStatus.OUT_OF_SCOPE,
-]
+SCORE_FIELDS = (
+    "account_id",
+    "account__team",
+    "passed_controls",
+    "failed_controls",
+    "resources_failed",
+    "resources_passed",
+)
 
 
 def latest_scan_ids(accounts: QuerySet[CloudAccount]) -> list[int]:
@@ -35,73 +53,136 @@ def latest_scan_ids(accounts: QuerySet[CloudAccount]) -> list[int]:
     return [scan_id for scan_id in rows if scan_id is not None]
 
 
-# Answers by framework and the latest scans in scope: a finished scan changes the key.
+# Answers by framework, the latest scans in scope and the attestations in force: any change changes the key.
 MEMO = Memo()
 
 
-def summary(fw: Framework, accounts: QuerySet[CloudAccount]) -> dict[str, Any]:
+def attestations_of(framework_ids: list[str]) -> dict[str, list[Attestation]]:
+    """Every attestation ever recorded for the frameworks (a handful each): activity is decided per moment."""
+    out: dict[str, list[Attestation]] = {fid: [] for fid in framework_ids}
+    for a in Attestation.objects.filter(framework_id__in=framework_ids).order_by("id"):
+        out[a.framework_id].append(a)
+    return out
+
+
+def _attestation_key(rows: list[Attestation], at: datetime) -> tuple:
+    return tuple(a.id for a in active(rows, at))
+
+
+def _result(row: tuple) -> AccountResult:
+    account_id, team, passed, failed, resources_failed, resources_passed = row
+    return AccountResult(
+        account_id=account_id,
+        team=team or "",
+        passed=frozenset(passed or ()),
+        failed=frozenset(failed or ()),
+        resources_failed=resources_failed,
+        resources_evaluated=resources_failed + resources_passed,
+    )
+
+
+def summary(fw: Framework, accounts: QuerySet[CloudAccount], at: datetime | None = None) -> dict[str, Any]:
     """Framework -> sections -> controls for the accounts' latest scans, with the score.
 
-    The same scans give the same answer: it is computed once per process (see ``MEMO``). Callers get
-    their own top-level dict; what it holds is shared and must not be changed.
+    The same scans and attestations give the same answer: it is computed once per process (see ``MEMO``).
+    Callers get their own top-level dict; what it holds is shared and must not be changed.
     """
+    return summaries([fw], accounts, at)[0]
+
+
+def summaries(frameworks: list[Framework], accounts: QuerySet[CloudAccount], at: datetime | None = None) -> list[dict]:
+    """``summary`` of each framework over the same accounts: the latest scans and the attestations are read
+    once, and the scores and snapshots of the frameworks the memo lacks in one query each."""
+    at = at or timezone.now()
     scan_ids = tuple(sorted(latest_scan_ids(accounts)))
-    return dict(MEMO.get(("summary", fw.id, fw.version, scan_ids), lambda: _summary(fw, scan_ids)))
+    attestations = attestations_of([fw.id for fw in frameworks])
+    keys = {
+        fw.id: ("summary", fw.id, fw.version, scan_ids, _attestation_key(attestations[fw.id], at)) for fw in frameworks
+    }
+    computed: dict[str, dict[str, Any]] = {}
+    missing = [fw for fw in frameworks if not MEMO.has(keys[fw.id])]
+    if missing:
+        computed = _summaries(missing, scan_ids, attestations, at)
+
+    def compute(fw: Framework) -> dict[str, Any]:  # expired since ``has`` said otherwise: on its own
+        return computed[fw.id] if fw.id in computed else _summaries([fw], scan_ids, attestations, at)[fw.id]
+
+    return [dict(MEMO.get(keys[fw.id], lambda fw=fw: compute(fw))) for fw in frameworks]
 
 
-def _summary(fw: Framework, scan_ids: tuple[int, ...]) -> dict[str, Any]:
-    merged: dict[str, Counter] = defaultdict(Counter)
-    statuses: dict[str, set[str]] = defaultdict(set)
-    rows = ComplianceSnapshot.objects.filter(scan_id__in=scan_ids, framework_id=fw.id).values_list(
-        "control_id", "status", "passed", "failed", "errored", "manual"
+def _summaries(
+    frameworks: list[Framework], scan_ids: tuple[int, ...], attestations: dict[str, list[Attestation]], at: datetime
+) -> dict[str, dict[str, Any]]:
+    ids = [fw.id for fw in frameworks]
+    results: dict[str, list[AccountResult]] = defaultdict(list)
+    for framework_id, *row in ComplianceScore.objects.filter(scan_id__in=scan_ids, framework_id__in=ids).values_list(
+        "framework_id", *SCORE_FIELDS
+    ):
+        results[framework_id].append(_result(tuple(row)))
+    counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    statuses: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    in_scope = [fid for fid in ids if results[fid]]
+    if in_scope:
+        for framework_id, control_id, status, passed, failed, errored, manual in ComplianceSnapshot.objects.filter(
+            scan_id__in=scan_ids, framework_id__in=in_scope
+        ).values_list("framework_id", "control_id", "status", "passed", "failed", "errored", "manual"):
+            counts[(framework_id, control_id)].update(passed=passed, failed=failed, errored=errored, manual=manual)
+            statuses[framework_id][control_id].add(status)
+    return {
+        fw.id: _summary(fw, results[fw.id], active(attestations[fw.id], at), counts, statuses[fw.id])
+        for fw in frameworks
+    }
+
+
+def _summary(
+    fw: Framework,
+    results: list[AccountResult],
+    attested: list[Attested],
+    counts: dict[tuple[str, str], Counter],
+    statuses: dict[str, set[str]],
+) -> dict[str, Any]:
+    scored = score_controls(
+        fw,
+        results,
+        attested,
+        errored=frozenset(c for c, s in statuses.items() if ControlStatus.ERROR in s),
+        manual_only=frozenset(c for c, s in statuses.items() if ControlStatus.MANUAL in s),
     )
-    for control_id, status, passed, failed, errored, manual in rows:
-        merged[control_id].update(passed=passed, failed=failed, errored=errored, manual=manual)
-        statuses[control_id].add(status)
-
-    class Row:
-        def __init__(self, control, status, counts) -> None:
-            self.automated, self.status = not control.manual, status
-            self.passed, self.failed = counts["passed"], counts["failed"]
-
-    controls_out, rows_for_score = {}, []
-    for control in fw.controls:
-        seen = statuses.get(control.id)
-        status = next((s for s in WORST_FIRST if seen and s in seen), None)
-        if status is None:
-            status = (
-                ControlStatus.OUT_OF_SCOPE
-                if not control.in_scope
-                else (ControlStatus.MANUAL if control.manual else ControlStatus.NOT_EVALUATED)
-            )
-        counts = merged.get(control.id, Counter())
-        rows_for_score.append(Row(control, status, counts))
-        controls_out[control.id] = {
-            "id": control.id,
-            "title": control.title,
-            "assessment": control.assessment,
-            "status": str(status),
-            "rules": list(control.rules),
-            "passed": counts["passed"],
-            "failed": counts["failed"],
-            "errored": counts["errored"],
-            "manual": counts["manual"],
+    controls = {c.id: _control(c, scored, counts.get((fw.id, c.id), Counter())) for c in fw.controls}
+    sections = [
+        {
+            "id": section.id,
+            "title": section.title,
+            "parent": section.parent_id,
+            "controls": [controls[c.id] for c in fw.controls if c.section_id == section.id],
         }
-    sections = []
-    for section in fw.sections:
-        sections.append(
-            {
-                "id": section.id,
-                "title": section.title,
-                "parent": section.parent_id,
-                "controls": [controls_out[c.id] for c in fw.controls if c.section_id == section.id],
-            }
-        )
+        for section in fw.sections
+    ]
     return {
         "framework": {"id": fw.id, "title": fw.title, "version": fw.version, "provider": fw.provider},
-        "accounts": len(scan_ids),
-        **score(rows_for_score),
+        **scored.as_dict(),
+        "account_ids": sorted(r.account_id for r in results),
         "sections": sections,
+    }
+
+
+def _control(control: Any, scored: Score, counts: Counter) -> dict[str, Any]:
+    status = scored.statuses[control.id]
+    return {
+        "id": control.id,
+        "title": control.title,
+        "assessment": control.assessment,
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+        "evaluated_by": "rules"
+        if status in (PASS, FAIL)
+        else ("attestation" if status in (ATTESTED_PASS, ATTESTED_FAIL) else ""),
+        "attestations": scored.attested_by.get(control.id, []),
+        "rules": list(control.rules),
+        "passed": counts["passed"],
+        "failed": counts["failed"],
+        "errored": counts["errored"],
+        "manual": counts["manual"],
     }
 
 
@@ -112,37 +193,48 @@ def _bucket(day: date, weekly: bool) -> date:
 def trend(
     framework_id: str, accounts: QuerySet[CloudAccount], *, start: datetime, end: datetime, weekly: bool = False
 ) -> list[dict[str, Any]]:
-    """The score per day (or week), each account carried at its latest value until rescanned.
+    """The score per day (or week), each account carried at its latest scan until rescanned, attestations as
+    they were in force at the end of each day (the last point: at ``end``, as the headline).
 
-    Computed once per process for the same latest scans, days and bucket (see ``MEMO``)."""
+    Computed once per process for the same latest scans, days, bucket and attestations (see ``MEMO``)."""
+    fw = catalog().get(framework_id)
+    rows = attestations_of([fw.id])[fw.id]
     key = (
         "trend",
-        framework_id,
+        fw.id,
+        fw.version,
         tuple(sorted(latest_scan_ids(accounts))),
         start.date(),
         end.date(),
         weekly,
+        tuple((a.id, a.revoked_at) for a in rows),
+        _attestation_key(rows, end),
     )
-    return MEMO.get(key, lambda: _trend(framework_id, accounts, start=start, end=end, weekly=weekly))
+    return MEMO.get(key, lambda: _trend(fw, accounts, rows, start=start, end=end, weekly=weekly))
 
 
 def _trend(
-    framework_id: str, accounts: QuerySet[CloudAccount], *, start: datetime, end: datetime, weekly: bool
+    fw: Framework,
+    accounts: QuerySet[CloudAccount],
+    rows: list[Attestation],
+    *,
+    start: datetime,
+    end: datetime,
+    weekly: bool,
 ) -> list[dict[str, Any]]:
-    base = ComplianceScore.objects.filter(framework_id=framework_id, account__in=accounts)
-    values = ("account_id", "controls_passed", "controls_failed", "resources_passed", "resources_failed")
-    latest: dict[int, tuple] = {}
+    base = ComplianceScore.objects.filter(framework_id=fw.id, account__in=accounts)
+    latest: dict[int, AccountResult] = {}
     before = base.filter(taken_at__lt=start).values("account_id").annotate(last=Max("taken_at"))
     for row in base.filter(
         taken_at__in=[b["last"] for b in before], account_id__in=[b["account_id"] for b in before]
-    ).values_list(*values):
-        latest[row[0]] = row
+    ).values_list(*SCORE_FIELDS):
+        latest[row[0]] = _result(row)
     # Only the day of each score is read (the database truncates it): parsing every timestamp was most of the time.
     in_window = list(
         base.filter(taken_at__gte=start, taken_at__lte=end)
-        .order_by("taken_at")
+        .order_by("taken_at", "id")
         .annotate(day=TruncDate("taken_at"))
-        .values_list("day", *values)
+        .values_list("day", *SCORE_FIELDS)
     )
     points: list[dict[str, Any]] = []
     cursor = 0
@@ -152,21 +244,31 @@ def _trend(
     while bucket <= last_bucket:
         bucket_end = bucket + step
         while cursor < len(in_window) and in_window[cursor][0] < bucket_end:
-            latest[in_window[cursor][1]] = in_window[cursor][1:]
+            latest[in_window[cursor][1]] = _result(in_window[cursor][1:])
             cursor += 1
-        passed = sum(r[1] for r in latest.values())
-        evaluated = passed + sum(r[2] for r in latest.values())
-        res_passed = sum(r[3] for r in latest.values())
-        res_total = res_passed + sum(r[4] for r in latest.values())
-        points.append(
-            {
-                "date": bucket.isoformat(),
-                "score": percent(passed, evaluated),
-                "controls_passed": passed,
-                "controls_evaluated": evaluated,
-                "resource_pass_rate": percent(res_passed, res_total),
-                "accounts": len(latest),
-            }
-        )
+        moment = end if bucket == last_bucket else _day_end(bucket_end)
+        scored = score_controls(fw, latest.values(), active(rows, moment)).as_dict()
+        points.append({"date": bucket.isoformat(), **scored})
         bucket = bucket_end
     return points
+
+
+def _day_end(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time())) - timedelta(microseconds=1)
+
+
+def rollup(
+    fw: Framework, accounts: QuerySet[CloudAccount], by: str, at: datetime | None = None
+) -> list[dict[str, Any]]:
+    """One score per account (``by="account"``) or per team (``by="team"``; accounts of no team together
+    under ""), each from the same model as the headline, worst first."""
+    at = at or timezone.now()
+    scan_ids = latest_scan_ids(accounts)
+    attested = active(attestations_of([fw.id])[fw.id], at)
+    groups: dict[Any, list[AccountResult]] = defaultdict(list)
+    for row in ComplianceScore.objects.filter(scan_id__in=scan_ids, framework_id=fw.id).values_list(*SCORE_FIELDS):
+        result = _result(row)
+        groups[result.account_id if by == "account" else result.team].append(result)
+    out = [{"key": key, **score_controls(fw, results, attested).as_dict()} for key, results in groups.items()]
+    out.sort(key=lambda r: (r["score"] is None, r["score"] if r["score"] is not None else 0, str(r["key"])))
+    return out

@@ -37,6 +37,12 @@ class Memo:
                 self._items.popitem(last=False)
         return value
 
+    def has(self, key: Hashable) -> bool:
+        """Whether ``get`` would answer ``key`` without computing (a hint: it may expire just after)."""
+        with self._lock:
+            hit = self._items.get(key)
+            return hit is not None and time.monotonic() - hit[0] < self.seconds
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

@@ -131,8 +131,8 @@ class ControlStatus(models.TextChoices):
     PASS = "pass"
     FAIL = "fail"
     ERROR = "error"
-    MANUAL = "manual", "Manual review"
-    NOT_EVALUATED = "not_evaluated", "No rule evaluated it"
+    MANUAL = "manual", "Needs attestation (no verdict decided it)"
+    NOT_EVALUATED = "not_evaluated", "Its rules found nothing to evaluate"
     OUT_OF_SCOPE = "out_of_scope"
 
 
@@ -170,8 +170,12 @@ class ComplianceScore(models.Model):
     framework_id = models.CharField(max_length=80)
     controls_passed = models.PositiveIntegerField(default=0)
     controls_failed = models.PositiveIntegerField(default=0)
-    resources_passed = models.PositiveIntegerField(default=0)
-    resources_failed = models.PositiveIntegerField(default=0)
+    resources_passed = models.PositiveIntegerField(
+        default=0, help_text="Distinct resources with verdicts, none failing"
+    )
+    resources_failed = models.PositiveIntegerField(default=0, help_text="Distinct resources failing any control")
+    passed_controls = models.JSONField(default=list, blank=True, help_text="Control ids the scan's verdicts passed")
+    failed_controls = models.JSONField(default=list, blank=True, help_text="Control ids the scan's verdicts failed")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scan", "framework_id"], name="score_unique_per_framework")]
@@ -179,3 +183,48 @@ class ComplianceScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.framework_id} {self.controls_passed}/{self.controls_passed + self.controls_failed}"
+
+
+class AttestationResult(models.TextChoices):
+    PASS = "pass"
+    FAIL = "fail"
+
+
+class Attestation(models.Model):
+    """A person's word on a control no rule decides: pass or fail, for an account, a team or everything.
+
+    Counted in the score while active (created, not yet expired, not revoked); see ``posture.findings.scoring``.
+    """
+
+    framework_id = models.CharField(max_length=80)
+    control_id = models.CharField(max_length=40)
+    account = models.ForeignKey(
+        CloudAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="attestations"
+    )
+    team = models.CharField(max_length=100, blank=True, help_text="With no account: every account of the team")
+    result = models.CharField(max_length=4, choices=AttestationResult.choices)
+    note = models.TextField()
+    evidence_url = models.URLField(max_length=1000, blank=True)
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expiry_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["framework_id", "control_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.framework_id} {self.control_id} attested {self.result} for {self.scope_label}"
+
+    @property
+    def scope_label(self) -> str:
+        if self.account_id:
+            return f"account {self.account.name}"
+        return f"team {self.team}" if self.team else "every account"

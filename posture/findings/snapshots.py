@@ -6,17 +6,20 @@ Overview cards, compliance pages and trends read these rows, never raw findings.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count
-
 from posture.findings.models import ComplianceScore, ComplianceSnapshot, ControlStatus, Finding
+from posture.findings.scoring import per_control_sets
 from posture.rules.frameworks import Catalog, Control, Framework, catalog
 from posture.rules.verdicts import Status
 
 
 def control_status(control: Control, counts: Counter) -> str:
+    """One account's status for a control, from its rules' verdicts (CIS's manual/automated label plays no
+    part: a manual control a rule evaluates is evaluated). ``manual`` means no verdict decided it and it
+    needs attestation; ``not_evaluated`` that its rules found nothing to look at."""
     if not control.in_scope:
         return ControlStatus.OUT_OF_SCOPE
     if counts[Status.FAIL]:
@@ -25,7 +28,7 @@ def control_status(control: Control, counts: Counter) -> str:
         return ControlStatus.PASS
     if counts[Status.ERROR]:
         return ControlStatus.ERROR
-    if control.manual or counts[Status.MANUAL]:
+    if not control.rules or counts[Status.MANUAL]:
         return ControlStatus.MANUAL
     return ControlStatus.NOT_EVALUATED
 
@@ -46,30 +49,62 @@ def frameworks_for(account: Any, frameworks: Catalog) -> list[Framework]:
     return chosen
 
 
-def take_snapshots(scan: Any, since: datetime, now: datetime, frameworks: Catalog | None = None) -> int:
-    """Write one row per control of every framework of the account's provider.
+@dataclass
+class Verdicts:
+    """One scan's unmuted verdicts by rule: counts per status, and the resources that passed or failed."""
 
-    Counts come from the unmuted findings this scan saw (``last_seen >= since``),
-    in one aggregate query.
+    counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    failing: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    passing: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def of(self, control: Control) -> tuple[Counter, set[int], set[int]]:
+        """The control's verdict counts, and its failing and passing (and not failing) resources."""
+        counts: Counter = Counter()
+        failing: set[int] = set()
+        passing: set[int] = set()
+        for rule_id in control.rules:
+            counts.update(self.counts.get(rule_id, {}))
+            failing |= self.failing.get(rule_id, set())
+            passing |= self.passing.get(rule_id, set())
+        return counts, failing, passing - failing
+
+
+def read_verdicts(account: Any, since: datetime) -> Verdicts:
+    """The unmuted findings this scan saw (``last_seen >= since``), in one query."""
+    out = Verdicts()
+    rows = Finding.objects.filter(account=account, muted=False, last_seen__gte=since).values_list(
+        "rule_id", "resource_id", "status"
+    )
+    for rule_id, resource_id, status in rows.iterator(chunk_size=5000):
+        out.counts[rule_id][status] += 1
+        if status == Status.FAIL:
+            out.failing[rule_id].add(resource_id)
+        elif status == Status.PASS:
+            out.passing[rule_id].add(resource_id)
+    return out
+
+
+def take_snapshots(scan: Any, since: datetime, now: datetime, frameworks: Catalog | None = None) -> int:
+    """Write one row per control of every framework that applies to the account, and one score row per
+    framework (the per-account input of :mod:`posture.findings.scoring`).
+
+    A control's ``passed`` and ``failed`` are distinct resources; the score row's resources are distinct
+    over the whole framework.
     """
     frameworks = frameworks or catalog()
     account = scan.account
-    per_rule: dict[str, Counter] = defaultdict(Counter)
-    rows = (
-        Finding.objects.filter(account=account, muted=False, last_seen__gte=since)
-        .values("rule_id", "status")
-        .annotate(n=Count("id"))
-    )
-    for row in rows:
-        per_rule[row["rule_id"]][row["status"]] += row["n"]
-    snapshots = []
-    scores = []
+    verdicts = read_verdicts(account, since)
+    snapshots, scores = [], []
     for fw in frameworks_for(account, frameworks):
-        first = len(snapshots)
+        statuses: dict[str, str] = {}
+        failing_all: set[int] = set()
+        evaluated_all: set[int] = set()
         for control in fw.controls:
-            counts: Counter = Counter()
-            for rule_id in control.rules:
-                counts.update(per_rule.get(rule_id, {}))
+            counts, failing, passing = verdicts.of(control)
+            statuses[control.id] = control_status(control, counts)
+            if control.in_scope:
+                failing_all |= failing
+                evaluated_all |= failing | passing
             snapshots.append(
                 ComplianceSnapshot(
                     scan=scan,
@@ -78,24 +113,26 @@ def take_snapshots(scan: Any, since: datetime, now: datetime, frameworks: Catalo
                     framework_id=fw.id,
                     control_id=control.id,
                     automated=not control.manual,
-                    status=control_status(control, counts),
-                    passed=counts[Status.PASS],
-                    failed=counts[Status.FAIL],
+                    status=statuses[control.id],
+                    passed=len(passing),
+                    failed=len(failing),
                     errored=counts[Status.ERROR],
                     manual=counts[Status.MANUAL],
                 )
             )
-        totals = score(snapshots[first:])
+        passed, failed = per_control_sets(statuses)
         scores.append(
             ComplianceScore(
                 scan=scan,
                 account=account,
                 taken_at=now,
                 framework_id=fw.id,
-                controls_passed=totals["controls_passed"],
-                controls_failed=totals["controls_evaluated"] - totals["controls_passed"],
-                resources_passed=totals["resources_passed"],
-                resources_failed=totals["resources_failed"],
+                controls_passed=len(passed),
+                controls_failed=len(failed),
+                passed_controls=passed,
+                failed_controls=failed,
+                resources_passed=len(evaluated_all) - len(failing_all),
+                resources_failed=len(failing_all),
             )
         )
     ComplianceSnapshot.objects.filter(scan=scan).delete()
@@ -103,26 +140,3 @@ def take_snapshots(scan: Any, since: datetime, now: datetime, frameworks: Catalo
     ComplianceSnapshot.objects.bulk_create(snapshots, batch_size=1000)
     ComplianceScore.objects.bulk_create(scores)
     return len(snapshots)
-
-
-def percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
-def score(snapshots: list[Any]) -> dict[str, Any]:
-    """Passed automated controls / evaluated automated controls, and the resource pass rate.
-
-    Takes anything with ``automated``, ``status``, ``passed`` and ``failed``.
-    """
-    evaluated = [s for s in snapshots if s.automated and s.status in (ControlStatus.PASS, ControlStatus.FAIL)]
-    passed = sum(1 for s in evaluated if s.status == ControlStatus.PASS)
-    resources_passed = sum(s.passed for s in snapshots if s.automated)
-    resources_failed = sum(s.failed for s in snapshots if s.automated)
-    return {
-        "controls_passed": passed,
-        "controls_evaluated": len(evaluated),
-        "score": percent(passed, len(evaluated)),
-        "resources_passed": resources_passed,
-        "resources_failed": resources_failed,
-        "resource_pass_rate": percent(resources_passed, resources_passed + resources_failed),
-    }

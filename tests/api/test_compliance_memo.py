@@ -37,10 +37,10 @@ def test_summary_and_trend_are_read_once_per_latest_scans(
     run_scan(create_scan(account).pk)
     first = client.get("/api/v1/compliance/test-benchmark-1.0/").json()
     trend = client.get("/api/v1/compliance/test-benchmark-1.0/trend/?days=7").json()
-    # again: session, user, groups, the latest scans - no snapshot or score rows
-    with django_assert_num_queries(4):
+    # again: session, user, groups, the latest scans, the attestations - no snapshot or score rows
+    with django_assert_num_queries(5):
         assert client.get("/api/v1/compliance/test-benchmark-1.0/").json() == first
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert client.get("/api/v1/compliance/test-benchmark-1.0/trend/?days=7").json() == trend
     assert first["score"] != 100.0
     estate.write(estate_doc(public=False, mfa=True))

@@ -188,8 +188,8 @@ def test_compliance_summary_and_trend(analyst, scanned, account, estate) -> None
     body = analyst.get("/api/v1/compliance/test-benchmark-1.0/").json()
     assert (body["controls_passed"], body["controls_evaluated"], body["score"]) == (0, 2, 0.0)
     controls = {c["id"]: c for s in body["sections"] for c in s["controls"]}
-    assert controls["1.1"]["status"] == "fail" and controls["1.2"]["status"] == "manual"
-    assert controls["2.2"]["status"] == "not_evaluated"
+    assert controls["1.1"]["status"] == "fail" and controls["1.2"]["status"] == "needs_attestation"
+    assert controls["2.2"]["status"] == "needs_attestation"  # no rule evidences it
     estate.write(estate_doc(public=False, mfa=True))
     run_scan(create_scan(account).pk)
     assert analyst.get("/api/v1/compliance/test-benchmark-1.0/?team=nobody").json()["score"] is None

@@ -47,7 +47,7 @@ def test_first_scan_writes_resources_findings_events_and_snapshots(account) -> N
     assert (snaps["1.1"].status, snaps["1.1"].passed, snaps["1.1"].failed) == ("fail", 2, 1)
     assert snaps["1.2"].status == "manual" and not snaps["1.2"].automated
     assert snaps["2.1"].status == "fail"
-    assert snaps["2.2"].status == "not_evaluated"
+    assert snaps["2.2"].status == "manual"  # no rule evidences it: it needs attestation, automated or not
     evidence = Finding.objects.get(resource_uid="b-public").evidence
     assert evidence == [{"path": "public", "value": True}]
 

@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from posture.access.scoping import scope
-from posture.findings.compliance import summary, trend
+from posture.findings.compliance import summaries, summary, trend
 from posture.inventory.models import CloudAccount
 from posture.rules.frameworks import FrameworkError, catalog
 from posture.rules.management.commands.frameworks import framework_json
@@ -75,11 +75,9 @@ class ComplianceViewSet(viewsets.ViewSet):
     @extend_schema(operation_id="compliance_list", parameters=SCOPE, responses={200: dict})
     def list(self, request):
         accounts = scoped_accounts(request, {"account", "team"})
-        out = []
-        for fw in catalog():
-            s = summary(fw, accounts)
+        out = summaries(list(catalog()), accounts)
+        for s in out:
             s.pop("sections")
-            out.append(s)
         return Response(out)
 
     @extend_schema(parameters=SCOPE, responses={200: dict})
