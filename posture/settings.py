@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "posture.access.middleware.RequireAdminTotpMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "posture.access.page_roles.RequireRoleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
