@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "posture.access.middleware.RequireAdminTotpMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "posture.access.page_roles.RequireRoleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -104,8 +105,10 @@ AUTHENTICATION_BACKENDS = ["posture.access.throttle.ThrottledModelBackend"]
 LOGIN_MAX_FAILURES_PER_USER = env_int("POSTURE_LOGIN_MAX_FAILURES_PER_USER", 5, minimum=1)
 LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("POSTURE_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("POSTURE_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
-# The header a trusted reverse proxy puts the client address in (e.g. HTTP_X_FORWARDED_FOR); empty: REMOTE_ADDR.
+# The header trusted reverse proxies append the client address to (e.g. HTTP_X_FORWARDED_FOR); empty: REMOTE_ADDR.
+# The address is the entry the outermost of POSTURE_TRUSTED_PROXY_COUNT proxies appended (counted from the right).
 TRUSTED_PROXY_HEADER = env_str("POSTURE_TRUSTED_PROXY_HEADER")
+TRUSTED_PROXY_COUNT = env_int("POSTURE_TRUSTED_PROXY_COUNT", 1, minimum=1)
 
 # Single sign-on with OpenID Connect (see README, Security notes). Off while the issuer or client id is empty.
 OIDC_ISSUER = env_str("POSTURE_OIDC_ISSUER").rstrip("/")

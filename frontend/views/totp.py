@@ -14,7 +14,8 @@ from frontend.views.common import page, require_role
 from posture.access import totp
 from posture.access.audit import record
 from posture.access.roles import Role, role_of
-from posture.access.signin import METHOD
+from posture.access.signin import METHOD, code_refusal
+from posture.access.throttle import client_address
 
 
 def required_for(request: HttpRequest) -> bool:
@@ -54,6 +55,16 @@ def totp_confirm(request: HttpRequest) -> HttpResponse:
     return redirect("settings-totp")
 
 
+REMOVAL_REFUSED = {
+    "wrong_code": "That code is not right: the second factor stays on.",
+    "locked": "Too many wrong codes or sign-ins: wait a while before trying again. The second factor stays on.",
+}
+
+
+def audit_removal(request: HttpRequest, action: str, **detail: str) -> None:
+    record(action, request.user, user=request.user, detail={"address": client_address(request), **detail})
+
+
 @require_POST
 def totp_remove(request: HttpRequest) -> HttpResponse:
     device = totp.confirmed_device(request.user)
@@ -62,11 +73,13 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
     if required_for(request):
         messages.error(request, "Administrators must keep a second factor here; an admin can reset it for you.")
         return redirect("settings-totp")
-    if not totp.check_code(device.pk, request.POST.get("code", "")):
-        messages.error(request, "That code is not right: the second factor stays on.")
+    refusal = code_refusal(request, request.user, device, request.POST.get("code", ""))
+    if refusal:
+        audit_removal(request, "totp.remove_failed", reason=refusal)
+        messages.error(request, REMOVAL_REFUSED[refusal])
         return redirect("settings-totp")
     totp.reset(request.user)
-    record("totp.remove", request.user, user=request.user)
+    audit_removal(request, "totp.remove")
     messages.success(request, "Two-factor sign-in is off.")
     return redirect("settings-totp")
 

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 
 from posture.access import totp
 from posture.access.audit import record
-from posture.access.models import LoginFailure
+from posture.access.models import LoginFailure, TotpDevice
 from posture.access.throttle import client_address, locked
 
 PENDING = "posture_pending_second_factor"
@@ -55,14 +55,28 @@ def pending(request: HttpRequest) -> tuple[Any, dict[str, Any]] | None:
     return (user, data) if user is not None else None
 
 
+def code_refusal(request: HttpRequest, user: Any, device: TotpDevice, code: str) -> str:
+    """Why a TOTP code is refused: "locked" (checked before the code) or "wrong_code"; "" when it is right.
+
+    A refused code is a failed sign-in, so the sign-in lockout covers every place that takes a code.
+    """
+    if locked(user.get_username(), client_address(request)):
+        refusal = "locked"
+    elif totp.check_code(device.pk, code):
+        return ""
+    else:
+        refusal = "wrong_code"
+    user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+    return refusal
+
+
 def check_second_step(request: HttpRequest, user: Any, code: str) -> bool:
     """The code is right, unused and the user not locked out; a wrong one is a failed sign-in."""
     device = totp.confirmed_device(user)
     if device is None:
         return True  # reset by an admin meanwhile: the first step stands alone
-    if not locked(user.get_username(), client_address(request)) and totp.check_code(device.pk, code):
+    if not code_refusal(request, user, device, code):
         return True
-    user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
     record("login.totp_failed", user, label=user.get_username(), detail={"address": client_address(request)[:64]})
     return False
 

@@ -7,6 +7,7 @@ even checked, with the same answer as a wrong password.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from typing import Any
 
@@ -20,11 +21,29 @@ from posture.access.models import LoginFailure
 
 
 def client_address(request: Any) -> str:
+    """The client's address for the lockout and the audit trail: the only place that reads it.
+
+    Behind ``POSTURE_TRUSTED_PROXY_COUNT`` trusted proxies, the entry the outermost of them appended to
+    ``POSTURE_TRUSTED_PROXY_HEADER`` (entries further left are the client's to write); else REMOTE_ADDR.
+    """
     if request is None:
         return ""
-    if settings.TRUSTED_PROXY_HEADER and request.META.get(settings.TRUSTED_PROXY_HEADER):
-        return request.META[settings.TRUSTED_PROXY_HEADER].split(",")[0].strip()[:64]
-    return str(request.META.get("REMOTE_ADDR", ""))[:64]
+    remote = str(request.META.get("REMOTE_ADDR", ""))[:64]
+    header = settings.TRUSTED_PROXY_HEADER
+    if not header or not request.META.get(header):
+        return remote
+    return forwarded_address(str(request.META[header]), settings.TRUSTED_PROXY_COUNT) or remote
+
+
+def forwarded_address(value: str, hops: int) -> str:
+    """The ``hops``-th entry from the right, if there is one and it is an IP address; "" otherwise."""
+    entries = value.split(",")
+    if len(entries) < hops:
+        return ""
+    try:
+        return str(ipaddress.ip_address(entries[-hops].strip()))
+    except ValueError:
+        return ""
 
 
 def locked(username: str, address: str) -> bool:

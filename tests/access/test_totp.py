@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pyotp
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from posture.access import totp
 from posture.access.models import AuditLog, LoginFailure, TotpDevice
@@ -166,6 +168,31 @@ def test_users_may_turn_it_off_with_a_code(client) -> None:
     client.post("/settings/totp/remove/", {"code": code_at(device)})
     assert not totp.has_totp(user)
     assert AuditLog.objects.filter(action="totp.remove").exists()
+
+
+def test_wrong_codes_to_turn_it_off_count_toward_the_lockout_and_are_audited(client, settings) -> None:
+    settings.LOGIN_MAX_FAILURES_PER_USER = 3
+    user = make_user("ana")
+    device = enrol(user)
+    client.force_login(user)
+    right = code_at(device)
+    wrong = "123456" if right != "123456" else "654321"
+    for _ in range(3):
+        response = client.post("/settings/totp/remove/", {"code": wrong}, follow=True)
+        assert "That code is not right" in response.content.decode()
+    assert LoginFailure.objects.filter(username="ana").count() == 3, "counted as failed sign-ins"
+    response = client.post("/settings/totp/remove/", {"code": right}, follow=True)
+    assert "Too many wrong codes" in response.content.decode()
+    assert totp.has_totp(user), "locked: even the right code"
+    assert password_step(Client(), "ana").status_code == 200, "and the sign-in is locked too"
+    failed = AuditLog.objects.filter(action="totp.remove_failed").order_by("id")
+    assert [e.detail["reason"] for e in failed] == ["wrong_code"] * 3 + ["locked"]
+    assert all(e.actor == user for e in failed)
+
+    LoginFailure.objects.update(at=timezone.now() - timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS + 1))
+    client.post("/settings/totp/remove/", {"code": right})
+    assert not totp.has_totp(user)
+    assert AuditLog.objects.get(action="totp.remove").actor == user
 
 
 def test_an_admin_resets_another_users_second_factor(client) -> None:
