@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from posture.access.scoping import scope
 from posture.findings.models import SEVERITY_CHOICES, Finding
-from posture.integrations.events import latest_event_id
+from posture.integrations.events import latest_event_id, scope_refusal
 from posture.integrations.models import (
     WEBHOOK_EVENTS,
     Delivery,
@@ -262,5 +262,13 @@ class VisibleFindingField(serializers.PrimaryKeyRelatedField):
 
 
 class TicketRequestSerializer(serializers.Serializer):
+    """A ticket by hand: a finding the user may see, within the connection's accounts, severities and frameworks."""
+
     connection = serializers.SlugRelatedField(slug_field="name", queryset=JiraConnection.objects.filter(enabled=True))
     finding = VisibleFindingField(queryset=Finding.objects.all())
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        refusal = scope_refusal(attrs["connection"], attrs["finding"])
+        if refusal:
+            raise serializers.ValidationError({"finding": [refusal]})
+        return attrs

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from posture.access.models import AuditLog
 from posture.findings.models import Finding
 from posture.integrations.models import JiraConnection, Ticket, WebhookEndpoint
+from posture.inventory.accounts import AccountInput, create_account
 from tests.integrations.helpers import SECRET, make_jira
 
 BASE = "/api/v1/integrations"
@@ -154,6 +155,41 @@ def test_an_analyst_creates_a_ticket_by_hand(user_with_role, jira_cloud, account
     assert viewer.get(f"{BASE}/tickets/", {"finding": 10**22}).status_code == 400
     assert viewer.get(f"{BASE}/tickets/", {"connection": "jira-cloud"}).json()["results"][0]["key"] == "SEC-1"
     assert viewer.get(f"{BASE}/tickets/", {"nonsense": 1}).status_code == 400
+
+
+def test_a_ticket_by_hand_keeps_to_the_connections_scope(user_with_role, jira_cloud, account, estate, scan) -> None:
+    """A connection for one account's critical findings takes no other finding, even by hand."""
+    scan()
+    mfa = Finding.objects.get(rule_id="testcloud.iam.user_has_mfa")
+    assert mfa.severity != "critical"
+    other = create_account(
+        AccountInput(provider="testcloud", name="other-account", regions=[], credentials={"estate": str(estate.path)}),
+        source="cli",
+    )
+    connection = make_jira(jira_cloud, auto_severities=[], severities=["critical"])
+    connection.accounts.set([other])
+    analyst = client_for(user_with_role("analyst"))
+
+    def ask() -> dict:
+        answer = analyst.post(f"{BASE}/tickets/", {"connection": connection.name, "finding": mfa.pk}, format="json")
+        assert answer.status_code == 400, answer.json()
+        return answer.json()
+
+    refused = ask()["finding"][0]
+    assert refused == (
+        f"jira-cloud takes findings of account other-account only, not test-account; of severity critical only,"
+        f" not {mfa.severity}"
+    )
+    connection.accounts.set([account])
+    JiraConnection.objects.filter(pk=connection.pk).update(frameworks=["cis-aws-foundations-7.0"])
+    refused = ask()["finding"][0]
+    assert "account" not in refused and "frameworks cis-aws-foundations-7.0 only (not testcloud" in refused
+    assert not jira_cloud.calls("POST", "/issue") and not connection.deliveries.exists()
+
+    JiraConnection.objects.filter(pk=connection.pk).update(severities=[mfa.severity, "critical"], frameworks=[])
+    made = analyst.post(f"{BASE}/tickets/", {"connection": connection.name, "finding": mfa.pk}, format="json")
+    assert made.status_code == 201, made.json()
+    assert len(jira_cloud.calls("POST", "/issue")) == 1
 
 
 def test_urls_into_internal_networks_are_refused(user_with_role, settings) -> None:
