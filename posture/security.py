@@ -68,7 +68,7 @@ def refused_address(ip: IPAddress, allowed: list[ipaddress._BaseNetwork]) -> IPA
     """
     if ip.version == 6 and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    if any(ip in net for net in allowed):
+    if in_allowed_networks(ip, allowed):
         return None
     for candidate in (ip, *embedded_ipv4(ip)):
         if is_internal(candidate) and not any(candidate in net for net in allowed):
@@ -76,7 +76,15 @@ def refused_address(ip: IPAddress, allowed: list[ipaddress._BaseNetwork]) -> IPA
     return None
 
 
-def check_outbound_url(url: str, resolve: Callable[[str], list[str]] | None = None) -> None:
+def in_allowed_networks(ip: IPAddress, allowed: list[ipaddress._BaseNetwork]) -> bool:
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return any(ip in net for net in allowed)
+
+
+def check_outbound_url(
+    url: str, resolve: Callable[[str], list[str]] | None = None, *, carries_secrets: bool = False
+) -> None:
     """Refuse a user-supplied URL whose host is (or resolves to) an internal address.
 
     Internal means anything that is not a global (publicly routable) address: link-local
@@ -84,6 +92,9 @@ def check_outbound_url(url: str, resolve: Callable[[str], list[str]] | None = No
     shared (100.64.0.0/10, with Alibaba Cloud's metadata service), 192.0.0.0/24, loopback,
     unspecified, documentation, reserved, plus multicast; and IPv6 addresses embedding such an
     IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64). ``POSTURE_ALLOWED_NETWORKS`` allows listed networks.
+
+    ``carries_secrets`` (a token, a signature): plain ``http://`` only to the allowed networks, never in
+    clear across other networks.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -97,13 +108,17 @@ def check_outbound_url(url: str, resolve: Callable[[str], list[str]] | None = No
     for raw in addresses:
         ip = ipaddress.ip_address(raw.split("%", 1)[0])
         refused = refused_address(ip, allowed)
-        if refused is None:
-            continue
-        embeds = f" (which embeds {refused})" if refused != ip and refused != getattr(ip, "ipv4_mapped", None) else ""
-        raise UnsafeURL(
-            f"{parts.hostname} resolves to {ip}{embeds}, which is not a public address ({BLOCKED});"
-            " an admin can allow it with POSTURE_ALLOWED_NETWORKS"
-        )
+        if refused is not None:
+            embeds = f" (which embeds {refused})" if refused not in (ip, getattr(ip, "ipv4_mapped", None)) else ""
+            raise UnsafeURL(
+                f"{parts.hostname} resolves to {ip}{embeds}, which is not a public address ({BLOCKED});"
+                " an admin can allow it with POSTURE_ALLOWED_NETWORKS"
+            )
+        if carries_secrets and parts.scheme == "http" and not in_allowed_networks(ip, allowed):
+            raise UnsafeURL(
+                f"{url} is plain http: the token or signature would travel in clear; use https"
+                " (plain http is accepted only to networks listed in POSTURE_ALLOWED_NETWORKS)"
+            )
 
 
 def _resolve(host: str) -> list[str]:

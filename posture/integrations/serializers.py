@@ -39,11 +39,11 @@ class SeverityList(serializers.ListField):
 
 
 def check_url(value: str) -> str:
-    """http(s) only, and not into internal networks (unless POSTURE_ALLOWED_NETWORKS allows them)."""
+    """https, and not into internal networks; http and internal networks only where POSTURE_ALLOWED_NETWORKS says."""
     if not value.lower().startswith(("https://", "http://")):
         raise serializers.ValidationError("use an http:// or https:// URL")
     try:
-        check_outbound_url(value)
+        check_outbound_url(value, carries_secrets=True)
     except UnsafeURL as exc:
         raise serializers.ValidationError(str(exc)) from None
     return value

@@ -223,3 +223,47 @@ def test_a_stored_url_that_now_points_inside_is_refused_at_send_time(user_with_r
     result = check_target(connection, source="cli")
     assert not result.ok and result.detail.startswith("refused: 127.0.0.1 resolves to 127.0.0.1")
     assert not jira_dc.requests
+
+
+PUBLIC = "93.184.216.34"  # an IP literal: resolving it needs no network
+
+
+def test_plain_http_is_refused_outside_the_allowed_networks(user_with_role, settings) -> None:
+    """Tokens and signatures do not travel in clear, except to the operator's own networks."""
+    admin = client_for(user_with_role("admin"))
+    hook = {"name": "h", "url": f"http://{PUBLIC}/hooks", "secret": SECRET, "events": ["scan.failed"]}
+    refused = admin.post(f"{BASE}/webhooks/", hook, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["url"][0] == (
+        f"http://{PUBLIC}/hooks is plain http: the token or signature would travel in clear; use https"
+        " (plain http is accepted only to networks listed in POSTURE_ALLOWED_NETWORKS)"
+    )
+    jira = {"name": "j", "flavor": "datacenter", "base_url": f"http://{PUBLIC}", "token": "t", "project_key": "SEC"}
+    refused = admin.post(f"{BASE}/jira/", jira, format="json")
+    assert refused.status_code == 400 and "is plain http" in refused.json()["base_url"][0]
+    assert not WebhookEndpoint.objects.exists() and not JiraConnection.objects.exists()
+
+    assert admin.post(f"{BASE}/webhooks/", {**hook, "url": f"https://{PUBLIC}/hooks"}, format="json").status_code == 201
+    settings.ALLOWED_NETWORKS = [f"{PUBLIC}/32"]
+    allowed = admin.post(f"{BASE}/jira/", jira, format="json")
+    assert allowed.status_code == 201, allowed.json()
+
+
+def test_plain_http_is_refused_at_send_time(user_with_role, receiver, jira_dc, monkeypatch) -> None:
+    """A URL stored before (or a name that now resolves to a public address) is refused when sending."""
+    from posture import security
+    from posture.integrations.operations import check_target
+
+    hook = WebhookEndpoint(name="hook", url=receiver.url, events=["scan.finished"])
+    hook.secret = SECRET
+    hook.save()
+    connection = make_jira(jira_dc)
+    assert check_target(hook, source="cli").ok  # loopback is an allowed network in the tests
+    receiver.received.clear()
+    monkeypatch.setattr(security, "_resolve", lambda host: [PUBLIC])
+    result = check_target(hook, source="cli")
+    assert not result.ok and result.detail.startswith(f"refused: {receiver.url} is plain http")
+    assert not receiver.received
+    result = check_target(connection, source="cli")
+    assert not result.ok and result.detail.startswith(f"refused: {jira_dc.url} is plain http")
+    assert not jira_dc.requests
