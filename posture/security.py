@@ -34,19 +34,67 @@ class UnsafeURL(ValueError):
     pass
 
 
-BLOCKED = "link-local, metadata, private, loopback or reserved"
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+BLOCKED = "link-local, metadata, private, shared, loopback, reserved or multicast"
+# Not global, whatever this Python's ``is_global`` says (its tables differ between releases).
+NOT_GLOBAL = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("64:ff9b:1::/48"))
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 def allowed_networks() -> list[ipaddress._BaseNetwork]:
     return [ipaddress.ip_network(n, strict=False) for n in settings.ALLOWED_NETWORKS]
 
 
-def check_outbound_url(url: str, resolve: Callable[[str], list[str]] | None = None) -> None:
+def embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: 6to4 (2002::/16), Teredo, NAT64 (64:ff9b::/96)."""
+    if ip.version == 4:
+        return []
+    found = [ip.sixtofour] if ip.sixtofour else []
+    found += list(ip.teredo or ())
+    if ip in NAT64:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def is_internal(ip: IPAddress) -> bool:
+    """Anything not globally routable (RFC 1918, 100.64.0.0/10, link-local, loopback, ...), reserved or multicast."""
+    return not ip.is_global or ip.is_reserved or ip.is_multicast or any(ip in net for net in NOT_GLOBAL)
+
+
+def refused_address(ip: IPAddress, allowed: list[ipaddress._BaseNetwork]) -> IPAddress | None:
+    """The address that makes ``ip`` internal (itself or an IPv4 it embeds), or None if it may be called.
+
+    An IPv4-mapped address (``::ffff:a.b.c.d``) is its IPv4 address; an address in an allowed network passes.
+    """
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if in_allowed_networks(ip, allowed):
+        return None
+    for candidate in (ip, *embedded_ipv4(ip)):
+        if is_internal(candidate) and not any(candidate in net for net in allowed):
+            return candidate
+    return None
+
+
+def in_allowed_networks(ip: IPAddress, allowed: list[ipaddress._BaseNetwork]) -> bool:
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return any(ip in net for net in allowed)
+
+
+def check_outbound_url(
+    url: str, resolve: Callable[[str], list[str]] | None = None, *, carries_secrets: bool = False
+) -> None:
     """Refuse a user-supplied URL whose host is (or resolves to) an internal address.
 
-    Internal means link-local (169.254.0.0/16 with the cloud metadata service,
-    fe80::/10), private (RFC 1918, fc00::/7), loopback, unspecified, multicast
-    or reserved, unless ``POSTURE_ALLOWED_NETWORKS`` lists it.
+    Internal means anything that is not a global (publicly routable) address: link-local
+    (169.254.0.0/16 with the cloud metadata service, fe80::/10), private (RFC 1918, fc00::/7),
+    shared (100.64.0.0/10, with Alibaba Cloud's metadata service), 192.0.0.0/24, loopback,
+    unspecified, documentation, reserved, plus multicast; and IPv6 addresses embedding such an
+    IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64). ``POSTURE_ALLOWED_NETWORKS`` allows listed networks.
+
+    ``carries_secrets`` (a token, a signature): plain ``http://`` only to the allowed networks, never in
+    clear across other networks.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -59,19 +107,17 @@ def check_outbound_url(url: str, resolve: Callable[[str], list[str]] | None = No
     allowed = allowed_networks()
     for raw in addresses:
         ip = ipaddress.ip_address(raw.split("%", 1)[0])
-        if any(ip in net for net in allowed):
-            continue
-        if (
-            ip.is_link_local
-            or ip.is_private
-            or ip.is_loopback
-            or ip.is_unspecified
-            or ip.is_multicast
-            or ip.is_reserved
-        ):
+        refused = refused_address(ip, allowed)
+        if refused is not None:
+            embeds = f" (which embeds {refused})" if refused not in (ip, getattr(ip, "ipv4_mapped", None)) else ""
             raise UnsafeURL(
-                f"{parts.hostname} resolves to {ip}, a {BLOCKED} address; an admin can allow it with"
-                " POSTURE_ALLOWED_NETWORKS"
+                f"{parts.hostname} resolves to {ip}{embeds}, which is not a public address ({BLOCKED});"
+                " an admin can allow it with POSTURE_ALLOWED_NETWORKS"
+            )
+        if carries_secrets and parts.scheme == "http" and not in_allowed_networks(ip, allowed):
+            raise UnsafeURL(
+                f"{url} is plain http: the token or signature would travel in clear; use https"
+                " (plain http is accepted only to networks listed in POSTURE_ALLOWED_NETWORKS)"
             )
 
 

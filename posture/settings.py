@@ -187,6 +187,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "posture.api.errors.exception_handler",
 }
+# The OpenAPI schema (/api/v1/schema/) and docs page (/api/v1/docs/) need sign-in like the API unless true.
+PUBLIC_API_DOCS = env_bool("POSTURE_PUBLIC_API_DOCS", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Posture API",
     "DESCRIPTION": "Findings, compliance and scans of your cloud accounts and clusters.",

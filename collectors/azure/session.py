@@ -5,7 +5,9 @@ clients at a sovereign cloud (Azure Government, Azure China: the token scope
 and login authority follow) or any other Resource Manager endpoint. Bearer
 tokens travel over https only, with the system's (or ``REQUESTS_CA_BUNDLE``'s)
 certificate checks; plain http is allowed to loopback addresses alone, for a
-local emulator, by :class:`LoopbackAwareAuthenticationPolicy`.
+local emulator, by :class:`LoopbackAwareAuthenticationPolicy`. Redirects are
+never followed (:class:`RefuseRedirectsPolicy`): an answer from an allowed
+endpoint must not lead the token, or the scan, to another host.
 
 Retries, ``Retry-After`` on 429 and paging through ``nextLink`` are the SDKs'
 own (azure-core ``RetryPolicy`` and ``ItemPaged``).
@@ -20,6 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from azure.core.exceptions import HttpResponseError
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import HTTPPolicy
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
 PUBLIC_ARM = "https://management.azure.com"
@@ -65,6 +70,24 @@ class LoopbackAwareAuthenticationPolicy(ARMChallengeAuthenticationPolicy):
         if is_loopback(request.http_request.url):
             request.context["enforce_https"] = False
         super().on_request(request)
+
+
+class RefuseRedirectsPolicy(HTTPPolicy):
+    """In the place of azure-core's ``RedirectPolicy``: a 3xx answer is an error naming where it pointed."""
+
+    REDIRECT_STATUSES = frozenset({300, 301, 302, 303, 307, 308})
+
+    def send(self, request: PipelineRequest) -> PipelineResponse:
+        response = self.next.send(request)
+        http_response = response.http_response
+        if http_response.status_code in self.REDIRECT_STATUSES:
+            location = http_response.headers.get("Location", "")
+            raise HttpResponseError(
+                message=f"{request.http_request.url} answered {http_response.status_code} with a redirect to"
+                f" {location or '(no location)'}; Posture does not follow redirects",
+                response=http_response,
+            )
+        return response
 
 
 def _client_classes() -> dict[str, Callable[..., Any]]:
@@ -119,6 +142,7 @@ class AzureSession:
             "base_url": self.base_url,
             "credential_scopes": [self.scope],
             "authentication_policy": LoopbackAwareAuthenticationPolicy(self.credential, self.scope),
+            "redirect_policy": RefuseRedirectsPolicy(),
             "user_agent": "posture",
             **self.retry,
             **self.timeouts,

@@ -1,18 +1,41 @@
-"""The Google Cloud client libraries, built once per session, on the REST transport."""
+"""The Google Cloud client libraries, built once per session, on the REST transport.
+
+Their HTTP sessions refuse redirects like the session's own (:func:`collectors.gcp.session.refuse_redirects`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import requests
 from google.cloud import compute_v1, container_v1, kms_v1, resourcemanager_v3, storage
 
-from collectors.gcp.session import GcpSession
+from collectors.gcp.session import GcpSession, authorized_session, refuse_redirects
+
+
+def _rest_transport(cls: Any) -> Any:
+    """A factory for ``cls``'s REST transport whose requests session refuses redirects."""
+    transport_class = cls.get_transport_class("rest")
+
+    def build(**kwargs: Any) -> Any:
+        transport = transport_class(**kwargs)
+        http = getattr(transport, "_session", None)  # the transport's AuthorizedSession: no public accessor
+        if not isinstance(http, requests.Session):
+            raise TypeError(f"{transport_class.__name__} has no requests session to refuse redirects on")
+        refuse_redirects(http)
+        return transport
+
+    return build
 
 
 def _rest(session: GcpSession, key: str, cls: Any, service: str) -> Any:
     return session.client(
         key,
-        lambda: cls(transport="rest", credentials=session.credentials, client_options=session.client_options(service)),
+        lambda: cls(
+            transport=_rest_transport(cls),
+            credentials=session.credentials,
+            client_options=session.client_options(service),
+        ),
     )
 
 
@@ -41,7 +64,12 @@ def storage_client(session: GcpSession, project: str) -> storage.Client:
     options = {"api_endpoint": session.base_url("storage")} if session.endpoint_url else None
     return session.client(
         f"storage.{project}",
-        lambda: storage.Client(project=project, credentials=session.credentials, client_options=options),
+        lambda: storage.Client(
+            project=project,
+            credentials=session.credentials,
+            client_options=options,
+            _http=authorized_session(session.credentials),
+        ),
     )
 
 

@@ -5,6 +5,9 @@ speak REST here (``transport="rest"``) so that one endpoint override reaches
 them all; the APIs whose current Python clients are gRPC-only (IAM, Cloud
 Logging, Cloud Monitoring, Service Usage) are called as plain REST through an
 :class:`AuthorizedSession`.
+
+No session follows a redirect (:func:`refuse_redirects`): a 3xx answer from an
+allowed endpoint must not lead the token, or the scan, to another host.
 """
 
 from __future__ import annotations
@@ -15,13 +18,53 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import google.api_core.exceptions as gexc
+import requests
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import Credentials
-from google.auth.transport.requests import AuthorizedSession
+from google.auth.transport.requests import AuthorizedSession, Request
 
 USER_AGENT = "posture"
 RETRIED = (gexc.TooManyRequests, gexc.ServiceUnavailable, gexc.GatewayTimeout)
 REST_TIMEOUT = 30.0
+REDIRECT_STATUSES = frozenset({300, 301, 302, 303, 307, 308})
+
+
+class RedirectRefused(requests.exceptions.RequestException):
+    """An endpoint answered with a redirect, which Posture does not follow."""
+
+
+def _refuse_redirect(response: requests.Response, **_: Any) -> requests.Response:
+    if response.status_code in REDIRECT_STATUSES:
+        location = response.headers.get("Location") or "(no location)"
+        response.close()
+        raise RedirectRefused(
+            f"{response.url} answered {response.status_code} with a redirect to {location};"
+            " Posture does not follow redirects",
+            response=response,
+        )
+    return response
+
+
+def refuse_redirects(session: requests.Session) -> requests.Session:
+    """``session`` (and the session an :class:`AuthorizedSession` refreshes tokens with) raises on any 3xx.
+
+    A requests response hook runs before requests would follow the redirect, and also
+    where a caller asked for ``allow_redirects=False``: a 3xx is never read as the answer.
+    """
+    if _refuse_redirect not in session.hooks["response"]:
+        session.hooks["response"].append(_refuse_redirect)
+    auth_session = getattr(getattr(session, "_auth_request", None), "session", None)
+    if isinstance(auth_session, requests.Session) and auth_session is not session:
+        refuse_redirects(auth_session)
+    return session
+
+
+def authorized_session(credentials: Credentials) -> AuthorizedSession:
+    """An :class:`AuthorizedSession` whose API calls and token refreshes never follow a redirect."""
+    auth_request = Request(refuse_redirects(requests.Session()))
+    session = AuthorizedSession(credentials, auth_request=auth_request)
+    session.headers["User-Agent"] = USER_AGENT
+    return refuse_redirects(session)
 
 
 class GcpSession:
@@ -96,8 +139,7 @@ class GcpSession:
     def http(self) -> AuthorizedSession:
         with self._lock:
             if self._http is None:
-                self._http = AuthorizedSession(self.credentials)
-                self._http.headers["User-Agent"] = USER_AGENT
+                self._http = authorized_session(self.credentials)
             return self._http
 
     def get_json(self, service: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from posture.access.models import ApiToken
@@ -18,3 +19,11 @@ class RolePermission(BasePermission):
             self.message = "This token is read-only."
             return False
         return has_role(request.user, getattr(view, "write_role", Role.ANALYST))
+
+
+class ApiDocsPermission(RolePermission):
+    """The OpenAPI schema and docs page: signed in (session or token) like the API, or anyone with
+    ``POSTURE_PUBLIC_API_DOCS=true``."""
+
+    def has_permission(self, request, view) -> bool:
+        return settings.PUBLIC_API_DOCS or super().has_permission(request, view)

@@ -2,11 +2,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from posture.access.permissions import ApiDocsPermission
 from posture.api.views.admin import AuditLogViewSet, TokenViewSet
 from posture.api.views.compliance import ComplianceViewSet, FrameworkViewSet
 from posture.api.views.findings import EventViewSet, FindingViewSet, MuteRuleViewSet
 from posture.api.views.inventory import AccountViewSet, ResourceViewSet, ScanViewSet
 
+DOCS_PERMISSIONS = [ApiDocsPermission]
 router = DefaultRouter()
 router.register("accounts", AccountViewSet)
 router.register("scans", ScanViewSet)
@@ -20,8 +22,12 @@ router.register("audit", AuditLogViewSet)
 router.register("tokens", TokenViewSet, basename="token")
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=DOCS_PERMISSIONS), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=DOCS_PERMISSIONS),
+        name="api-docs",
+    ),
     path(
         "compliance/<str:pk>/trend/",
         ComplianceViewSet.as_view({"get": "trend"}),

@@ -56,15 +56,33 @@ def latest_event_id() -> int:
 
 def matches(target: Target, finding: Finding, account_ids: set[int]) -> bool:
     """The target's severity, account and framework filters (an empty filter lets everything through)."""
-    if target.severities and finding.severity not in target.severities:
-        return False
+    return not failed_filters(target, finding, account_ids)
+
+
+def failed_filters(target: Target, finding: Finding, account_ids: set[int]) -> list[str]:
+    """Which of the target's filters (``account``, ``severity``, ``framework``) ``finding`` fails."""
+    failed = []
     if account_ids and finding.account_id not in account_ids:
-        return False
+        failed.append("account")
+    if target.severities and finding.severity not in target.severities:
+        failed.append("severity")
     if target.frameworks:
         frameworks = {fw for fw, _ in catalog().controls_for_rule(finding.rule_id)}
         if not frameworks & set(target.frameworks):
-            return False
-    return True
+            failed.append("framework")
+    return failed
+
+
+def scope_refusal(target: Target, finding: Finding) -> str:
+    """Why ``target`` does not take ``finding``, in words (its account, severity and framework filters), or ''."""
+    accounts = sorted(target.accounts.all(), key=lambda a: a.name)
+    failed = failed_filters(target, finding, {a.pk for a in accounts})
+    words = {
+        "account": lambda: f"account {', '.join(a.name for a in accounts)} only, not {finding.account.name}",
+        "severity": lambda: f"severity {', '.join(target.severities)} only, not {finding.severity}",
+        "framework": lambda: f"frameworks {', '.join(target.frameworks)} only (not {finding.rule_id})",
+    }
+    return f"{target.name} takes findings of {'; of '.join(words[f]() for f in failed)}" if failed else ""
 
 
 class _JiraView:

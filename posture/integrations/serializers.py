@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from posture.access.scoping import scope
 from posture.findings.models import SEVERITY_CHOICES, Finding
-from posture.integrations.events import latest_event_id
+from posture.integrations.events import latest_event_id, scope_refusal
 from posture.integrations.models import (
     WEBHOOK_EVENTS,
     Delivery,
@@ -39,11 +39,11 @@ class SeverityList(serializers.ListField):
 
 
 def check_url(value: str) -> str:
-    """http(s) only, and not into internal networks (unless POSTURE_ALLOWED_NETWORKS allows them)."""
+    """https, and not into internal networks; http and internal networks only where POSTURE_ALLOWED_NETWORKS says."""
     if not value.lower().startswith(("https://", "http://")):
         raise serializers.ValidationError("use an http:// or https:// URL")
     try:
-        check_outbound_url(value)
+        check_outbound_url(value, carries_secrets=True)
     except UnsafeURL as exc:
         raise serializers.ValidationError(str(exc)) from None
     return value
@@ -262,5 +262,13 @@ class VisibleFindingField(serializers.PrimaryKeyRelatedField):
 
 
 class TicketRequestSerializer(serializers.Serializer):
+    """A ticket by hand: a finding the user may see, within the connection's accounts, severities and frameworks."""
+
     connection = serializers.SlugRelatedField(slug_field="name", queryset=JiraConnection.objects.filter(enabled=True))
     finding = VisibleFindingField(queryset=Finding.objects.all())
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        refusal = scope_refusal(attrs["connection"], attrs["finding"])
+        if refusal:
+            raise serializers.ValidationError({"finding": [refusal]})
+        return attrs

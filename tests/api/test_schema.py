@@ -25,3 +25,16 @@ def test_docs_page_uses_local_assets(client, user_with_role) -> None:
     page = client.get("/api/v1/docs/").content.decode()
     assert "swagger-ui" in page and "cdn" not in page.lower()
     assert client.get("/api/v1/schema/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v1/schema/", "/api/v1/docs/"])
+def test_schema_and_docs_need_sign_in_unless_opened(client, user_with_role, settings, url) -> None:
+    """Like the rest of the API: a session or a token; POSTURE_PUBLIC_API_DOCS=true opens them to anyone."""
+    from posture.access.tokens import issue_token
+
+    assert client.get(url).status_code == 401
+    _, secret = issue_token(user_with_role("viewer"), "docs")
+    assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+    settings.PUBLIC_API_DOCS = True
+    assert client.get(url).status_code == 200

@@ -34,6 +34,47 @@ def test_public_and_allowed_addresses_pass(settings) -> None:
         check_outbound_url("https://other.internal/", resolve=lambda host: ["10.21.1.5"])
 
 
+NON_GLOBAL = {
+    "shared address space (RFC 6598)": "100.64.0.1",
+    "Alibaba Cloud metadata": "100.100.100.200",
+    "IETF protocol assignments": "192.0.0.8",
+    "benchmarking": "198.18.0.1",
+    "6to4 embedding the metadata service": "2002:a9fe:a9fe::1",
+    "IPv4-mapped metadata service": "::ffff:169.254.169.254",
+    "IPv4-mapped loopback": "::ffff:127.0.0.1",
+    "NAT64 embedding the metadata service": "64:ff9b::a9fe:a9fe",
+    "Teredo": "2001:0:4136:e378:8000:63bf:56fe:5645",
+    "IPv4 multicast": "224.0.0.251",
+    "IPv6 multicast": "ff0e::1",
+    "documentation": "2001:db8::1",
+}
+
+
+@pytest.mark.parametrize("address", NON_GLOBAL.values(), ids=NON_GLOBAL.keys())
+def test_addresses_that_are_not_global_are_refused(settings, address) -> None:
+    settings.ALLOWED_NETWORKS = []
+    with pytest.raises(UnsafeURL, match="not a public address"):
+        check_outbound_url("https://api.example.com/", resolve=lambda host: [address])
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["100.128.0.1", "100.63.255.254", "192.0.1.1", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700::1111"],
+)
+def test_public_look_alikes_pass(settings, address) -> None:
+    """Just outside 100.64.0.0/10 and 192.0.0.0/24; 6to4 and IPv4-mapped forms of a public address."""
+    settings.ALLOWED_NETWORKS = []
+    check_outbound_url("https://api.example.com/", resolve=lambda host: [address])
+
+
+def test_allowed_networks_still_allow_shared_and_mapped_addresses(settings) -> None:
+    settings.ALLOWED_NETWORKS = ["100.64.0.0/10", "127.0.0.0/8"]
+    check_outbound_url("https://cgnat.internal/", resolve=lambda host: ["100.100.1.1"])
+    check_outbound_url("http://localhost/", resolve=lambda host: ["::ffff:127.0.0.1"])
+    with pytest.raises(UnsafeURL, match=r"embeds 169\.254\.169\.254"):
+        check_outbound_url("https://six.example/", resolve=lambda host: ["2002:a9fe:a9fe::1"])
+
+
 @pytest.mark.django_db
 def test_an_account_cannot_point_at_the_metadata_service(settings) -> None:
     settings.ALLOWED_NETWORKS = []

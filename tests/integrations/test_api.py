@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from posture.access.models import AuditLog
 from posture.findings.models import Finding
 from posture.integrations.models import JiraConnection, Ticket, WebhookEndpoint
+from posture.inventory.accounts import AccountInput, create_account
 from tests.integrations.helpers import SECRET, make_jira
 
 BASE = "/api/v1/integrations"
@@ -156,6 +157,41 @@ def test_an_analyst_creates_a_ticket_by_hand(user_with_role, jira_cloud, account
     assert viewer.get(f"{BASE}/tickets/", {"nonsense": 1}).status_code == 400
 
 
+def test_a_ticket_by_hand_keeps_to_the_connections_scope(user_with_role, jira_cloud, account, estate, scan) -> None:
+    """A connection for one account's critical findings takes no other finding, even by hand."""
+    scan()
+    mfa = Finding.objects.get(rule_id="testcloud.iam.user_has_mfa")
+    assert mfa.severity != "critical"
+    other = create_account(
+        AccountInput(provider="testcloud", name="other-account", regions=[], credentials={"estate": str(estate.path)}),
+        source="cli",
+    )
+    connection = make_jira(jira_cloud, auto_severities=[], severities=["critical"])
+    connection.accounts.set([other])
+    analyst = client_for(user_with_role("analyst"))
+
+    def ask() -> dict:
+        answer = analyst.post(f"{BASE}/tickets/", {"connection": connection.name, "finding": mfa.pk}, format="json")
+        assert answer.status_code == 400, answer.json()
+        return answer.json()
+
+    refused = ask()["finding"][0]
+    assert refused == (
+        f"jira-cloud takes findings of account other-account only, not test-account; of severity critical only,"
+        f" not {mfa.severity}"
+    )
+    connection.accounts.set([account])
+    JiraConnection.objects.filter(pk=connection.pk).update(frameworks=["cis-aws-foundations-7.0"])
+    refused = ask()["finding"][0]
+    assert "account" not in refused and "frameworks cis-aws-foundations-7.0 only (not testcloud" in refused
+    assert not jira_cloud.calls("POST", "/issue") and not connection.deliveries.exists()
+
+    JiraConnection.objects.filter(pk=connection.pk).update(severities=[mfa.severity, "critical"], frameworks=[])
+    made = analyst.post(f"{BASE}/tickets/", {"connection": connection.name, "finding": mfa.pk}, format="json")
+    assert made.status_code == 201, made.json()
+    assert len(jira_cloud.calls("POST", "/issue")) == 1
+
+
 def test_urls_into_internal_networks_are_refused(user_with_role, settings) -> None:
     admin = client_for(user_with_role("admin"))
     metadata = {"name": "meta", "url": "http://169.254.169.254/latest/", "secret": SECRET, "events": ["scan.failed"]}
@@ -186,4 +222,48 @@ def test_a_stored_url_that_now_points_inside_is_refused_at_send_time(user_with_r
     assert not receiver.received
     result = check_target(connection, source="cli")
     assert not result.ok and result.detail.startswith("refused: 127.0.0.1 resolves to 127.0.0.1")
+    assert not jira_dc.requests
+
+
+PUBLIC = "93.184.216.34"  # an IP literal: resolving it needs no network
+
+
+def test_plain_http_is_refused_outside_the_allowed_networks(user_with_role, settings) -> None:
+    """Tokens and signatures do not travel in clear, except to the operator's own networks."""
+    admin = client_for(user_with_role("admin"))
+    hook = {"name": "h", "url": f"http://{PUBLIC}/hooks", "secret": SECRET, "events": ["scan.failed"]}
+    refused = admin.post(f"{BASE}/webhooks/", hook, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["url"][0] == (
+        f"http://{PUBLIC}/hooks is plain http: the token or signature would travel in clear; use https"
+        " (plain http is accepted only to networks listed in POSTURE_ALLOWED_NETWORKS)"
+    )
+    jira = {"name": "j", "flavor": "datacenter", "base_url": f"http://{PUBLIC}", "token": "t", "project_key": "SEC"}
+    refused = admin.post(f"{BASE}/jira/", jira, format="json")
+    assert refused.status_code == 400 and "is plain http" in refused.json()["base_url"][0]
+    assert not WebhookEndpoint.objects.exists() and not JiraConnection.objects.exists()
+
+    assert admin.post(f"{BASE}/webhooks/", {**hook, "url": f"https://{PUBLIC}/hooks"}, format="json").status_code == 201
+    settings.ALLOWED_NETWORKS = [f"{PUBLIC}/32"]
+    allowed = admin.post(f"{BASE}/jira/", jira, format="json")
+    assert allowed.status_code == 201, allowed.json()
+
+
+def test_plain_http_is_refused_at_send_time(user_with_role, receiver, jira_dc, monkeypatch) -> None:
+    """A URL stored before (or a name that now resolves to a public address) is refused when sending."""
+    from posture import security
+    from posture.integrations.operations import check_target
+
+    hook = WebhookEndpoint(name="hook", url=receiver.url, events=["scan.finished"])
+    hook.secret = SECRET
+    hook.save()
+    connection = make_jira(jira_dc)
+    assert check_target(hook, source="cli").ok  # loopback is an allowed network in the tests
+    receiver.received.clear()
+    monkeypatch.setattr(security, "_resolve", lambda host: [PUBLIC])
+    result = check_target(hook, source="cli")
+    assert not result.ok and result.detail.startswith(f"refused: {receiver.url} is plain http")
+    assert not receiver.received
+    result = check_target(connection, source="cli")
+    assert not result.ok and result.detail.startswith(f"refused: {jira_dc.url} is plain http")
     assert not jira_dc.requests

@@ -1,6 +1,7 @@
 """A small Jira REST client: Cloud v3 (basic auth, email + API token) or Data Center v2 (bearer PAT).
 
-Only the configured base URL is called, redirects are not followed, every call has a timeout, and
+Only the configured base URL is called (over https, or plain http to a network listed in
+``POSTURE_ALLOWED_NETWORKS``), redirects are not followed, every call has a timeout, and
 errors become :class:`JiraError` with Jira's own messages (``errorMessages`` and ``errors``) and
 never the credential.
 """
@@ -80,7 +81,7 @@ class JiraClient:
     def call(self, method: str, path: str, body: Any = None) -> Any:
         if not self._checked:  # once per client: the address may have changed since the URL was saved
             try:
-                check_outbound_url(self.base_url)
+                check_outbound_url(self.base_url, carries_secrets=True)
             except UnsafeURL as exc:
                 raise JiraError(None, f"refused: {exc}", retry=False) from None
             self._checked = True

@@ -1,4 +1,7 @@
-"""POST one signed delivery to a webhook endpoint (no redirects: only the configured URL is called)."""
+"""POST one signed delivery to a webhook endpoint (no redirects: only the configured URL is called).
+
+Over https, or plain http to a network listed in ``POSTURE_ALLOWED_NETWORKS`` alone (checked again here).
+"""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ def post(url: str, secret: str, event: str, delivery_uid: str, payload: dict[str
         SIGNATURE_HEADER: sign(secret, body),
     }
     try:
-        check_outbound_url(url)  # again at send time: the name may resolve elsewhere now
+        check_outbound_url(url, carries_secrets=True)  # again at send time: the name may resolve elsewhere now
     except UnsafeURL as exc:
         return Outcome(ok=False, error=f"refused: {exc}")
     try:
