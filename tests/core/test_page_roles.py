@@ -29,8 +29,6 @@ PUBLIC = {
     "logout/": "signing out: the one thing a user without a role needs",
     "vendor/htmx.min.js": "a static script",
     "admin/login/": "redirect to Posture's sign-in",
-    "api/v1/schema/": "the OpenAPI document: routes and fields, no data (served to anyone, as before)",
-    "api/v1/docs/": "Swagger UI over the schema, no data",
     "settings/totp/": "the user's own second factor (no account data)",
     "settings/totp/confirm/": "the user's own second factor",
     "settings/totp/remove/": "the user's own second factor (a code needed, locked out like sign-in)",
