@@ -5,6 +5,7 @@ from django.urls import path
 from frontend.views import (
     accounts,
     assets,
+    attestations,
     clusters,
     compliance,
     drift,
@@ -34,6 +35,12 @@ urlpatterns = [
     path("compliance/<str:framework_id>/", compliance.framework, name="compliance-framework"),
     path("compliance/<str:framework_id>/report/", compliance.report, name="compliance-report"),
     path("compliance/<str:framework_id>/controls/<str:control_id>/", compliance.control, name="compliance-control"),
+    path(
+        "compliance/<str:framework_id>/controls/<str:control_id>/attest/",
+        attestations.attest,
+        name="compliance-attest",
+    ),
+    path("attestations/<int:pk>/revoke/", attestations.revoke, name="attestation-revoke"),
     path("clusters/", clusters.clusters, name="clusters"),
     path("clusters/scan-inside/", clusters.scan_inside, name="cluster-scan-inside"),
     path("drift/", drift.drift_page, name="drift"),

@@ -9,6 +9,7 @@ from frontend.paging import BadCursor, keyset_page
 from frontend.views.common import page, scoped_accounts, visible_accounts
 from posture.access.scoping import scope
 from posture.findings import scoring
+from posture.findings.attestations import state_of, visible_attestations
 from posture.findings.compliance import summaries, summary
 from posture.findings.models import Finding
 from posture.rules.frameworks import Framework, FrameworkError, catalog
@@ -107,5 +108,16 @@ def control(request: HttpRequest, framework_id: str, control_id: str) -> HttpRes
         result = keyset_page(failing, [("id", False)], None, RESOURCES_PER_PAGE)
     rules = [RULES.get(r) for r in ctrl.rules if r in RULES]
     section_path = fw.section_path(ctrl.section_id)
-    ctx.update(fw=fw, control=ctrl, rules=rules, page=result, section_path=section_path)
+    state = next(c for s in summary(fw, ctx["accounts"])["sections"] for c in s["controls"] if c["id"] == ctrl.id)
+    attested = visible_attestations(request.user).filter(framework_id=fw.id, control_id=ctrl.id).order_by("-id")
+    ctx.update(
+        fw=fw,
+        control=ctrl,
+        rules=rules,
+        page=result,
+        section_path=section_path,
+        state=state,
+        attestations=[(a, state_of(a)) for a in attested[:50]],
+        today=timezone.now().date(),
+    )
     return page(request, "frontend/compliance_control.html", ctx)

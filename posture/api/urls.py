@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from posture.access.permissions import ApiDocsPermission
 from posture.api.views.admin import AuditLogViewSet, TokenViewSet
+from posture.api.views.attestations import AttestationViewSet
 from posture.api.views.compliance import ComplianceViewSet, FrameworkViewSet
 from posture.api.views.findings import EventViewSet, FindingViewSet, MuteRuleViewSet
 from posture.api.views.inventory import AccountViewSet, ResourceViewSet, ScanViewSet
@@ -18,6 +19,7 @@ router.register("events", EventViewSet)
 router.register("mutes", MuteRuleViewSet)
 router.register("frameworks", FrameworkViewSet, basename="framework")
 router.register("compliance", ComplianceViewSet, basename="compliance")
+router.register("attestations", AttestationViewSet, basename="attestation")
 router.register("audit", AuditLogViewSet)
 router.register("tokens", TokenViewSet, basename="token")
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from posture.findings.attestations import announce_expired
 from posture.findings.models import EventKind, Finding, FindingEvent
 from posture.integrations.jira.issues import group_of
 from posture.integrations.models import (
@@ -28,7 +29,7 @@ from posture.integrations.models import (
     Ticket,
     WebhookEndpoint,
 )
-from posture.integrations.payloads import finding_payload, scan_payload
+from posture.integrations.payloads import attestation_payload, finding_payload, scan_payload
 from posture.rules.frameworks import catalog
 from posture.scans.models import Scan, ScanState
 
@@ -210,6 +211,39 @@ def dispatch_scan(scan: Scan) -> Dispatched:
     return out
 
 
+def dispatch_attestations(expired: list[Any]) -> Dispatched:
+    """``attestation.expired`` for the webhooks that asked for it and whose accounts the attestation covers."""
+    out = Dispatched()
+    now = timezone.now()
+    rows = []
+    hooks = list(WebhookEndpoint.objects.filter(enabled=True).prefetch_related("accounts"))
+    for attestation in expired:
+        for hook in hooks:
+            accounts = {a.pk: a for a in hook.accounts.all()}
+            if Event.ATTESTATION_EXPIRED not in hook.events or not _covers(attestation, accounts):
+                continue
+            payload = attestation_payload(Event.ATTESTATION_EXPIRED, attestation)
+            key = f"attestation:{attestation.pk}:expired"
+            rows.append(
+                Delivery(
+                    webhook=hook, event=Event.ATTESTATION_EXPIRED, dedupe_key=key, payload=payload, next_attempt_at=now
+                )
+            )
+            out.targets.add(("webhook", hook.pk))
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    out.deliveries = len(rows)
+    return out
+
+
+def _covers(attestation: Any, accounts: dict[int, Any]) -> bool:
+    """Whether a target limited to ``accounts`` (empty: every account) hears of the attestation."""
+    if not accounts:
+        return True
+    if attestation.account_id is not None:
+        return attestation.account_id in accounts
+    return not attestation.team or any(a.team == attestation.team for a in accounts.values())
+
+
 def due_targets() -> set[tuple[str, int]]:
     due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
     hooks = due.filter(webhook__isnull=False).values_list("webhook_id", flat=True).distinct()
@@ -228,6 +262,7 @@ def wake(targets: set[tuple[str, int]]) -> None:
 def sweep(scan: Scan | None = None) -> int:
     """Dispatch what is new (the scan's own event too), then wake every target with something due."""
     created = dispatch_scan(scan).deliveries if scan is not None else 0
+    created += dispatch_attestations(announce_expired()).deliveries
     while True:
         batch = dispatch_findings()
         created += batch.deliveries

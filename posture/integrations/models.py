@@ -21,10 +21,18 @@ class Event(models.TextChoices):
     SCAN_FINISHED = "scan.finished", "Scan finished"
     SCAN_FAILED = "scan.failed", "Scan failed"
     TICKET_REQUESTED = "ticket.requested", "Ticket requested by hand"
+    ATTESTATION_EXPIRED = "attestation.expired", "Attestation expired (the control needs attestation again)"
     TEST = "test", "Test delivery"
 
 
-WEBHOOK_EVENTS = (Event.NEW_FAILURE, Event.REGRESSION, Event.RESOLVED, Event.SCAN_FINISHED, Event.SCAN_FAILED)
+WEBHOOK_EVENTS = (
+    Event.NEW_FAILURE,
+    Event.REGRESSION,
+    Event.RESOLVED,
+    Event.SCAN_FINISHED,
+    Event.SCAN_FAILED,
+    Event.ATTESTATION_EXPIRED,
+)
 
 
 class Target(models.Model):

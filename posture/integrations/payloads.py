@@ -114,6 +114,24 @@ def scan_payload(event: str, scan: Scan) -> dict[str, Any]:
     return {"version": PAYLOAD_VERSION, "event": event, "scan": scan_doc(scan)}
 
 
+def attestation_payload(event: str, attestation: Any) -> dict[str, Any]:
+    return {
+        "version": PAYLOAD_VERSION,
+        "event": event,
+        "attestation": {
+            "id": attestation.pk,
+            "framework": attestation.framework_id,
+            "control": attestation.control_id,
+            "result": attestation.result,
+            "scope": attestation.scope_label,
+            "account": attestation.account.name if attestation.account_id else None,
+            "team": attestation.team or None,
+            "expires_at": attestation.expires_at.isoformat(),
+            "url": f"{base_url()}/compliance/{attestation.framework_id}/controls/{attestation.control_id}/",
+        },
+    }
+
+
 def test_payload(target_name: str) -> dict[str, Any]:
     return {
         "version": PAYLOAD_VERSION,

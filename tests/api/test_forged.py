@@ -5,6 +5,7 @@ override tricks, and malformed or oversized bodies. Each is refused cleanly and 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -14,6 +15,7 @@ from posture.access.tokens import issue_token
 from posture.findings.models import Finding, MuteRule
 from posture.integrations.models import Delivery, JiraConnection, WebhookEndpoint
 from posture.scans.models import Scan
+from tests.api.test_team_scoping import attest
 from tests.conftest import scanned_team_accounts
 from tests.support.fingerprint import fingerprint
 
@@ -21,6 +23,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-test-password"
 
 # Every API write, with another team's objects (or another user's token) in it; JSON bodies.
+EXPIRES = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 API_WRITES = [
     ("post", "/api/v1/accounts/", {"provider": "testcloud", "name": "new-one", "team": "{team}"}),
     ("put", "/api/v1/accounts/{account}/", {"team": "mine"}),
@@ -31,6 +34,13 @@ API_WRITES = [
     ("post", "/api/v1/scans/{scan}/cancel/", None),
     ("post", "/api/v1/mutes/", {"account": "{name}", "rule_id": "x", "reason": "r"}),
     ("delete", "/api/v1/mutes/{mute}/", None),
+    (
+        "post",
+        "/api/v1/attestations/",
+        {"framework_id": "test-benchmark-1.0", "control_id": "1.2", "account": "{name}", "result": "pass"}
+        | {"note": "seen", "expires_at": EXPIRES},
+    ),
+    ("delete", "/api/v1/attestations/{attestation}/", None),
     ("post", "/api/v1/integrations/tickets/", {"connection": "jira", "finding": "{finding}"}),
     ("post", "/api/v1/tokens/", {"name": "t"}),
     ("delete", "/api/v1/tokens/{token}/", None),
@@ -76,6 +86,7 @@ def estate_of_teams(estate) -> dict[str, dict]:
             "scan": Scan.objects.create(account=account, state="queued").pk,  # cancellable
             "finding": Finding.objects.filter(account=account).order_by("id").first().pk,
             "mute": MuteRule.objects.create(account=account, rule_id="r.x", reason=team).pk,
+            "attestation": attest(account),
             "webhook": hook.pk,
             "jira": jira.pk,
             "delivery": delivery.pk,

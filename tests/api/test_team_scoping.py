@@ -7,12 +7,14 @@ tests/core/test_scoping_coverage.py fails when a URL pattern is in none of them 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from posture.access.tokens import issue_token
-from posture.findings.models import Finding, FindingEvent, MuteRule
+from posture.findings.models import Attestation, Finding, FindingEvent, MuteRule
 from posture.integrations.models import Delivery, JiraConnection, Ticket, WebhookEndpoint
 from posture.inventory.models import CloudAccount
 from tests.conftest import scanned_team_accounts
@@ -32,6 +34,7 @@ LISTS = [
     ("/api/v1/findings/changes/?after=0", lambda item: item["account"]),
     ("/api/v1/events/", lambda item: finding_account(item["finding"])),
     ("/api/v1/mutes/", lambda item: item["account"]),
+    ("/api/v1/attestations/", lambda item: item["account"]),
     ("/api/v1/integrations/tickets/", lambda item: finding_account(item["findings"][0])),
 ]
 # One account's objects, by the placeholders below: 200 where the user sees the account, else 404.
@@ -44,6 +47,7 @@ OBJECT_READS = [
     "/api/v1/findings/{finding}/",
     "/api/v1/events/{event}/",
     "/api/v1/mutes/{mute}/",
+    "/api/v1/attestations/{attestation}/",
     "/api/v1/integrations/tickets/{ticket}/",
     "/api/v1/integrations/tickets/?finding={finding}",
 ]
@@ -97,9 +101,23 @@ def objects_of_teams(estate_of_teams) -> dict[str, dict[str, int | str]]:
             "finding": finding.pk,
             "event": FindingEvent.objects.filter(finding__account=account).order_by("id").first().pk,
             "mute": MuteRule.objects.create(account=account, rule_id="r.none", reason=team or "shared").pk,
+            "attestation": attest(account),
             "ticket": ticket.pk,
         }
     return objects
+
+
+def attest(account: CloudAccount) -> int:
+    """An attestation of the account's own (the test framework's manual control)."""
+    return Attestation.objects.create(
+        framework_id="test-benchmark-1.0",
+        control_id="1.2",
+        account=account,
+        result="pass",
+        note="reviewed",
+        expires_at=timezone.now() + timedelta(days=30),
+        created_at=timezone.now(),
+    ).pk
 
 
 def admin_objects() -> dict[str, int]:

@@ -19,7 +19,7 @@ PAGES = [
     ("/findings/?group=resource&status=FAIL", 5),
     ("/compliance/", 9),
     ("/compliance/test-benchmark-1.0/", 9),
-    ("/compliance/test-benchmark-1.0/controls/1.1/", 6),
+    ("/compliance/test-benchmark-1.0/controls/1.1/", 12),  # + its status (summary), attestations, accounts for the form
     ("/compliance/test-benchmark-1.0/report/", 7),
     ("/clusters/", 7),
     ("/drift/", 8),

@@ -8,6 +8,7 @@ any page's HTML, and another team's objects are 404 or refused like missing ones
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -17,6 +18,7 @@ from posture.access.tokens import issue_token
 from posture.findings.models import Finding, MuteRule
 from posture.inventory.models import CloudAccount
 from posture.scans.models import Scan
+from tests.api.test_team_scoping import attest
 from tests.conftest import scanned_team_accounts
 from tests.frontend.conftest import PASSWORD, client_for
 from tests.frontend.test_compliance_drift_clusters import _failing, _resource
@@ -81,6 +83,7 @@ OBJECT_PAGES = [
 ]
 EXPORTS = ["/findings/export/?format=json", "/findings/export/?format=csv"]
 # Every request that changes something, with another team's objects (or another user's) in it.
+EXPIRES = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 PAGE_WRITES = [
     ("post", "/findings/{finding}/mute/", {"reason": "not mine"}),
     ("post", "/findings/{finding}/unmute/", {}),
@@ -95,6 +98,12 @@ PAGE_WRITES = [
     ("post", "/accounts/{account}/remove/", {"confirm": "{name}"}),
     ("post", "/settings/mutes/", {"account": "{account}", "rule_id": "x", "reason": "r"}),
     ("post", "/settings/mutes/{mute}/revoke/", {}),
+    (
+        "post",
+        "/compliance/test-benchmark-1.0/controls/1.2/attest/",
+        {"scope": "account", "account": "{account}", "result": "pass", "note": "n", "expires": EXPIRES},
+    ),
+    ("post", "/attestations/{attestation}/revoke/", {}),
     ("post", "/settings/tokens/{token}/revoke/", {}),
     ("post", "/settings/users/{user}/role/", {"role": "admin"}),
 ]
@@ -300,6 +309,7 @@ def test_every_write_with_another_teams_ids_is_as_with_missing_ones(estate_of_te
     account = estate_of_teams[hidden]
     theirs = dict(objects_of(account))
     theirs["mute"] = MuteRule.objects.create(account=account, rule_id="r.x", reason="theirs").pk
+    theirs["attestation"] = attest(account)
     theirs["token"] = issue_token(other, "theirs")[0].pk
     theirs["user"] = other.pk
     missing = {key: 999000 + i for i, key in enumerate(theirs)} | {"name": "no-such-account", "team": "no-such-team"}

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from posture.access.models import ApiToken, AuditLog
-from posture.findings.models import Finding, MuteRule
+from posture.findings.models import Attestation, Finding, MuteRule
 from posture.integrations.models import Delivery, JiraConnection, Ticket, WebhookEndpoint
 from posture.inventory.models import CloudAccount
 from posture.scans.models import Scan
@@ -19,6 +19,7 @@ def fingerprint() -> dict[str, Any]:
         "scans": list(Scan.objects.order_by("id").values_list("id", "state", "finished_at")),
         "findings": list(Finding.objects.order_by("id").values_list("id", "status", "muted", "mute_rule_id")),
         "mutes": list(MuteRule.objects.order_by("id").values_list()),
+        "attestations": list(Attestation.objects.order_by("id").values_list()),
         "tokens": list(ApiToken.objects.order_by("id").values_list("id", "revoked_at", "read_only")),
         "roles": list(User.groups.through.objects.order_by("id").values_list("user_id", "group_id")),
         "users": list(User.objects.order_by("id").values_list("id", "is_active", "password")),
