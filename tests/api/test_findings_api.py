@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from posture.findings.models import Finding, FindingEvent
 from posture.scans.pipeline import create_scan, run_scan
-from tests.conftest import estate_doc
+from tests.conftest import assert_csv_formulas_inert, estate_doc, formula_estate_doc
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +149,13 @@ def test_exports_stream_every_format(analyst, scanned, fmt) -> None:
         run = doc["runs"][0]
         assert {r["ruleId"] for r in run["results"]} == {r["id"] for r in run["tool"]["driver"]["rules"]}
         assert {r["level"] for r in run["results"]} == {"error", "warning"}
+
+
+def test_csv_export_neutralises_formulas_in_resource_names(analyst, account, estate) -> None:
+    estate.write(formula_estate_doc())
+    run_scan(create_scan(account).pk)
+    response = analyst.get("/api/v1/findings/export/?format=csv")
+    assert_csv_formulas_inert(b"".join(response.streaming_content).decode())
 
 
 def test_drift_lists_both_directions(analyst, scanned, account, estate) -> None:

@@ -12,6 +12,8 @@ import pytest
 from django.utils import timezone
 
 from posture.findings.models import EventKind, Finding, FindingEvent, MuteRule
+from posture.scans.pipeline import create_scan, run_scan
+from tests.conftest import assert_csv_formulas_inert, formula_estate_doc
 from tests.frontend.test_pages import grow
 
 ROW = re.compile(r'data-finding="(\d+)"')
@@ -120,6 +122,13 @@ def test_export_follows_the_filters(scanned, viewer):
     response = viewer.get("/findings/export/?format=json&status=FAIL")
     items = json.loads(b"".join(response.streaming_content))
     assert {i["resource"]["uid"] if isinstance(i["resource"], dict) else i["resource"] for i in items} == {"b-public"}
+
+
+def test_csv_export_neutralises_formulas_in_resource_names(account, estate, viewer):
+    estate.write(formula_estate_doc())
+    run_scan(create_scan(account).pk)
+    response = viewer.get("/findings/export/?format=csv")
+    assert_csv_formulas_inert(b"".join(response.streaming_content).decode())
 
 
 def test_export_with_a_bad_format_or_filter_goes_back_with_a_message(scanned, viewer):
