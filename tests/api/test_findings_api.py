@@ -65,6 +65,23 @@ def test_bad_filters_are_a_400_naming_the_field(analyst, scanned, query, field) 
     assert field in json.dumps(response.json())
 
 
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00%2B14:00", "9999-12-31T23:59:59-14:00"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/findings/?first_seen_after=",
+        "/api/v1/findings/?updated_before=",
+        "/api/v1/findings/changes/?last_seen_after=",
+        "/api/v1/findings/export/?format=csv&first_seen_before=",
+        "/api/v1/events/?at_after=",
+    ],
+)
+def test_a_time_no_utc_clock_can_show_is_a_400(analyst, scanned, url, when) -> None:
+    response = analyst.get(url + when)
+    assert response.status_code == 400, response.content
+    assert "UTC" in json.dumps(response.json())
+
+
 def test_mute_rule_mutes_leaves_the_score_and_expiry_or_revoke_unmutes(analyst, scanned, account) -> None:
     bad = analyst.post(
         "/api/v1/mutes/", {"rule_id": "testcloud.storage.bucket_not_public"}, content_type="application/json"
