@@ -1,5 +1,5 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from posture.api.views.admin import AuditLogViewSet, TokenViewSet
@@ -21,7 +21,13 @@ router.register("tokens", TokenViewSet, basename="token")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Swagger UI with no inline script or style (the CSP allows this origin's files only): the page loads
+    # its init script from docs/?script= and Swagger UI itself from drf-spectacular-sidecar's static files.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
+        name="api-docs",
+    ),
     path(
         "compliance/<str:pk>/trend/",
         ComplianceViewSet.as_view({"get": "trend"}),
