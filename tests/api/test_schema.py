@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
@@ -20,6 +21,23 @@ def test_committed_schema_is_current(tmp_path) -> None:
     assert fresh.read_text() == SCHEMA.read_text(), (
         "posture/api/openapi.yaml is stale: run  python manage.py spectacular --file posture/api/openapi.yaml"
     )
+
+
+def test_schema_documents_what_the_api_answers() -> None:
+    doc = yaml.safe_load(SCHEMA.read_text())
+    paths, schemas = doc["paths"], doc["components"]["schemas"]
+    assert schemas["Event"]["properties"]["actor"]["nullable"] is True  # a scan's events have no actor
+    export = paths["/api/v1/findings/export/"]["get"]["responses"]
+    assert set(export["200"]["content"]) == {"text/csv", "application/json", "application/sarif+json"}
+    for path, method in [("/api/v1/frameworks/", "get"), ("/api/v1/compliance/", "get")]:
+        assert paths[path][method]["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "array"
+    clusters = paths["/api/v1/accounts/{id}/clusters/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert clusters["schema"]["type"] == "array"  # the whole list, not a page
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"400", "401", "403"} <= codes, (method, path)
+            assert "{" not in path or "404" in codes, (method, path)
 
 
 @pytest.mark.django_db
