@@ -53,13 +53,7 @@ def _after(keys: list[tuple[str, bool]], values: list[Any]) -> Q:
 def keyset_page(qs: QuerySet, keys: list[tuple[str, bool]], cursor: str | None, size: int) -> Page:
     """One page of ``qs`` ordered by ``keys``; the last key must be unique (e.g. ``id``)."""
     if cursor:
-        try:
-            values = [_decode(v) for v in signing.loads(cursor, salt=SALT)]
-        except (signing.BadSignature, ValueError, TypeError):
-            raise BadCursor("That page link is not valid any more; showing the first page.") from None
-        if len(values) != len(keys):
-            raise BadCursor("That page link is for another sort order; showing the first page.")
-        qs = qs.filter(_after(keys, values))
+        qs = qs.filter(_after(keys, _cursor_values(cursor, keys)))
     qs = qs.order_by(*[f"-{f}" if desc else f for f, desc in keys])
     rows = list(qs[: size + 1])
     more = len(rows) > size
@@ -67,8 +61,25 @@ def keyset_page(qs: QuerySet, keys: list[tuple[str, bool]], cursor: str | None, 
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        next_cursor = signing.dumps([_encode(_value(last, f)) for f, _ in keys], salt=SALT)
+        values = [_encode(_value(last, f)) for f, _ in keys]
+        next_cursor = signing.dumps({"keys": [f for f, _ in keys], "values": values}, salt=SALT)
     return Page(rows=rows, next_cursor=next_cursor, size=size)
+
+
+def _cursor_values(cursor: str, keys: list[tuple[str, bool]]) -> list[Any]:
+    """The key values a cursor holds; BadCursor unless it is ours and for this very order.
+
+    The cursor names its keys: one for another sort (a rule id where a time is compared) would
+    otherwise reach the database as a value of the wrong type.
+    """
+    try:
+        doc = signing.loads(cursor, salt=SALT)
+        names, values = doc["keys"], [_decode(v) for v in doc["values"]]
+    except (signing.BadSignature, ValueError, TypeError, KeyError):
+        raise BadCursor("That page link is not valid any more; showing the first page.") from None
+    if names != [f for f, _ in keys] or len(values) != len(keys):
+        raise BadCursor("That page link is for another sort order; showing the first page.")
+    return values
 
 
 def _value(row: Any, field: str) -> Any:

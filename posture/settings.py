@@ -184,7 +184,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "posture.api.pagination.Cursor",
     "PAGE_SIZE": 100,
     "URL_FORMAT_OVERRIDE": None,  # ?format= selects an export format, not a renderer
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "posture.api.schema.PostureAutoSchema",
     "EXCEPTION_HANDLER": "posture.api.errors.exception_handler",
 }
 # The OpenAPI schema (/api/v1/schema/) and docs page (/api/v1/docs/) need sign-in like the API unless true.

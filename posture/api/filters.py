@@ -5,7 +5,10 @@ Unknown query parameters are an error (400 naming them), not silently ignored.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import django_filters as df
+from django import forms
 from django.db.models import Q, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
@@ -44,6 +47,38 @@ class StrictBooleanFilter(df.TypedChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+class UtcIsoDateTimeField(df.fields.IsoDateTimeField):
+    """An ISO 8601 time that also exists in UTC (the database compares in UTC).
+
+    ``0001-01-01T00:00:00+14:00`` parses, but is a year before the first one in UTC: a clear error
+    here instead of an OverflowError in the database driver.
+    """
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if isinstance(parsed, datetime):
+            try:
+                parsed.astimezone(UTC)
+            except OverflowError:
+                raise forms.ValidationError(
+                    "is outside the years 1 to 9999 once converted to UTC", code="out_of_range"
+                ) from None
+        return parsed
+
+
+class UtcIsoDateTimeRangeField(df.fields.RangeField):
+    widget = df.widgets.DateRangeWidget
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__((UtcIsoDateTimeField(), UtcIsoDateTimeField()), *args, **kwargs)
+
+
+class TimeRangeFilter(df.IsoDateTimeFromToRangeFilter):
+    """``<name>_after`` / ``<name>_before`` as ISO 8601 times; one that no UTC clock shows is a 400."""
+
+    field_class = UtcIsoDateTimeRangeField
+
+
 # Multiple-choice filters here never cross a to-many relation: no DISTINCT (it sorts every matching row).
 class FindingFilter(df.FilterSet):
     # By the accounts' ids, looked up first: the planner then reads a page off (account_id, status, id)
@@ -61,9 +96,9 @@ class FindingFilter(df.FilterSet):
     framework = df.CharFilter(method="filter_framework")
     control = df.CharFilter(method="filter_control")
     muted = StrictBooleanFilter()
-    first_seen = df.IsoDateTimeFromToRangeFilter()
-    last_seen = df.IsoDateTimeFromToRangeFilter()
-    updated = df.IsoDateTimeFromToRangeFilter(field_name="updated_at")
+    first_seen = TimeRangeFilter()
+    last_seen = TimeRangeFilter()
+    updated = TimeRangeFilter(field_name="updated_at")
     q = df.CharFilter(method="search", label="Text search over rule, resource and message")
 
     class Meta:
@@ -126,7 +161,7 @@ class EventFilter(df.FilterSet):
     scan = df.NumberFilter(field_name="scan_id", min_value=1, max_value=MAX_ID)
     account = df.CharFilter(field_name="finding__account__name")
     kind = df.MultipleChoiceFilter(choices=EventKind.choices, distinct=False)
-    at = df.IsoDateTimeFromToRangeFilter()
+    at = TimeRangeFilter()
 
     class Meta:
         model = FindingEvent

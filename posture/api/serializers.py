@@ -244,7 +244,7 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)  # null: a scan
 
     class Meta:
         model = FindingEvent
@@ -253,7 +253,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 class MuteRuleSerializer(serializers.ModelSerializer):
     account = VisibleAccountField(required=False, allow_null=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = MuteRule

@@ -1,5 +1,5 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from posture.access.permissions import ApiDocsPermission
@@ -25,9 +25,13 @@ router.register("tokens", TokenViewSet, basename="token")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=DOCS_PERMISSIONS), name="schema"),
+    # Swagger UI with no inline script or style (the CSP allows this origin's files only): the page loads
+    # its init script from docs/?script= and Swagger UI itself from drf-spectacular-sidecar's static files.
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=DOCS_PERMISSIONS),
+        SpectacularSwaggerSplitView.as_view(
+            url_name="schema", template_name="api/swagger_ui.html", permission_classes=DOCS_PERMISSIONS
+        ),
         name="api-docs",
     ),
     path(

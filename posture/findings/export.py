@@ -142,8 +142,27 @@ def json_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
     yield "\n]\n"
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
+def inert(text: str | None) -> str | None:
+    """``text`` as a spreadsheet shows it, never runs it: a leading ``'`` when it would start a formula.
+
+    Only for text that comes from the clouds or from users (names, uids, regions, messages); a
+    name with ``=`` further in is left as it is.
+    """
+    if text and text[0] in FORMULA_STARTS:
+        return "'" + text
+    return text
+
+
 def csv_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """CSV; the evidence column is the evidence's JSON text (rows(..., evidence_as_text=True))."""
+    """CSV; the evidence column is the evidence's JSON text (rows(..., evidence_as_text=True)).
+
+    Cells that come from the clouds or from users go through inert(): no formula runs when the
+    file is opened in a spreadsheet.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
@@ -159,12 +178,12 @@ def csv_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
                 item["title"],
                 item["status"],
                 item["severity"],
-                item["account"],
-                resource["uid"],
-                resource["name"],
-                resource["type"],
-                resource["region"],
-                item["message"],
+                inert(item["account"]),
+                inert(resource["uid"]),
+                inert(resource["name"]),
+                inert(resource["type"]),
+                inert(resource["region"]),
+                inert(item["message"]),
                 evidence if isinstance(evidence, str) else json.dumps(evidence, default=str),
                 controls_text[item["rule"]],
                 item["first_seen"],

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from posture.findings.models import Finding, FindingEvent
 from posture.scans.pipeline import create_scan, run_scan
-from tests.conftest import estate_doc
+from tests.conftest import assert_csv_formulas_inert, estate_doc, formula_estate_doc
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +63,23 @@ def test_bad_filters_are_a_400_naming_the_field(analyst, scanned, query, field) 
     response = analyst.get(f"/api/v1/findings/?{query}")
     assert response.status_code == 400, response.content
     assert field in json.dumps(response.json())
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00%2B14:00", "9999-12-31T23:59:59-14:00"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/findings/?first_seen_after=",
+        "/api/v1/findings/?updated_before=",
+        "/api/v1/findings/changes/?last_seen_after=",
+        "/api/v1/findings/export/?format=csv&first_seen_before=",
+        "/api/v1/events/?at_after=",
+    ],
+)
+def test_a_time_no_utc_clock_can_show_is_a_400(analyst, scanned, url, when) -> None:
+    response = analyst.get(url + when)
+    assert response.status_code == 400, response.content
+    assert "UTC" in json.dumps(response.json())
 
 
 def test_mute_rule_mutes_leaves_the_score_and_expiry_or_revoke_unmutes(analyst, scanned, account) -> None:
@@ -149,6 +166,13 @@ def test_exports_stream_every_format(analyst, scanned, fmt) -> None:
         run = doc["runs"][0]
         assert {r["ruleId"] for r in run["results"]} == {r["id"] for r in run["tool"]["driver"]["rules"]}
         assert {r["level"] for r in run["results"]} == {"error", "warning"}
+
+
+def test_csv_export_neutralises_formulas_in_resource_names(analyst, account, estate) -> None:
+    estate.write(formula_estate_doc())
+    run_scan(create_scan(account).pk)
+    response = analyst.get("/api/v1/findings/export/?format=csv")
+    assert_csv_formulas_inert(b"".join(response.streaming_content).decode())
 
 
 def test_drift_lists_both_directions(analyst, scanned, account, estate) -> None:

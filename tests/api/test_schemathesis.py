@@ -1,8 +1,9 @@
 """Property-based run of every API operation from the committed schema, as each role.
 
 As a viewer and an analyst of team red, an admin, and an admin's read-only token, over two scanned
-accounts (red's and blue's): no input gives a 5xx; what the role may not do is never a 2xx (403/404
-or a 400 before anything is looked at); and no 2xx answer to a red member mentions blue's account.
+accounts (red's and blue's): no input gives a 5xx; every answer is one the schema documents (status
+code, content type, body); what the role may not do is never a 2xx (403/404 or a 400 before anything
+is looked at); and no 2xx answer to a red member mentions blue's account.
 """
 
 from __future__ import annotations
@@ -14,17 +15,26 @@ import pytest
 import schemathesis
 from django.contrib.auth.models import Group, User
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.core.failures import FailureGroup
 
 from posture.access.tokens import issue_token
 from tests.conftest import scanned_team_accounts
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "posture" / "api" / "openapi.yaml"
-EXAMPLES = 5  # per operation and role: 55 operations x 4 roles stay near a minute
+EXAMPLES = 6  # per operation and role, each answer checked against the schema: 55 operations x 4 roles, ~40 s
 schema = schemathesis.openapi.from_path(SCHEMA_PATH)
 OPERATIONS = [result.ok() for result in schema.get_all_operations()]
 SAFE = {"GET", "HEAD", "OPTIONS"}
 ADMIN_ONLY = ("/api/v1/audit/", "/api/v1/integrations/webhooks/", "/api/v1/integrations/jira/")
 ADMIN_ONLY += ("/api/v1/integrations/deliveries/",)
+# Every answer must be one the schema documents: its status code, content type and body shape.
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @cache
@@ -98,15 +108,17 @@ def test_every_operation_as_each_role(who, world) -> None:
             response = case.call(app=wsgi_app(), headers=headers)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             where = f"{who} {case.method} {case.formatted_path}: {response.status_code} {response.text[:200]}"
-            if response.status_code >= 500:
-                problems.append("server error: " + where)
-            elif response.status_code < 300 and forbidden(who, case.method.upper(), case.formatted_path):
+            try:
+                case.validate_response(response, checks=CHECKS, headers=headers)
+            except FailureGroup as group:  # one exception per failed check
+                problems.extend(f"{type(exc).__name__}: {where}" for exc in group.exceptions)
+            if response.status_code < 300 and forbidden(who, case.method.upper(), case.formatted_path):
                 problems.append("allowed: " + where)
             elif response.status_code < 300 and who in ("viewer", "analyst") and "acct-blue" in response.text:
                 problems.append("another team's account: " + where)
 
         run()
-    assert not problems, "\n".join(problems[:20])
+    assert not problems, "\n".join(problems[:40])
     assert sum(statuses.values()) >= len(OPERATIONS) - 2, statuses  # every operation was called
     assert 401 not in statuses, statuses  # the token held throughout
     assert any(200 <= code < 300 for code in statuses), statuses

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from posture.scans.pipeline import create_scan, run_scan
+from tests.conftest import assert_csv_formulas_inert, formula_estate_doc
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,13 @@ def test_export_to_stdout_and_csv(scanned, capsys) -> None:
     rows = list(csv.DictReader(StringIO(capsys.readouterr().out)))
     assert sorted(r["resource_uid"] for r in rows) == ["b-public", "u-alice"]
     assert rows[0]["controls"].startswith("test-benchmark-1.0:")
+
+
+def test_csv_export_neutralises_formulas_in_resource_names(account, estate, capsys) -> None:
+    estate.write(formula_estate_doc())
+    run_scan(create_scan(account).pk)
+    call_command("findings", "export", "--format", "csv")
+    assert_csv_formulas_inert(capsys.readouterr().out)
 
 
 def test_export_of_nothing_is_an_empty_array(db, capsys) -> None:
@@ -111,3 +119,13 @@ def test_exported_timestamps_and_evidence_are_the_stored_values(scanned, capsys)
         assert item["finding_info"]["first_seen_time"] == int(
             datetime.fromisoformat(expected[uid][0]).timestamp() * 1000
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [("=1+1", "'=1+1"), ("\tx", "'\tx"), ("\r=1", "'\r=1"), ("a=b", "a=b"), ("", ""), (None, None)],
+)
+def test_inert_quotes_only_text_a_spreadsheet_would_run(text, cell) -> None:
+    from posture.findings.export import inert
+
+    assert inert(text) == cell

@@ -12,6 +12,8 @@ import pytest
 from django.utils import timezone
 
 from posture.findings.models import EventKind, Finding, FindingEvent, MuteRule
+from posture.scans.pipeline import create_scan, run_scan
+from tests.conftest import assert_csv_formulas_inert, formula_estate_doc
 from tests.frontend.test_pages import grow
 
 ROW = re.compile(r'data-finding="(\d+)"')
@@ -98,6 +100,26 @@ def test_a_tampered_cursor_falls_back_to_the_first_page(scanned, viewer):
     assert len(ids_on(response)) == Finding.objects.count()
 
 
+def test_a_cursor_of_another_sort_falls_back_to_the_first_page(scanned, estate, viewer):
+    grow(scanned, estate, buckets=60)
+    for mine, other in [("rule", "last_seen"), ("last_seen", "rule"), ("severity", "first_seen")]:
+        html = viewer.get(f"/findings/?sort={mine}&size=25").content.decode()
+        cursor = re.search(r'rel="next"[^>]*href="[^"]*cursor=([^&"]+)', html).group(1)
+        response = viewer.get(f"/findings/?sort={other}&size=25&cursor={cursor}")
+        assert response.status_code == 200 and b"showing the first page" in response.content, (mine, other)
+
+
+EXTREME_TIMES = ["0001-01-01T00:00:00%2B14:00", "9999-12-31T23:59:59-14:00"]
+
+
+@pytest.mark.parametrize("when", EXTREME_TIMES)
+def test_an_extreme_time_filter_is_a_message_on_the_page_and_the_export(scanned, viewer, when):
+    response = viewer.get(f"/findings/?first_seen_after={when}")
+    assert response.status_code == 200 and b"first_seen" in response.content and ids_on(response) == []
+    response = viewer.get(f"/findings/export/?format=csv&last_seen_before={when}", follow=True)
+    assert response.status_code == 200 and b"last_seen" in response.content
+
+
 def test_grouping_by_control_and_by_resource(scanned, viewer):
     by_rule = viewer.get("/findings/?group=control").content.decode()
     assert "test-benchmark-1.0:1.1" in by_rule and "Bucket is not public" in by_rule
@@ -120,6 +142,13 @@ def test_export_follows_the_filters(scanned, viewer):
     response = viewer.get("/findings/export/?format=json&status=FAIL")
     items = json.loads(b"".join(response.streaming_content))
     assert {i["resource"]["uid"] if isinstance(i["resource"], dict) else i["resource"] for i in items} == {"b-public"}
+
+
+def test_csv_export_neutralises_formulas_in_resource_names(account, estate, viewer):
+    estate.write(formula_estate_doc())
+    run_scan(create_scan(account).pk)
+    response = viewer.get("/findings/export/?format=csv")
+    assert_csv_formulas_inert(b"".join(response.streaming_content).decode())
 
 
 def test_export_with_a_bad_format_or_filter_goes_back_with_a_message(scanned, viewer):

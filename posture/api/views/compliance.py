@@ -5,11 +5,12 @@ from datetime import timedelta
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from posture.access.scoping import scope
+from posture.api.schema import OBJECT
 from posture.findings.compliance import summaries, summary, trend
 from posture.inventory.models import CloudAccount
 from posture.rules.frameworks import FrameworkError, catalog
@@ -42,12 +43,22 @@ def scoped_accounts(request, allowed: set[str]):
     return accounts
 
 
+class FrameworkSummarySerializer(serializers.Serializer):
+    """One framework in the list: its size, not its controls (GET frameworks/{id}/ has those)."""
+
+    id = serializers.CharField()
+    title = serializers.CharField()
+    version = serializers.CharField()
+    provider = serializers.CharField()
+    controls = serializers.IntegerField(help_text="how many controls")
+
+
 class FrameworkViewSet(viewsets.ViewSet):
     """Frameworks as data: sections, controls, assessments and the rules that evidence them."""
 
     lookup_value_regex = "[^/]+"
 
-    @extend_schema(operation_id="frameworks_list", responses={200: dict})
+    @extend_schema(operation_id="frameworks_list", responses={200: FrameworkSummarySerializer(many=True)})
     def list(self, request):
         return Response(
             [
@@ -72,7 +83,9 @@ class ComplianceViewSet(viewsets.ViewSet):
 
     lookup_value_regex = "[^/]+"
 
-    @extend_schema(operation_id="compliance_list", parameters=SCOPE, responses={200: dict})
+    @extend_schema(
+        operation_id="compliance_list", parameters=SCOPE, responses={200: OBJECT}
+    )  # a list: an array of these
     def list(self, request):
         accounts = scoped_accounts(request, {"account", "team"})
         out = summaries(list(catalog()), accounts)

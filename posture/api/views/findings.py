@@ -15,6 +15,7 @@ from posture.access.audit import record
 from posture.access.roles import Role, has_role
 from posture.access.scoping import account_filter, can_see
 from posture.api.filters import EventFilter, FindingFilter, StrictFilterBackend
+from posture.api.schema import OBJECT, OBJECTS
 from posture.api.scoped import Scoped
 from posture.api.serializers import (
     FINDING_COLUMNS,
@@ -73,7 +74,11 @@ class FindingViewSet(Scoped, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=sorted(FORMATS))],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/json"): OBJECTS,  # json: findings; ocsf: OCSF Detection Findings
+            (200, "application/sarif+json"): OBJECT,
+        },
     )
     @action(detail=False, methods=["get"])
     def export(self, request):

@@ -11,6 +11,7 @@ from posture.access.audit import record
 from posture.access.roles import Role
 from posture.access.scoping import can_see
 from posture.api.filters import ResourceFilter
+from posture.api.schema import CONFLICT, QUEUE_DOWN
 from posture.api.scoped import Scoped
 from posture.api.serializers import AccountSerializer, ClusterSerializer, ResourceSerializer, ScanSerializer
 from posture.inventory.accounts import (
@@ -116,7 +117,7 @@ class AccountViewSet(Scoped, viewsets.ModelViewSet):
         return Response({"ok": True, "external_id": account.external_id, "identity": who})
 
     @extend_schema(request=None, responses={200: ClusterSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a plain array, as answered
     def clusters(self, request, pk=None):
         """The EKS, AKS or GKE clusters this cloud account's scans found (none for other accounts).
 
@@ -141,7 +142,7 @@ class ScanViewSet(Scoped, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     serializer_class = ScanSerializer
     filterset_fields = ["state", "account__name"]
 
-    @extend_schema(responses={202: ScanSerializer})
+    @extend_schema(responses={202: ScanSerializer, 409: CONFLICT, 503: QUEUE_DOWN})
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -151,7 +152,7 @@ class ScanViewSet(Scoped, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
         scan = start_scan(account, trigger="api", user=request.user, source="api")
         return Response(self.get_serializer(scan).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses={200: ScanSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         scan = self.get_object()

@@ -90,6 +90,19 @@ def export(tmp_path: Path, *args: str) -> list[dict[str, Any]]:
     return json.loads(out.read_text())
 
 
+def test_testing_an_account_whose_subscription_has_no_id_says_so() -> None:
+    estate = demo_estate()
+    del estate["subscriptions"][0]["subscriptionId"]  # an IntegrityError (external_id NULL) before
+    with ArmEmulator(estate, token=TOKEN) as emulator:
+        call_command(
+            "accounts", "add", "azure", "--name", "azure-noid", "--resource-manager-url", emulator.url,
+            "--access-token", TOKEN,
+        )  # fmt: skip
+        with pytest.raises(CommandError, match="the subscription answer has no id"):
+            call_command("accounts", "test", "azure-noid")
+    assert CloudAccount.objects.get(name="azure-noid").external_id == ""
+
+
 def test_scan_a_subscription_and_export_its_findings(emulator: ArmEmulator, tmp_path: Path, capsys) -> None:
     add_account(emulator)
     call_command("accounts", "test", "azure-prod")

@@ -129,6 +129,17 @@ def test_without_a_subscription_every_enabled_one_is_scanned() -> None:
     assert identity.display == "2 subscriptions: Production, Staging"
 
 
+@pytest.mark.parametrize("answer", [{"subscriptionId": ""}, {"subscriptionId": None}, {}])
+def test_a_subscription_answer_without_an_id_is_a_classified_error(answer: dict) -> None:
+    estate = demo_estate()
+    sub = {k: v for k, v in estate["subscriptions"][0].items() if k not in ("id", "subscriptionId")}
+    estate["subscriptions"] = [{**sub, **answer}]
+    with ArmEmulator(estate, token=TOKEN) as emulator, pytest.raises(Exception, match="has no id") as caught:
+        PROVIDER.connect(target(emulator, subscription_id=""))
+    assert PROVIDER.classify_error(caught.value) == "invalid_response"
+    assert str(caught.value) == "the subscription answer has no id"
+
+
 def test_a_wrong_token_is_denied(emulator: ArmEmulator) -> None:
     with pytest.raises(ClientAuthenticationError) as caught:
         PROVIDER.connect(target(emulator, access_token="another-token-0123456789"))
