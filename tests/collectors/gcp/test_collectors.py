@@ -135,7 +135,7 @@ def test_a_failing_monitoring_api_is_reported_on_the_logging_summary(emulator: G
     session = session_for(emulator)
     result = collect(PROVIDER, session, plan(PROVIDER, session, target(emulator)))
     summary = next(r for r in result.records if r.type == "gcp.logging.project")
-    assert "simulated monitoring failure" in summary.config["_errors"]["alertPolicies"]
+    assert summary.config["_errors"]["alertPolicies"] == "the call failed (InternalServerError, HTTP 500)"
     assert len([r for r in result.records if r.type == "gcp.logging.metric"]) == 7  # kept
     assert [(e.service, e.kind) for e in result.errors] == [("logging", "error")]
 
