@@ -124,9 +124,11 @@ def _annotation_value(key: str, value: Any) -> Any:
         return REDACTED
     if value.lstrip()[:1] in ("{", "["):
         try:
-            return json.dumps(redact_document(json.loads(value)), sort_keys=True, separators=(",", ":"))
+            document = json.loads(value)
         except ValueError:
-            pass
+            return redact_string(value)
+        redacted = redact_document(document)
+        return value if redacted == document else json.dumps(redacted, separators=(",", ":"))
     return redact_string(value)
 
 
