@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import ipaddress
+import logging
 import re
 import socket
 import threading
@@ -29,7 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from collectors.failures import StatedError, describe, detail
 from collectors.records import Target
+from collectors.redact import credential_values
 
 # cloud provider -> (platform label, module with ``cluster_access(cloud, ref)``, inventory record type)
 PLATFORMS: dict[str, tuple[str, str, str]] = {
@@ -61,13 +64,14 @@ REF_FORMS = {
     ),
 }
 GKE_FULL_NAME = "//container.googleapis.com/"
+log = logging.getLogger(__name__)
 
 
-class ClusterRefError(ValueError):
+class ClusterRefError(ValueError, StatedError):
     """A cluster reference that is not of its cloud's form."""
 
 
-class ClusterAccessError(RuntimeError):
+class ClusterAccessError(RuntimeError, StatedError):
     """The cloud would not say how to reach the cluster; ``kind`` is a CollectionError kind (``denied`` ...)."""
 
     def __init__(self, message: str, kind: str = "error") -> None:
@@ -187,10 +191,15 @@ def cluster_access(cloud: Target, ref: str) -> ClusterAccess:
         raise
     except Exception as exc:
         kind = REGISTRY.provider(cloud.provider).classify_error(exc)
-        said = " ".join(str(exc).split())  # one line: SDK errors spread over several
+        log.debug(
+            "access to %s cluster %s failed — detail: %s",
+            platform,
+            ref,
+            detail(exc, credential_values(cloud.credentials)),
+        )
         raise ClusterAccessError(
-            f"{cloud.name or cloud.provider} could not get access to {platform.upper()} cluster {ref} "
-            f"({kind}): {type(exc).__name__}: {said}",
+            f"{cloud.name or cloud.provider} could not get access to {platform.upper()} cluster {ref}: "
+            f"{describe(exc, kind)}",
             kind,
         ) from None
     check_cluster_server(access.server)

@@ -13,16 +13,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from collectors.failures import StatedError
 from collectors.records import Identity, ResourceRecord, Target
 
 CollectorFn = Callable[[Any, str], Iterable[ResourceRecord]]
 
 
-class UnknownProvider(LookupError):
+class UnknownProvider(LookupError, StatedError):
     pass
 
 
-class InvalidCredentials(ValueError):
+class InvalidCredentials(ValueError, StatedError):
     """The credential options given for an account do not fit its provider."""
 
 

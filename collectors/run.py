@@ -9,11 +9,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from collectors.failures import describe, log_failure
 from collectors.records import GLOBAL_REGION, CollectionError, ResourceRecord, Target
 from collectors.registry import REGISTRY, CollectorSpec, Provider, Registry
 
 log = logging.getLogger(__name__)
-MAX_ERROR_LENGTH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +51,9 @@ def plan(provider: Provider, session: Any, target: Target, registry: Registry = 
     return units
 
 
-def _error_text(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip()
-    return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
-
-
-def _run_unit(provider: Provider, session: Any, unit: Unit) -> tuple[list[ResourceRecord], CollectionError | None]:
+def _run_unit(
+    provider: Provider, session: Any, unit: Unit, known: tuple[str, ...] = ()
+) -> tuple[list[ResourceRecord], CollectionError | None]:
     records: list[ResourceRecord] = []
     try:
         for record in unit.spec.fn(session, unit.region):
@@ -64,9 +61,10 @@ def _run_unit(provider: Provider, session: Any, unit: Unit) -> tuple[list[Resour
                 raise TypeError(f"collector yielded {type(record).__name__}, not a ResourceRecord")
             records.append(record)
     except Exception as exc:  # any failure stays inside its unit
-        log.info("collection of %s in %s failed: %s", unit.service, unit.region, _error_text(exc))
-        error = CollectionError(unit.service, unit.region, _error_text(exc), provider.classify_error(exc))
-        return records, error
+        kind = provider.classify_error(exc)
+        message = describe(exc, kind)
+        log_failure(log, logging.INFO, f"collection of {unit.service} in {unit.region} failed: {message}", exc, known)
+        return records, CollectionError(unit.service, unit.region, message, kind)
     return records, None
 
 
@@ -79,13 +77,15 @@ def collect(
     unit_timeout: float = 900.0,
     on_progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
+    known_secrets: tuple[str, ...] = (),
 ) -> Collection:
     """Run ``units`` on a bounded thread pool; records of a failed unit are kept as far as they got.
 
     A unit still running after ``unit_timeout`` seconds is recorded as a
     ``timeout`` and left behind, so one hanging service cannot hold the scan.
     ``on_progress(done, total)`` and ``cancelled()`` are called from the
-    calling thread only, so they may touch a database connection.
+    calling thread only, so they may touch a database connection. ``known_secrets`` (the account's
+    credential values) are scrubbed from the failures' DEBUG detail.
     """
     result = Collection(units=list(units))
     seen: dict[str, int] = {}
@@ -97,7 +97,7 @@ def collect(
         while queue or pending:
             while queue and len(pending) < concurrency and not result.cancelled:
                 unit = queue.pop(0)
-                pending[pool.submit(_run_unit, provider, session, unit)] = (unit, time.monotonic())
+                pending[pool.submit(_run_unit, provider, session, unit, known_secrets)] = (unit, time.monotonic())
             if not pending:
                 break
             oldest = min(started for _, started in pending.values())

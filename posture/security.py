@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from collectors.failures import StatedError
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -30,7 +32,7 @@ class SecurityHeadersMiddleware:
         return response
 
 
-class UnsafeURL(ValueError):
+class UnsafeURL(ValueError, StatedError):
     pass
 
 

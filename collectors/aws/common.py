@@ -5,14 +5,18 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import botocore.exceptions
 
+from collectors.aws.provider import AwsProvider
+from collectors.failures import describe, log_failure
 from collectors.records import GLOBAL_REGION, ResourceRecord
 
 PROVIDER = "aws"
+log = logging.getLogger(__name__)
 
 
 def jsonable(value: Any) -> Any:
@@ -82,6 +86,13 @@ def error_code(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def failure_text(exc: BaseException) -> str:
+    """A failed call in words with its error code, HTTP status and operation; never the exception's text."""
+    text = describe(exc, AwsProvider().classify_error(exc))
+    log_failure(log, logging.DEBUG, f"aws: a secondary call failed: {text}", exc)
+    return text
+
+
 class Secondary:
     """Per-resource calls whose failure is noted in the record, not fatal to the collector.
 
@@ -108,7 +119,7 @@ class Secondary:
             code = error_code(exc)
             if code in absent:
                 return default
-            self.errors[name] = f"{code}: {exc}"[:300]
+            self.errors[name] = failure_text(exc)
             return default
 
     def attach(self, config: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from collectors.azure.session import AzureSession, Subscription, normalize_location
+from collectors.failures import StatedError, describe, log_failure
 from collectors.records import ResourceRecord
 
 log = logging.getLogger(__name__)
@@ -25,13 +26,12 @@ SECRET_KEYS = {
     "sastoken",
     "value_secret",
 }
-MAX_ERROR = 300
 DETAIL_WORKERS = 8  # per-resource detail calls (agent pools, containers, diagnostic settings) in flight at once
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-class SubscriptionsFailed(RuntimeError):
+class SubscriptionsFailed(RuntimeError, StatedError):
     """Some subscriptions could not be collected; the others were. ``first_error`` classifies it."""
 
     def __init__(self, failures: list[tuple[str, BaseException]]) -> None:
@@ -42,13 +42,10 @@ class SubscriptionsFailed(RuntimeError):
 
 
 def error_text(exc: BaseException) -> str:
-    """A short, one-line description of a failed call (HTTP status and ARM error code when known)."""
-    status = getattr(exc, "status_code", None)
-    error = getattr(exc, "error", None)
-    code = getattr(error, "code", None)
-    message = getattr(error, "message", None) or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    text = " ".join(str(p) for p in (status, code, message) if p)
-    return (text or type(exc).__name__)[:MAX_ERROR]
+    """A failed call in words with its HTTP status and ARM error code; never the exception's text."""
+    from collectors.azure.provider import AzureProvider  # the provider's package imports this one
+
+    return describe(exc, AzureProvider().classify_error(exc))
 
 
 def to_json(model: Any) -> dict[str, Any]:
@@ -109,8 +106,8 @@ def secondary(errors: dict[str, str], key: str, call: Callable[[], Any], default
     try:
         return call()
     except Exception as exc:  # one resource's detail must not lose the listing
-        log.info("azure: %s failed: %s", key, error_text(exc))
         errors[key] = error_text(exc)
+        log_failure(log, logging.INFO, f"azure: {key} failed: {errors[key]}", exc)
         return default
 
 

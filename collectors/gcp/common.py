@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
-from collectors.gcp.provider import ScopeFailures
+from collectors.failures import describe, log_failure
+from collectors.gcp.provider import GcpProvider, ScopeFailures
 from collectors.gcp.session import GcpSession
 from collectors.records import GLOBAL_REGION, ResourceRecord
 
+log = logging.getLogger(__name__)
 PROJECT_KEY = "_project"  # the project a record belongs to; not a field of any Google API
 PROJECTS_AT_ONCE = 4  # per collector; the collectors themselves run in parallel too
 ERRORS_KEY = "_errors"  # secondary calls that failed for this resource, {what: "Error: text"}
@@ -80,8 +83,10 @@ def per_project(
 
 
 def error_text(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    return text[:300]
+    """A failed secondary call in words (never the exception's text, which may quote a credential)."""
+    kind = GcpProvider().classify_error(exc)
+    log_failure(log, logging.DEBUG, f"gcp: a secondary call failed: {describe(exc, kind)}", exc)
+    return describe(exc, kind)
 
 
 def policy_json(policy: Any) -> dict[str, Any]:

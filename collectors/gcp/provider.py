@@ -22,6 +22,7 @@ from google.auth.credentials import Credentials
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 
+from collectors.failures import StatedError, describe
 from collectors.gcp.session import GcpSession
 from collectors.records import Identity, Target
 from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
@@ -44,12 +45,12 @@ class EndpointServiceAccountCredentials(service_account.Credentials):
         return False
 
 
-class ScopeFailures(Exception):
+class ScopeFailures(StatedError):
     """Some projects of a multi-project scan failed; the others were collected."""
 
     def __init__(self, failures: dict[str, BaseException]) -> None:
         self.failures = failures
-        text = "; ".join(f"{p}: {type(e).__name__}: {e}" for p, e in failures.items())
+        text = "; ".join(f"{p}: {describe(e, GcpProvider().classify_error(e))}" for p, e in failures.items())
         super().__init__(f"{len(failures)} project(s) failed: {text}")
         self.__cause__ = next(iter(failures.values()))
 

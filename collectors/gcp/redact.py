@@ -1,10 +1,15 @@
-"""Keep secrets out of records: metadata values, legacy cluster credentials, key material."""
+"""Keep secrets out of Google Cloud records: metadata values, legacy cluster credentials, key material.
+
+The marker and the general patterns are shared with every collector (:mod:`collectors.redact`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-REDACTED = "<redacted>"
+from collectors.redact import REDACTED
+
+__all__ = ["REDACTED", "metadata_items", "metadata_map", "secret_fields"]
 # Instance and node metadata keys whose values are settings, not data: kept as they are.
 SAFE_METADATA_KEYS = frozenset(
     {

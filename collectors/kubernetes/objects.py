@@ -8,10 +8,12 @@ as the API and manifests spell it) with values that look secret redacted.
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 from collectors.records import GLOBAL_REGION, ResourceRecord
+from collectors.redact import REDACTED, SECRET_NAME, SECRET_VALUE, redact_annotations, redact_args, redact_string
+
+__all__ = ["REDACTED", "SECRET_NAME", "SECRET_VALUE"]  # the rules read redacted values through these names
 
 PROVIDER_NAME = "kubernetes"
 WORKLOAD_TYPE = "kubernetes.workloads.workload"
@@ -26,15 +28,6 @@ WORKLOAD_KINDS = (
     "ReplicationController",
 )
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-REDACTED = "**redacted**"
-SECRET_NAME = re.compile(
-    r"(passw(or)?d|passwd|secret|token|api[_-]?key|apikey|private[_-]?key|credential|access[_-]?key)",
-    re.IGNORECASE,
-)
-SECRET_VALUE = re.compile(
-    r"(-----BEGIN [A-Z ]*PRIVATE KEY-----|AKIA[0-9A-Z]{16}|ghp_[A-Za-z0-9]{30,}|xox[baprs]-[A-Za-z0-9-]{10,}"
-    r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.|(?i:password\s*[=:]\s*\S+))"
-)
 # Built-in objects the API server creates itself: not the operator's choice, so rules skip them.
 BOOTSTRAP_LABEL = "kubernetes.io/bootstrapping"
 
@@ -49,15 +42,16 @@ BOOKKEEPING = ("managedFields", "resourceVersion")
 
 def clean_metadata(obj: dict[str, Any]) -> dict[str, Any]:
     """The object without server bookkeeping (managedFields, resourceVersion: they change on every status
-    update and would read as drift) or the last-applied copy (it may hold secrets)."""
+    update and would read as drift) or the last-applied copy (it may hold secrets), and with the other
+    annotations' secrets redacted (secret-named keys, credentials in URLs, key-shaped values, JSON inside)."""
     metadata = obj.get("metadata")
     if not isinstance(metadata, dict):
         return obj
-    if any(k in metadata for k in BOOKKEEPING) or LAST_APPLIED in (metadata.get("annotations") or {}):
+    annotations = metadata.get("annotations")
+    if any(k in metadata for k in BOOKKEEPING) or isinstance(annotations, dict):
         metadata = {k: v for k, v in metadata.items() if k not in BOOKKEEPING}
-        annotations = metadata.get("annotations")
-        if isinstance(annotations, dict) and LAST_APPLIED in annotations:
-            metadata["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+        if isinstance(annotations, dict):
+            metadata["annotations"] = redact_annotations({k: v for k, v in annotations.items() if k != LAST_APPLIED})
         obj = {**obj, "metadata": metadata}
     return obj
 
@@ -90,20 +84,43 @@ def containers(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def redact_workload(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy whose literal env values under secret-looking names (or that look like keys) are redacted."""
+    """A copy whose secrets in containers are redacted: literal env values under secret-looking names or that
+    look like keys (whole), credentials inside env URLs, and secret flags' values in ``command``/``args``.
+
+    The pod template's own annotations are redacted as an object's metadata is (:func:`clean_metadata`).
+    """
     spec = pod_spec(obj)
-    if spec is None or not any(_env_needs_redaction(c) for _, c in containers(spec)):
+    if spec is None:
         return obj
     obj = copy.deepcopy(obj)
-    for _, container in containers(pod_spec(obj) or {}):
-        for env in container.get("env") or []:
-            if isinstance(env, dict) and _secret_literal(env):
-                env["value"] = REDACTED
+    spec = pod_spec(obj) or {}
+    for _, container in containers(spec):
+        _redact_container(container)
+    template = _template_of(obj)
+    if template is not None:
+        template.update(clean_metadata(template))
     return obj
 
 
-def _env_needs_redaction(container: dict[str, Any]) -> bool:
-    return any(isinstance(env, dict) and _secret_literal(env) for env in container.get("env") or [])
+def _redact_container(container: dict[str, Any]) -> None:
+    for env in container.get("env") or []:
+        if not isinstance(env, dict) or not isinstance(env.get("value"), str):
+            continue
+        env["value"] = REDACTED if _secret_literal(env) else redact_string(env["value"])
+    for key in ("command", "args"):
+        if isinstance(container.get(key), list):
+            container[key] = redact_args(container[key])
+
+
+def _template_of(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The pod template (``metadata`` + ``spec``) of a controller; None for a bare pod."""
+    path = template_path(str(obj.get("kind", ""))).split(".")[:-1]
+    if not path:
+        return None
+    value: Any = obj
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else None
 
 
 def _secret_literal(env: dict[str, Any]) -> bool:

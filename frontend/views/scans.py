@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from collectors.failures import log_failure
 from frontend.paging import BadCursor, keyset_page
 from frontend.views.common import is_htmx, page, posted_account, require_role, visible_accounts
 from posture.access.audit import record
@@ -17,6 +20,8 @@ from posture.scans.models import ACTIVE_STATES, Scan, ScanState
 from posture.scans.pipeline import QueueUnavailable, ScanRefused, cancel_scan, start_scan
 
 PAGE_SIZE = 50
+
+log = logging.getLogger(__name__)
 
 
 def visible_scans(request: HttpRequest, *related: str) -> QuerySet:
@@ -81,7 +86,8 @@ def start(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Not started: {exc}.")
         return redirect("scans")
     except Exception as exc:  # anything else on the way to the queue: say so instead of an error page
-        messages.error(request, f"The scan could not be queued: {type(exc).__name__}: {exc}")
+        log_failure(log, logging.WARNING, f"scan of {account.name} could not be queued ({type(exc).__name__})", exc)
+        messages.error(request, f"The scan could not be queued ({type(exc).__name__}).")
         return redirect("scans")
     messages.success(request, f"Scan {scan.pk} of {account.name} started.")
     return redirect("scans")

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from collectors.failures import log_failure
 from posture.integrations.jira.client import JiraError
 from posture.integrations.jira.sync import TicketSync
 from posture.integrations.models import Delivery, DeliveryStatus, JiraConnection, Target, WebhookEndpoint
@@ -88,8 +89,8 @@ def attempt(send: Sender, d: Delivery, target: Target) -> Outcome:
     try:
         outcome = send(d)
     except Exception as exc:  # a bug or a crash mid-way: keep the delivery, retry it later
-        log.warning("delivery %s to %s raised %s", d.pk, target.name, type(exc).__name__)
-        outcome = Outcome(ok=False, transient=True, error=f"{type(exc).__name__}: {exc}"[:500])
+        log_failure(log, logging.WARNING, f"delivery {d.pk} to {target.name} raised {type(exc).__name__}", exc)
+        outcome = Outcome(ok=False, transient=True, error=f"the delivery failed ({type(exc).__name__})")
     now = timezone.now()
     d.response_code = outcome.code
     d.result = outcome.result[:300]

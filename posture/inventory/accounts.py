@@ -17,6 +17,7 @@ from django.utils import timezone
 from collectors import REGISTRY
 from collectors.registry import InvalidCredentials, UnknownProvider
 from posture.access.audit import record
+from posture.inventory.failures import failure_message
 from posture.inventory.models import NAME_VALIDATOR, CloudAccount, Schedule
 from posture.security import UnsafeURL, check_outbound_url
 
@@ -182,7 +183,9 @@ def test_account(account: CloudAccount, *, user: Any = None, source: str = "web"
             check_outbound_url(account.endpoint_url)
         identity = provider.identify(provider.connect(account.target()))
     except Exception as exc:
-        raise AccountInputError(f"{account.name}: the credentials do not work: {type(exc).__name__}: {exc}") from None
+        raise AccountInputError(
+            f"{account.name}: {failure_message(account, exc, 'the credentials do not work')}"
+        ) from None
     account.external_id = identity.external_id
     account.verified_at = timezone.now()
     with transaction.atomic():

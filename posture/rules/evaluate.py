@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from collectors.failures import traceback_detail
 from collectors.records import ResourceRecord
 from posture.rules.registry import RULES, RuleRegistry
 from posture.rules.verdicts import Evidence, Severity, Status, Verdict
@@ -52,10 +53,9 @@ def evaluate(records: list[ResourceRecord], registry: RuleRegistry = RULES) -> I
             try:
                 verdict = r.fn(record, ctx)
             except Exception as exc:  # one broken rule or odd resource must not stop the scan
-                log.warning("rule %s failed on %s: %s", r.id, record.uid, exc, exc_info=True)
-                verdict = Verdict(
-                    Status.ERROR, f"the rule could not evaluate this resource: {type(exc).__name__}: {exc}"
-                )
+                verdict = Verdict(Status.ERROR, f"the rule could not evaluate this resource ({type(exc).__name__})")
+                log.warning("rule %s failed on %s: %s", r.id, record.uid, type(exc).__name__)
+                log.debug("rule %s failed on %s — detail: %s", r.id, record.uid, traceback_detail(exc))
             if verdict is None:
                 continue
             if not isinstance(verdict, Verdict):

@@ -24,9 +24,12 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.utils import timezone
 
 from collectors import REGISTRY
+from collectors.failures import detail, log_failure, traceback_detail
+from collectors.redact import credential_values
 from collectors.run import Collection, collect, plan
 from posture.findings.mutes import apply_mutes
 from posture.findings.snapshots import take_snapshots
+from posture.inventory.failures import failure_message
 from posture.inventory.models import CloudAccount
 from posture.rules.evaluate import evaluate
 from posture.scans.models import ACTIVE_STATES, Scan, ScanState
@@ -91,7 +94,7 @@ def enqueue_scan(scan: Scan) -> None:
             run_scan_task.delay(scan.pk)
         except BrokerError as exc:
             message = f"the task queue is unavailable ({broker_address()}): the scan was not started"
-            log.warning("scan %s of account %s: %s (%s)", scan.pk, scan.account_id, message, exc)
+            log_failure(log, logging.WARNING, f"scan {scan.pk} of account {scan.account_id}: {message}", exc)
             # Never queued, so nothing ran: no scan_finished signal (its listeners would need the queue too).
             Scan.objects.filter(pk=scan.pk, state=ScanState.QUEUED).update(
                 state=ScanState.FAILED, finished_at=timezone.now(), message=message
@@ -166,8 +169,8 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
         session = provider.connect(target)
         units = plan(provider, session, target)
     except Exception as exc:  # bad credentials, unreachable endpoint, unknown provider
-        log.warning("scan %s of %s could not start: %s", scan.pk, account.name, exc)
-        return _finish(scan, ScanState.FAILED, clock, message=f"{type(exc).__name__}: {exc}"[:2000])
+        message = failure_message(account, exc, "the scan could not start")
+        return _finish(scan, ScanState.FAILED, clock, message=message)
     Scan.objects.filter(pk=scan.pk).update(progress_total=len(units))
 
     def progress(done: int, total: int) -> None:
@@ -179,6 +182,7 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
         provider,
         session,
         units,
+        known_secrets=tuple(credential_values(target.credentials)),
         concurrency=settings.SCAN_CONCURRENCY,
         unit_timeout=settings.SCAN_UNIT_TIMEOUT_SECONDS,
         on_progress=progress,
@@ -191,9 +195,10 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
     try:
         return with_db_retry(lambda: _store(scan, collection, clock), attempts, f"storing scan {scan.pk}")
     except Exception as exc:  # the database or a bug: the transaction rolled back, nothing half-written
-        log.exception("scan %s of %s could not be stored", scan.pk, account.name)
         tried = f" ({attempts} attempts)" if isinstance(exc, (OperationalError, InterfaceError)) else ""
-        message = f"storing the results failed{tried}: {type(exc).__name__}: {exc}"[:2000]
+        message = f"storing the results failed{tried}: {type(exc).__name__}"
+        log.error("scan %s of %s: %s", scan.pk, account.name, message)
+        log.debug("scan %s: storing failed — detail: %s", scan.pk, traceback_detail(exc))
         return with_db_retry(
             lambda: _finish(scan, ScanState.FAILED, clock, message=message), attempts, f"failing scan {scan.pk}"
         )
@@ -212,7 +217,15 @@ def with_db_retry(fn: Callable[[], T], attempts: int, what: str) -> T:
             if connection.in_atomic_block or attempt == attempts:
                 raise
             delay = min(2 ** (attempt - 1), 30)
-            log.warning("%s: database error (%s); attempt %s of %s in %s s", what, exc, attempt + 1, attempts, delay)
+            log.warning(
+                "%s: database error (%s); attempt %s of %s in %s s",
+                what,
+                type(exc).__name__,
+                attempt + 1,
+                attempts,
+                delay,
+            )
+            log.debug("%s: database error — detail: %s", what, detail(exc))
             try:
                 connection.close()
             except Exception:  # already broken: Django forgets it either way

@@ -50,7 +50,7 @@ def test_a_failing_unit_keeps_what_it_collected_and_the_others_go_on() -> None:
     result = collect(Provider(), None, units, concurrency=2)
     assert sorted(r.uid for r in result.records) == ["a-1", "a-2", "b-1", "c-1", "c-2"]
     assert [e.as_dict() for e in result.errors] == [
-        {"service": "svc", "region": "b", "kind": "timeout", "error": "TimeoutError: region b timed out"}
+        {"service": "svc", "region": "b", "kind": "timeout", "error": "the call timed out (TimeoutError)"}
     ]
 
 

@@ -7,6 +7,12 @@ detail, walks error paths (bad input, failing connection tests, scans of unreach
 failed sign-ins, failing webhook and Jira checks), and reads every log record (DEBUG and up, also
 through posture.logs.JsonFormatter) and audit row. None of the secrets may appear, raw, URL-encoded
 or base64-encoded at any alignment.
+
+Scan errors: every credential field is planted again with a trailing newline (an ordinary copy-paste),
+which makes the SDKs quote the whole token in their exception text ("Invalid header value b'Bearer
+...\\n'"). Collected configuration: a cluster (the Kubernetes emulator, reached with a planted token)
+runs a workload with secrets in a database URL, in arguments, shaped like well-known keys and in
+annotations; its scan succeeds, and its resources, findings, pages and API answers are searched too.
 """
 
 from __future__ import annotations
@@ -31,15 +37,20 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
 
+from emulators.kubernetes import KubernetesEmulator, demo_estate
 from posture.access.models import AuditLog
 from posture.access.tokens import issue_token
 from posture.access.totp import _secret as totp_secret
 from posture.access.totp import code_for, confirm, start_enrolment
 from posture.inventory.accounts import AccountInput, create_account
+from posture.inventory.models import Resource
 from posture.logs import JsonFormatter
+from posture.scans.models import Scan
 from posture.scans.pipeline import create_scan, run_scan
 from tests.api import test_team_scoping as api_matrix
 from tests.frontend import test_team_scoping as page_matrix
+from tests.support.planted_workload import UID as PLANTED_UID
+from tests.support.planted_workload import plant_workload, planted_values
 
 pytestmark = pytest.mark.django_db
 
@@ -158,14 +169,72 @@ def captured_logs() -> Iterator[Capture]:
         lg.removeHandler(handler)
 
 
+# Credential fields planted again with a trailing newline; the leak search looks for the value without it.
+NEWLINE_FIELDS = ("aws-secret-key-nl", "aws-session-token-nl", "azure-token-nl", "gcp-token-nl", "kube-token-nl")
+
+
 @pytest.fixture
 def secrets_planted(settings, estate) -> dict[str, str]:
     s = {name: planted(name) for name in ("aws-secret-key", "aws-session-token", "azure-client-secret")}
     s |= {name: planted_token(name) for name in ("azure-token", "gcp-token", "kube-token", "jira")}
+    s |= {name: planted_token(name) for name in (*NEWLINE_FIELDS, "kube-token-live")}
+    s |= {f"workload-{name}": value for name, value in planted_values().items()}
     s |= {name: planted(name) for name in ("webhook", "password")}
     s |= {"oidc-client-secret": planted("oidc"), "encryption-key": django_settings.ENCRYPTION_KEYS[0]}
     settings.OIDC_CLIENT_SECRET = s["oidc-client-secret"]
     return s
+
+
+@pytest.fixture
+def planted_cluster(secrets_planted: dict[str, str]) -> Iterator[KubernetesEmulator]:
+    """The Kubernetes emulator with the planted workload, answering only the planted live token."""
+    cluster = demo_estate()
+    plant_workload(cluster, {k.removeprefix("workload-"): v for k, v in secrets_planted.items() if "workload-" in k})
+    with KubernetesEmulator(cluster, token=secrets_planted["kube-token-live"]) as emulator:
+        yield emulator
+
+
+def kubeconfig_for(server: str, token: str) -> str:
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "c", "cluster": {"server": server}}],
+            "users": [{"name": "u", "user": {"token": token}}],
+            "contexts": [{"name": "ctx", "context": {"cluster": "c", "user": "u"}}],
+            "current-context": "ctx",
+        }
+    )
+
+
+def plant_newline_accounts(s: dict[str, str], dead: str, cluster: KubernetesEmulator) -> None:
+    """Every credential field once more, each value ending in a newline, and the cluster with the workload."""
+    nl = {name: s[name] + "\n" for name in NEWLINE_FIELDS}
+    for provider, endpoint, credentials in (
+        (
+            "aws",
+            dead,
+            {
+                "access_key_id": "AKIAPLANTEDKEY000002",
+                "secret_access_key": nl["aws-secret-key-nl"],
+                "session_token": nl["aws-session-token-nl"],
+            },
+        ),
+        (
+            "azure",
+            dead,
+            {"subscription_id": "00000000-0000-0000-0000-000000000001", "access_token": nl["azure-token-nl"]},
+        ),
+        ("gcp", dead, {"access_token": nl["gcp-token-nl"], "projects": "plant-project"}),
+        ("kubernetes", "", {"kubeconfig_content": kubeconfig_for(cluster.url, nl["kube-token-nl"])}),
+    ):
+        regions = ["us-east-1"] if provider == "aws" else []
+        account = AccountInput(
+            provider, f"plant-{provider}-nl", regions, endpoint_url=endpoint, credentials=credentials
+        )
+        create_account(account, source="cli")
+    live = {"kubeconfig_content": kubeconfig_for(cluster.url, s["kube-token-live"])}
+    create_account(AccountInput("kubernetes", "plant-cluster", [], credentials=live), source="cli")
 
 
 def plant_accounts(s: dict[str, str], estate, dead: str) -> None:
@@ -227,7 +296,9 @@ def plant_accounts(s: dict[str, str], estate, dead: str) -> None:
     run_scan(create_scan(testcloud).pk)
 
 
-def test_no_secret_anywhere(secrets_planted, estate, captured_logs, client, refusing_endpoint, monkeypatch) -> None:
+def test_no_secret_anywhere(
+    secrets_planted, estate, captured_logs, client, refusing_endpoint, planted_cluster, monkeypatch
+) -> None:
     monkeypatch.setenv("POSTURE_AWS_MAX_ATTEMPTS", "1")  # a refused call is not retried
     s = secrets_planted
     admin = User.objects.create_user("planter", password=s["password"])
@@ -236,6 +307,7 @@ def test_no_secret_anywhere(secrets_planted, estate, captured_logs, client, refu
     assert confirm(device, code_for(device))
     s["totp"] = totp_secret(device)
     plant_accounts(s, estate, refusing_endpoint)
+    plant_newline_accounts(s, refusing_endpoint, planted_cluster)
     token, s["api-token"] = issue_token(admin, "planted")
     leaks = Leaks(s)
     api = {"HTTP_AUTHORIZATION": f"Bearer {s['api-token']}"}
@@ -288,8 +360,23 @@ def test_no_secret_anywhere(secrets_planted, estate, captured_logs, client, refu
         leaks.scan(f"test of {account.name}", client.post(f"/api/v1/accounts/{account.pk}/test/", **api).content)
         leaks.scan(f"page test of {account.name}", client.post(f"/accounts/{account.pk}/test/", follow=True).content)
         scan = run_scan(create_scan(account).pk)
-        assert scan.state in ("failed", "partial"), (account.name, scan.state)
+        expected = ("succeeded",) if account.name == "plant-cluster" else ("failed", "partial")
+        assert scan.state in expected, (account.name, scan.state, scan.message, scan.errors)
         leaks.scan(f"scan of {account.name}", json.dumps([scan.message, scan.errors]))
+    newline_scans = Scan.objects.filter(account__name__endswith="-nl")
+    assert newline_scans.count() == 4 and all(scan.message or scan.errors for scan in newline_scans)
+
+    # collected configuration: the planted workload was stored, redacted, and failed its secrets rules
+    for resource in Resource.objects.all():
+        leaks.scan(f"resource {resource.uid}", json.dumps([resource.config, resource.name, resource.tags]))
+    workload = Resource.objects.get(uid=PLANTED_UID)
+    assert "**redacted**" in json.dumps(workload.config)
+    planted_findings = list(workload.account.findings.filter(resource_uid=PLANTED_UID, status="FAIL"))
+    assert "kubernetes.workloads.literal_secret_in_env" in {f.rule_id for f in planted_findings}
+    for finding in planted_findings:
+        leaks.scan(f"finding page {finding.rule_id}", client.get(f"/findings/{finding.pk}/").content)
+        leaks.scan(f"finding api {finding.rule_id}", client.get(f"/api/v1/findings/{finding.pk}/", **api).content)
+    leaks.scan("resource api", client.get(f"/api/v1/resources/{workload.pk}/", **api).content)
     for kind in ("webhooks", "jira"):
         pk = (hook if kind == "webhooks" else jira).json()["id"]
         response = client.post(f"/api/v1/integrations/{kind}/{pk}/test/", **api)
@@ -376,4 +463,4 @@ def test_no_secret_anywhere(secrets_planted, estate, captured_logs, client, refu
 
     assert not leaks.found, "\n".join(sorted(set(leaks.found)))
     assert captured_logs.records and leaks.places > 100
-    assert token.pk and len(leaks.forms) == 14
+    assert token.pk and len(leaks.forms) == 14 + len(NEWLINE_FIELDS) + 1 + len(planted_values())

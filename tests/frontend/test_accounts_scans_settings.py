@@ -147,12 +147,13 @@ def test_scan_history_filters_and_shows_failures(account, estate, viewer):
     from posture.scans.pipeline import create_scan, run_scan
     from tests.conftest import estate_doc
 
-    estate.write(estate_doc(fail=[{"service": "storage", "region": "r2", "error": "throttled"}]))
+    estate.write(estate_doc(fail=[{"service": "storage", "region": "r2", "error": "said token=abc123"}]))
     run_scan(create_scan(account).pk)
     page = viewer.get("/scans/?state=partial").content.decode()
     assert "partial" in page and "1 failed" in page
     scan = Scan.objects.get()
-    assert "throttled" in viewer.get(f"/scans/{scan.pk}/").content.decode()
+    detail = viewer.get(f"/scans/{scan.pk}/").content.decode()
+    assert "the call failed (RuntimeError)" in detail and "abc123" not in detail  # in words, not the raw text
     assert b"is not one of" in viewer.get("/scans/?state=exploded").content
 
 

@@ -159,7 +159,8 @@ def test_a_failing_or_throttled_service_leaves_the_rest_of_the_scan(
     assert scan.state == "partial"
     errors = {e["service"]: e for e in scan.errors}
     assert set(errors) == {"accessanalyzer", "guardduty", "rds"}
-    assert errors["rds"]["kind"] == "throttled" and "Rate exceeded" in errors["rds"]["error"]
+    assert errors["rds"]["kind"] == "throttled" and "Throttling" in errors["rds"]["error"]
+    assert errors["rds"]["error"].startswith("the API throttled the calls")
     assert errors["guardduty"]["kind"] == "error" and errors["guardduty"]["region"] == REGION
     assert not any(rule.startswith(("aws.rds.", "aws.guardduty.")) for rule, _ in findings)
     # every other service's findings are still there

@@ -7,6 +7,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from collectors.failures import words
 from posture.findings.models import ComplianceSnapshot, Finding
 from posture.scans.models import Scan
 
@@ -47,7 +48,7 @@ def assert_cluster_scanned(name: str, managed_framework: str) -> None:
 def assert_denied(name: str, output: str) -> Scan:
     scan_row = Scan.objects.filter(account__name=name).latest("id")
     assert scan_row.state == "failed"
-    kinds = {e["kind"] for e in scan_row.errors} or {"denied" if "(denied)" in scan_row.message else "?"}
+    kinds = {e["kind"] for e in scan_row.errors} or {"denied" if words("denied") in scan_row.message else "?"}
     assert kinds == {"denied"}, (scan_row.errors, scan_row.message)
     assert "denied" in output
     return scan_row

@@ -88,6 +88,6 @@ def test_a_subscription_denied_the_cluster_credential_says_denied(
     arm.fail("/listClusterUserCredential", 403)
     _, output = scan("legacy-aks")
     scan_row = assert_denied("legacy-aks", output)
-    assert "(denied)" in scan_row.message and "AuthorizationFailed" in scan_row.message
+    assert "access was denied" in scan_row.message and "AuthorizationFailed" in scan_row.message
     assert "\n" not in scan_row.message
     assert not cluster.requests  # never reached the API server

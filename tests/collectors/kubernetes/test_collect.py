@@ -11,6 +11,8 @@ from collectors.kubernetes.provider import KubernetesProvider, KubernetesSession
 from collectors.records import Target
 from collectors.run import collect, plan
 from emulators.kubernetes import KubernetesEmulator
+from tests.support.planted_workload import HARMLESS, plant_workload, planted_values
+from tests.support.planted_workload import UID as PLANTED_UID
 
 
 def run(provider: KubernetesProvider, session: KubernetesSession):
@@ -161,3 +163,30 @@ def test_servers_without_admission_policies_still_give_their_webhooks(provider, 
     collection = run(provider, session)
     assert collection.errors == []
     assert "ValidatingWebhookConfiguration/kyverno-resource-validating-webhook-cfg" in by_uid(collection)
+
+
+def test_secrets_in_urls_arguments_key_shapes_and_annotations_are_redacted(
+    provider, session, emulator: KubernetesEmulator
+) -> None:
+    values = planted_values()
+    plant_workload(emulator.estate, values)
+    records = run(provider, session).records
+    config = {r.uid: r for r in records}[PLANTED_UID].config
+    everything = json.dumps([r.config for r in records])
+    assert [name for name, value in values.items() if value in everything] == []
+    container = config["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["DATABASE_URL"] == f"postgres://{REDACTED}@db:5432/app"  # the host stays: it is evidence
+    assert env["STRIPE"] == env["GITHUB"] == env["GITLAB"] == env["AWS_KEY_ID"] == REDACTED
+    assert container["command"] == ["/app", "--db-password", REDACTED, HARMLESS["password_file"]]
+    assert container["args"][0] == f"--password={REDACTED}"
+    assert container["args"][-1] == f"exec worker --api-token {REDACTED}"
+    # look-alikes are kept as they are
+    assert env["DOCS"] == HARMLESS["url"] and container["image"] == HARMLESS["image"]
+    annotations = config["metadata"]["annotations"]
+    assert "kubectl.kubernetes.io/last-applied-configuration" not in annotations
+    assert annotations["example.com/api-token"] == REDACTED
+    assert annotations["ci.example.com/build-url"] == f"https://{REDACTED}@ci.example.com/job/1"
+    assert annotations["example.com/dashboard"] == HARMLESS["annotation"]
+    assert json.loads(annotations["example.com/config"]) == {"env": [{"name": "DB_PASSWORD", "value": REDACTED}]}
+    assert config["spec"]["template"]["metadata"]["annotations"] == {"example.com/api-token": REDACTED}

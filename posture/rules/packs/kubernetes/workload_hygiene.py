@@ -64,7 +64,7 @@ def literal_secret_in_env(resource: ResourceRecord, ctx: RuleContext) -> Verdict
             if isinstance(e, dict)
             and isinstance(e.get("value"), str)
             and e["value"]
-            and (e["value"] == REDACTED or SECRET_NAME.search(str(e.get("name", ""))))
+            and (REDACTED in e["value"] or SECRET_NAME.search(str(e.get("name", ""))))
         ]
 
     return per_container(resource, bad, "no secret-looking literal in env", "secret-looking literal env values")
