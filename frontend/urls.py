@@ -11,6 +11,7 @@ from frontend.views import (
     drift,
     findings,
     overview,
+    report,
     scans,
     settings,
     signin,
@@ -33,7 +34,8 @@ urlpatterns = [
     path("findings/<int:pk>/unmute/", findings.unmute, name="finding-unmute"),
     path("compliance/", compliance.frameworks, name="compliance"),
     path("compliance/<str:framework_id>/", compliance.framework, name="compliance-framework"),
-    path("compliance/<str:framework_id>/report/", compliance.report, name="compliance-report"),
+    path("compliance/<str:framework_id>/report/", report.report, name="compliance-report"),
+    path("compliance/<str:framework_id>/report.pdf", report.report_pdf, name="compliance-report-pdf"),
     path("compliance/<str:framework_id>/controls/<str:control_id>/", compliance.control, name="compliance-control"),
     path(
         "compliance/<str:framework_id>/controls/<str:control_id>/attest/",

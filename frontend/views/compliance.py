@@ -1,9 +1,8 @@
-"""Compliance: frameworks -> sections -> controls, per account or team; drill-down; printable report."""
+"""Compliance: frameworks -> sections -> controls, per account or team; drill-down (the report: ``report``)."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 
 from frontend.paging import BadCursor, keyset_page
 from frontend.views.common import page, scoped_accounts, visible_accounts
@@ -72,14 +71,6 @@ def framework(request: HttpRequest, framework_id: str) -> HttpResponse:
     s = summary(fw, ctx["accounts"])
     ctx.update(fw=fw, summary=s, sections=_sections_with_totals(s), status_filter=request.GET.get("status", ""))
     return page(request, "frontend/compliance_framework.html", ctx)
-
-
-def report(request: HttpRequest, framework_id: str) -> HttpResponse:
-    fw = _framework(framework_id)
-    ctx = _scope_context(request)
-    s = summary(fw, ctx["accounts"])
-    ctx.update(fw=fw, summary=s, sections=_sections_with_totals(s), generated=timezone.now())
-    return page(request, "frontend/compliance_report.html", ctx)
 
 
 def control(request: HttpRequest, framework_id: str, control_id: str) -> HttpResponse:

@@ -20,7 +20,8 @@ PAGES = [
     ("/compliance/", 9),
     ("/compliance/test-benchmark-1.0/", 9),
     ("/compliance/test-benchmark-1.0/controls/1.1/", 12),  # + its status (summary), attestations, accounts for the form
-    ("/compliance/test-benchmark-1.0/report/", 7),
+    # the report: + the latest scans, the failing resources of failing controls (attestations: none here)
+    ("/compliance/test-benchmark-1.0/report/", 9),
     ("/clusters/", 7),
     ("/drift/", 8),
     ("/scans/", 6),

@@ -81,7 +81,11 @@ OBJECT_PAGES = [
     "/findings/?account={name}",
     "/compliance/test-benchmark-1.0/?account={name}",
 ]
-EXPORTS = ["/findings/export/?format=json", "/findings/export/?format=csv"]
+EXPORTS = [
+    "/findings/export/?format=json",
+    "/findings/export/?format=csv",
+    "/compliance/test-benchmark-1.0/report.pdf",  # its text: tests/frontend/test_report.py
+]
 # Every request that changes something, with another team's objects (or another user's) in it.
 EXPIRES = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 PAGE_WRITES = [
