@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 
 from frontend.paging import BadCursor, keyset_page
 from frontend.views.common import page, scoped_accounts, visible_accounts
