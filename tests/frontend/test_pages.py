@@ -21,7 +21,7 @@ PAGES = [
     ("/compliance/test-benchmark-1.0/", 9),
     ("/compliance/test-benchmark-1.0/controls/1.1/", 6),
     ("/compliance/test-benchmark-1.0/report/", 7),
-    ("/clusters/", 7),
+    ("/clusters/", 8),  # ... and one for the clusters' own control planes and node groups
     ("/drift/", 8),
     ("/scans/", 6),
     ("/scans/{scan}/", 4),
