@@ -44,6 +44,9 @@ LISTS = [
     "/compliance/test-benchmark-1.0/",
     "/compliance/test-benchmark-1.0/report/",
     "/compliance/test-benchmark-1.0/controls/1.1/",
+    "/compliance/test-benchmark-1.0/scores/?by=team",
+    "/compliance/test-benchmark-1.0/scores/?by=account&days=90",
+    "/compliance/test-benchmark-1.0/movement/",
     "/clusters/",
     "/drift/",
     "/scans/",
@@ -78,6 +81,8 @@ OBJECT_PAGES = [
     "/accounts/{account}/",
     "/findings/?account={name}",
     "/compliance/test-benchmark-1.0/?account={name}",
+    "/compliance/test-benchmark-1.0/scores/?account={name}",
+    "/compliance/test-benchmark-1.0/movement/?team={team}",
 ]
 EXPORTS = ["/findings/export/?format=json", "/findings/export/?format=csv"]
 # Every request that changes something, with another team's objects (or another user's) in it.
