@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from posture.api.views.admin import AuditLogViewSet, TokenViewSet
 from posture.api.views.compliance import ComplianceViewSet, FrameworkViewSet
+from posture.api.views.compliance_rollup import ComplianceRollupViewSet
 from posture.api.views.findings import EventViewSet, FindingViewSet, MuteRuleViewSet
 from posture.api.views.inventory import AccountViewSet, ResourceViewSet, ScanViewSet
 
@@ -26,6 +27,16 @@ urlpatterns = [
         "compliance/<str:pk>/trend/",
         ComplianceViewSet.as_view({"get": "trend"}),
         name="compliance-trend",
+    ),
+    path(
+        "compliance/<str:pk>/rollup/",
+        ComplianceRollupViewSet.as_view({"get": "rollup"}),
+        name="compliance-rollup",
+    ),
+    path(
+        "compliance/<str:pk>/movement/",
+        ComplianceRollupViewSet.as_view({"get": "movement"}),
+        name="compliance-movement-api",
     ),
     path("integrations/", include("posture.integrations.urls")),
     *router.urls,
