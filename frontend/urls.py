@@ -8,6 +8,7 @@ from frontend.views import (
     attestations,
     clusters,
     compliance,
+    compliance_rollup,
     drift,
     findings,
     overview,
@@ -36,6 +37,8 @@ urlpatterns = [
     path("compliance/<str:framework_id>/", compliance.framework, name="compliance-framework"),
     path("compliance/<str:framework_id>/report/", report.report, name="compliance-report"),
     path("compliance/<str:framework_id>/report.pdf", report.report_pdf, name="compliance-report-pdf"),
+    path("compliance/<str:framework_id>/scores/", compliance_rollup.scores, name="compliance-scores"),
+    path("compliance/<str:framework_id>/movement/", compliance_rollup.movement_page, name="compliance-movement"),
     path("compliance/<str:framework_id>/controls/<str:control_id>/", compliance.control, name="compliance-control"),
     path(
         "compliance/<str:framework_id>/controls/<str:control_id>/attest/",

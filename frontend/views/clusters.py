@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from collectors.cluster_access import cluster_ref_of_uid
-from frontend.clusters import stacks, summary_counts
+from frontend.clusters import cluster_page, summary_counts
 from frontend.views.common import page, posted_account, require_role
 from posture.access.roles import Role
 from posture.inventory.accounts import AccountInputError
@@ -17,8 +17,9 @@ from posture.scans.pipeline import QueueUnavailable, ScanRefused, start_scan
 
 
 def clusters(request: HttpRequest) -> HttpResponse:
-    items = stacks(request.user)
-    return page(request, "frontend/clusters.html", {"stacks": items, "totals": summary_counts(items)})
+    items = cluster_page(request.user)
+    context = {"stacks": items.stacks, "platforms": items.platforms, "totals": summary_counts(items)}
+    return page(request, "frontend/clusters.html", context)
 
 
 @require_POST

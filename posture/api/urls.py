@@ -6,6 +6,7 @@ from posture.access.permissions import ApiDocsPermission
 from posture.api.views.admin import AuditLogViewSet, TokenViewSet
 from posture.api.views.attestations import AttestationViewSet
 from posture.api.views.compliance import ComplianceViewSet, FrameworkViewSet
+from posture.api.views.compliance_rollup import ComplianceRollupViewSet
 from posture.api.views.findings import EventViewSet, FindingViewSet, MuteRuleViewSet
 from posture.api.views.inventory import AccountViewSet, ResourceViewSet, ScanViewSet
 
@@ -38,6 +39,16 @@ urlpatterns = [
         "compliance/<str:pk>/trend/",
         ComplianceViewSet.as_view({"get": "trend"}),
         name="compliance-trend",
+    ),
+    path(
+        "compliance/<str:pk>/rollup/",
+        ComplianceRollupViewSet.as_view({"get": "rollup"}),
+        name="compliance-rollup",
+    ),
+    path(
+        "compliance/<str:pk>/movement/",
+        ComplianceRollupViewSet.as_view({"get": "movement"}),
+        name="compliance-movement-api",
     ),
     path("integrations/", include("posture.integrations.urls")),
     *router.urls,

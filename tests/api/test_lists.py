@@ -51,6 +51,13 @@ def test_scans_show_state_counts_and_errors(viewer_client, scanned) -> None:
         ("/api/v1/compliance/test-benchmark-1.0/", 5),
         # session, user, groups, accounts in scope, scores before the window, scores in the window
         ("/api/v1/compliance/test-benchmark-1.0/trend/", 6),
+        # session, user, groups; attestations, scores carried into the period, scores in it (every team's
+        # trend at once); latest scans, attestations, their scores (the score now)
+        ("/api/v1/compliance/test-benchmark-1.0/rollup/?by=team", 9),
+        # ... and the accounts' names
+        ("/api/v1/compliance/test-benchmark-1.0/rollup/?by=account&days=90", 10),
+        # session, user, groups; attestations, the scores at each date, the changed controls' finding events
+        ("/api/v1/compliance/test-benchmark-1.0/movement/?from=2026-01-01", 7),
     ],
 )
 def test_list_query_counts_do_not_grow_with_rows(

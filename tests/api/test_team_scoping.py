@@ -55,6 +55,8 @@ OBJECT_READS = [
 SUMMARY_READS = [
     "/api/v1/compliance/test-benchmark-1.0/?account={name}",
     "/api/v1/compliance/test-benchmark-1.0/trend/?account={name}",
+    "/api/v1/compliance/test-benchmark-1.0/rollup/?account={name}",
+    "/api/v1/compliance/test-benchmark-1.0/movement/?account={name}&from=2026-01-01",
     "/api/v1/compliance/?account={name}",
 ]
 # Admins only, whatever the team: 403 for others.

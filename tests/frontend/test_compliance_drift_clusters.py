@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from frontend.clusters import layer_of, stacks
+from frontend.clusters import cluster_page, layer_of, owning_cluster, stacks, summary_counts
 from posture.findings.models import Finding
 from posture.inventory.models import CloudAccount, Resource
 from posture.scans.models import Scan
@@ -104,13 +104,16 @@ def test_layer_of_classifies_types():
     assert layer_of("aws.s3.bucket") is None
 
 
+EKS = "arn:aws:eks:eu-west-1:111122223333:"
+
+
 def seed_clusters() -> tuple[CloudAccount, CloudAccount]:
     """A managed EKS cluster joined to its kubeconfig account, and a lone kubeconfig cluster."""
     aws = CloudAccount.objects.create(provider="aws", name="prod-aws")
     kube = CloudAccount.objects.create(provider="kubernetes", name="prod-kube", labels={"cluster": "payments"})
     lone = CloudAccount.objects.create(provider="kubernetes", name="lab-kube")
-    _failing(_resource(aws, "aws.eks.cluster", "arn:eks/payments", name="payments"), "high")
-    _failing(_resource(aws, "aws.eks.nodegroup", "arn:ng/1"), "medium")
+    _failing(_resource(aws, "aws.eks.cluster", f"{EKS}cluster/payments", name="payments"), "high")
+    _failing(_resource(aws, "aws.eks.nodegroup", f"{EKS}nodegroup/payments/ng-1/4ec6"), "medium")
     _failing(_resource(aws, "aws.s3.bucket", "bucket-1"), "low")
     _failing(_resource(kube, "kubernetes.workloads.workload", "default/deploy/web"), "critical")
     _resource(kube, "kubernetes.core.node", "node-1")
@@ -126,10 +129,51 @@ def test_clusters_are_stacks_with_the_findings_behind_each_layer(db, viewer, mak
     assert payments.kind == "managed" and payments.k8s_account == kube
     layers = {layer.key: layer for layer in payments.ordered_layers}
     assert list(layers) == ["platform", "control_plane", "nodes", "workloads"]
-    assert layers["platform"].failing == {"low": 1}
+    assert layers["platform"].failing == {} and layers["platform"].shared.failing == {"low": 1}
     assert layers["control_plane"].failing == {"high": 1}
     assert layers["nodes"].failing == {"medium": 1} and layers["nodes"].resources == 2
     assert layers["workloads"].worst == "critical"
     html = viewer.get("/clusters/").content.decode()
     assert "prod-kube" in html and "resource_type=kubernetes.workloads.workload" in html
     assert "no cloud account linked" in html  # the lab cluster
+
+
+def test_node_groups_belong_to_the_cluster_their_id_names():
+    aks = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/"
+    gke = "//container.googleapis.com/projects/p/locations/l/clusters/"
+    clusters = [f"{EKS}cluster/a", f"{EKS}cluster/a-b", f"{aks}a", f"{aks}a-b", f"{gke}a", f"{gke}a-b"]
+    assert owning_cluster(f"{EKS}nodegroup/a-b/ng/uuid", clusters) == f"{EKS}cluster/a-b"
+    assert owning_cluster(f"{EKS}nodegroup/a/ng/uuid", clusters) == f"{EKS}cluster/a"
+    assert owning_cluster(f"{aks.lower()}a-b/agentPools/pool1", clusters) == f"{aks}a-b"
+    assert owning_cluster(f"{gke}a/nodePools/default-pool", clusters) == f"{gke}a"
+    assert owning_cluster(f"{EKS}nodegroup/gone/ng/uuid", clusters) is None
+
+
+def test_each_failing_finding_is_counted_once_on_the_clusters_page(db, viewer, make_user):
+    """Two clusters in one account, account-wide findings: the page adds up to the distinct failing findings."""
+    aws = CloudAccount.objects.create(provider="aws", name="prod-aws")
+    for name in ("payments", "search"):
+        _failing(_resource(aws, "aws.eks.cluster", f"{EKS}cluster/{name}", name=name), "high")
+        for group in ("ng-1", "ng-2"):
+            _failing(_resource(aws, "aws.eks.nodegroup", f"{EKS}nodegroup/{name}/{group}/id"), "medium")
+    _failing(_resource(aws, "aws.eks.nodegroup", f"{EKS}nodegroup/search/ng-3/id"), "low")
+    for uid in ("bucket-1", "bucket-2"):
+        _failing(_resource(aws, "aws.s3.bucket", uid), "low")
+    _failing(_resource(aws, "aws.iam.root", "root"), "critical")
+    muted = _failing(_resource(aws, "aws.s3.bucket", "bucket-muted"), "high")
+    Finding.objects.filter(pk=muted.pk).update(muted=True)
+
+    result = cluster_page(make_user("admin"))
+    by_name = {s.name: s for s in result.stacks}
+    assert [layer.failing_total for layer in by_name["payments"].ordered_layers] == [0, 1, 2, 0]
+    assert [layer.failing_total for layer in by_name["search"].ordered_layers] == [0, 1, 3, 0]
+    assert by_name["search"].layers["nodes"].resources == 3
+    for stack in result.stacks:
+        assert stack.failing_total == sum(layer.failing_total for layer in stack.ordered_layers)
+    [platform] = result.platforms
+    assert platform.failing == {"critical": 1, "low": 2} and platform.shared_by == 2
+    distinct = Finding.objects.filter(status="FAIL", muted=False).count()
+    assert summary_counts(result)["failing"] == distinct == 10
+    html = viewer.get("/clusters/").content.decode()
+    assert f"{distinct} failing findings, each counted once" in html
+    assert "shared by 2 clusters" in html

@@ -22,7 +22,13 @@ PAGES = [
     ("/compliance/test-benchmark-1.0/controls/1.1/", 12),  # + its status (summary), attestations, accounts for the form
     # the report: + the latest scans, the failing resources of failing controls (attestations: none here)
     ("/compliance/test-benchmark-1.0/report/", 9),
-    ("/clusters/", 7),
+    # session, user, groups; attestations, scores carried into the period, scores in it; latest scans,
+    # attestations, their scores (rollup); the scope picker's accounts and teams (+ account names by account)
+    ("/compliance/test-benchmark-1.0/scores/?by=team&days=90", 11),
+    ("/compliance/test-benchmark-1.0/scores/?by=account&days=30", 12),
+    # session, user, groups; attestations, scores at each date, the changed controls' events; the picker's two
+    ("/compliance/test-benchmark-1.0/movement/?from=2026-01-01", 9),
+    ("/clusters/", 8),  # ... and one for the clusters' own control planes and node groups
     ("/drift/", 8),
     ("/scans/", 6),
     ("/scans/{scan}/", 4),

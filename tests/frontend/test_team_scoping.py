@@ -46,6 +46,9 @@ LISTS = [
     "/compliance/test-benchmark-1.0/",
     "/compliance/test-benchmark-1.0/report/",
     "/compliance/test-benchmark-1.0/controls/1.1/",
+    "/compliance/test-benchmark-1.0/scores/?by=team",
+    "/compliance/test-benchmark-1.0/scores/?by=account&days=90",
+    "/compliance/test-benchmark-1.0/movement/",
     "/clusters/",
     "/drift/",
     "/scans/",
@@ -80,6 +83,8 @@ OBJECT_PAGES = [
     "/accounts/{account}/",
     "/findings/?account={name}",
     "/compliance/test-benchmark-1.0/?account={name}",
+    "/compliance/test-benchmark-1.0/scores/?account={name}",
+    "/compliance/test-benchmark-1.0/movement/?team={team}",
 ]
 EXPORTS = [
     "/findings/export/?format=json",
