@@ -47,10 +47,10 @@ def test_scans_show_state_counts_and_errors(viewer_client, scanned) -> None:
         ("/api/v1/mutes/", 4),
         ("/api/v1/tokens/", 4),
         ("/api/v1/findings/changes/?after=0", 4),
-        # session, user, groups, latest scan per account, that scan's snapshots
-        ("/api/v1/compliance/test-benchmark-1.0/", 5),
-        # session, user, groups, accounts in scope, scores before the window, scores in the window
-        ("/api/v1/compliance/test-benchmark-1.0/trend/", 6),
+        # session, user, groups, latest scan per account, attestations, those scans' scores and snapshots
+        ("/api/v1/compliance/test-benchmark-1.0/", 7),
+        # session, user, groups, attestations, latest scans (memo key), scores before the window, in it
+        ("/api/v1/compliance/test-benchmark-1.0/trend/", 7),
         # session, user, groups; attestations, scores carried into the period, scores in it (every team's
         # trend at once); latest scans, attestations, their scores (the score now)
         ("/api/v1/compliance/test-benchmark-1.0/rollup/?by=team", 9),
