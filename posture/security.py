@@ -31,7 +31,11 @@ class SecurityHeadersMiddleware:
 
 
 class UnsafeURL(ValueError):
-    pass
+    kind = "denied"  # a CollectionError kind, for a refusal at connect time
+
+
+class UnresolvedURL(UnsafeURL):
+    kind = "unreachable"
 
 
 BLOCKED = "link-local, metadata, private, loopback or reserved"
@@ -55,7 +59,7 @@ def check_outbound_url(url: str, resolve: Callable[[str], list[str]] | None = No
     try:
         addresses = resolve(parts.hostname)
     except OSError as exc:
-        raise UnsafeURL(f"{parts.hostname} does not resolve: {exc}") from None
+        raise UnresolvedURL(f"{parts.hostname} does not resolve: {exc}") from None
     allowed = allowed_networks()
     for raw in addresses:
         ip = ipaddress.ip_address(raw.split("%", 1)[0])

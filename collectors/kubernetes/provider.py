@@ -32,7 +32,7 @@ from kubernetes.config.kube_config import load_kube_config, load_kube_config_fro
 
 from collectors.cluster_access import ClusterAccessError
 from collectors.kubernetes.cloud import cloud_configuration
-from collectors.kubernetes.kubeconfig import UnsafeKubeconfig, check_kubeconfig
+from collectors.kubernetes.kubeconfig import check_kubeconfig
 from collectors.records import CredentialPolicy, Identity, Target
 from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
 
@@ -117,13 +117,20 @@ def _override_host(configuration: client.Configuration, host: str) -> None:
 
 
 def _check_host(host: str, policy: CredentialPolicy) -> None:
-    """The address the client will connect to, through the policy's outbound check (a name may move)."""
+    """The address the client will connect to, through the policy's outbound check (a name may move).
+
+    The check raises ``ValueError``; its ``kind`` attribute (default ``denied``) classifies the refusal.
+    A name that does not resolve now (kind ``unreachable``) is left to the client, which reports every
+    unit unreachable, as :func:`collectors.cluster_access.check_cluster_server` does.
+    """
     if policy.check_url is None:
         return
     try:
         policy.check_url(host)
     except ValueError as exc:
-        raise UnsafeKubeconfig(f"the cluster's API server: {exc}") from None
+        kind = str(getattr(exc, "kind", "denied"))
+        if kind != "unreachable":
+            raise ClusterAccessError(f"the cluster's API server is refused ({kind}): {exc}", kind) from None
 
 
 class KubernetesProvider(BaseProvider):

@@ -24,10 +24,15 @@ from django.core.management.base import CommandError
 from collectors import REGISTRY
 from collectors.kubernetes.kubeconfig import command_matches
 from collectors.records import CredentialPolicy, Target
+from emulators.aws.estate import ACCOUNT, REGION
 from emulators.kubernetes import KubernetesEmulator
+from emulators.kubernetes.managed import point_eks_cluster
+from emulators.kubernetes.tls import TlsMaterial
 from posture.inventory.accounts import test_account as connection_test
 from posture.inventory.models import CloudAccount
 from posture.scans.pipeline import create_scan, run_scan
+from tests.collectors.kubernetes.test_cloud_identity_eks import ARN as EKS_ARN
+from tests.collectors.kubernetes.test_cloud_identity_eks import estate  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 SECRET = "s3cret-server-file-content"
@@ -316,3 +321,21 @@ def test_an_auth_provider_needs_its_allow_list_entry(emulator: KubernetesEmulato
     for message, policy in refusals.items():
         with pytest.raises(ValueError, match=message):
             provider.connect(Target("kubernetes", "c", credentials=credentials, policy=policy))
+
+
+@pytest.mark.usefixtures("estate")
+def test_a_managed_cluster_an_endpoint_override_puts_at_a_blocked_address_is_not_reached(
+    tls: TlsMaterial, settings
+) -> None:
+    """The cloud account answers from an endpoint override (here moto): its cluster address is checked too."""
+    settings.ALLOWED_NETWORKS = ["127.0.0.1/32"]  # moto's address; 127.0.0.2 is internal
+    blocked = socket.create_server(("127.0.0.2", 0))
+    blocked.setblocking(False)
+    try:
+        point_eks_cluster(ACCOUNT, REGION, "prod", f"https://127.0.0.2:{blocked.getsockname()[1]}", tls.ca_pem)
+        call_command("accounts", "add", "kubernetes", "--name", "prod-eks", "--via", "prod-aws", "--cluster", EKS_ARN)
+        scan = run_scan(create_scan(CloudAccount.objects.get(name="prod-eks")).pk)
+        assert scan.state == "failed" and "the cluster's API server is refused (denied)" in scan.message
+        assert not connected(blocked)
+    finally:
+        blocked.close()
