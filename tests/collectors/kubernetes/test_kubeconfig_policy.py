@@ -339,3 +339,10 @@ def test_a_managed_cluster_an_endpoint_override_puts_at_a_blocked_address_is_not
         assert not connected(blocked)
     finally:
         blocked.close()
+
+
+def test_the_page_does_not_offer_server_paths(admin_client) -> None:
+    page = admin_client.get("/accounts/new/").content.decode()
+    assert 'name="cred.kubernetes.kubeconfig_content"' in page
+    for field in ("kubernetes.kubeconfig", "gcp.service_account_key_file", "azure.certificate_path"):
+        assert f'name="cred.{field}"' not in page
