@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,22 @@ class CollectionError:
 
 
 @dataclass(frozen=True, slots=True)
+class CredentialPolicy:
+    """What a credential set may make the Posture server do, decided by who gave it.
+
+    ``server_files``: it may name files on the server (a kubeconfig path, a key file, a kubeconfig's
+    ``tokenFile``); only the operator, at the command line, may. ``exec_allowlist``: the command lines
+    (``*`` = any one argument not starting with ``-``) a kubeconfig's exec or auth-provider plugin may run;
+    empty runs none. ``check_url`` raises ``ValueError`` for a server address the client must not reach.
+    The library default trusts its caller with files (an operator's script) but runs no plugin.
+    """
+
+    server_files: bool = True
+    exec_allowlist: tuple[tuple[str, ...], ...] = ()
+    check_url: Callable[[str], None] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     """What a provider needs to reach one account: the decrypted view of a CloudAccount."""
 
@@ -68,6 +85,7 @@ class Target:
     regions: tuple[str, ...] = ()
     endpoint_url: str = ""
     credentials: dict[str, Any] = field(default_factory=dict, repr=False)
+    policy: CredentialPolicy = field(default_factory=CredentialPolicy, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from collectors.failures import StatedError
-from collectors.records import Identity, ResourceRecord, Target
+from collectors.records import CredentialPolicy, Identity, ResourceRecord, Target
 
 CollectorFn = Callable[[Any, str], Iterable[ResourceRecord]]
 
@@ -29,11 +29,15 @@ class InvalidCredentials(ValueError, StatedError):
 
 @dataclass(frozen=True, slots=True)
 class CredentialField:
-    """One credential option: ``--<name with dashes>`` on the command line."""
+    """One credential option: ``--<name with dashes>`` on the command line.
+
+    ``server_file``: the value is a path on the Posture server, which only the operator may give.
+    """
 
     name: str
     help: str
     secret: bool = False
+    server_file: bool = False
 
     @property
     def flag(self) -> str:
@@ -55,6 +59,9 @@ class Provider(Protocol):
 
     def validate_credentials(self, credentials: dict[str, Any]) -> None:
         """Raise :class:`InvalidCredentials` naming what is missing or conflicting."""
+
+    def check_policy(self, credentials: dict[str, Any], policy: CredentialPolicy) -> None:
+        """Raise :class:`InvalidCredentials` for what ``policy`` forbids, before anything reads a file."""
 
     def connect(self, target: Target) -> Any:
         """An authenticated session (or client factory) for the collectors."""
@@ -155,6 +162,16 @@ class BaseProvider:
         if len(used) > 1:
             names = " and ".join("/".join("--" + n.replace("_", "-") for n in g) for g in used)
             raise InvalidCredentials(f"choose one way to authenticate, not {names}")
+
+    def check_policy(self, credentials: dict[str, Any], policy: CredentialPolicy) -> None:
+        if policy.server_files:
+            return
+        for spec in self.credential_fields:
+            if spec.server_file and credentials.get(spec.name) not in (None, ""):
+                raise InvalidCredentials(
+                    f"{spec.flag} names a file on the Posture server: only the operator can set it, "
+                    "from the command line (manage.py accounts)"
+                )
 
     def classify_error(self, exc: BaseException) -> str:
         if isinstance(exc, NotImplementedError):

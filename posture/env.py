@@ -9,6 +9,7 @@ path of a file holding it (Docker and Kubernetes secrets).
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -62,6 +63,21 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if not raw.strip():
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_commands(name: str) -> list[tuple[str, ...]]:
+    """Command lines separated by ``;``, each split as a shell would (quotes allowed, nothing expanded)."""
+    commands = []
+    for item in env_str(name).split(";"):
+        try:
+            words = tuple(shlex.split(item))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item.strip()!r} is not a command line ({exc})") from None
+        if words and words[0] == "*":
+            raise ImproperlyConfigured(f"{name}: {item.strip()!r} must start with a command, not *")
+        if words:
+            commands.append(words)
+    return commands
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -33,7 +33,11 @@ class SecurityHeadersMiddleware:
 
 
 class UnsafeURL(ValueError, StatedError):
-    pass
+    kind = "denied"  # a CollectionError kind, for a refusal at connect time
+
+
+class UnresolvedURL(UnsafeURL):
+    kind = "unreachable"
 
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -105,7 +109,7 @@ def check_outbound_url(
     try:
         addresses = resolve(parts.hostname)
     except OSError as exc:
-        raise UnsafeURL(f"{parts.hostname} does not resolve: {exc}") from None
+        raise UnresolvedURL(f"{parts.hostname} does not resolve: {exc}") from None
     allowed = allowed_networks()
     for raw in addresses:
         ip = ipaddress.ip_address(raw.split("%", 1)[0])

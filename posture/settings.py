@@ -15,7 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from posture.access.claims import ROLES, parse_group_map
-from posture.env import env_bool, env_choice, env_int, env_list, env_str
+from posture.env import env_bool, env_choice, env_commands, env_int, env_list, env_str
 from posture.local_keys import new_fernet_key, new_secret_key, read_or_create
 from posture.logs import audit_handlers
 
@@ -233,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
 # User-supplied URLs (cloud endpoint overrides, webhooks, Jira) may not reach internal addresses
 # (link-local and metadata, private, loopback) unless listed here, comma-separated CIDRs.
 ALLOWED_NETWORKS = env_list("POSTURE_ALLOWED_NETWORKS")
+# The command lines a kubeconfig's exec (or auth-provider) plugin may run, separated by ';', each word for
+# word, '*' standing for any one word not starting with '-'; 'auth-provider:NAME' allows that provider.
+# Only kubeconfigs the operator adds at the command line may use them; empty: no plugin runs.
+KUBECONFIG_EXEC_ALLOWLIST = env_commands("POSTURE_KUBECONFIG_EXEC_ALLOWLIST")
 
 # Scans and history
 RETENTION_DAYS = env_int("POSTURE_RETENTION_DAYS", 400, minimum=1)

@@ -69,7 +69,9 @@ class AzureProvider(BaseProvider):
             "client_id", "the service principal's application id (alone: a user-assigned managed identity)"
         ),
         CredentialField("client_secret", "the service principal's client secret", secret=True),
-        CredentialField("certificate_path", "the service principal's certificate (PEM or PKCS12 file)"),
+        CredentialField(
+            "certificate_path", "the service principal's certificate (PEM or PKCS12 file)", server_file=True
+        ),
         CredentialField("certificate_password", "the certificate's password, if it has one", secret=True),
         CredentialField(
             "access_token", "a pre-issued OAuth access token (Azure Resource Manager, Google)", secret=True

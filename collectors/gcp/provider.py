@@ -95,7 +95,7 @@ class GcpProvider(BaseProvider):
     name = "gcp"
     title = "Google Cloud"
     credential_fields = (
-        CredentialField("service_account_key_file", "path of a service account key JSON file"),
+        CredentialField("service_account_key_file", "path of a service account key JSON file", server_file=True),
         CredentialField("access_token", "a pre-issued OAuth 2.0 access token", secret=True),
         CredentialField("projects", "comma-separated project ids to scan (default: the credentials' project)"),
         CredentialField("folder", "scan every project under this folder (folders/NUMBER)"),

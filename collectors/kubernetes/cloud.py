@@ -16,7 +16,12 @@ from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.kube_config import load_kube_config_from_dict
 
 from collectors.cluster_access import ClusterAccess, cloud_target, cluster_access
+from collectors.kubernetes.kubeconfig import check_kubeconfig
+from collectors.records import CredentialPolicy
 from collectors.registry import InvalidCredentials
+
+# What the cloud's own kubeconfig may carry: inline data, as for one pasted in a web form.
+CLOUD_KUBECONFIG = CredentialPolicy(server_files=False)
 
 
 def _kubeconfig(access: ClusterAccess, name: str, token: str) -> dict[str, Any]:
@@ -52,6 +57,7 @@ def cloud_configuration(credentials: dict[str, Any]) -> tuple[client.Configurati
     configuration = type.__call__(client.Configuration)  # a fresh one, not a copy of the global default
     if access.kubeconfig is not None:
         data = access.kubeconfig
+        check_kubeconfig(data, str(data.get("current-context") or ""), CLOUD_KUBECONFIG, f"{cloud.name}'s answer")
     else:
         assert access.token is not None, "a cluster access without kubeconfig carries a token source"
         data = _kubeconfig(access, "cluster", access.token())

@@ -6,6 +6,11 @@ exec plugin); the client's own loaders read it into a fresh
 clusters can be scanned at once. The cluster is the account: collectors are
 not regional and run once, in ``global``.
 
+Before the loaders see a kubeconfig, :mod:`.kubeconfig` checks it against the Target's
+:class:`~collectors.records.CredentialPolicy` (inline data only unless the operator gave it; plugins
+only from the allow-list; the server through the URL check), and the final host is checked again
+just before the session is made. Redirects are never followed: a 3xx could point anywhere.
+
 A managed cluster added ``--via`` a cloud account has no kubeconfig: its
 Target carries the cloud account's credentials (``{"via": ..., "cluster":
 REF}``, resolved by the Django side at scan time) and :mod:`.cloud` builds the
@@ -27,7 +32,8 @@ from kubernetes.config.kube_config import load_kube_config, load_kube_config_fro
 
 from collectors.cluster_access import ClusterAccessError
 from collectors.kubernetes.cloud import cloud_configuration
-from collectors.records import Identity, Target
+from collectors.kubernetes.kubeconfig import check_kubeconfig
+from collectors.records import CredentialPolicy, Identity, Target
 from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
 
 DEFAULT_PAGE_SIZE = 500
@@ -110,11 +116,28 @@ def _override_host(configuration: client.Configuration, host: str) -> None:
     configuration.refresh_api_key_hook = refresh_and_override
 
 
+def _check_host(host: str, policy: CredentialPolicy) -> None:
+    """The address the client will connect to, through the policy's outbound check (a name may move).
+
+    The check raises ``ValueError``; its ``kind`` attribute (default ``denied``) classifies the refusal.
+    A name that does not resolve now (kind ``unreachable``) is left to the client, which reports every
+    unit unreachable, as :func:`collectors.cluster_access.check_cluster_server` does.
+    """
+    if policy.check_url is None:
+        return
+    try:
+        policy.check_url(host)
+    except ValueError as exc:
+        kind = str(getattr(exc, "kind", "denied"))
+        if kind != "unreachable":
+            raise ClusterAccessError(f"the cluster's API server is refused ({kind}): {exc}", kind) from None
+
+
 class KubernetesProvider(BaseProvider):
     name = "kubernetes"
     title = "Kubernetes"
     credential_fields = (
-        CredentialField("kubeconfig", "a kubeconfig file path"),
+        CredentialField("kubeconfig", "a kubeconfig file path", server_file=True),
         CredentialField("kubeconfig_content", "the kubeconfig itself (YAML text), stored encrypted", secret=True),
         CredentialField("context", "the kubeconfig context to use (default: its current-context)"),
     )
@@ -133,11 +156,22 @@ class KubernetesProvider(BaseProvider):
             raise InvalidCredentials("kubernetes accounts need --kubeconfig PATH or --kubeconfig-content YAML")
         _check_context(_read_kubeconfig(credentials), str(credentials.get("context") or ""))
 
+    def check_policy(self, credentials: dict[str, Any], policy: CredentialPolicy) -> None:
+        """File paths and the pasted kubeconfig's fields, plugins and server, as ``policy`` allows."""
+        super().check_policy(credentials, policy)
+        if credentials.get("via") or not (credentials.get("kubeconfig") or credentials.get("kubeconfig_content")):
+            return
+        data = _read_kubeconfig(credentials)
+        context = _check_context(data, str(credentials.get("context") or ""))
+        where = "--kubeconfig-content" if credentials.get("kubeconfig_content") else "--kubeconfig"
+        check_kubeconfig(data, context, policy, where)
+
     def connect(self, target: Target) -> KubernetesSession:
         creds = target.credentials
         if creds.get("via"):  # a managed cluster, reached with its cloud account's identity
             configuration, context = cloud_configuration(creds)
             return self._session(configuration, context, target)
+        self.check_policy(creds, target.policy)  # again at every connect: stored before a rule changed
         data = _read_kubeconfig(creds)
         context = _check_context(data, str(creds.get("context") or ""))
         configuration = type.__call__(client.Configuration)  # a fresh one, not a copy of the global default
@@ -161,7 +195,10 @@ class KubernetesProvider(BaseProvider):
     def _session(configuration: client.Configuration, context: str, target: Target) -> KubernetesSession:
         if target.endpoint_url:
             _override_host(configuration, target.endpoint_url.rstrip("/"))
-        configuration.retries = urllib3.Retry(total=3, backoff_factor=0.5, status_forcelist=(429, 502, 503, 504))
+        _check_host(str(configuration.host), target.policy)
+        configuration.retries = urllib3.Retry(
+            total=3, backoff_factor=0.5, status_forcelist=(429, 502, 503, 504), redirect=0, raise_on_redirect=True
+        )
         return KubernetesSession(client.ApiClient(configuration), context)
 
     def list_regions(self, session: KubernetesSession, target: Target) -> list[str]:

@@ -52,8 +52,9 @@ def field_of(message: str) -> str:
 
 
 def providers() -> list[dict[str, Any]]:
+    """Each provider's credential fields the page may take: a server file path is the command line's."""
     return [
-        {"name": n, "title": p.title or n, "fields": p.credential_fields}
+        {"name": n, "title": p.title or n, "fields": [f for f in p.credential_fields if not f.server_file]}
         for n in REGISTRY.provider_names()
         for p in [REGISTRY.provider(n)]
     ]

@@ -36,7 +36,7 @@ def register(spec: DemoAccount) -> CloudAccount:
     existing = CloudAccount.objects.filter(name=spec.name).first()
     if existing is not None:
         existing.endpoint_url = spec.endpoint_url
-        existing.credentials = spec.credentials
+        existing.set_credentials(spec.credentials, by_operator=True)  # the operator runs the demo (source="cli")
         existing.save(update_fields=["endpoint_url", "credentials_encrypted", "updated_at"])
         return existing
     return create_account(

@@ -2,6 +2,10 @@
 
 Every function validates all input before writing anything and raises
 :class:`AccountInputError` with a one-line message naming what is wrong.
+
+Who gives credentials decides what they may make the server do (:func:`credential_policy`): only
+the operator (the command line without ``--as-user``) may name server files or use the allow-listed
+kubeconfig plugins; every cluster server goes through the outbound URL check.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collectors import REGISTRY
 from collectors.registry import InvalidCredentials, UnknownProvider
 from posture.access.audit import record
 from posture.inventory.failures import failure_message
-from posture.inventory.models import NAME_VALIDATOR, CloudAccount, Schedule
+from posture.inventory.models import NAME_VALIDATOR, CloudAccount, Schedule, credential_policy
 from posture.security import UnsafeURL, check_outbound_url
 
 
@@ -74,9 +78,16 @@ def check_common(provider: Any, regions: list[str], endpoint_url: str, schedule:
         raise AccountInputError(f"--schedule {schedule!r} must be one of: none, hourly, daily, weekly")
 
 
-def _check_credentials(provider: Any, credentials: dict[str, Any]) -> dict[str, Any]:
+def is_operator(user: Any, source: str) -> bool:
+    """The command line run without ``--as-user``: the person who runs the server."""
+    return source == "cli" and user is None
+
+
+def _check_credentials(provider: Any, credentials: dict[str, Any], operator: bool) -> dict[str, Any]:
+    """The given credentials without blanks; what the policy forbids is refused before any file is read."""
     credentials = {k: v for k, v in credentials.items() if v not in (None, "")}
     try:
+        provider.check_policy(credentials, credential_policy(operator))
         provider.validate_credentials(credentials)
     except InvalidCredentials as exc:
         raise AccountInputError(str(exc)) from None
@@ -110,7 +121,8 @@ def create_account(data: AccountInput, *, user: Any = None, source: str = "web")
     provider = check_provider(data.provider)
     check_new_name(data.name)
     check_common(provider, data.regions, data.endpoint_url, data.schedule)
-    credentials = _check_credentials(provider, data.credentials or {})
+    operator = is_operator(user, source)
+    credentials = _check_credentials(provider, data.credentials or {}, operator)
     account = CloudAccount(
         provider=provider.name,
         name=data.name,
@@ -121,7 +133,7 @@ def create_account(data: AccountInput, *, user: Any = None, source: str = "web")
         scan_schedule=data.schedule,
         external_id=data.external_id,
     )
-    account.credentials = credentials
+    account.set_credentials(credentials, by_operator=operator)
     with transaction.atomic():
         account.save()
         record("account.create", account, user=user, source=source, detail=safe_detail(account, credentials))
@@ -144,13 +156,13 @@ def update_account(
             "and add the cluster with a kubeconfig"
         )
     if changes.get("credentials"):
-        credentials = _check_credentials(provider, changes["credentials"])
+        credentials = _check_credentials(provider, changes["credentials"], is_operator(user, source))
     account.regions, account.endpoint_url, account.scan_schedule = regions, endpoint_url, schedule
     for field in ("team", "labels", "enabled"):
         if field in changes:
             setattr(account, field, changes[field])
     if credentials is not None:
-        account.credentials = credentials
+        account.set_credentials(credentials, by_operator=is_operator(user, source))
     with transaction.atomic():
         account.save()
         record("account.update", account, user=user, source=source, detail=safe_detail(account, credentials or {}))
@@ -181,7 +193,9 @@ def test_account(account: CloudAccount, *, user: Any = None, source: str = "web"
     try:
         if account.endpoint_url:
             check_outbound_url(account.endpoint_url)
-        identity = provider.identify(provider.connect(account.target()))
+        target = account.target()
+        provider.check_policy(target.credentials, target.policy)
+        identity = provider.identify(provider.connect(target))
     except Exception as exc:
         raise AccountInputError(
             f"{account.name}: {failure_message(account, exc, 'the credentials do not work')}"

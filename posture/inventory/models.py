@@ -2,16 +2,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from collectors.records import Target
+from collectors.records import CredentialPolicy, Target
 from posture.inventory.crypto import decrypt_json, encrypt_json
 
 NAME_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
     "use letters, digits, dot, dash and underscore (starting with a letter or digit)",
 )
+
+
+# Inside the encrypted credentials: the operator gave them (a database write cannot forge it without the key).
+OPERATOR_MARK = "__by_operator__"
+
+
+def credential_policy(by_operator: bool) -> CredentialPolicy:
+    """Server files and allow-listed plugins for the operator's credentials only; every server URL checked."""
+    from posture.security import check_outbound_url
+
+    return CredentialPolicy(
+        server_files=by_operator,
+        exec_allowlist=tuple(settings.KUBECONFIG_EXEC_ALLOWLIST) if by_operator else (),
+        check_url=check_outbound_url,
+    )
 
 
 class Provider(models.TextChoices):
@@ -70,12 +86,27 @@ class CloudAccount(models.Model):
 
     @property
     def credentials(self) -> dict[str, Any]:
-        return decrypt_json(self.credentials_encrypted)
+        data = decrypt_json(self.credentials_encrypted)
+        data.pop(OPERATOR_MARK, None)
+        return data
 
     @credentials.setter
     def credentials(self, value: dict[str, Any]) -> None:
-        value = {k: v for k, v in (value or {}).items() if v not in (None, "")}
+        self.set_credentials(value, by_operator=False)
+
+    def set_credentials(self, value: dict[str, Any], *, by_operator: bool) -> None:
+        """Store ``value`` encrypted, marked as the operator's when ``by_operator`` (see :meth:`credential_policy`)."""
+        value = {k: v for k, v in (value or {}).items() if v not in (None, "") and k != OPERATOR_MARK}
+        if value and by_operator:
+            value[OPERATOR_MARK] = True
         self.credentials_encrypted = encrypt_json(value) if value else ""
+
+    @property
+    def credentials_by_operator(self) -> bool:
+        return decrypt_json(self.credentials_encrypted).get(OPERATOR_MARK) is True
+
+    def credential_policy(self) -> CredentialPolicy:
+        return credential_policy(self.credentials_by_operator)
 
     @property
     def has_credentials(self) -> bool:
@@ -91,15 +122,22 @@ class CloudAccount(models.Model):
             regions=tuple(self.regions or ()),
             endpoint_url=self.endpoint_url,
             credentials=self.credentials,
+            policy=self.credential_policy(),
         )
 
     def _via_target(self) -> Target:
-        """A cluster reached with its cloud account's identity: that account's decrypted view, in memory only."""
+        """A cluster reached with its cloud account's identity: that account's decrypted view, in memory only.
+
+        The cloud's answer may put the API server at a private address (a private cluster's endpoint);
+        an endpoint override's answer may not, so then the server goes through the outbound check.
+        """
+        from collectors import REGISTRY
         from posture.security import check_outbound_url
 
         cloud = self.via
         if cloud.endpoint_url:  # checked at connect time, as the cloud account's own scans do
             check_outbound_url(cloud.endpoint_url)
+        REGISTRY.provider(cloud.provider).check_policy(cloud.credentials, cloud.credential_policy())
         via = {
             "provider": cloud.provider,
             "name": cloud.name,
@@ -114,6 +152,7 @@ class CloudAccount(models.Model):
             external_id=self.external_id,
             endpoint_url=self.endpoint_url,
             credentials={"via": via, "cluster": self.via_cluster},
+            policy=CredentialPolicy(server_files=False, check_url=check_outbound_url if cloud.endpoint_url else None),
         )
 
 

@@ -166,6 +166,7 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
         if account.endpoint_url:  # again at scan time: a name may resolve elsewhere now
             check_outbound_url(account.endpoint_url)
         target = account.target()
+        provider.check_policy(target.credentials, target.policy)  # stored before a rule changed: refused, not run
         session = provider.connect(target)
         units = plan(provider, session, target)
     except Exception as exc:  # bad credentials, unreachable endpoint, unknown provider

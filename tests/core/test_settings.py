@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from posture.env import env_bool, env_choice, env_int, env_list, env_str
+from posture.env import env_bool, env_choice, env_commands, env_int, env_list, env_str
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,12 +20,17 @@ def test_typed_readers(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("X_BOOL", "yes")
     monkeypatch.setenv("X_INT", "7")
     monkeypatch.setenv("X_LIST", "a, b,,c")
+    monkeypatch.setenv("X_COMMANDS", "aws eks get-token --cluster-name *; ;kubelogin get-token --server-id 'a b'")
     secret = tmp_path / "secret"
     secret.write_text("from-a-file\n")
     monkeypatch.setenv("X_SECRET_FILE", str(secret))
     assert env_bool("X_BOOL", False) is True
     assert env_int("X_INT", 1, minimum=1) == 7
     assert env_list("X_LIST") == ["a", "b", "c"]
+    assert env_commands("X_COMMANDS") == [
+        ("aws", "eks", "get-token", "--cluster-name", "*"),
+        ("kubelogin", "get-token", "--server-id", "a b"),
+    ]
     assert env_str("X_SECRET") == "from-a-file"
     assert env_bool("X_UNSET", True) is True
 
@@ -38,6 +43,8 @@ def test_typed_readers(monkeypatch, tmp_path) -> None:
         ("X_INT", "0", lambda: env_int("X_INT", 1, minimum=1)),
         ("X_CHOICE", "loud", lambda: env_choice("X_CHOICE", "info", ("info", "debug"))),
         ("X_SECRET_FILE", "/nonexistent/file", lambda: env_str("X_SECRET")),
+        ("X_COMMANDS", "aws 'unclosed", lambda: env_commands("X_COMMANDS")),
+        ("X_COMMANDS", "* get-token", lambda: env_commands("X_COMMANDS")),
     ],
 )
 def test_bad_values_fail_loudly_naming_the_variable(monkeypatch, name, value, call) -> None:

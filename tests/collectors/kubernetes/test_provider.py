@@ -11,7 +11,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from collectors.kubernetes.provider import KubernetesProvider
-from collectors.records import Target
+from collectors.records import CredentialPolicy, Target
 from collectors.registry import InvalidCredentials
 from emulators.kubernetes import KubernetesEmulator
 from emulators.kubernetes.estate import KUBE_SYSTEM_UID
@@ -119,7 +119,8 @@ def test_an_exec_plugin_supplies_the_token(provider: KubernetesProvider, emulato
             "interactiveMode": "Never",
         }
     }
-    target = Target("kubernetes", "c", credentials={"kubeconfig_content": yaml.safe_dump(config)})
+    policy = CredentialPolicy(exec_allowlist=((sys.executable, "*"),))  # as the operator would allow it
+    target = Target("kubernetes", "c", credentials={"kubeconfig_content": yaml.safe_dump(config)}, policy=policy)
     assert provider.identify(provider.connect(target)).external_id == KUBE_SYSTEM_UID
 
 
