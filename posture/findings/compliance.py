@@ -45,12 +45,20 @@ SCORE_FIELDS = (
 )
 
 
-def latest_scan_ids(accounts: QuerySet[CloudAccount]) -> list[int]:
-    """Each account's newest finished scan: one step down ``scan_done_by_account`` per account, however
-    many scans the accounts have had."""
+def latest_scans(accounts: QuerySet[CloudAccount]) -> tuple[tuple[int, int], ...]:
+    """Each account's newest finished scan with the id of its newest score row, sorted: one step down
+    ``scan_done_by_account`` per account, however many scans the accounts have had. Scores taken again
+    (after a mute) get new ids, so this pair is what a memo key needs."""
     newest = Scan.objects.filter(account=OuterRef("pk"), state__in=DONE).order_by("-id").values("id")[:1]
-    rows = accounts.order_by().annotate(latest=Subquery(newest)).values_list("latest", flat=True)
-    return [scan_id for scan_id in rows if scan_id is not None]
+    score = ComplianceScore.objects.filter(scan_id=OuterRef("latest")).order_by("-id").values("id")[:1]
+    rows = accounts.order_by().annotate(latest=Subquery(newest)).annotate(score=Subquery(score))
+    return tuple(
+        sorted((scan_id, score_id or 0) for scan_id, score_id in rows.values_list("latest", "score") if scan_id)
+    )
+
+
+def latest_scan_ids(accounts: QuerySet[CloudAccount]) -> list[int]:
+    return [scan_id for scan_id, _ in latest_scans(accounts)]
 
 
 # Answers by framework, the latest scans in scope and the attestations in force: any change changes the key.
@@ -94,10 +102,11 @@ def summaries(frameworks: list[Framework], accounts: QuerySet[CloudAccount], at:
     """``summary`` of each framework over the same accounts: the latest scans and the attestations are read
     once, and the scores and snapshots of the frameworks the memo lacks in one query each."""
     at = at or timezone.now()
-    scan_ids = tuple(sorted(latest_scan_ids(accounts)))
+    latest = latest_scans(accounts)
+    scan_ids = tuple(scan_id for scan_id, _ in latest)
     attestations = attestations_of([fw.id for fw in frameworks])
     keys = {
-        fw.id: ("summary", fw.id, fw.version, scan_ids, _attestation_key(attestations[fw.id], at)) for fw in frameworks
+        fw.id: ("summary", fw.id, fw.version, latest, _attestation_key(attestations[fw.id], at)) for fw in frameworks
     }
     computed: dict[str, dict[str, Any]] = {}
     missing = [fw for fw in frameworks if not MEMO.has(keys[fw.id])]
@@ -203,7 +212,7 @@ def trend(
         "trend",
         fw.id,
         fw.version,
-        tuple(sorted(latest_scan_ids(accounts))),
+        latest_scans(accounts),
         start.date(),
         end.date(),
         weekly,

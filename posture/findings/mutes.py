@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from posture.findings.feed import allocate
 from posture.findings.models import EventKind, Finding, FindingEvent, MuteRule
+from posture.findings.snapshots import rescore_latest
 from posture.inventory.models import CloudAccount
 
 BATCH = 500
@@ -55,11 +56,12 @@ def validate(data: dict[str, Any], now: datetime) -> None:
 
 
 def apply_mutes(
-    accounts: list[CloudAccount] | None = None, *, now: datetime | None = None, actor: Any = None
+    accounts: list[CloudAccount] | None = None, *, now: datetime | None = None, actor: Any = None, rescore: bool = True
 ) -> dict[str, int]:
     """Bring every finding's muted flag in line with the active rules; an event per change.
 
-    Run after each scan, when a rule is created or revoked, and periodically for expiry.
+    Run after each scan (which scores itself next: ``rescore=False``), when a rule is created or revoked, and
+    periodically for expiry; the accounts whose findings changed have their latest scan scored again.
     """
     now = now or timezone.now()
     rules = active_rules(now)
@@ -70,10 +72,12 @@ def apply_mutes(
         "id", "account_id", "rule_id", "resource_uid", "resource__tags", "muted", "mute_rule_id"
     )
     changes: list[tuple[int, MuteRule | None]] = []
+    touched: set[int] = set()
     for pk, account_id, rule_id, uid, tags, muted, current in rows.iterator(chunk_size=2000):
         match = next((r for r in rules if matches(r, account_id, rule_id, uid, tags)), None)
         if (match is not None) != muted or (match is not None and match.pk != current):
             changes.append((pk, match))
+            touched.add(account_id)
     if not changes:
         return {"muted": 0, "unmuted": 0}
     with transaction.atomic():
@@ -94,5 +98,9 @@ def apply_mutes(
             )
         Finding.objects.bulk_update(updates, ["muted", "mute_rule", "updated_at", "change_seq"], batch_size=BATCH)
         FindingEvent.objects.bulk_create(events, batch_size=BATCH)
+        if rescore:
+            rescore_latest(
+                set(Finding.objects.filter(pk__in=[pk for pk, _ in changes]).values_list("account_id", flat=True))
+            )
     muted = sum(1 for _, r in changes if r is not None)
     return {"muted": muted, "unmuted": len(changes) - muted}

@@ -140,3 +140,22 @@ def take_snapshots(scan: Any, since: datetime, now: datetime, frameworks: Catalo
     ComplianceSnapshot.objects.bulk_create(snapshots, batch_size=1000)
     ComplianceScore.objects.bulk_create(scores)
     return len(snapshots)
+
+
+def rescore_latest(account_ids: set[int]) -> int:
+    """Take the snapshots of each account's newest finished scan again, at that scan's own moment: a mute or
+    an unmute made since changes what its findings count for (the trend keeps the scan's date)."""
+    from posture.scans.models import Scan, ScanState  # scans imports this module: read scans only when asked
+
+    taken = 0
+    for account_id in sorted(account_ids):
+        scan = (
+            Scan.objects.filter(account_id=account_id, state__in=(ScanState.SUCCEEDED, ScanState.PARTIAL))
+            .select_related("account")
+            .order_by("-id")
+            .first()
+        )
+        when = ComplianceScore.objects.filter(scan=scan).values_list("taken_at", flat=True).first() if scan else None
+        if when is not None:
+            taken += take_snapshots(scan, since=when, now=when)
+    return taken

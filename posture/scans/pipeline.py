@@ -251,7 +251,7 @@ def _store(scan: Scan, collection: Collection, clock: Clock) -> Scan:
         resource_ids = persist_resources(scan.account, scan, collection.records, now, stats)
         persist_findings(scan.account, scan, results, resource_ids, now, stats)
         gone = resolve_gone(scan.account, scan, {e.service for e in collection.errors}, now, stats)
-        apply_mutes([scan.account], now=now)
+        apply_mutes([scan.account], now=now, rescore=False)
         snapshots = take_snapshots(scan, since=now, now=now)
         counts = {
             "resources": len(collection.records),
