@@ -91,7 +91,9 @@ class AwsProvider(BaseProvider):
     name = "aws"
     title = "Amazon Web Services"
     credential_fields = (
-        CredentialField("profile", "a named profile from the AWS config files"),
+        CredentialField(
+            "profile", "a named profile from the AWS config files (it may run a credential_process)", server_file=True
+        ),
         CredentialField("access_key_id", "an access key id"),
         CredentialField("secret_access_key", "the secret access key", secret=True),
         CredentialField("session_token", "a session token for temporary keys", secret=True),

@@ -158,6 +158,7 @@ def test_file_fields_are_refused_from_the_web_without_reading_them(
     [
         ("kubernetes", "kubeconfig", {}),
         ("gcp", "service_account_key_file", {}),
+        ("aws", "profile", {}),  # a profile's credential_process runs a command on the server
         ("azure", "certificate_path", {"tenant_id": "0" * 8 + "-0000-0000-0000-" + "0" * 12, "client_id": "c"}),
     ],
 )
@@ -344,5 +345,5 @@ def test_a_managed_cluster_an_endpoint_override_puts_at_a_blocked_address_is_not
 def test_the_page_does_not_offer_server_paths(admin_client) -> None:
     page = admin_client.get("/accounts/new/").content.decode()
     assert 'name="cred.kubernetes.kubeconfig_content"' in page
-    for field in ("kubernetes.kubeconfig", "gcp.service_account_key_file", "azure.certificate_path"):
+    for field in ("kubernetes.kubeconfig", "gcp.service_account_key_file", "azure.certificate_path", "aws.profile"):
         assert f'name="cred.{field}"' not in page
