@@ -4,14 +4,14 @@ from datetime import timedelta
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from posture.access.scoping import scope
-from posture.api.schema import OBJECT
 from posture.findings.compliance import summaries, summary, trend
+from posture.findings.scoring import STATUS_LABELS
 from posture.inventory.models import CloudAccount
 from posture.rules.frameworks import FrameworkError, catalog
 from posture.rules.management.commands.frameworks import framework_json
@@ -78,14 +78,75 @@ class FrameworkViewSet(viewsets.ViewSet):
         return Response(framework_json(framework_or_404(pk)))
 
 
+SCORING_MODEL = (
+    "Every number comes from one scoring model (the README's 'How compliance is scored'): accounts in scope are "
+    "those whose latest finished scan the framework applies to; a control is evaluated when a rule gave a PASS or "
+    "FAIL verdict in scope, whatever CIS's manual label says; a control no verdict decides needs attestation, and "
+    "an active attestation decides it; score = passed / (evaluated + attested) controls; resources_failed = "
+    "distinct resources failing at least one control, muted findings excluded. The trend's newest point equals "
+    "this headline."
+)
+_count = serializers.IntegerField
+SCORE_FIELDS = {
+    "framework": serializers.DictField(help_text="id, title, version, provider"),
+    "accounts": _count(help_text="accounts in scope: their latest scan has this framework"),
+    "score": serializers.FloatField(allow_null=True, help_text="percent of scored controls passing; null: none"),
+    "controls_passed": _count(help_text="evaluated or attested controls that pass"),
+    "controls_failed": _count(help_text="evaluated or attested controls that fail"),
+    "controls_evaluated": _count(help_text="controls scored: evaluated by rules plus attested"),
+    "controls_attested": _count(help_text="controls decided by an active attestation"),
+    "needs_attestation": _count(help_text="in-scope controls no verdict or attestation decides"),
+    "resources_failed": _count(help_text="distinct resources failing at least one control"),
+    "resources_passed": _count(help_text="distinct resources with verdicts, none failing"),
+    "resources_evaluated": _count(help_text="distinct resources with a verdict"),
+    "resource_pass_rate": serializers.FloatField(allow_null=True),
+    "account_ids": serializers.ListField(child=_count()),
+}
+CONTROL = inline_serializer(
+    "ComplianceControl",
+    {
+        "id": serializers.CharField(),
+        "title": serializers.CharField(),
+        "assessment": serializers.ChoiceField(["automated", "manual"], help_text="CIS's label"),
+        "status": serializers.ChoiceField(list(STATUS_LABELS)),
+        "status_label": serializers.CharField(),
+        "evaluated_by": serializers.ChoiceField(["rules", "attestation", ""]),
+        "attestations": serializers.ListField(child=_count(), help_text="ids of the attestations deciding it"),
+        "rules": serializers.ListField(child=serializers.CharField()),
+        "passed": _count(help_text="distinct resources passing"),
+        "failed": _count(help_text="distinct resources failing"),
+        "errored": _count(),
+        "manual": _count(help_text="manual verdicts"),
+    },
+    many=True,
+)
+SECTION = inline_serializer(
+    "ComplianceSection",
+    {
+        "id": serializers.CharField(),
+        "title": serializers.CharField(),
+        "parent": serializers.CharField(allow_null=True),
+        "controls": CONTROL,
+    },
+    many=True,
+)
+SCORES = inline_serializer("ComplianceScore", SCORE_FIELDS, many=True)
+SUMMARY = inline_serializer("ComplianceSummary", {**SCORE_FIELDS, "sections": SECTION})
+POINT = inline_serializer(
+    "ComplianceTrendPoint",
+    {"date": serializers.DateField(), **{k: v for k, v in SCORE_FIELDS.items() if k != "framework"}},
+)
+TREND = inline_serializer(
+    "ComplianceTrend", {"framework": serializers.CharField(), "bucket": serializers.CharField(), "points": POINT}
+)
+
+
 class ComplianceViewSet(viewsets.ViewSet):
     """Scores per framework for an account, a team or everything, from the compliance snapshots."""
 
     lookup_value_regex = "[^/]+"
 
-    @extend_schema(
-        operation_id="compliance_list", parameters=SCOPE, responses={200: OBJECT}
-    )  # a list: an array of these
+    @extend_schema(operation_id="compliance_list", parameters=SCOPE, responses={200: SCORES}, description=SCORING_MODEL)
     def list(self, request):
         accounts = scoped_accounts(request, {"account", "team"})
         out = summaries(list(catalog()), accounts)
@@ -93,7 +154,7 @@ class ComplianceViewSet(viewsets.ViewSet):
             s.pop("sections")
         return Response(out)
 
-    @extend_schema(parameters=SCOPE, responses={200: dict})
+    @extend_schema(parameters=SCOPE, responses={200: SUMMARY}, description=SCORING_MODEL)
     def retrieve(self, request, pk=None):
         fw = framework_or_404(pk)
         return Response(summary(fw, scoped_accounts(request, {"account", "team"})))
@@ -104,7 +165,8 @@ class ComplianceViewSet(viewsets.ViewSet):
             OpenApiParameter("days", OpenApiTypes.INT, description="how far back (default 30, at most 730)"),
             OpenApiParameter("bucket", OpenApiTypes.STR, enum=["day", "week"]),
         ],
-        responses={200: dict},
+        responses={200: TREND},
+        description=SCORING_MODEL,
     )
     def trend(self, request, pk=None):
         fw = framework_or_404(pk)
