@@ -165,11 +165,25 @@ def _heading(pdf: ReportPDF, text: str, size: float = 12, space: float = 4) -> N
     pdf.set_y(pdf.get_y() + size * 0.5 + 1.5)
 
 
+@contextmanager
+def _font_size(pdf: ReportPDF, size: float) -> Iterator[None]:
+    """A font size for what may span pages: set and restored directly, since a graphics state saved with
+    ``local_context`` on one page cannot be restored on the next (the PDF would pop a state it never pushed)."""
+    before = pdf.font_size_pt
+    pdf.set_font_size(size)
+    try:
+        yield
+    finally:
+        pdf.set_font_size(before)
+
+
 def _note(pdf: ReportPDF, text: str, colour: tuple[int, int, int] = MUTED) -> None:
-    with pdf.local_context(font_size_pt=8, text_color=colour):
+    with _font_size(pdf, 8):
         for line in wrap(pdf, safe(text), pdf.epw):
             pdf.room(LINE)
+            pdf.set_text_color(*colour)
             pdf.text(pdf.l_margin, pdf.get_y() + 2.8, line)
+            pdf.set_text_color(*INK)
             pdf.set_y(pdf.get_y() + LINE)
 
 
@@ -182,7 +196,7 @@ def table(
 ) -> None:
     """Columns (title, width mm) and rows of cells, wrapped; the header is repeated on every page it spans.
     ``colours`` gives, row by row, the text colour of the ``coloured`` column (None: the default)."""
-    with pdf.local_context(font_size_pt=7.5):
+    with _font_size(pdf, 7.5):
         _table_head(pdf, columns)
         for i, row in enumerate(rows):
             cells = [wrap(pdf, safe(value), width - 2 * PAD) for value, (_, width) in zip(row, columns, strict=True)]
@@ -259,7 +273,7 @@ def _title(pdf: ReportPDF, report: dict[str, Any]) -> None:
 
 
 def _pairs(pdf: ReportPDF, rows: Sequence[tuple[str, Any]]) -> None:
-    with pdf.local_context(font_size_pt=9):
+    with _font_size(pdf, 9):
         for label, value in rows:
             pdf.room(5)
             with pdf.local_context(text_color=MUTED):

@@ -4,13 +4,13 @@ counted) and its PDF (every failing resource, the score, attestations, partial s
 from __future__ import annotations
 
 import io
-import time
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 from posture.findings.compliance import summary
 from posture.findings.models import Attestation, Finding, MuteRule
@@ -202,18 +202,31 @@ def render_pdf_of_names(names: list[str]) -> bytes:
     return render_pdf(report)
 
 
-def test_two_thousand_failing_resources_render_in_seconds(account, estate, viewer):
+def graphics_states_balance(content: bytes) -> bool:
+    """Every page restores (Q) only graphics states it saved (q), and saves none it leaves open."""
+    reader = PdfReader(io.BytesIO(content))
+    for page in reader.pages:
+        depth = 0
+        for _, operator in ContentStream(page.get_contents(), reader).operations:
+            depth += {b"q": 1, b"Q": -1}.get(operator, 0)
+            if depth < 0:
+                return False
+        if depth:
+            return False
+    return True
+
+
+def test_two_thousand_failing_resources_are_all_listed_over_many_pages(account, estate, viewer):
+    """(Its time is measured by benchmarks/report_pdf.py, not asserted here.)"""
     doc = estate_doc()
     doc["resources"] += [bucket(f"arn:testcloud:storage:r1:bulk-bucket-{i:05d}", True) for i in range(2000)]
     estate.write(doc)
     run_scan(create_scan(account).pk)
-    started = time.monotonic()
     response = viewer.get(PDF)
-    elapsed = time.monotonic() - started
     text = pdf_text(response.content)
     assert all(f"bulk-bucket-{i:05d}" in text for i in range(2000))
-    assert elapsed < 15, f"{elapsed:.1f} s"
-    print(f"2,000 failing resources: {elapsed:.2f} s, {len(response.content) // 1024} KiB")
+    assert len(PdfReader(io.BytesIO(response.content)).pages) > 10
+    assert graphics_states_balance(response.content)  # a table crossing pages once popped a state it never pushed
 
 
 def test_the_pdf_reads_a_fixed_number_of_queries(scanned, admin, estate, django_assert_num_queries):
