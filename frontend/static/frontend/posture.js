@@ -27,9 +27,39 @@
     }
   });
 
+  // Narrow screens: the menu link toggles the sidebar's menu in place (without JavaScript it opens by :target).
+  var navToggle = document.querySelector("[data-nav-toggle]");
+  function setNavOpen(open) {
+    document.body.classList.toggle("nav-open", open);
+    navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    navToggle.textContent = open ? "Close menu" : "Menu";
+  }
+  if (navToggle) {
+    navToggle.setAttribute("role", "button");
+    document.documentElement.classList.add("js-nav");  // the CSS then follows .nav-open, not :target
+  }
+
   document.addEventListener("click", function (event) {
     var el = event.target.closest("[data-print]");
-    if (el) { event.preventDefault(); window.print(); }
+    if (el) { event.preventDefault(); window.print(); return; }
+    if (navToggle && event.target.closest("[data-nav-toggle]")) {
+      event.preventDefault();
+      setNavOpen(!document.body.classList.contains("nav-open"));
+    } else if (navToggle && event.target.closest(".menu-close")) {
+      event.preventDefault();
+      setNavOpen(false);
+      navToggle.focus();
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === " " && event.target.matches && event.target.matches("[data-nav-toggle]")) {
+      event.preventDefault();  // a role=button answers the space bar like a button
+      event.target.click();
+    } else if (event.key === "Escape" && navToggle && document.body.classList.contains("nav-open")) {
+      setNavOpen(false);
+      navToggle.focus();
+    }
   });
 
   document.addEventListener("htmx:afterSwap", function () { updateSelected(); });
