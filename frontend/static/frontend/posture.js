@@ -62,7 +62,27 @@
     }
   });
 
-  document.addEventListener("htmx:afterSwap", function () { updateSelected(); });
+  // A card whose table scrolls sideways but holds nothing focusable becomes focusable itself, so that the
+  // keyboard can scroll it too; it is named after its heading.
+  var FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+  function keyboardScrollers() {
+    document.querySelectorAll(".card, .report-doc > .table").forEach(function (card) {
+      var scrolls = card.scrollWidth > card.clientWidth + 1;
+      if (scrolls && !card.querySelector(FOCUSABLE) && !card.hasAttribute("tabindex")) {
+        var heading = card.querySelector("h2, caption");
+        card.setAttribute("tabindex", "0");
+        card.setAttribute("role", "region");
+        card.setAttribute("aria-label", heading ? heading.textContent.trim() : "Scrollable table");
+        card.setAttribute("data-keyboard-scroller", "");
+      } else if (!scrolls && card.hasAttribute("data-keyboard-scroller")) {
+        ["tabindex", "role", "aria-label", "data-keyboard-scroller"].forEach(function (a) { card.removeAttribute(a); });
+      }
+    });
+  }
+  keyboardScrollers();
+  window.addEventListener("resize", keyboardScrollers);
+
+  document.addEventListener("htmx:afterSwap", function () { updateSelected(); keyboardScrollers(); });
   // A failed htmx request (server error, network) says so instead of doing nothing.
   document.addEventListener("htmx:responseError", function (event) {
     var target = event.detail.target;
