@@ -101,7 +101,7 @@ def test_every_main_page_passes_axe_at_both_widths(scanned, admin_page, live_ser
     problems = {}
     for viewport in (LAPTOP, PHONE):
         admin_page.set_viewport_size(viewport)
-        for name, path in main_pages(scanned).items():
+        for path in main_pages(scanned).values():
             response = admin_page.goto(live_server.url + path)
             assert response.status == 200, path
             found = blocking_violations(admin_page)
