@@ -94,7 +94,10 @@ def _accessible(svg: str, title: str, summary: str, table: str) -> str:
 
 
 def _table(caption: str, head: list[str], rows: list[list[str]]) -> str:
-    """A visually-hidden HTML table: the chart's figures for screen readers and text browsers."""
+    """A visually-hidden HTML table: the chart's figures for screen readers and text browsers.
+
+    The wrapper is the hidden box: a table is never narrower than its content, and would widen the page.
+    """
     cells = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in head)
     body = "".join(
         '<tr><th scope="row">'
@@ -105,8 +108,8 @@ def _table(caption: str, head: list[str], rows: list[list[str]]) -> str:
         for r in rows
     )
     return (
-        f'<table class="visually-hidden"><caption>{html.escape(caption)}</caption>'
-        f"<thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+        f'<div class="visually-hidden"><table><caption>{html.escape(caption)}</caption>'
+        f"<thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 

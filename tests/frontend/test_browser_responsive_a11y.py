@@ -96,6 +96,14 @@ def clipped_tables(page) -> list[str]:
     )
 
 
+def wide_hidden_boxes(page) -> int:
+    """Visually-hidden boxes wider than 1 px: they widen the page although nobody sees them."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.visually-hidden')]
+            .filter((e) => e.getBoundingClientRect().width > 1).length"""
+    )
+
+
 def test_every_main_page_passes_axe_at_both_widths(scanned, admin_page, live_server):
     seed_clusters()
     problems = {}
@@ -118,6 +126,7 @@ def test_at_a_phone_width_no_page_scrolls_sideways_and_no_table_is_cut(scanned, 
             admin_page.goto(live_server.url + path)
             assert overflow(admin_page) <= 0, (path, viewport["width"], overflow(admin_page))
             assert clipped_tables(admin_page) == [], (path, viewport["width"])
+            assert wide_hidden_boxes(admin_page) == 0, path
             if name in ("overview", "findings", "framework", "settings"):
                 screenshot(admin_page, f"{name}-{viewport['width']}")
 
