@@ -1,4 +1,8 @@
-"""Server-side SVG charts (pygal): no JavaScript, nothing fetched, printable."""
+"""Server-side SVG charts (pygal): no JavaScript, nothing fetched, printable, readable by screen readers.
+
+Each chart is an ``role="img"`` SVG named by its title and described by a text summary, followed by a
+visually-hidden table of the figures it draws (pygal's own "Pygal" title is replaced).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ from pygal.style import Style
 SEVERITY_COLOURS = {
     "critical": "#9f1239",
     "high": "#dc2626",
-    "medium": "#ea580c",
-    "low": "#ca8a04",
+    "medium": "#c2410c",
+    "low": "#a16207",
     "info": "#64748b",
 }
 SERIES_COLOURS = ("#2563eb", "#0d9488", "#7c3aed", "#db2777", "#65a30d", "#0891b2", "#c2410c")
@@ -41,6 +45,8 @@ _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _INLINE_STYLE = re.compile(r'\sstyle="[^"]*"')
 _CHART_ID = re.compile(r"#chart-[0-9a-f-]{36}")
+_SVG_ID = re.compile(r'<svg [^>]*?id="(chart-[0-9a-f-]{36})"')
+_PYGAL_TITLE = "<title>Pygal</title>"
 KINDS = ("trend", "severity")
 
 
@@ -73,6 +79,61 @@ def _render(chart: Any) -> str:
     for pattern in (_SCRIPT, _STYLE, _COMMENT, _INLINE_STYLE):
         svg = pattern.sub("", svg)
     return svg
+
+
+def _accessible(svg: str, title: str, summary: str, table: str) -> str:
+    """The SVG as one named image (title, description) and, after it, its figures as a hidden table."""
+    match = _SVG_ID.search(svg)
+    chart_id = match.group(1) if match else "chart"
+    title, summary = html.escape(title), html.escape(summary)
+    svg = svg.replace(
+        _PYGAL_TITLE, f'<title id="{chart_id}-title">{title}</title><desc id="{chart_id}-desc">{summary}</desc>', 1
+    )
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{title}" aria-describedby="{chart_id}-desc" ', 1)
+    return svg + table
+
+
+def _table(caption: str, head: list[str], rows: list[list[str]]) -> str:
+    """A visually-hidden HTML table: the chart's figures for screen readers and text browsers.
+
+    The wrapper is the hidden box: a table is never narrower than its content, and would widen the page.
+    """
+    cells = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in head)
+    body = "".join(
+        '<tr><th scope="row">'
+        + html.escape(r[0])
+        + "</th>"
+        + "".join(f"<td>{html.escape(c)}</td>" for c in r[1:])
+        + "</tr>"
+        for r in rows
+    )
+    return (
+        f'<div class="visually-hidden"><table><caption>{html.escape(caption)}</caption>'
+        f"<thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def _pct(score: float | None) -> str:
+    return "no data" if score is None else f"{score:.0f}%"
+
+
+def trend_summary(series: dict[str, list[dict[str, Any]]]) -> tuple[str, list[list[str]]]:
+    """Each line's first and latest score in the range, as a sentence and as table rows."""
+    dates = next(iter(series.values()), [])
+    first = _short_date(dates[0]["date"]) if dates else ""
+    last = _short_date(dates[-1]["date"]) if dates else ""
+    rows = []
+    for label, points in series.items():
+        scores = [p["score"] for p in points if p["accounts"] and p["score"] is not None]
+        rows.append([label, _pct(scores[0] if scores else None), _pct(scores[-1] if scores else None)])
+    sentence = "; ".join(f"{r[0]}: {r[1]} then {r[2]}" for r in rows)
+    return f"Score from {first} to {last}. {sentence}.", rows
+
+
+def severity_summary(counts: dict[str, int]) -> tuple[str, list[list[str]]]:
+    """Failing findings per severity, as a sentence and as table rows."""
+    rows = [[sev.capitalize(), f"{counts.get(sev, 0):,}"] for sev in SEVERITY_COLOURS]
+    return "Failing findings: " + ", ".join(f"{r[0]} {r[1]}" for r in rows) + ".", rows
 
 
 def stylesheet() -> str:
@@ -141,7 +202,16 @@ def trend_chart(series: dict[str, list[dict[str, Any]]], *, height: int = 240, r
     chart.x_labels_major = labels[:: max(1, len(labels) // 6)]
     for label, points in series.items():
         chart.add(label, [p["score"] if p["accounts"] else None for p in points])
-    return chart.render(is_unicode=True) if raw else _render(chart)
+    if raw:
+        return chart.render(is_unicode=True)
+    summary, rows = trend_summary(series)
+    head = [
+        "Framework",
+        f"Score on {labels[0]}" if labels else "First",
+        f"Score on {labels[-1]}" if labels else "Latest",
+    ]
+    title = "Compliance score per day, per framework"
+    return _accessible(_render(chart), title, summary, _table(title, head, rows))
 
 
 def severity_chart(counts: dict[str, int], *, height: int = 220, raw: bool = False) -> str:
@@ -165,7 +235,11 @@ def severity_chart(counts: dict[str, int], *, height: int = 220, raw: bool = Fal
     chart.x_labels = [s.capitalize() for s in present]
     for i, sev in enumerate(present):
         chart.add(sev.capitalize(), [None] * i + [counts.get(sev, 0)] + [None] * (len(present) - i - 1))
-    return chart.render(is_unicode=True) if raw else _render(chart)
+    if raw:
+        return chart.render(is_unicode=True)
+    summary, rows = severity_summary(counts)
+    title = "Failing findings by severity"
+    return _accessible(_render(chart), title, summary, _table(title, ["Severity", "Failing findings"], rows))
 
 
 if __name__ == "__main__":

@@ -27,12 +27,62 @@
     }
   });
 
+  // Narrow screens: the menu link toggles the sidebar's menu in place (without JavaScript it opens by :target).
+  var navToggle = document.querySelector("[data-nav-toggle]");
+  function setNavOpen(open) {
+    document.body.classList.toggle("nav-open", open);
+    navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    navToggle.textContent = open ? "Close menu" : "Menu";
+  }
+  if (navToggle) {
+    navToggle.setAttribute("role", "button");
+    document.documentElement.classList.add("js-nav");  // the CSS then follows .nav-open, not :target
+  }
+
   document.addEventListener("click", function (event) {
     var el = event.target.closest("[data-print]");
-    if (el) { event.preventDefault(); window.print(); }
+    if (el) { event.preventDefault(); window.print(); return; }
+    if (navToggle && event.target.closest("[data-nav-toggle]")) {
+      event.preventDefault();
+      setNavOpen(!document.body.classList.contains("nav-open"));
+    } else if (navToggle && event.target.closest(".menu-close")) {
+      event.preventDefault();
+      setNavOpen(false);
+      navToggle.focus();
+    }
   });
 
-  document.addEventListener("htmx:afterSwap", function () { updateSelected(); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === " " && event.target.matches && event.target.matches("[data-nav-toggle]")) {
+      event.preventDefault();  // a role=button answers the space bar like a button
+      event.target.click();
+    } else if (event.key === "Escape" && navToggle && document.body.classList.contains("nav-open")) {
+      setNavOpen(false);
+      navToggle.focus();
+    }
+  });
+
+  // A card whose table scrolls sideways but holds nothing focusable becomes focusable itself, so that the
+  // keyboard can scroll it too; it is named after its heading.
+  var FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+  function keyboardScrollers() {
+    document.querySelectorAll(".card, .report-doc > .table").forEach(function (card) {
+      var scrolls = card.scrollWidth > card.clientWidth + 1;
+      if (scrolls && !card.querySelector(FOCUSABLE) && !card.hasAttribute("tabindex")) {
+        var heading = card.querySelector("h2, caption");
+        card.setAttribute("tabindex", "0");
+        card.setAttribute("role", "region");
+        card.setAttribute("aria-label", heading ? heading.textContent.trim() : "Scrollable table");
+        card.setAttribute("data-keyboard-scroller", "");
+      } else if (!scrolls && card.hasAttribute("data-keyboard-scroller")) {
+        ["tabindex", "role", "aria-label", "data-keyboard-scroller"].forEach(function (a) { card.removeAttribute(a); });
+      }
+    });
+  }
+  keyboardScrollers();
+  window.addEventListener("resize", keyboardScrollers);
+
+  document.addEventListener("htmx:afterSwap", function () { updateSelected(); keyboardScrollers(); });
   // A failed htmx request (server error, network) says so instead of doing nothing.
   document.addEventListener("htmx:responseError", function (event) {
     var target = event.detail.target;
