@@ -209,6 +209,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Without a broker, a scan started from a page or the API runs in a background thread of the server (the
+# request returns at once); off, it runs in the request as eager Celery does (what the tests rely on).
+SCAN_IN_BACKGROUND = env_bool("POSTURE_SCAN_IN_BACKGROUND", CELERY_TASK_ALWAYS_EAGER)
 # Starting a scan must not hang on a broker that is down or frozen: each connect or command gives up after this
 # many seconds and a publish is tried twice, so "the task queue is unavailable" comes within a few seconds.
 QUEUE_TIMEOUT_SECONDS = env_int("POSTURE_QUEUE_TIMEOUT_SECONDS", 2, minimum=1, maximum=60)

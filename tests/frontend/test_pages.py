@@ -34,7 +34,7 @@ PAGES = [
     ("/scans/{scan}/", 4),
     ("/accounts/", 6),
     ("/accounts/new/", 3),
-    ("/accounts/{account}/", 4),
+    ("/accounts/{account}/", 5),  # + its latest scan
     ("/settings/", 9),
     ("/findings/{finding}/", 5),
 ]
