@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from posture.access.scoping import scope
+from posture.api.schema import PostureAutoSchema
 from posture.inventory.images import ContainerImage, ImageRef, ImageUse, matching
 from posture.inventory.models import Resource
 from posture.inventory.workloads import WORKLOAD_TYPE, WorkloadView, image_uses, workload_view
@@ -137,8 +138,17 @@ def workload_json(view: WorkloadView) -> dict[str, Any]:
     }
 
 
+class OneObjectSchema(PostureAutoSchema):
+    """The list answers one object (``count`` and ``results``), not an array of them."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
+
+
 class ImageViewSet(viewsets.ViewSet):
     """The container images the scanned clusters run, with the workloads running each (most failing first)."""
+
+    schema = OneObjectSchema()
 
     @extend_schema(
         operation_id="images_list",
