@@ -1,9 +1,10 @@
 """Posture settings, read from the environment (see ``.env.example``).
 
 With nothing set, Posture runs on the embedded default: a SQLite file in
-``POSTURE_DATA_DIR`` and Celery in eager mode (scans run in the calling
-process). ``DATABASE_URL=postgres://...`` and ``CELERY_BROKER_URL=redis://...``
-switch to PostgreSQL and real Celery workers.
+``POSTURE_DATA_DIR`` and Celery in eager mode (scans run in this process: those
+started from a page or the API in a background thread, the command line's in the command).
+``DATABASE_URL=postgres://...`` and ``CELERY_BROKER_URL=redis://...`` switch to PostgreSQL and real
+Celery workers.
 """
 
 from __future__ import annotations
