@@ -17,6 +17,7 @@ from frontend.views import (
     settings,
     signin,
     totp,
+    workloads,
 )
 
 urlpatterns = [
@@ -49,6 +50,8 @@ urlpatterns = [
     path("clusters/", clusters.clusters, name="clusters"),
     path("clusters/scan-inside/", clusters.scan_inside, name="cluster-scan-inside"),
     path("drift/", drift.drift_page, name="drift"),
+    path("images/", workloads.images, name="images"),
+    path("workloads/<int:pk>/", workloads.workload, name="workload-detail"),
     path("scans/", scans.scans, name="scans"),
     path("scans/start/", scans.start, name="scan-start"),
     path("scans/<int:pk>/", scans.detail, name="scan-detail"),

@@ -1,9 +1,10 @@
 """Posture settings, read from the environment (see ``.env.example``).
 
 With nothing set, Posture runs on the embedded default: a SQLite file in
-``POSTURE_DATA_DIR`` and Celery in eager mode (scans run in the calling
-process). ``DATABASE_URL=postgres://...`` and ``CELERY_BROKER_URL=redis://...``
-switch to PostgreSQL and real Celery workers.
+``POSTURE_DATA_DIR`` and Celery in eager mode (scans run in this process: those
+started from a page or the API in a background thread, the command line's in the command).
+``DATABASE_URL=postgres://...`` and ``CELERY_BROKER_URL=redis://...`` switch to PostgreSQL and real
+Celery workers.
 """
 
 from __future__ import annotations
@@ -209,6 +210,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Without a broker, a scan started from a page or the API runs in a background thread of the server (the
+# request returns at once); off, it runs in the request as eager Celery does (what the tests rely on).
+SCAN_IN_BACKGROUND = env_bool("POSTURE_SCAN_IN_BACKGROUND", CELERY_TASK_ALWAYS_EAGER)
 # Starting a scan must not hang on a broker that is down or frozen: each connect or command gives up after this
 # many seconds and a publish is tried twice, so "the task queue is unavailable" comes within a few seconds.
 QUEUE_TIMEOUT_SECONDS = env_int("POSTURE_QUEUE_TIMEOUT_SECONDS", 2, minimum=1, maximum=60)

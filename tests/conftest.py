@@ -13,11 +13,14 @@ from posture.inventory.accounts import AccountInput, create_account
 # The local emulators listen on loopback; user-supplied URLs may reach it in the tests (and their subprocesses).
 LOOPBACK = ["127.0.0.0/8", "::1/128"]
 os.environ["POSTURE_ALLOWED_NETWORKS"] = ",".join(LOOPBACK)
+# Scans started from a page run in the request, as the tests expect; tests of the background worker turn it on.
+os.environ.setdefault("POSTURE_SCAN_IN_BACKGROUND", "0")
 
 
 @pytest.fixture(autouse=True)
 def loopback_allowed(settings):
     settings.ALLOWED_NETWORKS = LOOPBACK
+    settings.SCAN_IN_BACKGROUND = False
 
 
 @pytest.fixture(autouse=True)

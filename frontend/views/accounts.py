@@ -166,7 +166,15 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             "schedule": account.scan_schedule,
             "enabled": "on" if account.enabled else "",
         }
-    return page(request, "frontend/account_form.html", _form_context(form, errors, account))
+    context = _form_context(form, errors, account)
+    context["latest_scan"] = (
+        scope(Scan.objects.select_related("account", "requested_by"), request.user)
+        .defer("account__credentials_encrypted")
+        .filter(account=account)
+        .order_by("-id")
+        .first()
+    )  # polled while queued or running, as on the scans page
+    return page(request, "frontend/account_form.html", context)
 
 
 @require_POST

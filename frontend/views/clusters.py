@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from collectors.cluster_access import cluster_ref_of_uid
 from frontend.clusters import cluster_page, summary_counts
 from frontend.views.common import page, posted_account, require_role
+from frontend.views.scans import start_message
 from posture.access.roles import Role
 from posture.inventory.accounts import AccountInputError
 from posture.inventory.clusters import ClusterAccountInput, add_cluster_account
@@ -49,5 +50,6 @@ def scan_inside(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Added {account.name}; its scan was not started: {exc}.")
         return redirect("clusters")
     where = f"inside {account.via_cluster}, with {cloud.name}'s identity"
-    messages.success(request, f"Added {account.name} ({where}); scan {scan.pk} started.")
+    level, text = start_message(scan, account.name)
+    messages.add_message(request, level, f"Added {account.name} ({where}). {text}")
     return redirect("clusters")

@@ -89,8 +89,20 @@ def start(request: HttpRequest) -> HttpResponse:
         log_failure(log, logging.WARNING, f"scan of {account.name} could not be queued ({type(exc).__name__})", exc)
         messages.error(request, f"The scan could not be queued ({type(exc).__name__}).")
         return redirect("scans")
-    messages.success(request, f"Scan {scan.pk} of {account.name} started.")
+    level, text = start_message(scan, account.name)
+    messages.add_message(request, level, text)
     return redirect("scans")
+
+
+def start_message(scan: Scan, account_name: str) -> tuple[int, str]:
+    """What became of a scan just handed on: queued or running (with a worker), or already finished (eager)."""
+    scan.refresh_from_db(fields=["state", "message", "progress_done", "progress_total"])
+    what = f"Scan {scan.pk} of {account_name}"
+    if scan.state in ACTIVE_STATES:
+        return messages.SUCCESS, f"{what} {scan.state}: its progress shows below."
+    if scan.state == ScanState.FAILED:
+        return messages.ERROR, f"{what} failed: {scan.message or 'see the scan'}."
+    return messages.SUCCESS, f"{what} finished: {scan.state}."
 
 
 @require_POST

@@ -9,12 +9,15 @@ from posture.api.views.compliance import ComplianceViewSet, FrameworkViewSet
 from posture.api.views.compliance_rollup import ComplianceRollupViewSet
 from posture.api.views.findings import EventViewSet, FindingViewSet, MuteRuleViewSet
 from posture.api.views.inventory import AccountViewSet, ResourceViewSet, ScanViewSet
+from posture.api.views.workloads import ImageViewSet, WorkloadViewSet
 
 DOCS_PERMISSIONS = [ApiDocsPermission]
 router = DefaultRouter()
 router.register("accounts", AccountViewSet)
 router.register("scans", ScanViewSet)
 router.register("resources", ResourceViewSet)
+router.register("images", ImageViewSet, basename="image")
+router.register("workloads", WorkloadViewSet, basename="workload")
 router.register("findings", FindingViewSet)
 router.register("events", EventViewSet)
 router.register("mutes", MuteRuleViewSet)

@@ -70,6 +70,19 @@ class Scan(models.Model):
         return round(100 * self.progress_done / self.progress_total)
 
     @property
+    def phase(self) -> str:
+        """What an active scan is doing, from its state and progress (empty once it finished)."""
+        if self.state == ScanState.QUEUED:
+            return "waiting for the worker"
+        if self.state != ScanState.RUNNING:
+            return ""
+        if not self.progress_total:
+            return "connecting"
+        if self.progress_done < self.progress_total:
+            return f"collecting {self.progress_done} of {self.progress_total} units"
+        return "evaluating and storing"
+
+    @property
     def units_failed(self) -> int:
         """(service, region) units that failed: counted when the scan stored results, else one error each."""
         return int(self.counts.get("units_failed", len(self.errors or ())))

@@ -78,8 +78,11 @@ def broker_address() -> str:
     return f"{url.scheme}://{url.hostname or ''}{port}"
 
 
-def enqueue_scan(scan: Scan) -> None:
+def enqueue_scan(scan: Scan, *, background: bool | None = None) -> None:
     """Hand the scan to Celery once the transaction that created it commits.
+
+    Without a broker, ``background`` (default: ``POSTURE_SCAN_IN_BACKGROUND``) runs it in this process's
+    background worker instead of in the caller; a command that exits at once passes False.
 
     If the broker is down or does not answer (bounded by ``POSTURE_QUEUE_TIMEOUT_SECONDS``),
     the scan is marked failed with the reason and :class:`QueueUnavailable` is raised, from
@@ -87,9 +90,13 @@ def enqueue_scan(scan: Scan) -> None:
     """
     from kombu.exceptions import OperationalError as BrokerError
 
+    from posture.scans import background as worker
     from posture.scans.tasks import run_scan_task
 
     def send() -> None:
+        if background is not False and worker.in_background():
+            worker.submit(scan.pk)
+            return
         try:
             run_scan_task.delay(scan.pk)
         except BrokerError as exc:
@@ -105,16 +112,25 @@ def enqueue_scan(scan: Scan) -> None:
     transaction.on_commit(send)
 
 
-def start_scan(account: CloudAccount, *, user: Any, source: str, trigger: str = "manual", queue: bool = True) -> Scan:
+def start_scan(
+    account: CloudAccount,
+    *,
+    user: Any,
+    source: str,
+    trigger: str = "manual",
+    queue: bool = True,
+    background: bool | None = None,
+) -> Scan:
     """What a person starts from a page, the API or the command line: the scan, its audit entry, and (with
-    ``queue``) its task. Raises :class:`ScanRefused`, or :class:`QueueUnavailable` when the broker does not answer."""
+    ``queue``) its task (``background``: see :func:`enqueue_scan`). Raises :class:`ScanRefused`, or
+    :class:`QueueUnavailable` when the broker does not answer."""
     from posture.access.audit import record
 
     with transaction.atomic():
         scan = create_scan(account, trigger=trigger, user=user)
         record("scan.start", scan, user=user, source=source, detail={"account": account.name})
         if queue:
-            enqueue_scan(scan)
+            enqueue_scan(scan, background=background)
     return scan
 
 

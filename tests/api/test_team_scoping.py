@@ -18,6 +18,7 @@ from posture.findings.models import Attestation, Finding, FindingEvent, MuteRule
 from posture.integrations.models import Delivery, JiraConnection, Ticket, WebhookEndpoint
 from posture.inventory.models import CloudAccount
 from tests.conftest import scanned_team_accounts
+from tests.support.workloads import stored_workload
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,7 @@ LISTS = [
     ("/api/v1/mutes/", lambda item: item["account"]),
     ("/api/v1/attestations/", lambda item: item["account"]),
     ("/api/v1/integrations/tickets/", lambda item: finding_account(item["findings"][0])),
+    ("/api/v1/images/", lambda item: item["workloads"][0]["account"]),
 ]
 # One account's objects, by the placeholders below: 200 where the user sees the account, else 404.
 OBJECT_READS = [
@@ -44,6 +46,7 @@ OBJECT_READS = [
     "/api/v1/scans/{scan}/",
     "/api/v1/scans/{scan}/drift/",
     "/api/v1/resources/{resource}/",
+    "/api/v1/workloads/{workload}/",
     "/api/v1/findings/{finding}/",
     "/api/v1/events/{event}/",
     "/api/v1/mutes/{mute}/",
@@ -105,6 +108,7 @@ def objects_of_teams(estate_of_teams) -> dict[str, dict[str, int | str]]:
             "mute": MuteRule.objects.create(account=account, rule_id="r.none", reason=team or "shared").pk,
             "attestation": attest(account),
             "ticket": ticket.pk,
+            "workload": stored_workload(account).pk,
         }
     return objects
 

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from posture.findings.models import Finding
 from posture.scans.pipeline import create_scan, run_scan
 from tests.conftest import estate_doc
+from tests.support.workloads import stored_workload
 
 # (url, queries): the number is what the page runs for a signed-in admin, at any data size.
 PAGES = [
@@ -30,11 +31,13 @@ PAGES = [
     ("/compliance/test-benchmark-1.0/movement/?from=2026-01-01", 9),
     ("/clusters/", 8),  # ... and one for the clusters' own control planes and node groups
     ("/drift/", 8),
+    ("/images/", 6),  # session, user, groups; the workloads' failing counts, the workloads, ECR repositories
+    ("/workloads/{workload}/", 6),  # ...; the workload, its namespace's Services/Ingresses/accounts, findings
     ("/scans/", 6),
     ("/scans/{scan}/", 4),
     ("/accounts/", 6),
     ("/accounts/new/", 3),
-    ("/accounts/{account}/", 4),
+    ("/accounts/{account}/", 5),  # + its latest scan
     ("/settings/", 9),
     ("/findings/{finding}/", 5),
 ]
@@ -43,7 +46,8 @@ PAGES = [
 def resolve(url: str, account) -> str:
     finding = Finding.objects.filter(account=account).order_by("id").first()
     scan = account.scans.order_by("-id").first()
-    return url.format(account=account.pk, finding=finding.pk, scan=scan.pk)
+    workload = stored_workload(account).pk if "{workload}" in url else None
+    return url.format(account=account.pk, finding=finding.pk, scan=scan.pk, workload=workload)
 
 
 def grow(account, estate, buckets: int = 80) -> None:

@@ -24,6 +24,7 @@ from tests.frontend.conftest import PASSWORD, client_for
 from tests.frontend.test_compliance_drift_clusters import _failing, _resource
 from tests.frontend.test_pages import PAGES
 from tests.support.fingerprint import fingerprint
+from tests.support.workloads import stored_workload
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,7 @@ LISTS = [
     "/compliance/test-benchmark-1.0/movement/",
     "/clusters/",
     "/drift/",
+    "/images/",
     "/scans/",
     "/accounts/",
     "/settings/",
@@ -63,7 +65,10 @@ def name_of(team: str) -> str:
 
 @pytest.fixture
 def estate_of_teams(estate) -> dict[str, CloudAccount]:
-    return scanned_team_accounts(estate, tuple(TEAMS))
+    accounts = scanned_team_accounts(estate, tuple(TEAMS))
+    for account in accounts.values():  # each team's images and workload pages show that team's names
+        stored_workload(account)
+    return accounts
 
 
 def person(role: str, *teams: str) -> User:
@@ -81,6 +86,7 @@ OBJECT_PAGES = [
     "/scans/{scan}/row/",
     "/drift/?scan={scan}",
     "/accounts/{account}/",
+    "/workloads/{workload}/",
     "/findings/?account={name}",
     "/compliance/test-benchmark-1.0/?account={name}",
     "/compliance/test-benchmark-1.0/scores/?account={name}",
@@ -123,6 +129,7 @@ def objects_of(account: CloudAccount) -> dict[str, object]:
         "finding": Finding.objects.filter(account=account).order_by("id").first().pk,
         "scan": account.scans.order_by("-id").first().pk,
         "account": account.pk,
+        "workload": stored_workload(account).pk,
         "name": account.name,
         "team": account.team,
     }
@@ -166,6 +173,7 @@ def test_another_teams_objects_are_not_found(estate_of_teams, role, teams, visib
             f"/scans/{scan.pk}/row/",
             f"/drift/?scan={scan.pk}",
             f"/accounts/{account.pk}/",
+            f"/workloads/{stored_workload(account).pk}/",
         ):
             assert client.get(url).status_code == 404, url
         assert client.get(f"/drift/?scan={Scan.objects.order_by('-id').first().pk + 100}").status_code == 404
@@ -274,7 +282,8 @@ def test_scoping_adds_no_query(url, queries, estate_of_teams, django_assert_num_
     """A team member's page runs as many queries as an admin's: the groups are read once per request."""
     red = estate_of_teams["red"]
     finding = Finding.objects.filter(account=red).order_by("id").first()
-    target = url.format(account=red.pk, finding=finding.pk, scan=red.scans.order_by("-id").first().pk)
+    scan = red.scans.order_by("-id").first()
+    target = url.format(account=red.pk, finding=finding.pk, scan=scan.pk, workload=stored_workload(red).pk)
     client: Client = client_for(person("analyst", "red"))  # an analyst sees the forms an admin sees
     with django_assert_num_queries(queries):
         assert client.get(target).status_code == 200

@@ -75,7 +75,9 @@ class Command(BaseCommand):
         worst = 0
         for account in accounts:
             try:
-                scan = start_scan(account, trigger="cli", user=user, source="cli", queue=options["queue"])
+                scan = start_scan(
+                    account, trigger="cli", user=user, source="cli", queue=options["queue"], background=False
+                )
             except ScanRefused as exc:
                 raise CommandError(str(exc)) from None
             except QueueUnavailable as exc:
