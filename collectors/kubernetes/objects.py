@@ -10,10 +10,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from collectors.kubernetes.applied import LAST_APPLIED, last_applied_drift
 from collectors.records import GLOBAL_REGION, ResourceRecord
 from collectors.redact import REDACTED, SECRET_NAME, SECRET_VALUE, redact_annotations, redact_args, redact_string
 
-__all__ = ["REDACTED", "SECRET_NAME", "SECRET_VALUE"]  # the rules read redacted values through these names
+__all__ = [
+    "LAST_APPLIED",
+    "REDACTED",
+    "SECRET_NAME",
+    "SECRET_VALUE",
+]  # the rules read redacted values through these names
 
 PROVIDER_NAME = "kubernetes"
 WORKLOAD_TYPE = "kubernetes.workloads.workload"
@@ -27,7 +33,6 @@ WORKLOAD_KINDS = (
     "CronJob",
     "ReplicationController",
 )
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 # Built-in objects the API server creates itself: not the operator's choice, so rules skip them.
 BOOTSTRAP_LABEL = "kubernetes.io/bootstrapping"
 
@@ -145,12 +150,15 @@ def workload_record(obj: dict[str, Any], pods: list[dict[str, Any]] | None = Non
     """A workload (or a bare pod) as one record; ``pods`` are the pods it runs, as evidence."""
     metadata = obj.get("metadata") or {}
     kind, name, namespace = str(obj.get("kind", "")), str(metadata.get("name", "")), str(metadata.get("namespace", ""))
+    applied = last_applied_drift(obj)  # before clean_metadata drops the applied copy
     config = redact_workload(clean_metadata(obj))
     if "status" in config:  # replica counts and conditions move all the time; the pods are the evidence
         status = config["status"] if kind == "Pod" and isinstance(config["status"], dict) else {}
         config = {k: v for k, v in config.items() if k != "status"}
         if status:
             config["status"] = {k: status[k] for k in ("phase", "startTime") if k in status}
+    if applied is not None:
+        extra = {**extra, "_lastApplied": applied}
     if pods is not None or extra:
         config = {**config, **({"_pods": pods} if pods is not None else {}), **extra}
     return ResourceRecord(

@@ -37,7 +37,28 @@ def pod_summary(pod: dict[str, Any]) -> dict[str, Any]:
         "startTime": status.get("startTime"),
         "phase": status.get("phase"),
         "nodeName": (pod.get("spec") or {}).get("nodeName"),
+        "containers": container_statuses(status),
     }
+
+
+def container_statuses(status: dict[str, Any]) -> list[dict[str, Any]]:
+    """What each container runs: the spec's image, the running digest (``imageID``) and its restarts."""
+    return [
+        {
+            "name": s.get("name"),
+            "image": s.get("image"),
+            "imageID": s.get("imageID") or None,
+            "restartCount": s.get("restartCount", 0),
+        }
+        for s in status.get("containerStatuses") or []
+        if isinstance(s, dict)
+    ]
+
+
+def oldest_running_start(pods: list[dict[str, Any]]) -> str | None:
+    """The earliest start among pods in phase Running (a Succeeded or Failed pod no longer runs anything)."""
+    starts = sorted(p["startTime"] for p in pods if p.get("startTime") and p.get("phase") == "Running")
+    return starts[0] if starts else None
 
 
 class PodIndex:
@@ -51,12 +72,12 @@ class PodIndex:
 
     def evidence(self, workload_uid: str) -> dict[str, Any]:
         pods = self._pods.pop(workload_uid, [])
-        starts = sorted(p["startTime"] for p in pods if p.get("startTime"))
+        oldest = oldest_running_start(pods)
         pods.sort(key=lambda p: (p.get("startTime") or "", p["name"]))
         return {
             "pods": pods[:MAX_PODS_LISTED],
             "_podCount": len(pods),
-            "_oldestPodStart": starts[0] if starts else None,
+            "_oldestPodStart": oldest,
         }
 
 
@@ -91,7 +112,7 @@ def collect_workloads(session: KubernetesSession, region: str) -> Iterator[Resou
                 pod,
                 [summary],
                 _podCount=1,
-                _oldestPodStart=summary["startTime"],
+                _oldestPodStart=oldest_running_start([summary]),
                 _owner={"kind": owner[0], "name": owner[1]} if owner else None,
             )
             continue

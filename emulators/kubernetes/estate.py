@@ -5,7 +5,9 @@ The clusters built from it are in :mod:`emulators.kubernetes.scenarios`.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -56,8 +58,16 @@ RESOURCES = (
         "admissionregistration.k8s.io", "v1", "validatingadmissionpolicies", "ValidatingAdmissionPolicy", False
     ),
 )
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 DIGEST = "@sha256:" + hashlib.sha256(b"posture").hexdigest()
 KUBE_SYSTEM_UID = "6a1f3c2e-0000-4000-8000-00000000c0de"
+
+
+def image_repository(image: str) -> str:
+    """The image reference without its tag or digest (``ghcr.io/acme/web:1.2`` -> ``ghcr.io/acme/web``)."""
+    name = image.split("@", 1)[0]
+    head, _, last = name.rpartition("/")
+    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
 
 
 def timestamp(moment: datetime) -> str:
@@ -83,6 +93,9 @@ class Estate:
         self.now = now or datetime.now(UTC)
         self.resource_version = 1000
         self._objects: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.tag_digests: dict[str, str] = {}  # image tag -> the digest it resolves to now (else one made up)
+        self.running_digests: dict[str, str] = {}  # pod name -> the digest its containers run (image drift)
+        self.restarts: dict[str, int] = {}  # pod name -> restartCount of its containers
 
     def objects(self, kind: str) -> list[dict[str, Any]]:
         return self._objects.get(kind, [])
@@ -119,6 +132,42 @@ class Estate:
         self._objects[kind].append(obj)
         return obj
 
+    def digest_of(self, image: str, pod_name: str) -> str:
+        """The ``sha256:...`` a pod's container runs: an override, the pinned digest, or what the tag resolves to."""
+        if pod_name in self.running_digests:
+            return self.running_digests[pod_name]
+        if "@" in image:
+            return image.rsplit("@", 1)[1]
+        return self.tag_digests.get(image) or "sha256:" + hashlib.sha256(image.encode()).hexdigest()
+
+    def container_statuses(self, pod: dict[str, Any]) -> list[dict[str, Any]]:
+        """``status.containerStatuses`` as the kubelet reports them (V1ContainerStatus: name, image, imageID,
+        ready, restartCount are required)."""
+        name = pod["metadata"]["name"]
+        started = (pod.get("status") or {}).get("startTime")
+        statuses = []
+        for c in (pod.get("spec") or {}).get("containers") or []:
+            repository = image_repository(c["image"])
+            statuses.append(
+                {
+                    "name": c["name"],
+                    "image": c["image"],
+                    "imageID": f"{repository}@{self.digest_of(c['image'], name)}",
+                    "containerID": "containerd://" + hashlib.sha256(f"{name}/{c['name']}".encode()).hexdigest(),
+                    "ready": True,
+                    "started": True,
+                    "restartCount": self.restarts.get(name, 0),
+                    "state": {"running": {"startedAt": started}} if started else {"waiting": {"reason": "Pending"}},
+                }
+            )
+        return statuses
+
+    def refresh_statuses(self) -> None:
+        """Every pod's container statuses again (after a tag moved, a pod restarted or ran another digest)."""
+        for pod in self.objects("Pod"):
+            pod.setdefault("status", {})["containerStatuses"] = self.container_statuses(pod)
+        self.resource_version += 1
+
     def owner_ref(self, api_version: str, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         return {"apiVersion": api_version, "kind": kind, "name": obj["metadata"]["name"], "uid": obj["metadata"]["uid"]}
 
@@ -133,7 +182,7 @@ class Estate:
         node: str = "node-1",
     ) -> None:
         for n in range(count):
-            self.add(
+            pod = self.add(
                 "Pod",
                 f"{prefix}-{n:05d}",
                 namespace,
@@ -142,6 +191,24 @@ class Estate:
                 spec={**spec, "nodeName": node},
                 status={"phase": "Running", "startTime": timestamp(self.now - started)},
             )
+            pod["status"]["containerStatuses"] = self.container_statuses(pod)
+
+    def record_last_applied(self, kind: str, namespace: str, name: str, **changes: Any) -> None:
+        """Annotate an object with the ``kubectl apply`` copy of itself (``changes``: top-level spec keys that
+        differ in the applied copy, i.e. drift made after the apply)."""
+        obj = next(
+            o
+            for o in self.objects(kind)
+            if o["metadata"]["name"] == name and o["metadata"].get("namespace") == namespace
+        )
+        applied = {
+            "apiVersion": "batch/v1" if kind in ("Job", "CronJob") else "apps/v1",
+            "kind": kind,
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {**copy.deepcopy(obj["spec"]), **changes},
+        }
+        annotations = obj["metadata"].setdefault("annotations", {})
+        annotations[LAST_APPLIED] = json.dumps(applied, separators=(",", ":"))
 
     def deployment(
         self,

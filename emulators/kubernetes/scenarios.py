@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -326,7 +327,21 @@ def demo_estate(now: datetime | None = None) -> Estate:
             }
         ],
     )
+    _applied_and_restarted(e)
     return e
+
+
+def _applied_and_restarted(e: Estate) -> None:
+    """``kubectl apply`` copies (web as applied; miner's image changed by hand since, and its applied copy holds
+    a literal password), a miner pod that keeps restarting, and a falco pod running another digest than pinned."""
+    e.record_last_applied("Deployment", "shop", "web")
+    miner = next(d for d in e.objects("Deployment") if d["metadata"]["name"] == "miner")
+    template = json.loads(json.dumps(miner["spec"]["template"]))
+    template["spec"]["containers"][0]["image"] = "evil.example.com/miner:1.0"
+    e.record_last_applied("Deployment", "legacy", "miner", template=template)
+    e.restarts["miner-7d4b9c-00000"] = 3
+    e.running_digests["falco-00001"] = "sha256:" + "0f" * 32  # one falco pod runs another image than pinned
+    e.refresh_statuses()
 
 
 def large_estate(namespaces: int = 200, pods: int = 20000, now: datetime | None = None) -> Estate:

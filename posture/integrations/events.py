@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from posture.findings.attestations import announce_expired
 from posture.findings.models import EventKind, Finding, FindingEvent
+from posture.integrations.drift_events import dispatch_drift
 from posture.integrations.jira.issues import group_of
 from posture.integrations.models import (
     Delivery,
@@ -262,6 +263,8 @@ def wake(targets: set[tuple[str, int]]) -> None:
 def sweep(scan: Scan | None = None) -> int:
     """Dispatch what is new (the scan's own event too), then wake every target with something due."""
     created = dispatch_scan(scan).deliveries if scan is not None else 0
+    if scan is not None:
+        dispatch_drift(scan)
     created += dispatch_attestations(announce_expired()).deliveries
     while True:
         batch = dispatch_findings()

@@ -22,6 +22,7 @@ class Event(models.TextChoices):
     SCAN_FAILED = "scan.failed", "Scan failed"
     TICKET_REQUESTED = "ticket.requested", "Ticket requested by hand"
     ATTESTATION_EXPIRED = "attestation.expired", "Attestation expired (the control needs attestation again)"
+    RESOURCE_DRIFTED = "resource.drifted", "Resource drifted (its configuration changed since the last scan)"
     TEST = "test", "Test delivery"
 
 
@@ -32,6 +33,7 @@ WEBHOOK_EVENTS = (
     Event.SCAN_FINISHED,
     Event.SCAN_FAILED,
     Event.ATTESTATION_EXPIRED,
+    Event.RESOURCE_DRIFTED,
 )
 
 
@@ -61,6 +63,14 @@ class WebhookEndpoint(Target):
     url = models.URLField(max_length=1000)
     secret_encrypted = models.TextField(editable=False)
     events = models.JSONField(default=list, help_text="Which events to send (see WEBHOOK_EVENTS)")
+    resource_types = models.JSONField(
+        default=list, blank=True, help_text="resource.drifted only for these resource types; empty: every type"
+    )
+    namespaces = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="resource.drifted only for Kubernetes objects in these namespaces; empty: any",
+    )
 
     @property
     def secret(self) -> str:

@@ -28,6 +28,10 @@ from posture.security import UnsafeURL, check_outbound_url
 SEVERITIES = [value for value, _ in SEVERITY_CHOICES]
 FIELD_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,60}$")
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,19}$")
+RESOURCE_TYPE = re.compile(
+    r"^[a-z0-9]+(\.[A-Za-z0-9_-]+)+$"
+)  # provider.service.kind, e.g. kubernetes.workloads.workload
+NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # a Kubernetes namespace name (RFC 1123 label)
 
 
 @extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/SeverityEnum"}})
@@ -95,11 +99,17 @@ class WebhookSerializer(TargetSerializer):
     secret = serializers.CharField(write_only=True, min_length=16, max_length=500, trim_whitespace=False)
     has_secret = serializers.SerializerMethodField()
     events = serializers.ListField(child=serializers.ChoiceField(choices=list(WEBHOOK_EVENTS)), min_length=1)
+    resource_types = serializers.ListField(
+        child=serializers.RegexField(RESOURCE_TYPE, max_length=100), required=False, max_length=50
+    )
+    namespaces = serializers.ListField(
+        child=serializers.RegexField(NAMESPACE, max_length=63), required=False, max_length=50
+    )
     secret_fields = ("secret",)
 
     class Meta:
         model = WebhookEndpoint
-        fields = [*TargetSerializer.common, "url", "events", "secret", "has_secret"]
+        fields = [*TargetSerializer.common, "url", "events", "resource_types", "namespaces", "secret", "has_secret"]
         read_only_fields = ["last_error", "created_at", "updated_at"]
 
     def get_has_secret(self, obj: WebhookEndpoint) -> bool:

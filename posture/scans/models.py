@@ -92,3 +92,23 @@ class Scan(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class ContainerState(models.Model):
+    """What a scan saw running in a cluster, and how it moved since the account's previous scan.
+
+    ``images``: tag (an image reference without a digest) -> the digests it ran as; ``containers``:
+    ``"workload uid|pod|container"`` -> restartCount. Written by :mod:`posture.scans.container_drift` right after
+    persistence; ``tag_moves``, ``restarts`` and ``replacements`` compare with the previous row of the account.
+    """
+
+    scan = models.OneToOneField(Scan, on_delete=models.CASCADE, related_name="container_state")
+    images = models.JSONField(default=dict, blank=True)
+    containers = models.JSONField(default=dict, blank=True)
+    tag_moves = models.JSONField(default=list, blank=True)
+    restarts = models.JSONField(default=list, blank=True)
+    replacements = models.JSONField(default=list, blank=True)
+    compared_with = models.ForeignKey(Scan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return f"containers of scan {self.scan_id}"

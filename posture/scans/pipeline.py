@@ -32,6 +32,7 @@ from posture.findings.snapshots import take_snapshots
 from posture.inventory.failures import failure_message
 from posture.inventory.models import CloudAccount
 from posture.rules.evaluate import evaluate
+from posture.scans.container_drift import record_container_state
 from posture.scans.models import ACTIVE_STATES, Scan, ScanState
 from posture.scans.persist import PersistStats, persist_findings, persist_resources, resolve_gone
 from posture.scans.signals import scan_finished
@@ -267,6 +268,7 @@ def _store(scan: Scan, collection: Collection, clock: Clock) -> Scan:
         resource_ids = persist_resources(scan.account, scan, collection.records, now, stats)
         persist_findings(scan.account, scan, results, resource_ids, now, stats)
         gone = resolve_gone(scan.account, scan, {e.service for e in collection.errors}, now, stats)
+        record_container_state(scan, collection.records)
         apply_mutes([scan.account], now=now, rescore=False)
         snapshots = take_snapshots(scan, since=now, now=now)
         counts = {

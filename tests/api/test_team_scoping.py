@@ -45,6 +45,8 @@ OBJECT_READS = [
     "/api/v1/accounts/{account}/clusters/",
     "/api/v1/scans/{scan}/",
     "/api/v1/scans/{scan}/drift/",
+    "/api/v1/scans/{scan}/container-drift/",
+    "/api/v1/scans/{scan}/compliance-drift/",
     "/api/v1/resources/{resource}/",
     "/api/v1/workloads/{workload}/",
     "/api/v1/findings/{finding}/",

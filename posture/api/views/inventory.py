@@ -14,6 +14,7 @@ from posture.api.filters import ResourceFilter
 from posture.api.schema import CONFLICT, QUEUE_DOWN
 from posture.api.scoped import Scoped
 from posture.api.serializers import AccountSerializer, ClusterSerializer, ResourceSerializer, ScanSerializer
+from posture.api.views.scan_drift import ScanDriftActions
 from posture.inventory.accounts import (
     AccountInput,
     create_account,
@@ -135,7 +136,7 @@ class ResourceViewSet(Scoped, viewsets.ReadOnlyModelViewSet):
     filterset_class = ResourceFilter
 
 
-class ScanViewSet(Scoped, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ScanViewSet(Scoped, ScanDriftActions, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Scans: start one (POST {"account": NAME}), follow its state, cancel it, see its drift."""
 
     queryset = Scan.objects.select_related("account")

@@ -111,6 +111,8 @@ class TicketSync:
             return Outcome(ok=True, skipped=True, result="no ticket tracks this finding")
         if delivery.event == Event.RESOLVED:
             return self._resolved(ticket, finding, group)
+        if delivery.event == Event.RESOURCE_DRIFTED:
+            return self._drifted(ticket, finding, delivery.payload or {})
         note = (delivery.payload or {}).get("note") or ""
         verb = "muted" if delivery.event == Event.MUTED else "unmuted"
         self.comment(ticket, f"Posture: {finding.resource_uid} was {verb}. {note}".strip(), finding)
@@ -139,6 +141,15 @@ class TicketSync:
             self.comment(ticket, f"Posture: {finding.resource_uid} fails ({finding.message}).", finding)
             return Outcome(ok=True, result=f"commented on {ticket.key}")
         return Outcome(ok=True, skipped=True, result=f"{ticket.key} already open")
+
+    def _drifted(self, ticket: Ticket, finding: Finding, payload: dict[str, Any]) -> Outcome:
+        if ticket.done:
+            return Outcome(ok=True, skipped=True, result=f"{ticket.key} is done; drift is not news there")
+        fields = payload.get("fields")
+        what = f": {', '.join(fields[:10])} changed" if fields else ""
+        scan = payload.get("scan_id")
+        self.comment(ticket, f"Posture: {finding.resource_uid} drifted (scan {scan}){what}.", finding)
+        return Outcome(ok=True, result=f"commented on {ticket.key} (drift)")
 
     def _resolved(self, ticket: Ticket, finding: Finding, group: Group) -> Outcome:
         if finding.status == Status.FAIL:

@@ -19,6 +19,8 @@ GOOD, BAD, BROKEN = HERE / "good", HERE / "bad", HERE / "broken.yaml"
 # Rules that need a running cluster (pods, nodes, the control plane, installed agents): nothing to see in manifests.
 CLUSTER_ONLY = {
     "kubernetes.workloads.pods_recently_replaced",
+    "kubernetes.workloads.running_image_matches_pinned_digest",  # running digests are in pod statuses
+    "kubernetes.workloads.live_spec_matches_last_applied",  # the applied copy is what the cluster kept
     "kubernetes.core.kubelet_version_current",
     "kubernetes.cluster.policy_engine_installed",
     "kubernetes.cluster.runtime_security_agent",

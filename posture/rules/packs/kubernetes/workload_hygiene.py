@@ -227,6 +227,18 @@ def _parse_time(raw: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def restarts_evidence(resource: ResourceRecord) -> list[Evidence]:
+    """``pod/container -> restartCount`` for the containers that restarted (a restart is a replacement too)."""
+    restarts = {
+        f"{pod.get('name')}/{c.get('name')}": c["restartCount"]
+        for pod in resource.config.get("_pods") or []
+        if isinstance(pod, dict)
+        for c in pod.get("containers") or []
+        if isinstance(c, dict) and isinstance(c.get("restartCount"), int) and c["restartCount"] > 0
+    }
+    return [Evidence("_pods.restarts", restarts)] if restarts else []
+
+
 @rule(
     id="kubernetes.workloads.pods_recently_replaced",
     title="Pods are replaced within the drift window",
@@ -239,12 +251,17 @@ def _parse_time(raw: Any) -> datetime | None:
     "POSTURE_K8S_MAX_POD_AGE_DAYS setting (default 30).",
 )
 def pods_recently_replaced(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    """The oldest *running* pod's start (the collector counts pods in phase Running only), restarts as evidence."""
     oldest = _parse_time(resource.config.get("_oldestPodStart")) if resource.config.get("_oldestPodStart") else None
     if oldest is None:
         return None  # no running pods seen (or a manifest)
     days = (datetime.now(UTC) - oldest).total_seconds() / 86400
     limit = rule_settings().max_pod_age_days
-    evidence = [Evidence("_oldestPodStart", resource.config.get("_oldestPodStart")), *pods_evidence(resource)]
+    evidence = [
+        Evidence("_oldestPodStart", resource.config.get("_oldestPodStart")),
+        *pods_evidence(resource),
+        *restarts_evidence(resource),
+    ]
     return check(
         days <= limit,
         f"the oldest pod has run {days:.0f} days (limit {limit})",
