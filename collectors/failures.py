@@ -49,6 +49,9 @@ def facts(exc: BaseException) -> list[str]:
         found.append(f"in {operation}")
     if isinstance(exc, OSError) and isinstance(exc.strerror, str):  # the system's own words, no path
         found.append(exc.strerror)
+    reason = getattr(exc, "reason", None)  # urllib3's MaxRetryError: "too many redirects" is its own fixed text
+    if isinstance(reason, Exception) and "redirect" in str(reason).lower():
+        found.append("a redirect, not followed")
     return found
 
 

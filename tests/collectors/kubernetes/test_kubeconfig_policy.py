@@ -226,7 +226,7 @@ def test_the_server_is_checked_again_at_test_and_scan(listener: socket.socket, s
     with pytest.raises(ValueError, match=re.escape("clusters[0].cluster.server: 127.0.0.1 resolves to 127.0.0.1")):
         connection_test(account, source="cli")
     scan = run_scan(create_scan(account).pk)
-    assert scan.state == "failed" and "UnsafeKubeconfig" in scan.message and "127.0.0.1" in scan.message
+    assert scan.state == "failed" and "clusters[0].cluster.server" in scan.message and "127.0.0.1" in scan.message
     assert not connected(listener)
 
 
