@@ -28,7 +28,8 @@ def gunicorn_options(port: int, host: str = "127.0.0.1") -> dict[str, Any]:
         "worker_class": "gthread",
         "threads": THREADS,
         "timeout": TIMEOUT,
-        "graceful_timeout": 5,
+        "graceful_timeout": 20,  # a worker takes a few seconds to leave on a busy machine; then it is killed
+        "control_socket_disable": True,  # one ~/.gunicorn/gunicorn.ctl per user: a second demo would take it over
         "preload_app": True,
         "proc_name": "posture-demo",
     }
