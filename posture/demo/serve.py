@@ -1,8 +1,8 @@
 """Serve the demo's dashboard with gunicorn, from the demo's own process.
 
 Gunicorn runs in this process (its application API, not a second command) so that its workers,
-forked from here, inherit what the demo set up: the loopback networks its emulators listen on, and
-the environment. Static files are collected first and served by WhiteNoise (see the settings'
+forked from here, inherit what the demo set up in the configured settings: the loopback networks its
+emulators listen on, and the environment. Static files are collected first and served by WhiteNoise (see the settings'
 middleware). Ctrl-C makes gunicorn stop its workers and leave with SystemExit(0), so the caller's
 ``finally`` stops the emulators.
 """
@@ -21,7 +21,7 @@ TIMEOUT = 300  # a scan started from the page runs in the request (Celery is eag
 
 
 def gunicorn_options(port: int, host: str = "127.0.0.1") -> dict[str, Any]:
-    """The gunicorn settings the demo serves with: loopback only, threaded workers, the app loaded once."""
+    """The gunicorn settings the demo serves with: loopback only, threaded workers."""
     return {
         "bind": f"{host}:{port}",
         "workers": WORKERS,
@@ -30,7 +30,9 @@ def gunicorn_options(port: int, host: str = "127.0.0.1") -> dict[str, Any]:
         "timeout": TIMEOUT,
         "graceful_timeout": 20,  # a worker takes a few seconds to leave on a busy machine; then it is killed
         "control_socket_disable": True,  # one ~/.gunicorn/gunicorn.ctl per user: a second demo would take it over
-        "preload_app": True,
+        # Each worker loads the application after the fork. Loaded before it (preload), the workers hang
+        # on Ctrl-C until gunicorn kills them.
+        "preload_app": False,
         "proc_name": "posture-demo",
     }
 
@@ -47,9 +49,9 @@ class DemoServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self) -> Any:
-        from django.core.wsgi import get_wsgi_application
+        from posture.wsgi import application  # warmed up and frozen, as `make serve` serves it
 
-        return get_wsgi_application()
+        return application
 
 
 def serve(port: int, host: str = "127.0.0.1") -> None:

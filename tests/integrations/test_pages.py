@@ -219,3 +219,25 @@ def test_the_ticket_card_shows_the_real_ticket_or_offers_one(user_with_role, jir
     assert f'href="{jira_cloud.url}/browse/SEC-1"' in html and ">open</span>" in html and "Create ticket" not in html
     assert len(jira_cloud.calls("POST", "/issue")) == 1
     assert AuditLog.objects.filter(action="integration.ticket.request", source="web").count() == 1
+
+
+def test_the_forms_run_a_fixed_number_of_queries_and_no_inline_script(
+    user_with_role, receiver, jira_cloud, account, django_assert_num_queries
+) -> None:
+    """Session, user, groups; the accounts and (edit) the target with its accounts and its recent deliveries."""
+    hook = make_webhook(receiver, ["scan.failed"], accounts=[account])
+    conn = make_jira(jira_cloud)
+    for n in range(30):
+        Delivery.objects.create(webhook=hook, event=Event.TEST, dedupe_key=f"t{n}", next_attempt_at="2026-01-01T00:00Z")
+    admin = client_for(user_with_role("admin"))
+    for url, queries in (
+        ("/settings/integrations/webhook/new/", 4),
+        ("/settings/integrations/jira/new/", 4),
+        (f"/settings/integrations/webhook/{hook.pk}/", 7),
+        (f"/settings/integrations/jira/{conn.pk}/", 7),
+    ):
+        with django_assert_num_queries(queries):
+            html = admin.get(url).content.decode()
+        assert "<script>" not in html and "<script " not in html.replace('<script src="', ""), url
+        for handler in ("onclick=", "onchange=", "onload=", "onsubmit=", ' style="'):
+            assert handler not in html, (url, handler)
