@@ -1,61 +1,75 @@
-"""Serve the demo's dashboard with gunicorn, from the demo's own process.
+"""Serve the demo's dashboard with gunicorn, as `make serve` does, while the demo's emulators run here.
 
-Gunicorn runs in this process (its application API, not a second command) so that its workers,
-forked from here, inherit what the demo set up in the configured settings: the loopback networks its
-emulators listen on, and the environment. Static files are collected first and served by WhiteNoise (see the settings'
-middleware). Ctrl-C makes gunicorn stop its workers and leave with SystemExit(0), so the caller's
-``finally`` stops the emulators.
+Gunicorn runs as a child process in its own session: its workers fork from a clean process (not
+from this one, whose emulator threads would leave them hanging on exit), and Ctrl-C reaches this
+process only, which passes it on once and waits for gunicorn to stop before the emulators stop.
+What the demo changed in this process's settings reaches gunicorn through the environment: the
+loopback networks its emulators listen on. Static files are collected first and served by WhiteNoise.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import signal
+import subprocess
+import sys
 
+from django.conf import settings
 from django.core.management import call_command
-from django.db import connections
-from gunicorn.app.base import BaseApplication
 
 WORKERS = 2
 THREADS = 4
 TIMEOUT = 300  # a scan started from the page runs in the request (Celery is eager in the demo)
+GRACE = 20  # seconds gunicorn gives its workers to finish on Ctrl-C
 
 
-def gunicorn_options(port: int, host: str = "127.0.0.1") -> dict[str, Any]:
-    """The gunicorn settings the demo serves with: loopback only, threaded workers."""
-    return {
-        "bind": f"{host}:{port}",
-        "workers": WORKERS,
-        "worker_class": "gthread",
-        "threads": THREADS,
-        "timeout": TIMEOUT,
-        "graceful_timeout": 20,  # a worker takes a few seconds to leave on a busy machine; then it is killed
-        "control_socket_disable": True,  # one ~/.gunicorn/gunicorn.ctl per user: a second demo would take it over
-        # Each worker loads the application after the fork. Loaded before it (preload), the workers hang
-        # on Ctrl-C until gunicorn kills them.
-        "preload_app": False,
-        "proc_name": "posture-demo",
-    }
+def gunicorn_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """The gunicorn invocation: the project's WSGI application on loopback, threaded workers."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "posture.wsgi",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(THREADS),
+        "--timeout",
+        str(TIMEOUT),
+        "--graceful-timeout",
+        str(GRACE),
+        "--no-control-socket",  # one ~/.gunicorn/gunicorn.ctl per user: a second demo would take it over
+    ]
 
 
-class DemoServer(BaseApplication):
-    """Gunicorn over the already configured Django application."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for name, value in self.options.items():
-            self.cfg.set(name, value)
-
-    def load(self) -> Any:
-        from posture.wsgi import application  # warmed up and frozen, as `make serve` serves it
-
-        return application
+def gunicorn_env() -> dict[str, str]:
+    """This process's environment, plus the networks the demo allowed (its emulators on loopback)."""
+    return {**os.environ, "POSTURE_ALLOWED_NETWORKS": ",".join(settings.ALLOWED_NETWORKS)}
 
 
-def serve(port: int, host: str = "127.0.0.1") -> None:
-    """Collect the static files, then serve until Ctrl-C (which raises SystemExit(0))."""
+def serve(port: int, host: str = "127.0.0.1") -> int:
+    """Collect the static files, then serve until gunicorn exits or Ctrl-C; gunicorn's exit code."""
     call_command("collectstatic", interactive=False, verbosity=0)
-    connections.close_all()  # the workers open their own
-    DemoServer(gunicorn_options(port, host)).run()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # even where started with SIGINT ignored (a background job)
+        signal.signal(signum, signal.default_int_handler)
+    server = subprocess.Popen(
+        gunicorn_command(port, host), env=gunicorn_env(), cwd=settings.BASE_DIR, start_new_session=True
+    )
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        return stop(server)
+
+
+def stop(server: subprocess.Popen) -> int:
+    """Ask gunicorn to stop (its workers finish their requests); kill it only if it does not."""
+    server.send_signal(signal.SIGINT)
+    try:
+        return server.wait(timeout=GRACE + 10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        return server.wait()

@@ -10,7 +10,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from posture.demo.serve import gunicorn_options
+from posture.demo.serve import gunicorn_command, gunicorn_env
+from tests.conftest import service_up
 from tests.faults.servers import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,18 +22,21 @@ django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0, interactive=False)
 from posture.demo.serve import serve
-serve(int(sys.argv[1]))
+sys.exit(serve(int(sys.argv[1])))
 """
 
 
-def test_the_options_bind_loopback_with_threaded_workers() -> None:
-    options = gunicorn_options(8123)
-    assert options["bind"] == "127.0.0.1:8123" and options["worker_class"] == "gthread"
-    assert options["workers"] >= 2 and options["control_socket_disable"] is True
+def test_the_command_is_gunicorn_on_loopback_with_the_demos_networks(settings) -> None:
+    command = gunicorn_command(8123)
+    assert command[:4] == [sys.executable, "-m", "gunicorn", "posture.wsgi"]
+    assert command[command.index("--bind") + 1] == "127.0.0.1:8123" and "runserver" not in command
+    settings.ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+    assert gunicorn_env()["POSTURE_ALLOWED_NETWORKS"] == "127.0.0.0/8,::1/128"
 
 
 def get(url: str) -> tuple[int, dict[str, str], bytes]:
-    with urllib.request.urlopen(url, timeout=10) as response:
+    # the workers load the application after the port opens: on a busy machine that takes a while
+    with urllib.request.urlopen(url, timeout=90) as response:
         return response.status, dict(response.headers), response.read()
 
 
@@ -41,7 +45,12 @@ def test_gunicorn_answers_pages_and_static_files_then_stops_on_ctrl_c(tmp_path) 
     env["POSTURE_DATA_DIR"] = str(tmp_path)
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-c", SERVE, str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # Ctrl-C reaches the terminal's foreground group: this process alone
     )
     try:
         wait_for_port(port, timeout=60)
@@ -51,9 +60,10 @@ def test_gunicorn_answers_pages_and_static_files_then_stops_on_ctrl_c(tmp_path) 
         status, headers, css = get(f"http://127.0.0.1:{port}{stylesheet}")
         assert status == 200 and headers["Content-Type"].startswith("text/css") and css
     finally:
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does
+        out, err = proc.communicate(timeout=60)
     log = (out + err).decode()
     assert proc.returncode == 0, log
+    assert not service_up("127.0.0.1", port), "gunicorn stopped with the demo"
     assert "gunicorn" in log.lower() and "development server" not in log.lower(), log
     assert "Handling signal: int" in log and "Shutting down" in log and "SIGKILL" not in log, log
