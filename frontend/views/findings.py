@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from frontend.findings_query import GROUPS, PAGE_SIZES, SORTS, build, grouped, rows_queryset
 from frontend.paging import BadCursor, keyset_page
 from frontend.views.common import SEVERITIES, is_htmx, page, pk_of, require_role, visible_accounts
+from frontend.views.integrations import ticket_card
 from posture.access.audit import record
 from posture.access.roles import Role, has_role
 from posture.access.scoping import scope
@@ -115,7 +116,14 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return page(
         request,
         "frontend/finding_detail.html",
-        {"f": finding, "rule": rule, "controls": controls, "events": events, "back": request.GET.get("back", "")},
+        {
+            "f": finding,
+            "rule": rule,
+            "controls": controls,
+            "events": events,
+            "back": request.GET.get("back", ""),
+            **ticket_card(request, finding),
+        },
     )
 
 

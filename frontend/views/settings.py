@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from frontend.paging import BadCursor, keyset_page
 from frontend.views.common import page, pk_of, require_role, visible_accounts
+from frontend.views.integrations import integrations_context
 from posture.access.audit import record
 from posture.access.models import ApiToken, AuditLog
 from posture.access.roles import ROLE_NAMES, Role, has_role, role_of
@@ -55,6 +56,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             u.role_name = "admin" if u.is_superuser else next((n for n in reversed(ROLE_NAMES) if n in names), "none")
         context["users"] = users
         context["role_names"] = ROLE_NAMES
+        context.update(integrations_context(request))
         try:
             context["audit"] = keyset_page(
                 AuditLog.objects.select_related("actor"), [("id", True)], request.GET.get("audit_cursor"), AUDIT_PAGE

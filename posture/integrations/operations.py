@@ -1,4 +1,5 @@
-"""What an admin (API or command line) does with an integration: test it, ask for a ticket, resend."""
+"""What an admin (API, pages or command line) does with an integration: save, remove, test it, ask for a ticket,
+resend; each audited."""
 
 from __future__ import annotations
 
@@ -16,6 +17,31 @@ from posture.integrations.jira.sync import check_connection
 from posture.integrations.models import Delivery, DeliveryStatus, Event, JiraConnection, Target, WebhookEndpoint
 from posture.integrations.payloads import test_payload
 from posture.integrations.webhooks.sender import post
+
+AUDIT_NAMES = {WebhookEndpoint: "integration.webhook", JiraConnection: "integration.jira"}
+
+
+def save_target(serializer: Any, *, user: Any = None, source: str = "api") -> Target:
+    """Create or update a webhook endpoint or Jira connection from a valid serializer, audited by field names only.
+
+    Never a secret's value in the audit log: only which fields were given.
+    """
+    verb = "update" if serializer.instance is not None else "create"
+    target = serializer.save()
+    fields = sorted(serializer.validated_data)
+    record(f"{AUDIT_NAMES[type(target)]}.{verb}", target, user=user, source=source, detail={"fields": fields})
+    return target
+
+
+def remove_target(target: Target, *, user: Any = None, source: str = "api") -> None:
+    record(f"{AUDIT_NAMES[type(target)]}.delete", target, user=user, source=source)
+    target.delete()
+
+
+def ticket_connections(finding: Finding) -> list[JiraConnection]:
+    """The enabled Jira connections whose accounts, severities and frameworks take ``finding``."""
+    connections = JiraConnection.objects.filter(enabled=True).prefetch_related("accounts")
+    return [c for c in connections if events.matches(c, finding, {a.pk for a in c.accounts.all()})]
 
 
 @dataclass

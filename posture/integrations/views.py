@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters as df
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from posture.access.audit import record
 from posture.access.roles import Role
 from posture.access.scoping import account_filter, scope
 from posture.findings.models import Finding
@@ -25,40 +22,19 @@ from posture.integrations.serializers import (
 )
 
 
-def _changed(serializer: Any) -> list[str]:
-    # names only: never a secret's value in the audit log
-    return sorted(serializer.validated_data)
-
-
 class TargetViewSet(viewsets.ModelViewSet):
     read_role = Role.ADMIN
     write_role = Role.ADMIN
     filterset_fields = ["enabled"]
-    audit_name = ""
 
     def perform_create(self, serializer) -> None:
-        target = serializer.save()
-        record(
-            f"{self.audit_name}.create",
-            target,
-            user=self.request.user,
-            source="api",
-            detail={"fields": _changed(serializer)},
-        )
+        operations.save_target(serializer, user=self.request.user, source="api")
 
     def perform_update(self, serializer) -> None:
-        target = serializer.save()
-        record(
-            f"{self.audit_name}.update",
-            target,
-            user=self.request.user,
-            source="api",
-            detail={"fields": _changed(serializer)},
-        )
+        operations.save_target(serializer, user=self.request.user, source="api")
 
     def perform_destroy(self, instance) -> None:
-        record(f"{self.audit_name}.delete", instance, user=self.request.user, source="api")
-        instance.delete()
+        operations.remove_target(instance, user=self.request.user, source="api")
 
     @extend_schema(request=None, responses={200: dict, 400: dict})
     @action(detail=True, methods=["post"])
@@ -74,7 +50,6 @@ class WebhookViewSet(TargetViewSet):
 
     queryset = WebhookEndpoint.objects.prefetch_related("accounts")
     serializer_class = WebhookSerializer
-    audit_name = "integration.webhook"
 
 
 class JiraViewSet(TargetViewSet):
@@ -82,7 +57,6 @@ class JiraViewSet(TargetViewSet):
 
     queryset = JiraConnection.objects.prefetch_related("accounts")
     serializer_class = JiraSerializer
-    audit_name = "integration.jira"
 
 
 class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):

@@ -139,17 +139,40 @@ def persist_resources(
     return {uid: (pk, names[uid]) for uid, pk in ids.items()}
 
 
-def transition(old: str | None, new: str) -> str | None:
-    """The event kind for a status change, or None where nothing changed."""
+LIFECYCLE = (EventKind.OPENED, EventKind.REOPENED, EventKind.RESOLVED)
+
+
+def transition(old: str | None, new: str, last: str | None = None) -> str | None:
+    """The event kind for a status change, or None where nothing changed.
+
+    ``last`` is the finding's latest opened/reopened/resolved event (None: never opened). A finding is
+    opened the first time it fails, whatever it was before (passing, error); it is reopened only after
+    it resolved, and resolves only while open. Other moves (to or from error) are plain changes.
+    """
     if old == new:
         return None
-    if old is None:
-        return EventKind.OPENED if new == Status.FAIL else None
+    is_open = old == Status.FAIL or last in (EventKind.OPENED, EventKind.REOPENED)
     if new == Status.FAIL:
-        return EventKind.REOPENED
-    if old == Status.FAIL and new == Status.PASS:
+        if is_open:
+            return EventKind.CHANGED
+        return EventKind.REOPENED if last == EventKind.RESOLVED else EventKind.OPENED
+    if new == Status.PASS and is_open:
         return EventKind.RESOLVED
-    return EventKind.CHANGED
+    return None if old is None else EventKind.CHANGED
+
+
+def last_lifecycle(finding_ids: Sequence[int]) -> dict[int, str]:
+    """Each finding's latest opened/reopened/resolved event kind; a finding never opened is absent."""
+    last: dict[int, str] = {}
+    for batch in chunks(finding_ids):
+        rows = FindingEvent.objects.filter(finding_id__in=batch, kind__in=LIFECYCLE).order_by("at", "id")
+        last.update(rows.values_list("finding_id", "kind"))
+    return last
+
+
+def needs_history(old: str, new: str) -> bool:
+    """Whether the event for old -> new depends on the finding's earlier events (it is not failing now)."""
+    return old != Status.FAIL and new in (Status.FAIL, Status.PASS)
 
 
 CONTENT_FIELDS = ["severity", "message", "evidence", "search_text", "last_seen", "updated_at", "change_seq"]
@@ -178,6 +201,7 @@ def persist_findings(
     unchanged: list[int] = []
     renamed: list[Finding] = []  # only the resource's name moved: the search text follows, silently
     events: list[tuple[Any, str, str | None, str]] = []  # (finding or id, kind, from, to)
+    moved: list[tuple[int, str, str]] = []  # (id, from, to) of known findings whose status changed
     for result in results:
         evidence = [e.as_dict() for e in result.evidence]
         status, severity = str(result.status), str(result.severity)
@@ -225,9 +249,13 @@ def persist_findings(
         )
         finding.status_changed_at = now if old_status != status else None
         updated.append(finding)
-        kind = transition(old_status, status)
+        if old_status != status:
+            moved.append((pk, old_status, status))
+    last = last_lifecycle([pk for pk, old, to in moved if needs_history(old, to)])
+    for pk, old, to in moved:
+        kind = transition(old, to, last.get(pk))
         if kind:
-            events.append((pk, kind, old_status, status))
+            events.append((pk, kind, old, to))
 
     first = allocate(len(new) + len(updated))
     for n, finding in enumerate([*new, *updated]):
@@ -297,6 +325,8 @@ def resolve_gone(
         .exclude(status=Status.PASS)
         .values_list("id", "status", "rule_id", "resource_uid", "resource__name")
     )
+    last = last_lifecycle([pk for pk, old, *_ in open_findings if needs_history(old, Status.PASS)])
+    kinds = {pk: transition(old, Status.PASS, last.get(pk)) for pk, old, *_ in open_findings}
     first = allocate(len(open_findings))
     updates = [
         Finding(
@@ -321,7 +351,7 @@ def resolve_gone(
             FindingEvent(
                 finding_id=pk,
                 scan=scan,
-                kind=EventKind.RESOLVED if old == Status.FAIL else EventKind.CHANGED,
+                kind=kinds[pk],
                 from_status=old,
                 to_status=Status.PASS,
                 at=now,
@@ -331,7 +361,5 @@ def resolve_gone(
         ],
         batch_size=BATCH,
     )
-    stats.transitions.update(
-        EventKind.RESOLVED if old == Status.FAIL else EventKind.CHANGED for _, old, *_ in open_findings
-    )
+    stats.transitions.update(kinds.values())
     return len(gone)

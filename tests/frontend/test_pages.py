@@ -38,8 +38,8 @@ PAGES = [
     ("/accounts/", 6),
     ("/accounts/new/", 3),
     ("/accounts/{account}/", 5),  # + its latest scan
-    ("/settings/", 9),
-    ("/findings/{finding}/", 5),
+    ("/settings/", 12),  # + webhooks, Jira connections (their accounts when there are some), the delivery log
+    ("/findings/{finding}/", 7),  # + its tickets; with none, the Jira connections that could open one
 ]
 
 

@@ -121,6 +121,14 @@ PAGE_WRITES = [
     ("post", "/attestations/{attestation}/revoke/", {}),
     ("post", "/settings/tokens/{token}/revoke/", {}),
     ("post", "/settings/users/{user}/role/", {"role": "admin"}),
+    ("post", "/findings/{finding}/ticket/", {"connection": "jira"}),
+    # integrations: admins only (who see every account); a 403 for anyone else, whatever the id
+    ("get", "/settings/integrations/webhook/new/", {}),
+    ("post", "/settings/integrations/jira/new/", {"name": "j", "flavor": "cloud", "team": "{team}"}),
+    ("get", "/settings/integrations/webhook/1/", {}),
+    ("post", "/settings/integrations/webhook/1/test/", {}),
+    ("post", "/settings/integrations/jira/1/remove/", {"confirm": "j"}),
+    ("post", "/settings/deliveries/1/resend/", {}),
 ]
 
 

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from posture.demo.clouds import start_clouds
 from posture.demo.replay import SCAN_DAYS, add_missing_inside, demo_accounts, register, replay, reset
+from posture.demo.serve import serve
 
 LOOPBACK = ["127.0.0.0/8", "::1/128"]
 
@@ -76,8 +77,7 @@ class Command(BaseCommand):
             if options["no_serve"]:
                 return
             self.stdout.write(f"\nPosture is at http://127.0.0.1:{options['port']}/  (Ctrl-C stops everything)\n")
-            call_command("collectstatic", interactive=False, verbosity=0)
-            call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False, insecure_serving=True)
+            serve(options["port"])
         finally:
             for cloud, _ in started:
                 cloud.stop()
