@@ -31,6 +31,7 @@ PAGES = [
     ("/compliance/test-benchmark-1.0/movement/?from=2026-01-01", 9),
     ("/clusters/", 8),  # ... and one for the clusters' own control planes and node groups
     ("/drift/", 8),
+    ("/exposure/", 5),  # session, user, groups; the failing exposure findings; the entry points
     ("/scans/", 6),
     ("/scans/{scan}/", 4),
     ("/accounts/", 6),

@@ -51,6 +51,7 @@ LISTS = [
     "/compliance/test-benchmark-1.0/movement/",
     "/clusters/",
     "/drift/",
+    "/exposure/",
     "/scans/",
     "/accounts/",
     "/settings/",
