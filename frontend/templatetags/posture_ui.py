@@ -64,3 +64,9 @@ def getlist(querydict: Any, key: str) -> list[str]:
 def words(name: str) -> str:
     """``access_key_id`` -> ``Access key id``."""
     return str(name).replace("_", " ").capitalize()
+
+
+@register.filter
+def thousands(value: Any) -> str:
+    """12345 -> "12,345"; anything not a number as it is."""
+    return f"{value:,}" if isinstance(value, int) else str(value)

@@ -9,7 +9,18 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from frontend.findings_query import GROUPS, PAGE_SIZES, SORTS, build, grouped, rows_queryset
+from frontend.findings_query import (
+    EVERYTHING,
+    GROUPS,
+    PAGE_SIZES,
+    SORTS,
+    build,
+    chips,
+    grouped,
+    rows_queryset,
+    total,
+    view_qs,
+)
 from frontend.paging import BadCursor, keyset_page
 from frontend.views.common import SEVERITIES, is_htmx, page, pk_of, require_role, visible_accounts
 from frontend.views.integrations import ticket_card
@@ -21,9 +32,14 @@ from posture.findings.export import FORMATS, export_stream
 from posture.findings.models import Finding, FindingEvent
 from posture.findings.mutes import MuteInputError
 from posture.rules.frameworks import catalog
-from posture.rules.registry import RULES
+from posture.rules.registry import CATEGORIES, RULES
 
 EVENTS_SHOWN = 50
+# Filters the form has a control for; any other active filter (a resource picked from a group, a rule,
+# a team) rides along as a hidden input, so the next change of the form keeps it.
+FORM_CONTROLS = frozenset(
+    {"q", "account", "framework", "control", "muted", "severity", "status", "category", "resource_type", "region"}
+)
 
 
 def _results_context(request: HttpRequest) -> dict:
@@ -33,7 +49,9 @@ def _results_context(request: HttpRequest) -> dict:
         "query": query,
         "filters": query.filters,
         "filter_qs": query.filters.urlencode(),
-        "view_qs": _view_qs(query),
+        "view_qs": view_qs(query),
+        "chips": chips(query),
+        "everything_qs": _everything_qs(),
         "sorts": {k: v[0] for k, v in SORTS.items()},
         "groups": GROUPS,
         "page_sizes": PAGE_SIZES,
@@ -49,17 +67,14 @@ def _results_context(request: HttpRequest) -> dict:
             result = keyset_page(rows_queryset(query), SORTS[query.sort][1], None, query.size)
         context["page"] = result
         context["is_first_page"] = not request.GET.get("cursor")
+        context["total"], context["total_capped"] = total(query)
     context["problems"] = problems
     return context
 
 
-def _view_qs(query) -> str:
-    """Filters plus sort, grouping and page size: what a link to this exact view needs."""
-    params = query.filters.copy()
-    params["sort"] = query.sort
-    if query.group:
-        params["group"] = query.group
-    params["size"] = str(query.size)
+def _everything_qs() -> str:
+    params = QueryDict(mutable=True)
+    params.update(EVERYTHING)
     return params.urlencode()
 
 
@@ -72,6 +87,13 @@ def findings(request: HttpRequest) -> HttpResponse:
         statuses=("FAIL", "PASS", "ERROR", "MANUAL"),
         accounts=visible_accounts(request).order_by("name").values_list("name", flat=True),
         frameworks=[(fw.id, fw.title) for fw in catalog()],
+        categories=CATEGORIES.items(),
+        hidden_filters=[
+            (name, value)
+            for name in context["filters"]
+            if name not in FORM_CONTROLS
+            for value in context["filters"].getlist(name)
+        ],
     )
     return page(request, "frontend/findings.html", context)
 

@@ -17,6 +17,7 @@ from posture.findings.models import SEVERITY_CHOICES, STATUS_CHOICES, EventKind,
 from posture.findings.search import search_q
 from posture.inventory.models import CloudAccount, Resource
 from posture.rules.frameworks import FrameworkError, catalog
+from posture.rules.registry import CATEGORIES, rules_in_category
 
 CONTROL_PARAMS = {"cursor", "page_size", "ordering", "format"}
 MAX_ID = 2**63 - 1  # a larger number is a 400, not an overflow in the database driver
@@ -93,13 +94,18 @@ class FindingFilter(df.FilterSet):
     severity = df.MultipleChoiceFilter(choices=SEVERITY_CHOICES, distinct=False)
     status = df.MultipleChoiceFilter(choices=STATUS_CHOICES, distinct=False)
     rule = df.CharFilter(field_name="rule_id")
+    category = df.ChoiceFilter(
+        choices=list(CATEGORIES.items()), method="filter_category", label="Rule category (e.g. exposure)"
+    )
     framework = df.CharFilter(method="filter_framework")
     control = df.CharFilter(method="filter_control")
     muted = StrictBooleanFilter()
     first_seen = TimeRangeFilter()
     last_seen = TimeRangeFilter()
     updated = TimeRangeFilter(field_name="updated_at")
-    q = df.CharFilter(method="search", label="Text search over rule, resource and message")
+    q = df.CharFilter(
+        method="search", label="Text search over rule id and title, resource uid, name and images, message, evidence"
+    )
 
     class Meta:
         model = Finding
@@ -131,6 +137,9 @@ class FindingFilter(df.FilterSet):
         except KeyError as exc:
             raise ValidationError({"control": [str(exc).strip("'\"")]}) from None
         return qs.filter(rule_id__in=control.rules)
+
+    def filter_category(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(rule_id__in=sorted(rules_in_category(value)))
 
     def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(search_q(value))

@@ -7,6 +7,7 @@ from posture.api.views.admin import AuditLogViewSet, TokenViewSet
 from posture.api.views.attestations import AttestationViewSet
 from posture.api.views.compliance import ComplianceViewSet, FrameworkViewSet
 from posture.api.views.compliance_rollup import ComplianceRollupViewSet
+from posture.api.views.exposure import ExposureView
 from posture.api.views.findings import EventViewSet, FindingViewSet, MuteRuleViewSet
 from posture.api.views.inventory import AccountViewSet, ResourceViewSet, ScanViewSet
 from posture.api.views.workloads import ImageViewSet, WorkloadViewSet
@@ -53,6 +54,7 @@ urlpatterns = [
         ComplianceRollupViewSet.as_view({"get": "movement"}),
         name="compliance-movement-api",
     ),
+    path("exposure/", ExposureView.as_view(), name="exposure-api"),
     path("integrations/", include("posture.integrations.urls")),
     *router.urls,
 ]

@@ -13,7 +13,7 @@ SEVERITY_CHOICES = [(s.value, s.value) for s in Severity]
 def severity_rank() -> models.Case:
     """Severity as a number, most severe first (critical 0 ... info 4, unknown 9).
 
-    Lists sort by it, and ``finding_severity_rank_id`` indexes exactly this expression.
+    Lists sort by it, and ``finding_sev_first_seen_id`` indexes exactly this expression.
     """
     return models.Case(
         *[models.When(severity=str(s), then=models.Value(n)) for s, n in SEVERITY_ORDER.items()],
@@ -52,7 +52,10 @@ class Finding(models.Model):
         db_index=True, default=0, help_text="Position in the change feed: grows with every change, never reused"
     )
     search_text = models.TextField(
-        blank=True, default="", editable=False, help_text="Rule, resource uid and name, message; lowercased"
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Rule id and title, resource uid, name and images, message, evidence values; lowercased",
     )
 
     class Meta:
@@ -63,8 +66,13 @@ class Finding(models.Model):
         indexes = [
             models.Index(fields=["account", "status", "id"], name="finding_account_status_id"),
             models.Index(fields=["rule_id", "status", "id"], name="finding_rule_status_id"),
-            # The findings page's default order: most severe first, newest first within a severity.
-            models.Index(severity_rank(), models.F("id").desc(), name="finding_severity_rank_id"),
+            # The findings page's default order: most severe first, then newest (first seen), then id.
+            models.Index(
+                severity_rank(),
+                models.F("first_seen").desc(),
+                models.F("id").desc(),
+                name="finding_sev_first_seen_id",
+            ),
             # Open findings (failing, not muted) by account and severity: the overview counts them.
             models.Index(
                 fields=["account", "severity"],

@@ -6,7 +6,7 @@ A rule is a plain function over one resource::
         id="aws.s3.bucket_blocks_public_access",
         title="S3 bucket blocks public access",
         severity="high",
-        category="storage",
+        category="exposure",
         resource_type="aws.s3.bucket",
         rationale="...",
         remediation="...",
@@ -35,18 +35,19 @@ if TYPE_CHECKING:
 
 RuleFn = Callable[["ResourceRecord", "RuleContext"], "Verdict | None"]
 RULE_ID = re.compile(r"^[a-z0-9]+(\.[a-z0-9_]+){2,}$")
-CATEGORIES = (
-    "storage",
-    "network",
-    "logging",
-    "monitoring",
-    "iam",
-    "encryption",
-    "secrets",
-    "cluster",
-    "workload",
-    "images",
-)
+# Every rule's one category: a short list that reads the same across AWS, Azure, Google Cloud and clusters.
+# "exposure" holds what makes a resource reachable from the internet (public storage, open firewalls,
+# public endpoints and databases, exposed Services); the Internet exposure page is built from it.
+CATEGORIES: dict[str, str] = {
+    "exposure": "Exposure and public access",
+    "identity": "Identity and access",
+    "logging": "Logging and monitoring",
+    "encryption": "Encryption and data protection",
+    "network": "Network",
+    "workload": "Workload hardening",
+    "images": "Images and registries",
+    "cluster": "Cluster control plane",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,11 @@ def rule(
         return fn
 
     return register
+
+
+def rules_in_category(category: str) -> frozenset[str]:
+    """Ids of the registered rules of one category (empty for an unknown one)."""
+    return frozenset(r.id for r in RULES if r.category == category)
 
 
 def describe(r: Rule, controls: list[dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from django.db import connection
 from collectors.records import ResourceRecord
 from posture.findings.feed import allocate
 from posture.findings.models import EventKind, Finding, FindingEvent
-from posture.findings.search import search_text
+from posture.findings.search import resource_label, search_text
 from posture.inventory.models import CloudAccount, Resource, ResourceChange
 from posture.rules.evaluate import Result
 from posture.rules.verdicts import Status
@@ -68,7 +68,10 @@ def _touch(model: Any, ids: list[int], now: datetime, **extra: Any) -> None:
 def persist_resources(
     account: CloudAccount, scan: Any, records: Iterable[ResourceRecord], now: datetime, stats: PersistStats
 ) -> dict[str, tuple[int, str]]:
-    """Upsert the records as Resources, log config changes; returns ``{uid: (resource id, name)}``."""
+    """Upsert the records as Resources, log config changes; returns ``{uid: (resource id, search label)}``.
+
+    The label is the name and the images the resource runs (:func:`posture.findings.search.resource_label`).
+    """
     existing = {
         uid: (pk, digest, name, tags)
         for pk, uid, digest, name, tags in Resource.objects.filter(account=account).values_list(
@@ -82,7 +85,7 @@ def persist_resources(
     names: dict[str, str] = {}
     for record in records:
         digest = record.config_hash()
-        names[record.uid] = record.name[:500]
+        names[record.uid] = resource_label(record.name[:500], record.config)
         fields = {
             "provider": record.provider,
             "service": record.service,
@@ -208,7 +211,7 @@ def persist_findings(
         stats.statuses[status] += 1
         known = existing.get((result.rule_id, result.resource_uid))
         resource_id, resource_name = resources[result.resource_uid]
-        search = search_text(result.rule_id, result.resource_uid, resource_name, result.message)
+        search = search_text(result.rule_id, result.resource_uid, resource_name, result.message, evidence)
         if known is None:
             finding = Finding(
                 account=account,

@@ -34,6 +34,7 @@ LISTS = [
     ("/api/v1/findings/", lambda item: item["account"]),
     ("/api/v1/findings/changes/?after=0", lambda item: item["account"]),
     ("/api/v1/events/", lambda item: finding_account(item["finding"])),
+    ("/api/v1/exposure/", lambda item: item["account"]),
     ("/api/v1/mutes/", lambda item: item["account"]),
     ("/api/v1/attestations/", lambda item: item["account"]),
     ("/api/v1/integrations/tickets/", lambda item: finding_account(item["findings"][0])),

@@ -1,4 +1,4 @@
-"""The findings page's default order (most severe first) is read off an index, not sorted at every request."""
+"""The findings page's default order (most severe, then newest) is read off an index, not sorted per request."""
 
 from __future__ import annotations
 
@@ -23,4 +23,4 @@ def test_default_order_uses_the_severity_rank_index(make_user) -> None:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "finding_severity_rank_id" in plan, plan
+    assert "finding_sev_first_seen_id" in plan, plan

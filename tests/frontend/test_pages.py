@@ -15,7 +15,8 @@ from tests.support.workloads import stored_workload
 # (url, queries): the number is what the page runs for a signed-in admin, at any data size.
 PAGES = [
     ("/", 14),  # compliance: the latest scans, attestations, scores, snapshots, then the trend
-    ("/findings/", 5),
+    ("/findings/", 6),  # session, user, groups; accounts for the form; the page of rows; the total (capped)
+    ("/findings/?status=all&muted=any&category=exposure&q=bucket", 6),
     ("/findings/?group=control", 5),
     ("/findings/?group=resource&status=FAIL", 5),
     ("/compliance/", 9),
@@ -33,6 +34,7 @@ PAGES = [
     ("/drift/", 8),
     ("/images/", 6),  # session, user, groups; the workloads' failing counts, the workloads, ECR repositories
     ("/workloads/{workload}/", 6),  # ...; the workload, its namespace's Services/Ingresses/accounts, findings
+    ("/exposure/", 5),  # session, user, groups; the failing exposure findings; the entry points
     ("/scans/", 6),
     ("/scans/{scan}/", 4),
     ("/accounts/", 6),

@@ -53,6 +53,7 @@ LISTS = [
     "/clusters/",
     "/drift/",
     "/images/",
+    "/exposure/",
     "/scans/",
     "/accounts/",
     "/settings/",

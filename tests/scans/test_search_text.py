@@ -1,4 +1,5 @@
-"""Text search: rule, resource uid and name, message, any case; kept current by the pipeline."""
+"""Text search: rule id and title, resource uid, name and images, message, evidence, any case; kept current
+by the pipeline."""
 
 from __future__ import annotations
 
@@ -71,11 +72,25 @@ def test_a_gone_resource_is_found_by_its_new_message(account, estate) -> None:
     assert {uid for _, uid in found("no longer exists")} == {"u-alice"}
 
 
-def test_the_migration_fills_the_column_for_findings_written_before_it(account) -> None:
+def test_the_migrations_fill_the_column_for_findings_written_before_it(account) -> None:
     scan(account)
     expected = dict(Finding.objects.values_list("id", "search_text"))
     Finding.objects.update(search_text="")
-    migration = importlib.import_module("posture.findings.migrations.0004_finding_search_text")
-    migration.backfill(django_apps, None)
+    first = importlib.import_module("posture.findings.migrations.0004_finding_search_text")
+    first.backfill(django_apps, None)
+    assert dict(Finding.objects.values_list("id", "search_text")) != expected  # no titles nor evidence yet
+    titles = importlib.import_module("posture.findings.migrations.0010_search_titles_and_severity_order")
+    titles.rebuild(django_apps, None)
     assert dict(Finding.objects.values_list("id", "search_text")) == expected
     assert all(expected.values())
+
+
+def test_search_matches_the_rule_title_evidence_and_images(account, estate) -> None:
+    doc = estate_doc()
+    doc["resources"][0]["config"]["template"] = {"containers": [{"image": "ghcr.io/acme/Web@sha256:abc"}]}
+    estate.write(doc)
+    scan(account)
+    assert {uid for _, uid in found("BUCKET IS NOT PUBLIC")} == {"b-public", "b-private", "b-r2"}
+    assert {uid for _, uid in found("ghcr.io/acme/web")} == {"b-public"}
+    text = Finding.objects.get(resource_uid="b-public").search_text
+    assert text.split("\n")[-1] == "true"  # the evidence value observed at config.public

@@ -1,4 +1,5 @@
-"""python manage.py findings export [--account NAME] [--status FAIL] [--framework ID] --format json|csv|ocsf|sarif
+"""python manage.py findings export [--account NAME] [--status FAIL] [--framework ID] [--category exposure]
+    --format json|csv|ocsf|sarif
 
 The filters are the API's (posture.api.filters.FindingFilter) and ``--as-user`` scopes as the API does.
 """
@@ -22,12 +23,15 @@ from posture.api.filters import FindingFilter
 from posture.findings.export import FORMATS, export_stream
 from posture.findings.models import Finding
 from posture.inventory.management.commands.accounts import get_account
+from posture.rules.registry import CATEGORIES
+
+FILTER_OPTIONS = ("account", "status", "framework", "category")
 
 
 def select_findings(options: dict[str, Any], user: Any) -> QuerySet[Finding]:
     """The findings the API's filters select from what ``user`` may see (everything for the operator)."""
     data = QueryDict(mutable=True)
-    for name in ("account", "status", "framework"):
+    for name in FILTER_OPTIONS:
         if options.get(name):
             data[name] = options[name].upper() if name == "status" else options[name]
     filterset = FindingFilter(data, queryset=scoped(Finding.objects.order_by("id"), user))
@@ -51,6 +55,7 @@ class Command(BaseCommand):
         export.add_argument("--account")
         export.add_argument("--status", help="PASS, FAIL, ERROR or MANUAL")
         export.add_argument("--framework", help="a framework id, e.g. cis-aws-foundations-7.0")
+        export.add_argument("--category", help=f"a rule category: {', '.join(CATEGORIES)}")
         export.add_argument("--format", choices=sorted(FORMATS), required=True)
         export.add_argument("--output", help="a file path (default: standard output)")
         add_as_user(export)
@@ -60,7 +65,7 @@ class Command(BaseCommand):
         if options["account"]:
             get_account(options["account"], user)
         findings = select_findings(options, user)
-        filters = {k: options[k] for k in ("account", "status", "framework") if options[k]}
+        filters = {k: options[k] for k in FILTER_OPTIONS if options[k]}
         record("findings.export", None, user=user, source="cli", detail={"format": options["format"], **filters})
         chunks = export_stream(options["format"], findings)
         if not options["output"]:

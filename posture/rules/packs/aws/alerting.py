@@ -357,7 +357,7 @@ def _register(kind: EventKind) -> None:
         id=f"aws.cloudwatch.{kind.slug}_alarm",
         title=f"A metric filter and alarm notify on {kind.title}",
         severity="medium",
-        category="monitoring",
+        category="logging",
         resource_type="aws.iam.account",
         rationale=f"Alerting on {kind.title} shortens the time to notice misuse or a mistaken change "
         f"(CIS AWS Foundations {kind.control}).",

@@ -79,7 +79,7 @@ def eks_logging(resource: ResourceRecord, ctx: Any) -> Verdict:
     id="aws.eks.secrets_encrypted_with_kms",
     title="EKS Kubernetes secrets are envelope-encrypted with a KMS key",
     severity="high",
-    category="secrets",
+    category="encryption",
     resource_type="aws.eks.cluster",
     rationale="Envelope encryption with a customer KMS key protects secrets in etcd and lets access to them be "
     "audited and revoked (CIS EKS 5.3.1).",
@@ -101,7 +101,7 @@ def eks_secrets_encryption(resource: ResourceRecord, ctx: Any) -> Verdict:
     id="aws.eks.endpoint_public_access_restricted",
     title="The EKS API endpoint is private or limited to known CIDRs",
     severity="high",
-    category="cluster",
+    category="exposure",
     resource_type="aws.eks.cluster",
     rationale="A public endpoint open to 0.0.0.0/0 lets anyone on the internet reach the API server (CIS EKS 5.4.1).",
     remediation="aws eks update-cluster-config --name NAME --resources-vpc-config "
@@ -125,7 +125,7 @@ def eks_endpoint_restricted(resource: ResourceRecord, ctx: Any) -> Verdict:
     id="aws.eks.private_endpoint_only",
     title="The EKS cluster has its private endpoint on and public access off",
     severity="medium",
-    category="cluster",
+    category="exposure",
     resource_type="aws.eks.cluster",
     rationale="With only the private endpoint, the API server is reachable from the VPC alone (CIS EKS 5.4.2).",
     remediation="aws eks update-cluster-config --name NAME --resources-vpc-config "
@@ -221,7 +221,7 @@ def nodegroup_version(resource: ResourceRecord, ctx: Any) -> Verdict | None:
     id="aws.eks.nodegroup_no_public_admin_ports",
     title="EKS worker nodes do not expose SSH or RDP to the internet",
     severity="high",
-    category="network",
+    category="exposure",
     resource_type="aws.eks.nodegroup",
     rationale="A node group with an SSH key and no source security groups opens port 22 to 0.0.0.0/0; so does "
     "a cluster security group with an admin port open to the world.",
@@ -271,7 +271,7 @@ def eks_protection_on(detector: dict[str, Any]) -> bool:
     id="aws.guardduty.eks_protection_enabled",
     title="GuardDuty EKS protection is on where EKS clusters run",
     severity="medium",
-    category="monitoring",
+    category="logging",
     resource_type="aws.guardduty.region_settings",
     rationale="GuardDuty's EKS audit log and runtime monitoring detect credential misuse and malicious "
     "workloads in clusters.",

@@ -52,7 +52,7 @@ def rds_minor_upgrades(resource: ResourceRecord, ctx: Any) -> Verdict:
     id="aws.rds.not_publicly_accessible",
     title="RDS instances are not publicly accessible",
     severity="critical",
-    category="network",
+    category="exposure",
     resource_type="aws.rds.db_instance",
     rationale="A publicly accessible instance gets a public DNS name and address reachable from the internet "
     "(CIS AWS 3.2.3).",
@@ -89,7 +89,7 @@ def efs_encrypted(resource: ResourceRecord, ctx: Any) -> Verdict:
     id="aws.kms.key_policy_no_public_principal",
     title='KMS key policy does not allow Principal "*" without conditions',
     severity="high",
-    category="encryption",
+    category="exposure",
     resource_type="aws.kms.key",
     rationale='A key policy allowing Principal "*" lets any AWS account use or manage the key (CIS AWS 2.21).',
     remediation="Name the principals in the key policy, or restrict the statement with kms:CallerAccount, "
@@ -103,7 +103,7 @@ def kms_no_public(resource: ResourceRecord, ctx: Any) -> Verdict:
     id="aws.sns.topic_policy_no_public_principal",
     title='SNS topic policy does not allow Principal "*" without conditions',
     severity="medium",
-    category="iam",
+    category="exposure",
     resource_type="aws.sns.topic",
     rationale='A topic policy allowing Principal "*" lets anyone publish to or subscribe to the topic (CIS AWS 2.21).',
     remediation="Name the principals, or add an aws:SourceAccount / aws:SourceArn / aws:PrincipalOrgID "

@@ -40,7 +40,7 @@ def denies_insecure_transport(statement: dict[str, Any]) -> bool:
     id="aws.s3.bucket_denies_http",
     title="S3 bucket policy denies requests over HTTP",
     severity="medium",
-    category="storage",
+    category="encryption",
     resource_type="aws.s3.bucket",
     rationale="Without a deny on aws:SecureTransport=false, clients may read and write objects over plain "
     "HTTP (CIS AWS 3.1.1).",
@@ -64,7 +64,7 @@ def bucket_denies_http(resource: ResourceRecord, ctx: Any) -> Verdict:
     id="aws.s3.bucket_mfa_delete_enabled",
     title="MFA Delete is enabled on S3 buckets",
     severity="low",
-    category="storage",
+    category="encryption",
     resource_type="aws.s3.bucket",
     rationale="MFA Delete makes deleting object versions or suspending versioning need a second factor "
     "(CIS AWS 3.1.2).",
@@ -93,7 +93,7 @@ def blocks_all(settings: Any) -> bool:
     id="aws.s3.bucket_blocks_public_access",
     title="S3 Block Public Access is on for the bucket (or for the whole account)",
     severity="high",
-    category="storage",
+    category="exposure",
     resource_type="aws.s3.bucket",
     rationale="Block Public Access overrides ACLs and policies that would expose data publicly (CIS AWS 3.1.4).",
     remediation="aws s3api put-public-access-block --bucket NAME --public-access-block-configuration "
@@ -120,7 +120,7 @@ def bucket_blocks_public_access(resource: ResourceRecord, ctx: Any) -> Verdict:
     id="aws.s3.account_blocks_public_access",
     title="S3 Block Public Access is on for the account",
     severity="high",
-    category="storage",
+    category="exposure",
     resource_type="aws.s3.account",
     rationale="Account-level Block Public Access protects every bucket, including ones created later (CIS AWS 3.1.4).",
     remediation="aws s3control put-public-access-block --account-id ACCOUNT --public-access-block-configuration "
@@ -156,7 +156,7 @@ def public_principal_verdict(resource: ResourceRecord, path: str, error_key: str
     id="aws.s3.bucket_policy_no_public_principal",
     title='S3 bucket policy does not allow Principal "*" without conditions',
     severity="high",
-    category="storage",
+    category="exposure",
     resource_type="aws.s3.bucket",
     rationale='A policy statement allowing Principal "*" lets anyone, authenticated or not, use the bucket '
     "(CIS AWS 2.21).",

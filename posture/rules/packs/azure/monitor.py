@@ -71,7 +71,7 @@ def _alert_rule(suffix: str, words: str, operation: str | None) -> None:
         id=rule_id,
         title=f"Activity log alert exists for {words}",
         severity="low" if operation is None else "medium",
-        category="monitoring",
+        category="logging",
         resource_type=ACTIVITY_LOG,
         rationale=f"An alert on {what} tells the security team about the change as it happens.",
         remediation=f"Create an activity log alert at subscription scope on {what} with an action group "

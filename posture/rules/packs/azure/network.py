@@ -87,7 +87,7 @@ def _internet_rule(rule_id: str, title: str, protocol: str, ports: tuple[int, ..
         id=rule_id,
         title=title,
         severity=severity,
-        category="network",
+        category="exposure",
         resource_type=NSG,
         rationale=f"{what} open to the Internet is scanned and brute-forced within minutes of exposure.",
         remediation="Remove the rule or narrow its source to known addresses; reach hosts through Azure Bastion, "
@@ -197,7 +197,7 @@ def flow_log_traffic_analytics(resource: ResourceRecord, ctx: RuleContext) -> Ve
     id="azure.network.watcher_in_used_regions",
     title="Network Watcher is enabled in every region in use",
     severity="low",
-    category="monitoring",
+    category="logging",
     resource_type=COVERAGE,
     rationale="Flow logs, connection troubleshooting and topology need a Network Watcher in the resource's region.",
     remediation="az network watcher configure -g NetworkWatcherRG -l REGION --enabled true",

@@ -86,7 +86,7 @@ def _alert_rule(control: str, slug: str, title: str, what: str, fragments: tuple
         id=f"gcp.logging.alert_{slug}",
         title=title,
         severity="medium" if control != "2.12" else "low",
-        category="monitoring",
+        category="logging",
         resource_type=LOGGING,
         rationale=f"An alert on {what} tells the security team at once, while it can still be undone.",
         remediation=f"Create a log-based metric with the CIS filter for {what} and an alert policy on it with a "

@@ -84,7 +84,7 @@ def namespace_enforces_pod_security(resource: ResourceRecord, ctx: RuleContext) 
     id="kubernetes.core.default_service_account_not_mounted",
     title="Default service accounts do not mount their token",
     severity="low",
-    category="iam",
+    category="identity",
     resource_type="kubernetes.core.serviceaccount",
     rationale="Every pod without a service account uses the namespace's default one; with automount on, "
     "each gets an API token it rarely needs.",
@@ -107,7 +107,7 @@ def default_service_account_not_mounted(resource: ResourceRecord, ctx: RuleConte
     id="kubernetes.core.configmap_holds_no_secrets",
     title="ConfigMap holds no secret-looking data",
     severity="high",
-    category="secrets",
+    category="encryption",
     resource_type="kubernetes.core.configmap",
     rationale="ConfigMaps are not secret: readable by more roles, unencrypted at rest, shown by kubectl. "
     "(Posture keeps only the key names, never the values.)",
@@ -127,7 +127,7 @@ def configmap_holds_no_secrets(resource: ResourceRecord, ctx: RuleContext) -> Ve
     id="kubernetes.core.no_long_lived_token_secrets",
     title="No long-lived service account token secrets",
     severity="medium",
-    category="secrets",
+    category="encryption",
     resource_type="kubernetes.core.secret",
     rationale="A kubernetes.io/service-account-token Secret holds a token that never expires; bound, "
     "projected tokens expire and are tied to a pod.",
@@ -151,7 +151,7 @@ def no_long_lived_token_secrets(resource: ResourceRecord, ctx: RuleContext) -> V
     id="kubernetes.core.service_not_exposed",
     title="Service is not exposed on node ports or an open load balancer",
     severity="medium",
-    category="network",
+    category="exposure",
     resource_type="kubernetes.core.service",
     rationale="NodePort services listen on every node; a LoadBalancer without source ranges is open to "
     "anyone who can reach its address, often the internet.",
@@ -182,7 +182,7 @@ def service_not_exposed(resource: ResourceRecord, ctx: RuleContext) -> Verdict |
     id="kubernetes.networking.ingress_uses_tls",
     title="Ingress terminates TLS",
     severity="medium",
-    category="network",
+    category="exposure",
     resource_type="kubernetes.networking.ingress",
     rationale="An Ingress without TLS serves the application in clear text.",
     remediation="Add spec.tls with a certificate Secret (cert-manager can issue one) for every host.",

@@ -50,7 +50,7 @@ def _role_check(resource: ResourceRecord, matches: Any, ok: str, bad: str) -> Ve
     id="kubernetes.rbac.cluster_admin_bound_narrowly",
     title="cluster-admin is bound only to system:masters",
     severity="high",
-    category="iam",
+    category="identity",
     resource_type=BINDING,
     rationale="cluster-admin is every permission on every object; each extra subject bound to it is a "
     "full-cluster compromise waiting for one leaked credential.",
@@ -80,7 +80,7 @@ def cluster_admin_bound_narrowly(resource: ResourceRecord, ctx: RuleContext) -> 
     id="kubernetes.rbac.no_anonymous_bindings",
     title="Nothing is bound to anonymous or unauthenticated users",
     severity="critical",
-    category="iam",
+    category="identity",
     resource_type=BINDING,
     rationale="A binding to system:anonymous or system:unauthenticated grants its role to anyone who can "
     "reach the API server, without credentials.",
@@ -105,7 +105,7 @@ def no_anonymous_bindings(resource: ResourceRecord, ctx: RuleContext) -> Verdict
     id="kubernetes.rbac.secrets_access_minimized",
     title="Role does not grant read access to secrets",
     severity="high",
-    category="iam",
+    category="identity",
     resource_type=ROLE,
     rationale="get, list or watch on secrets reads every credential in scope, service account tokens included.",
     remediation="Remove secrets from the role's resources, or limit it to the named secrets (resourceNames) it needs.",
@@ -124,7 +124,7 @@ def secrets_access_minimized(resource: ResourceRecord, ctx: RuleContext) -> Verd
     id="kubernetes.rbac.no_wildcards",
     title="Role uses no wildcards",
     severity="medium",
-    category="iam",
+    category="identity",
     resource_type=ROLE,
     rationale="A wildcard grants today's and every future resource or verb, including ones added by CRDs.",
     remediation="List the API groups, resources and verbs the subject needs instead of '*'.",
@@ -143,7 +143,7 @@ def no_wildcards(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     id="kubernetes.rbac.pod_creation_minimized",
     title="Role does not grant pod creation",
     severity="medium",
-    category="iam",
+    category="identity",
     resource_type=ROLE,
     rationale="Whoever can create pods can run any image with any service account of the namespace, "
     "and on lax clusters, privileged pods that take over nodes.",
@@ -159,7 +159,7 @@ def pod_creation_minimized(resource: ResourceRecord, ctx: RuleContext) -> Verdic
     id="kubernetes.rbac.escalation_verbs_minimized",
     title="Role does not grant bind, escalate or impersonate",
     severity="high",
-    category="iam",
+    category="identity",
     resource_type=ROLE,
     rationale="bind and escalate let a subject grant itself roles it does not hold; impersonate lets it act "
     "as any user or group.",

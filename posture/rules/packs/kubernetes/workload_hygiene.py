@@ -22,7 +22,7 @@ CIS = "CIS Kubernetes Benchmark v2.0.1"
     id="kubernetes.workloads.secrets_as_env",
     title="Secrets are mounted as files, not passed as environment variables",
     severity="medium",
-    category="secrets",
+    category="encryption",
     resource_type=WORKLOAD,
     rationale="Environment variables leak into logs, crash dumps and child processes; a secret mounted as "
     "a file does not, and is updated in place when rotated.",
@@ -50,7 +50,7 @@ def secrets_as_env(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None
     id="kubernetes.workloads.literal_secret_in_env",
     title="No literal secret values in environment variables",
     severity="high",
-    category="secrets",
+    category="encryption",
     resource_type=WORKLOAD,
     rationale="A password or key written into the pod spec is readable by anyone who can read the workload "
     "and is kept in every revision and manifest. (Posture redacts the value it saw.)",
@@ -95,7 +95,7 @@ def not_in_default_namespace(resource: ResourceRecord, ctx: RuleContext) -> Verd
     id="kubernetes.workloads.dedicated_service_account",
     title="Workload uses its own service account, not default",
     severity="medium",
-    category="iam",
+    category="identity",
     resource_type=WORKLOAD,
     rationale="Every pod without a service account runs as the namespace's default one; permissions "
     "granted to it reach every such pod.",
@@ -116,7 +116,7 @@ def dedicated_service_account(resource: ResourceRecord, ctx: RuleContext) -> Ver
     id="kubernetes.workloads.service_account_token_not_mounted",
     title="Service account token is mounted only where needed",
     severity="medium",
-    category="iam",
+    category="identity",
     resource_type=WORKLOAD,
     rationale="A mounted token lets anyone who compromises the container call the API server as the pod's "
     "service account; most applications never call it.",
