@@ -49,6 +49,7 @@ urlpatterns = [
     path("clusters/", clusters.clusters, name="clusters"),
     path("clusters/scan-inside/", clusters.scan_inside, name="cluster-scan-inside"),
     path("drift/", drift.drift_page, name="drift"),
+    path("scans/<int:pk>/baseline/", drift.baseline, name="scan-baseline"),
     path("scans/", scans.scans, name="scans"),
     path("scans/start/", scans.start, name="scan-start"),
     path("scans/<int:pk>/", scans.detail, name="scan-detail"),

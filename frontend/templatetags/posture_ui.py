@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
@@ -64,3 +65,11 @@ def getlist(querydict: Any, key: str) -> list[str]:
 def words(name: str) -> str:
     """``access_key_id`` -> ``Access key id``."""
     return str(name).replace("_", " ").capitalize()
+
+
+@register.filter
+def diff_value(value: Any) -> str:
+    """A drift value as compact JSON; ``—`` where the field is absent."""
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(", ", ": "))

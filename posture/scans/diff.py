@@ -28,6 +28,9 @@ class ChangeKind(StrEnum):
     GONE = "gone"  # no longer there
 
 
+KINDS = tuple(str(k) for k in ChangeKind)
+
+
 @dataclass(frozen=True, slots=True)
 class FieldChange:
     """One field that differs: its dotted path, and the values before and after (None: absent)."""

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 
 from posture.findings.models import EventKind, FindingEvent
 from posture.inventory.models import Resource, ResourceChange
-from posture.scans.diff import ChangeKind, change_kind, diff_configs, stored_diff
+from posture.scans.diff import MAX_FIELDS, ChangeKind, change_kind, diff_configs, stored_diff
 from posture.scans.models import Scan, ScanState
 
 WORSE = (EventKind.OPENED, EventKind.REOPENED)
@@ -125,6 +125,7 @@ def _item(resource: Resource, before: Any, after: Any) -> dict[str, Any] | None:
         "kind": str(kind),
         "fields": stored_diff(fields),
         "fields_changed": len(fields),
+        "fields_hidden": max(0, len(fields) - MAX_FIELDS),
     }
 
 
@@ -156,9 +157,13 @@ def finding_moves(account_id: int, old: Scan | None, new: Scan) -> dict[str, lis
 
 def drift(scan: Scan, against: str = "previous", filters: DriftFilters | None = None) -> dict[str, Any]:
     """What changed between ``scan`` and the scan it is compared with; raises DriftError for a bad ``against``."""
+    return drift_between(scan, resolve_against(scan, against), against, filters)
+
+
+def drift_between(scan: Scan, other: Scan | None, against: str, filters: DriftFilters | None) -> dict[str, Any]:
+    """What changed from ``other`` (None: nothing to compare with) to ``scan``."""
     filters = filters or DriftFilters()
-    other = resolve_against(scan, against)
-    changes = config_changes(scan.account_id, other, scan, filters) if other is not None else []
+    changes = config_changes(scan.account_id, other or scan, scan, filters)  # a first scan: against itself, nothing
     counts = Counter(c["kind"] for c in changes)
     shown = [c for c in changes if not filters.kind or c["kind"] == filters.kind]
     return {
