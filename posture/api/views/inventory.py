@@ -149,9 +149,7 @@ DRIFT_PARAMETERS = [
         "type", OpenApiTypes.STR, description="only this resource type, e.g. kubernetes.workloads.workload"
     ),
     OpenApiParameter("namespace", OpenApiTypes.STR, description="only Kubernetes resources in this namespace"),
-    OpenApiParameter(
-        "kind", OpenApiTypes.STR, enum=list(KINDS), description="only this kind of change"
-    ),
+    OpenApiParameter("kind", OpenApiTypes.STR, enum=list(KINDS), description="only this kind of change"),
 ]
 
 
