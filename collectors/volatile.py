@@ -130,14 +130,20 @@ VOLATILE: dict[str, tuple[str, ...]] = {
     "gcp.kms.crypto_key": ("nextRotationTime", "primary.createTime", "primary.generateTime", "primary.name"),
     "gcp.container.cluster": (
         "status",
+        "statusMessage",
+        "conditions",
         "currentNodeCount",
         "currentMasterVersion",
         "currentNodeVersion",
         "**.instanceGroupUrls",
-        "conditions",
+        "nodePools.*.status",
+        "nodePools.*.statusMessage",
+        "nodePools.*.conditions",
     ),
+    "gcp.container.node_pool": ("status", "statusMessage", "conditions", "instanceGroupUrls"),
     "gcp.compute.instance": ("status", "lastStartTimestamp", "lastStopTimestamp", "lastSuspendedTimestamp"),
-    "gcp.storage.bucket": ("updated", "metageneration", "**.updated"),
+    "gcp.storage.bucket": ("updated", "metageneration", "**.updated", "iamPolicy.etag"),
+    "gcp.monitoring.alert_policy": ("mutationRecord", "mutationRecords"),  # who edited last: the edit shows itself
 }
 
 IDENTITY: dict[str, tuple[str, ...]] = {
