@@ -65,9 +65,10 @@ VOLATILE: dict[str, tuple[str, ...]] = {
         "**.AttachTime",
         "NetworkInterfaces.*.Attachment.AttachTime",
         "UsageOperationUpdateTime",
-        "PublicDnsName",
+        "PublicDnsName",  # an ephemeral address moves on restart; gaining one still shows (Association appears)
         "PublicIpAddress",
-        "Association",
+        "**.Association.PublicIp",
+        "**.Association.PublicDnsName",
     ),
     "aws.cloudtrail.trail": (
         "Status.LatestDeliveryTime",
