@@ -160,6 +160,11 @@ class ScanViewSet(Scoped, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     serializer_class = ScanSerializer
     filterset_fields = ["state", "account__name"]
 
+    @property
+    def extra_params(self) -> tuple[str, ...]:
+        """The drift action's own parameters (the scan filters do not apply to one scan)."""
+        return tuple(p.name for p in DRIFT_PARAMETERS) if self.action == "drift" else ()
+
     @extend_schema(responses={202: ScanSerializer, 409: CONFLICT, 503: QUEUE_DOWN})
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
