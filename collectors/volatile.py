@@ -87,8 +87,8 @@ VOLATILE: dict[str, tuple[str, ...]] = {
     "aws.efs.file_system": ("SizeInBytes", "NumberOfMountTargets", "LifeCycleState"),
     "aws.rds.db_instance": ("LatestRestorableTime", "DBInstanceStatus", "PendingModifiedValues"),
     "aws.ecr.repository": ("_Images.ImageCount", "_Images.LatestImagePushedAt"),  # pushes are content
-    "aws.eks.cluster": ("status", "health"),
-    "aws.eks.nodegroup": ("status", "health", "modifiedAt"),
+    "aws.eks.cluster": ("status", "health", "clientRequestToken"),  # the idempotency token of the last update
+    "aws.eks.nodegroup": ("status", "health", "modifiedAt", "clientRequestToken"),
     "aws.config.region_settings": ("**.lastStartTime", "**.lastStopTime", "**.lastStatusChangeTime", "**.lastStatus"),
     "aws.cloudwatch.alarm": (
         "StateValue",
