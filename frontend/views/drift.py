@@ -43,6 +43,8 @@ def drift_page(request: HttpRequest) -> HttpResponse:
     if scan and scan not in choices:
         choices.insert(0, scan)
     same_account = [c for c in choices if scan and c.account_id == scan.account_id and c.pk != scan.pk]
+    if other is not None and other not in same_account:  # an older scan than the picker lists, chosen by id
+        same_account.append(other)
     return page(
         request,
         "frontend/drift.html",

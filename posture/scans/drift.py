@@ -171,6 +171,7 @@ def drift_between(scan: Scan, other: Scan | None, against: str, filters: DriftFi
         "account": scan.account.name,
         "against": {"scan": other.pk if other else None, "how": against or "previous"},
         "counts": {str(kind): counts.get(str(kind), 0) for kind in ChangeKind},
+        "changes_total": len(changes),
         "resources_changed": shown[:LIMIT],
         "resources_new": counts.get(ChangeKind.APPEARED, 0),
         **finding_moves(scan.account_id, other, scan),
