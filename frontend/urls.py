@@ -56,6 +56,7 @@ urlpatterns = [
     path("images/", workloads.images, name="images"),
     path("workloads/<int:pk>/", workloads.workload, name="workload-detail"),
     path("exposure/", exposure.exposure_page, name="exposure"),
+    path("scans/<int:pk>/baseline/", drift.baseline, name="scan-baseline"),
     path("scans/", scans.scans, name="scans"),
     path("scans/start/", scans.start, name="scan-start"),
     path("scans/<int:pk>/", scans.detail, name="scan-detail"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
@@ -70,3 +71,11 @@ def words(name: str) -> str:
 def thousands(value: Any) -> str:
     """12345 -> "12,345"; anything not a number as it is."""
     return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+@register.filter
+def diff_value(value: Any) -> str:
+    """A drift value as compact JSON; ``—`` where the field is absent."""
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(", ", ": "))

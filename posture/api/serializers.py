@@ -98,6 +98,7 @@ class ScanSerializer(serializers.ModelSerializer):
             "counts",
             "errors",
             "message",
+            "baseline_at",
         ]
         read_only_fields = [f for f in fields if f != "account"]
         # One active scan per account is create_scan's rule (a 409 naming the account), not a generic 400.

@@ -182,14 +182,20 @@ class Resource(models.Model):
 
 
 class ResourceChange(models.Model):
-    """A scan saw a resource's configuration differ from the one before (drift)."""
+    """A scan saw a resource's configuration differ from the one before (drift), or saw it appear or go.
+
+    Volatile fields (``collectors/volatile.py``) never make a change; ``diff`` is computed at persist time by
+    ``posture.scans.diff.diff_configs``."""
 
     scan = models.ForeignKey("scans.Scan", on_delete=models.CASCADE, related_name="resource_changes")
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="changes")
     at = models.DateTimeField()
     previous_hash = models.CharField(max_length=64)
     new_hash = models.CharField(max_length=64)
-    previous_config = models.JSONField(default=dict)
+    previous_config = models.JSONField(default=dict)  # the full config before; {} when the resource appeared
+    kind = models.CharField(max_length=10, default="modified", help_text="modified, recreated, appeared or gone")
+    diff = models.JSONField(default=list, blank=True, help_text="[{path, before, after}], secrets redacted")
+    fields_changed = models.PositiveIntegerField(default=0, help_text="How many fields differ (diff keeps the first)")
 
     class Meta:
         ordering = ["-at", "-id"]

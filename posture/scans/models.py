@@ -40,6 +40,12 @@ class Scan(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True, help_text="Why the scan failed as a whole, if it did")
+    baseline_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an analyst approved this scan as its account's drift baseline"
+    )
+    baseline_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -48,7 +54,10 @@ class Scan(models.Model):
                 fields=["account"],
                 condition=models.Q(state__in=["queued", "running"]),
                 name="one_active_scan_per_account",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["account"], condition=models.Q(baseline_at__isnull=False), name="one_baseline_per_account"
+            ),
         ]
         indexes = [
             # Each account's newest finished scan (compliance reads) is one step down this index.

@@ -22,6 +22,7 @@ from posture.findings.search import resource_label, search_text
 from posture.inventory.models import CloudAccount, Resource, ResourceChange
 from posture.rules.evaluate import Result
 from posture.rules.verdicts import Status
+from posture.scans.diff import ChangeKind, change_kind, diff_configs, stored_diff
 
 BATCH = 500
 T = TypeVar("T")
@@ -68,19 +69,24 @@ def _touch(model: Any, ids: list[int], now: datetime, **extra: Any) -> None:
 def persist_resources(
     account: CloudAccount, scan: Any, records: Iterable[ResourceRecord], now: datetime, stats: PersistStats
 ) -> dict[str, tuple[int, str]]:
-    """Upsert the records as Resources, log config changes; returns ``{uid: (resource id, search label)}``.
+    """Upsert the records as Resources, log configuration drift; returns ``{uid: (resource id, search label)}``.
 
     The label is the name and the images the resource runs (:func:`posture.findings.search.resource_label`).
+    ``config_hash`` is the hash of the config as collected: when it moves, the previous config is read and
+    diffed (:func:`posture.scans.diff.diff_configs`, volatile fields left out). Only a real difference, a
+    recreated object or a resource that (re)appears writes a :class:`ResourceChange`; the rest is updated
+    quietly, like a new name or new tags.
     """
     existing = {
-        uid: (pk, digest, name, tags)
-        for pk, uid, digest, name, tags in Resource.objects.filter(account=account).values_list(
-            "id", "uid", "config_hash", "name", "tags"
+        uid: (pk, digest, name, tags, gone_at)
+        for pk, uid, digest, name, tags, gone_at in Resource.objects.filter(account=account).values_list(
+            "id", "uid", "config_hash", "name", "tags", "gone_at"
         )
     }
     new: list[Resource] = []
-    changed: list[tuple[Resource, str]] = []
+    moved: list[tuple[Resource, str]] = []  # the config as collected differs: drift, or only volatile fields
     relabelled: list[Resource] = []  # same configuration, new name or tags: no drift entry
+    returned: list[Resource] = []  # gone before, back now with the same configuration
     unchanged: list[int] = []
     names: dict[str, str] = {}
     for record in records:
@@ -102,44 +108,75 @@ def persist_resources(
         if known is None:
             new.append(Resource(account=account, uid=record.uid, first_seen=now, **fields))
         elif known[1] != digest:
-            changed.append((Resource(pk=known[0], **fields), known[1]))
+            moved.append((Resource(pk=known[0], **fields), known[1]))
+        elif known[4] is not None:
+            returned.append(Resource(pk=known[0], **fields))
         elif (known[2], known[3]) != (fields["name"], fields["tags"]):
             relabelled.append(Resource(pk=known[0], **fields))
         else:
             unchanged.append(known[0])
 
-    if changed:
-        previous: dict[int, Any] = {}
-        for batch in chunks([r.pk for r, _ in changed]):
-            previous.update(Resource.objects.filter(pk__in=batch).values_list("id", "config"))
-        ResourceChange.objects.bulk_create(
-            [
-                ResourceChange(
-                    scan=scan,
-                    resource_id=r.pk,
-                    at=now,
-                    previous_hash=old_hash,
-                    new_hash=r.config_hash,
-                    previous_config=previous.get(r.pk, {}),
-                )
-                for r, old_hash in changed
-            ],
-            batch_size=BATCH,
-        )
+    gone_before = {pk for pk, _, _, _, gone_at in existing.values() if gone_at is not None}
+    changes = _drift_of(scan, moved, gone_before, now)
+    changes += [_appeared(scan, r.pk, now, r.config_hash) for r in returned]
+    if moved:
         Resource.objects.bulk_update(
-            [r for r, _ in changed],
+            [r for r, _ in moved],
             ["provider", "service", "region", "type", "name", "tags", "config", "config_hash", "last_seen", "gone_at"],
             batch_size=BATCH,
         )
-    if relabelled:
-        Resource.objects.bulk_update(relabelled, ["name", "tags", "last_seen", "gone_at"], batch_size=BATCH)
+    if relabelled or returned:
+        Resource.objects.bulk_update(
+            [*relabelled, *returned], ["name", "tags", "last_seen", "gone_at"], batch_size=BATCH
+        )
     insert(Resource, new)
     _touch(Resource, unchanged, now, gone_at=None)
     ids = {uid: known[0] for uid, known in existing.items() if uid in names}
     if new:  # first seen now: exactly the ones just inserted
         ids.update(Resource.objects.filter(account=account, first_seen=now).values_list("uid", "id"))
-    stats.resources_new, stats.resources_changed = len(new), len(changed)
+        if existing:  # an account's first scan finds its estate: nothing "appeared" against nothing
+            changes += [_appeared(scan, ids[r.uid], now, r.config_hash) for r in new]
+    ResourceChange.objects.bulk_create(changes, batch_size=BATCH)
+    stats.resources_new, stats.resources_changed = len(new), sum(c.kind != ChangeKind.APPEARED for c in changes)
     return {uid: (pk, names[uid]) for uid, pk in ids.items()}
+
+
+def _drift_of(
+    scan: Any, moved: list[tuple[Resource, str]], gone_before: set[int], now: datetime
+) -> list[ResourceChange]:
+    """A change row for each moved resource whose configuration differs beyond its volatile fields."""
+    previous: dict[int, Any] = {}
+    for batch in chunks([r.pk for r, _ in moved]):
+        previous.update(Resource.objects.filter(pk__in=batch).values_list("id", "config"))
+    rows = []
+    for resource, old_hash in moved:
+        if resource.pk in gone_before:
+            rows.append(_appeared(scan, resource.pk, now, resource.config_hash))
+            continue
+        before = previous.get(resource.pk, {})
+        fields = diff_configs(resource.type, before, resource.config)
+        kind = change_kind(resource.type, before, resource.config)
+        if fields or kind == ChangeKind.RECREATED:
+            rows.append(
+                ResourceChange(
+                    scan=scan,
+                    resource_id=resource.pk,
+                    at=now,
+                    kind=kind,
+                    previous_hash=old_hash,
+                    new_hash=resource.config_hash,
+                    previous_config=before,
+                    diff=stored_diff(fields),
+                    fields_changed=len(fields),
+                )
+            )
+    return rows
+
+
+def _appeared(scan: Any, resource_id: int, now: datetime, digest: str) -> ResourceChange:
+    return ResourceChange(
+        scan=scan, resource_id=resource_id, at=now, kind=ChangeKind.APPEARED, previous_hash="", new_hash=digest
+    )
 
 
 LIFECYCLE = (EventKind.OPENED, EventKind.REOPENED, EventKind.RESOLVED)
@@ -314,13 +351,29 @@ def resolve_gone(
     Only services that were collected completely count: a service with any
     failed region proves nothing about its missing resources.
     """
-    gone = list(
+    leaving = list(
         Resource.objects.filter(account=account, gone_at__isnull=True, last_seen__lt=now)
         .exclude(service__in=failed_services)
-        .values_list("id", flat=True)
+        .values_list("id", "config", "config_hash")
     )
-    if not gone:
+    if not leaving:
         return 0
+    gone = [pk for pk, _, _ in leaving]
+    ResourceChange.objects.bulk_create(
+        [
+            ResourceChange(
+                scan=scan,
+                resource_id=pk,
+                at=now,
+                kind=ChangeKind.GONE,
+                previous_hash=digest,
+                new_hash="",
+                previous_config=config,
+            )
+            for pk, config, digest in leaving
+        ],
+        batch_size=BATCH,
+    )
     for batch in chunks(gone):
         Resource.objects.filter(pk__in=batch).update(gone_at=now)
     open_findings = list(

@@ -182,12 +182,14 @@ def test_drift_lists_both_directions(analyst, scanned, account, estate) -> None:
     estate.write(doc)
     scan = run_scan(create_scan(account).pk)
     body = analyst.get(f"/api/v1/scans/{scan.pk}/drift/").json()
-    assert {r["uid"] for r in body["resources_changed"]} == {"b-public", "b-private"}
+    kinds = {r["uid"]: r["kind"] for r in body["resources_changed"]}
+    assert kinds == {"b-public": "modified", "b-private": "modified", "u-bob": "appeared"}
+    assert body["counts"] == {"modified": 2, "recreated": 0, "appeared": 1, "gone": 0}
     assert [f["resource"] for f in body["findings_better"]] == ["b-public"]
     assert [f["resource"] for f in body["findings_worse"]] == ["b-private"]
     assert body["resources_new"] == 1
     changed = next(r for r in body["resources_changed"] if r["uid"] == "b-public")
-    assert changed["changed_keys"] == ["public"]
+    assert changed["fields"] == [{"path": "public", "before": True, "after": False}]
 
 
 def test_a_resource_that_disappears_resolves_its_findings(analyst, scanned, account, estate) -> None:

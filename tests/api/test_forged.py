@@ -32,6 +32,8 @@ API_WRITES = [
     ("post", "/api/v1/accounts/{account}/test/", None),
     ("post", "/api/v1/scans/", {"account": "{name}"}),
     ("post", "/api/v1/scans/{scan}/cancel/", None),
+    ("post", "/api/v1/scans/{scan}/baseline/", None),
+    ("delete", "/api/v1/scans/{scan}/baseline/", None),
     ("post", "/api/v1/mutes/", {"account": "{name}", "rule_id": "x", "reason": "r"}),
     ("delete", "/api/v1/mutes/{mute}/", None),
     (

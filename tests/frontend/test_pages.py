@@ -31,10 +31,13 @@ PAGES = [
     # session, user, groups; attestations, scores at each date, the changed controls' events; the picker's two
     ("/compliance/test-benchmark-1.0/movement/?from=2026-01-01", 9),
     ("/clusters/", 8),  # ... and one for the clusters' own control planes and node groups
-    ("/drift/", 8),
     ("/images/", 6),  # session, user, groups; the workloads' failing counts, the workloads, ECR repositories
     ("/workloads/{workload}/", 6),  # ...; the workload, its namespace's Services/Ingresses/accounts, findings
     ("/exposure/", 5),  # session, user, groups; the failing exposure findings; the entry points
+    # session, user, groups; the latest scan, the previous one, its changes, the next change after it of
+    # those resources, the findings that moved, the baseline, the scan picker
+    ("/drift/", 10),
+    ("/drift/?against=baseline&provider=testcloud&kind=modified", 11),  # + looking for a baseline: none
     ("/scans/", 6),
     ("/scans/{scan}/", 4),
     ("/accounts/", 6),

@@ -106,6 +106,7 @@ PAGE_WRITES = [
     ("post", "/findings/bulk/", {"ids": "{finding}", "action": "mute", "reason": "x"}),
     ("post", "/scans/start/", {"account": "{account}"}),
     ("post", "/scans/{scan}/cancel/", {}),
+    ("post", "/scans/{scan}/baseline/", {}),
     ("post", "/clusters/scan-inside/", {"via": "{account}", "cluster": "c", "name": "inside"}),
     ("get", "/accounts/new/", {}),
     ("post", "/accounts/new/", {"provider": "testcloud", "name": "new-one", "team": "{team}"}),

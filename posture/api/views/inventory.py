@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -25,7 +26,9 @@ from posture.inventory.accounts import (
 )
 from posture.inventory.clusters import ClusterAccountInput, add_cluster_account, cloud_clusters
 from posture.inventory.models import CloudAccount, Resource
-from posture.scans.drift import drift
+from posture.scans.baseline import BaselineRefused, clear_baseline, mark_baseline
+from posture.scans.diff import KINDS
+from posture.scans.drift import DriftError, DriftFilters, drift
 from posture.scans.models import Scan
 from posture.scans.pipeline import cancel_scan, start_scan
 
@@ -136,12 +139,32 @@ class ResourceViewSet(Scoped, viewsets.ReadOnlyModelViewSet):
     filterset_class = ResourceFilter
 
 
+DRIFT_PARAMETERS = [
+    OpenApiParameter(
+        "against",
+        OpenApiTypes.STR,
+        description="previous (default), baseline, or the id of another scan of the account",
+    ),
+    OpenApiParameter("provider", OpenApiTypes.STR, description="only resources of this provider"),
+    OpenApiParameter(
+        "type", OpenApiTypes.STR, description="only this resource type, e.g. kubernetes.workloads.workload"
+    ),
+    OpenApiParameter("namespace", OpenApiTypes.STR, description="only Kubernetes resources in this namespace"),
+    OpenApiParameter("kind", OpenApiTypes.STR, enum=list(KINDS), description="only this kind of change"),
+]
+
+
 class ScanViewSet(Scoped, ScanDriftActions, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Scans: start one (POST {"account": NAME}), follow its state, cancel it, see its drift."""
 
     queryset = Scan.objects.select_related("account")
     serializer_class = ScanSerializer
     filterset_fields = ["state", "account__name"]
+
+    @property
+    def extra_params(self) -> tuple[str, ...]:
+        """The drift action's own parameters (the scan filters do not apply to one scan)."""
+        return tuple(p.name for p in DRIFT_PARAMETERS) if self.action == "drift" else ()
 
     @extend_schema(responses={202: ScanSerializer, 409: CONFLICT, 503: QUEUE_DOWN})
     def create(self, request, *args, **kwargs):
@@ -165,8 +188,40 @@ class ScanViewSet(Scoped, ScanDriftActions, mixins.CreateModelMixin, viewsets.Re
         record("scan.cancel", scan, user=request.user, source="api")
         return Response(self.get_serializer(scan).data)
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(parameters=DRIFT_PARAMETERS, responses={200: dict})
     @action(detail=True, methods=["get"])
     def drift(self, request, pk=None):
-        """Resources whose configuration changed and findings that moved, in both directions."""
-        return Response(drift(self.get_object()))
+        """Resources whose configuration changed, field by field (volatile fields ignored), and findings that
+        moved, in both directions: against the previous scan (default), the account's baseline or any scan
+        of the same account. ``resources_changed[]``: uid, name, type, provider, namespace, kind (modified,
+        recreated, appeared, gone), ``fields`` ([{path, before, after}], secrets redacted, at most 100) and
+        ``fields_changed`` (how many); ``counts`` per kind before the kind filter."""
+        params = request.query_params
+        kind = params.get("kind", "")
+        if kind and kind not in KINDS:
+            raise ValidationError({"kind": [f"one of {', '.join(KINDS)}"]})
+        filters = DriftFilters(
+            provider=params.get("provider", ""),
+            type=params.get("type", ""),
+            namespace=params.get("namespace", ""),
+            kind=kind,
+        )
+        try:
+            return Response(drift(self.get_object(), params.get("against", "previous"), filters))
+        except DriftError as exc:
+            raise ValidationError({"against": [str(exc)]}) from None
+
+    @extend_schema(request=None, responses={200: ScanSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post", "delete"])
+    def baseline(self, request, pk=None):
+        """POST: make this finished scan its account's drift baseline (replacing the one before); DELETE: clear
+        it. Analysts and admins; audited."""
+        scan = self.get_object()
+        if request.method == "DELETE":
+            clear_baseline(scan, user=request.user, source="api")
+            return Response(self.get_serializer(scan).data)
+        try:
+            mark_baseline(scan, user=request.user, source="api")
+        except BaselineRefused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(self.get_serializer(scan).data)
