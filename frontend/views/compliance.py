@@ -25,14 +25,15 @@ SECTION_TOTAL = {
 }
 
 
-def _framework(framework_id: str) -> Framework:
+def framework_or_404(framework_id: str) -> Framework:
     try:
         return catalog().get(framework_id)
     except FrameworkError:
         raise Http404(f"no framework {framework_id!r}") from None
 
 
-def _scope_context(request: HttpRequest) -> dict:
+def scope_context(request: HttpRequest) -> dict:
+    """The accounts in scope (?account=, ?team=), the picker's choices, and problems with the input."""
     accounts, chosen, problems = scoped_accounts(request)
     visible = visible_accounts(request)
     return {
@@ -45,7 +46,7 @@ def _scope_context(request: HttpRequest) -> dict:
 
 
 def frameworks(request: HttpRequest) -> HttpResponse:
-    ctx = _scope_context(request)
+    ctx = scope_context(request)
     frameworks = list(catalog())
     rows = [
         {"fw": fw, "summary": s, "controls": len(fw.controls)}
@@ -67,20 +68,20 @@ def _sections_with_totals(s: dict) -> list[dict]:
 
 
 def framework(request: HttpRequest, framework_id: str) -> HttpResponse:
-    fw = _framework(framework_id)
-    ctx = _scope_context(request)
+    fw = framework_or_404(framework_id)
+    ctx = scope_context(request)
     s = summary(fw, ctx["accounts"])
     ctx.update(fw=fw, summary=s, sections=_sections_with_totals(s), status_filter=request.GET.get("status", ""))
     return page(request, "frontend/compliance_framework.html", ctx)
 
 
 def control(request: HttpRequest, framework_id: str, control_id: str) -> HttpResponse:
-    fw = _framework(framework_id)
+    fw = framework_or_404(framework_id)
     try:
         ctrl = fw.control(control_id)
     except KeyError:
         raise Http404(f"no control {control_id!r} in {fw.id}") from None
-    ctx = _scope_context(request)
+    ctx = scope_context(request)
     findings = scope(Finding.objects.all(), request.user)
     failing = findings.filter(account__in=ctx["accounts"], rule_id__in=ctrl.rules, status="FAIL").values(
         "id",

@@ -6,34 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from frontend.sparkline import sparkline
-from frontend.views.common import page, scoped_accounts, visible_accounts
+from frontend.views.common import page
+from frontend.views.compliance import framework_or_404, scope_context
 from posture.findings.group_trends import GROUPINGS, PERIODS, score_table
 from posture.findings.movement import BadWindow, movement, window
-from posture.rules.frameworks import Framework, FrameworkError, catalog
-
-
-def framework_or_404(framework_id: str) -> Framework:
-    try:
-        return catalog().get(framework_id)
-    except FrameworkError:
-        raise Http404(f"no framework {framework_id!r}") from None
-
-
-def scope_context(request: HttpRequest) -> dict[str, Any]:
-    """The accounts in scope (?account=, ?team=), the picker's choices, and problems with the input."""
-    accounts, chosen, problems = scoped_accounts(request)
-    visible = visible_accounts(request)
-    return {
-        "accounts": accounts,
-        "scope": chosen,
-        "problems": problems,
-        "account_names": visible.order_by("name").values_list("name", flat=True),
-        "teams": visible.exclude(team="").order_by("team").values_list("team", flat=True).distinct(),
-    }
 
 
 def choice(request: HttpRequest, name: str, allowed: tuple, problems: list[str]) -> Any:

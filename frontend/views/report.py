@@ -7,7 +7,7 @@ import re
 from django.http import HttpRequest, HttpResponse
 
 from frontend.views.common import page
-from frontend.views.compliance import _framework, _scope_context
+from frontend.views.compliance import framework_or_404, scope_context
 from posture.findings.report import build_report
 from posture.findings.report_pdf import render_pdf
 
@@ -22,8 +22,8 @@ def scope_label(chosen: dict[str, str]) -> str:
 
 
 def _report(request: HttpRequest, framework_id: str) -> tuple[dict, dict]:
-    fw = _framework(framework_id)
-    ctx = _scope_context(request)
+    fw = framework_or_404(framework_id)
+    ctx = scope_context(request)
     report = build_report(fw, ctx["accounts"], request.user, scope_label(ctx["scope"]))
     return ctx, {**report, "fw": fw, "problems": ctx["problems"]}
 
