@@ -138,7 +138,7 @@ def announce_expired(now: datetime | None = None) -> list[Attestation]:
     now = now or timezone.now()
     out = []
     with transaction.atomic():
-        due = Attestation.objects.select_for_update().filter(
+        due = Attestation.objects.select_for_update(of=("self",)).filter(
             expires_at__lte=now, revoked_at__isnull=True, expiry_announced_at__isnull=True
         )
         for attestation in due.select_related("account"):
