@@ -26,6 +26,7 @@ from azure.core.exceptions import (
 
 from collectors.azure.credentials import check_credentials, token_credential
 from collectors.azure.session import PUBLIC_ARM, AzureSession, Subscription, cloud_for, is_loopback
+from collectors.failures import StatedError
 from collectors.records import Identity, Target
 from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
 
@@ -40,7 +41,7 @@ UNSUPPORTED_CODES = {
 }
 
 
-class SubscriptionWithoutId(ValueError):
+class SubscriptionWithoutId(ValueError, StatedError):
     """Resource Manager answered with a subscription that has no id: nothing to scope, record or scan."""
 
     def __init__(self) -> None:

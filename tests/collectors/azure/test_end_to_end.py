@@ -143,8 +143,8 @@ def test_later_scans_show_fixes_and_regressions(emulator: ArmEmulator) -> None:
     _, fixed, regressed = Scan.objects.order_by("pk")
     assert fixed.counts["transitions"] == {"resolved": 5}
     assert fixed.counts["resources_changed"] == 4  # the account, its two containers (account view), the cluster
-    assert regressed.counts["transitions"] == {"reopened": 2}  # those findings passed before
-    opened = FindingEvent.objects.filter(kind="reopened", scan=regressed)
+    assert regressed.counts["transitions"] == {"opened": 2}  # they passed before and never failed: a first failure
+    opened = FindingEvent.objects.filter(kind="opened", scan=regressed)
     assert sorted(opened.values_list("finding__rule_id", "finding__resource__name")) == [
         ("azure.keyvault.public_network_access_disabled", "kv-prod"),
         ("azure.network.nsg_rdp_not_open", "nsg-app"),
