@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 
 from emulators.oidc.server import OidcEmulator
 from posture.access import oidc
@@ -88,7 +88,8 @@ def test_an_unmapped_user_sees_a_clear_refusal(idp, browser_page, live_server) -
 
 
 def test_set_up_totp_then_sign_in_with_a_code(browser_page, live_server) -> None:
-    User.objects.create_user("tia", password=PASSWORD)
+    tia = User.objects.create_user("tia", password=PASSWORD)
+    tia.groups.add(Group.objects.get_or_create(name="viewer")[0])  # without a role every page is refused
     page = browser_page
     page.goto(live_server.url + "/login/")
     page.fill("input[name=username]", "tia")
