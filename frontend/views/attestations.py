@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,6 +16,7 @@ from posture.findings.attestations import (
     AttestationInput,
     AttestationInputError,
     create_attestation,
+    end_of_day,
     revoke_attestation,
     visible_attestations,
 )
@@ -23,7 +24,7 @@ from posture.findings.attestations import (
 
 def _expiry(raw: str) -> datetime | None:
     day = parse_date(raw.strip()) if raw.strip() else None
-    return datetime.combine(day, time.max, tzinfo=UTC) if day else None
+    return end_of_day(day) if day else None
 
 
 @require_POST

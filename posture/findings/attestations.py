@@ -8,7 +8,7 @@ expired or revoked, the control needs attestation again. Creating, revoking and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,6 +41,11 @@ class AttestationInput:
     account: CloudAccount | None = None
     team: str = ""
     evidence_url: str = ""
+
+
+def end_of_day(day: date) -> datetime:
+    """An expiry given as a date: the attestation lasts through that day, UTC."""
+    return datetime.combine(day, time.max, tzinfo=UTC)
 
 
 def _check_control(framework_id: str, control_id: str) -> None:

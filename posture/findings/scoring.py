@@ -125,11 +125,12 @@ def _attested(control: Control, results: list[AccountResult], attestations: list
     return "", []
 
 
-def unattested_status(control: Control, errored: bool, no_verdict: bool) -> str:
-    """What a control no verdict and no attestation decided reads as."""
+def unattested_status(control: Control, errored: bool, manual_verdicts: bool) -> str:
+    """What a control no verdict and no attestation decided reads as: its rules failed to read (error), found
+    nothing to look at (no verdict), or there are none or they ask for a person's review (needs attestation)."""
     if errored:
         return ERROR
-    if no_verdict and control.rules:
+    if control.rules and not manual_verdicts:
         return NO_VERDICT
     return NEEDS_ATTESTATION
 
@@ -189,7 +190,7 @@ def _status(
     if status:
         out.attested_by[control.id] = ids
         return status
-    return unattested_status(control, control.id in errored, control.id not in manual_only)
+    return unattested_status(control, control.id in errored, control.id in manual_only)
 
 
 def active(attestations: Iterable[Any], at: datetime) -> list[Attested]:

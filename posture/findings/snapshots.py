@@ -14,6 +14,7 @@ from posture.findings.models import ComplianceScore, ComplianceSnapshot, Control
 from posture.findings.scoring import per_control_sets
 from posture.rules.frameworks import Catalog, Control, Framework, catalog
 from posture.rules.verdicts import Status
+from posture.scans.models import Scan, ScanState
 
 
 def control_status(control: Control, counts: Counter) -> str:
@@ -145,8 +146,6 @@ def take_snapshots(scan: Any, since: datetime, now: datetime, frameworks: Catalo
 def rescore_latest(account_ids: set[int]) -> int:
     """Take the snapshots of each account's newest finished scan again, at that scan's own moment: a mute or
     an unmute made since changes what its findings count for (the trend keeps the scan's date)."""
-    from posture.scans.models import Scan, ScanState  # scans imports this module: read scans only when asked
-
     taken = 0
     for account_id in sorted(account_ids):
         scan = (

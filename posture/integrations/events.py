@@ -219,11 +219,11 @@ def dispatch_attestations(expired: list[Any]) -> Dispatched:
     rows = []
     hooks = list(WebhookEndpoint.objects.filter(enabled=True).prefetch_related("accounts"))
     for attestation in expired:
+        payload = attestation_payload(Event.ATTESTATION_EXPIRED, attestation)
         for hook in hooks:
             accounts = {a.pk: a for a in hook.accounts.all()}
             if Event.ATTESTATION_EXPIRED not in hook.events or not _covers(attestation, accounts):
                 continue
-            payload = attestation_payload(Event.ATTESTATION_EXPIRED, attestation)
             key = f"attestation:{attestation.pk}:expired"
             rows.append(
                 Delivery(

@@ -7,7 +7,7 @@ same service functions (``posture.findings.attestations``). ``--as-user`` scopes
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -19,6 +19,7 @@ from posture.findings.attestations import (
     AttestationInput,
     AttestationInputError,
     create_attestation,
+    end_of_day,
     revoke_attestation,
     state_of,
     visible_attestations,
@@ -31,13 +32,13 @@ from posture.rules.frameworks import FrameworkError, catalog
 
 def parse_expiry(raw: str) -> datetime:
     """A date (the attestation lasts through that day, UTC) or an ISO 8601 date-time."""
-    day = parse_date(raw) if len(raw) == 10 else None
-    if day is not None:
-        return timezone.make_aware(datetime.combine(day, time.max), UTC)
     try:
-        moment = parse_datetime(raw)
-    except ValueError:
-        moment = None
+        day = parse_date(raw) if len(raw) == 10 else None
+        moment = None if day else parse_datetime(raw)
+    except ValueError:  # a date-shaped but impossible value (2026-13-45)
+        day = moment = None
+    if day is not None:
+        return end_of_day(day)
     if moment is None:
         raise CommandError(f"--expires {raw!r}: a date (YYYY-MM-DD) or an ISO 8601 date-time")
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
