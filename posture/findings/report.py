@@ -24,7 +24,7 @@ from posture.findings.compliance import DONE, summary
 from posture.findings.models import Attestation, ComplianceScore, Finding
 from posture.findings.scoring import FAIL
 from posture.inventory.models import CloudAccount
-from posture.rules.frameworks import Framework
+from posture.rules.frameworks import ANY_PROVIDER, Framework
 from posture.scans.models import Scan
 
 FAILING_FIELDS = (
@@ -51,7 +51,7 @@ def build_report(
     return {
         "framework": s["framework"],
         "summary": s,
-        "scope": scope_label or f"all {fw.provider} accounts",
+        "scope": scope_label or ("all accounts" if fw.provider == ANY_PROVIDER else f"all {fw.provider} accounts"),
         "scans": latest_scans(in_scope),
         "sections": [_section(section, resources, attestations) for section in s["sections"]],
         "resources_listed": len({row["resource_id"] for rows in resources.values() for row in rows}),

@@ -38,12 +38,13 @@ MANAGED_PLATFORMS = {"eks": "aws", "aks": "azure", "gke": "gcp"}
 
 
 def frameworks_for(account: Any, frameworks: Catalog) -> list[Framework]:
-    """The account's provider's frameworks; a cluster labelled ``platform=eks|aks|gke`` also gets that
-    cloud's managed-Kubernetes benchmark (its in-cluster controls are evidenced by the cluster scan)."""
+    """The account's provider's frameworks and those for any provider (NIST SP 800-190); a cluster labelled
+    ``platform=eks|aks|gke`` also gets that cloud's managed-Kubernetes benchmark (its in-cluster controls are
+    evidenced by the cluster scan)."""
     platform = (account.labels or {}).get("platform", "")
     chosen = []
     for fw in frameworks:
-        if fw.provider == account.provider or (
+        if fw.applies_to(account.provider) or (
             account.provider == "kubernetes" and platform in MANAGED_PLATFORMS and fw.id.startswith(f"cis-{platform}-")
         ):
             chosen.append(fw)

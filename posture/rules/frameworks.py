@@ -35,6 +35,8 @@ from posture.rules.registry import RULES, RuleRegistry
 
 BUILTIN_DIR = Path(__file__).parent / "frameworks"
 ASSESSMENTS = ("automated", "manual")
+# A framework for every provider's accounts (NIST SP 800-190): its controls mix rules of several providers.
+ANY_PROVIDER = "any"
 
 
 class FrameworkError(ValueError):
@@ -72,6 +74,13 @@ class Framework:
     controls: tuple[Control, ...]
     description: str = ""
     source: str = ""
+
+    def applies_to(self, provider: str) -> bool:
+        """Whether the framework scores accounts of ``provider``: its own, or, for a framework of any provider,
+        every provider one of its rules checks."""
+        if self.provider != ANY_PROVIDER:
+            return self.provider == provider
+        return any(rule_id.split(".", 1)[0] == provider for c in self.controls for rule_id in c.rules)
 
     def control(self, control_id: str) -> Control:
         for c in self.controls:

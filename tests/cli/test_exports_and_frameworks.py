@@ -91,6 +91,22 @@ def test_frameworks_list_and_show(db) -> None:
     assert "CIS Amazon Web Services Foundations Benchmark v7.0.0" in text
 
 
+def test_nist_sp_800_190_applies_to_every_provider_its_rules_check(db) -> None:
+    from posture.rules.frameworks import catalog
+
+    listed = {f["id"]: f for f in json.loads(run("frameworks", "list", "--format", "json"))}
+    assert listed["nist-sp-800-190"]["provider"] == "any"
+    nist = catalog().get("nist-sp-800-190")
+    assert all(nist.applies_to(p) for p in ("aws", "azure", "gcp", "kubernetes"))
+    assert not nist.applies_to("testcloud")  # no rule of its checks a test cloud
+    assert not catalog().get("cis-eks-1.8").applies_to("kubernetes")  # a provider's own framework: its own only
+    sections = {
+        c["section"].split()[0]
+        for c in json.loads(run("frameworks", "show", "nist-sp-800-190", "--format", "json"))["controls"]
+    }
+    assert sections == {"4.1", "4.2", "4.3", "4.4", "4.5", "4.6"}
+
+
 def test_exported_timestamps_and_evidence_are_the_stored_values(scanned, capsys) -> None:
     """The database writes the timestamps (and CSV's evidence text): they must say exactly what the rows hold,
     microseconds or none, in every format."""

@@ -41,7 +41,10 @@ def test_add_scan_export(emulator: KubernetesEmulator, kubeconfig: Path, tmp_pat
         "kubernetes.workloads.run_as_non_root",
     }
     frameworks = set(ComplianceSnapshot.objects.values_list("framework_id", flat=True))
-    assert {"cis-kubernetes-2.0", "k8s-pod-security-standards"} <= frameworks
+    assert {"cis-kubernetes-2.0", "k8s-pod-security-standards", "nist-sp-800-190"} <= frameworks
+    nist = dict(ComplianceSnapshot.objects.filter(framework_id="nist-sp-800-190").values_list("control_id", "status"))
+    assert nist["4.4.3"] == "fail"  # the privileged miner: insecure container runtime configuration
+    assert nist["4.2.3"] == "not_evaluated"  # registry controls are for the clouds' registries
 
 
 def test_a_malformed_kubeconfig_is_refused(tmp_path: Path) -> None:
