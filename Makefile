@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup setup-dev run demo-reset serve test lint format clean
+.PHONY: setup setup-dev run demo-reset serve test lint typecheck format clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,9 +44,13 @@ serve: setup
 test: setup-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: setup-dev
+lint: setup-dev typecheck
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy over the two Django-free packages (settings in pyproject.toml [tool.mypy]).
+typecheck: setup-dev
+	$(VENV)/bin/mypy collectors posture/rules
 
 format: setup-dev
 	$(VENV)/bin/ruff format .

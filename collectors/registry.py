@@ -53,9 +53,16 @@ class CollectorSpec:
 
 
 class Provider(Protocol):
-    name: str
-    title: str
-    credential_fields: tuple[CredentialField, ...]
+    # Read-only members: a provider class states them as class attributes, its own fixed tuple of fields
+    # included (a mutable protocol attribute would have to match that tuple's type exactly).
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def credential_fields(self) -> tuple[CredentialField, ...]: ...
 
     def validate_credentials(self, credentials: dict[str, Any]) -> None:
         """Raise :class:`InvalidCredentials` naming what is missing or conflicting."""

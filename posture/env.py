@@ -1,9 +1,12 @@
 """Typed readers for environment variables.
 
-Every reader raises ``ImproperlyConfigured`` with the variable's name when the
-value cannot be parsed, so a typo stops the process at start-up instead of
-changing behaviour silently. A secret may also be given as ``NAME_FILE``: the
-path of a file holding it (Docker and Kubernetes secrets).
+Every reader raises ``SettingError`` with the variable's name and the expected
+form when the value cannot be parsed, so a typo stops the process at start-up
+instead of changing behaviour silently. A secret may also be given as
+``NAME_FILE``: the path of a file holding it (Docker and Kubernetes secrets).
+
+No Django here: the rule packs, which know nothing of Django, read their
+settings through the same readers.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import os
 import shlex
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
+
+class SettingError(ValueError):
+    """An environment variable whose value cannot be used; the message names the variable."""
+
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -26,7 +32,7 @@ def env_str(name: str, default: str = "") -> str:
         try:
             return path.read_text().strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{file_var}: cannot read {path}: {exc.strerror}") from exc
+            raise SettingError(f"{file_var}: cannot read {path}: {exc.strerror}") from exc
     return os.environ.get(name, default)
 
 
@@ -39,7 +45,7 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use true/false, 1/0, yes/no, on/off)")
+    raise SettingError(f"{name}={raw!r} is not a boolean (use true/false, 1/0, yes/no, on/off)")
 
 
 def env_int(name: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -49,11 +55,11 @@ def env_int(name: str, default: int, minimum: int | None = None, maximum: int | 
     try:
         value = int(raw.strip())
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number") from None
+        raise SettingError(f"{name}={raw!r} is not a whole number") from None
     if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name}={value} is below the minimum {minimum}")
+        raise SettingError(f"{name}={value} is below the minimum {minimum}")
     if maximum is not None and value > maximum:
-        raise ImproperlyConfigured(f"{name}={value} is above the maximum {maximum}")
+        raise SettingError(f"{name}={value} is above the maximum {maximum}")
     return value
 
 
@@ -72,9 +78,9 @@ def env_commands(name: str) -> list[tuple[str, ...]]:
         try:
             words = tuple(shlex.split(item))
         except ValueError as exc:
-            raise ImproperlyConfigured(f"{name}: {item.strip()!r} is not a command line ({exc})") from None
+            raise SettingError(f"{name}: {item.strip()!r} is not a command line ({exc})") from None
         if words and words[0] == "*":
-            raise ImproperlyConfigured(f"{name}: {item.strip()!r} must start with a command, not *")
+            raise SettingError(f"{name}: {item.strip()!r} must start with a command, not *")
         if words:
             commands.append(words)
     return commands
@@ -83,5 +89,5 @@ def env_commands(name: str) -> list[tuple[str, ...]]:
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = os.environ.get(name, default).strip().lower()
     if value not in choices:
-        raise ImproperlyConfigured(f"{name}={value!r} must be one of: {', '.join(choices)}")
+        raise SettingError(f"{name}={value!r} must be one of: {', '.join(choices)}")
     return value

@@ -19,6 +19,7 @@ from posture.access.claims import ROLES, parse_group_map
 from posture.env import env_bool, env_choice, env_commands, env_int, env_list, env_str
 from posture.local_keys import new_fernet_key, new_secret_key, read_or_create
 from posture.logs import audit_handlers
+from posture.rules.packs.kubernetes.settings import rule_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("POSTURE_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -256,6 +257,9 @@ SCAN_STORE_ATTEMPTS = env_int("POSTURE_SCAN_STORE_ATTEMPTS", 4, minimum=1, maxim
 PLUGINS = env_list("POSTURE_PLUGINS")
 # Extra folders of framework files (*.yaml), besides posture/rules/frameworks.
 FRAMEWORK_DIRS = [Path(p) for p in env_list("POSTURE_FRAMEWORK_DIRS")]
+# The Kubernetes rules read POSTURE_K8S_* themselves, through the same readers (they know no Django);
+# reading them here once stops start-up on a bad value.
+rule_settings()
 
 LOG_LEVEL = env_choice("POSTURE_LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 LOG_FORMAT = env_choice("POSTURE_LOG_FORMAT", "plain", ("plain", "json"))

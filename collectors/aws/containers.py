@@ -19,7 +19,9 @@ def cluster_versions(eks: Any, extra: Secondary) -> dict[str, dict[str, Any]]:
         lambda: list(paginate(eks, "describe_cluster_versions", "clusterVersions", includeAll=True)),
         default=[],
     )
-    return {v.get("clusterVersion"): v for v in found or [] if isinstance(v, dict)}
+    return {
+        v["clusterVersion"]: v for v in found or [] if isinstance(v, dict) and isinstance(v.get("clusterVersion"), str)
+    }
 
 
 def cluster_records(

@@ -120,7 +120,9 @@ def collect_iam(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
             role = {**role, "AssumeRolePolicyDocument": policy_document(role.get("AssumeRolePolicyDocument"))}
             yield record("iam", "iam.role", role["Arn"], role["RoleName"], role, tags=tags_of(role.get("Tags")))
         for policy in page.get("Policies", []):
-            default = next((v for v in policy.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), {})
+            default: dict[str, Any] = next(
+                (v for v in policy.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), {}
+            )
             config = {k: v for k, v in policy.items() if k != "PolicyVersionList"}
             config["DefaultVersion"] = {**default, "Document": policy_document(default.get("Document"))}
             name = policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1]

@@ -4,12 +4,17 @@ Application Gateways and their WAF policies, Bastion hosts."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from collectors.azure.common import per_subscription, record, resource_group, secondary, to_json
 from collectors.azure.session import AzureSession, Subscription
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
+
+
+def _flow_logs(client: Any, rg: str, watcher: str) -> list[dict[str, Any]]:
+    return [to_json(f) for f in client.flow_logs.list(rg, watcher)]
 
 
 def _network_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
@@ -19,9 +24,7 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
     for watcher in watchers:
         errors: dict[str, str] = {}
         rg, name = resource_group(watcher["id"]), watcher["name"]
-        logs = secondary(
-            errors, "flowLogs", lambda rg=rg, name=name: [to_json(f) for f in client.flow_logs.list(rg, name)]
-        )
+        logs = secondary(errors, "flowLogs", partial(_flow_logs, client, rg, name))
         flow_logs.extend(logs or [])
         extra: dict[str, Any] = {"_errors": errors} if errors else {}
         yield record("network", "watcher", watcher, **extra)

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+# google-cloud-storage ships no type information: imported by its full name, mypy sees it as untyped (Any),
+# not as a missing attribute of the typed google.cloud namespace.
+import google.cloud.storage as storage
 import requests
-from google.cloud import compute_v1, container_v1, kms_v1, resourcemanager_v3, storage
+from google.cloud import compute_v1, container_v1, kms_v1, resourcemanager_v3
 
 from collectors.gcp.session import GcpSession, authorized_session, refuse_redirects
 

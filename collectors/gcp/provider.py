@@ -140,6 +140,7 @@ class GcpProvider(BaseProvider):
         credentials, own_project = self._credentials(creds, target.endpoint_url)
         scope = scope_name(creds)
         projects: list[str] | Callable[[], list[str]]
+        session: GcpSession  # built below; a discovering session lists its projects through itself
         if creds.get("projects"):
             projects = parse_projects(creds["projects"])
         elif scope:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import google.api_core.exceptions as gexc
 import requests
@@ -27,6 +27,7 @@ USER_AGENT = "posture"
 RETRIED = (gexc.TooManyRequests, gexc.ServiceUnavailable, gexc.GatewayTimeout)
 REST_TIMEOUT = 30.0
 REDIRECT_STATUSES = frozenset({300, 301, 302, 303, 307, 308})
+SessionT = TypeVar("SessionT", bound=requests.Session)
 
 
 class RedirectRefused(requests.exceptions.RequestException):
@@ -45,7 +46,7 @@ def _refuse_redirect(response: requests.Response, **_: Any) -> requests.Response
     return response
 
 
-def refuse_redirects(session: requests.Session) -> requests.Session:
+def refuse_redirects(session: SessionT) -> SessionT:
     """``session`` (and the session an :class:`AuthorizedSession` refreshes tokens with) raises on any 3xx.
 
     A requests response hook runs before requests would follow the redirect, and also

@@ -37,7 +37,7 @@ def secret_config(obj: dict[str, Any]) -> dict[str, Any]:
     """A Secret's metadata and type, with the names of its keys at most: never a value."""
     cleaned = clean_metadata(obj)
     keys = sorted(set(obj.get("data") or {}) | set(obj.get("stringData") or {}))
-    config = {k: cleaned[k] for k in ("apiVersion", "kind", "metadata", "type") if k in cleaned}
+    config: dict[str, Any] = {k: cleaned[k] for k in ("apiVersion", "kind", "metadata", "type") if k in cleaned}
     if keys:
         config["_keys"] = keys
     return config
@@ -47,7 +47,7 @@ def configmap_config(obj: dict[str, Any]) -> dict[str, Any]:
     """A ConfigMap's metadata, key names and the keys that look like secrets; never the values."""
     cleaned = clean_metadata(obj)
     data = {**(obj.get("binaryData") or {}), **(obj.get("data") or {})}
-    config = {k: cleaned[k] for k in ("apiVersion", "kind", "metadata", "immutable") if k in cleaned}
+    config: dict[str, Any] = {k: cleaned[k] for k in ("apiVersion", "kind", "metadata", "immutable") if k in cleaned}
     config["_keys"] = sorted(map(str, data))
     config["_secretLookingKeys"] = secret_looking_keys(obj.get("data") or {})
     return config

@@ -121,9 +121,9 @@ def load_text(text: str, path: str, result: ManifestSet) -> None:
             doc = json.loads(chunk) if path.endswith(".json") else yaml.safe_load(chunk)
         except (yaml.YAMLError, ValueError) as exc:
             mark = getattr(exc, "problem_mark", None)
-            where = f" near line {chunk_line + mark.line}" if mark is not None else ""
+            near = f" near line {chunk_line + mark.line}" if mark is not None else ""
             detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            result.errors.append(ManifestError(location, f"malformed YAML{where}: {detail}"))
+            result.errors.append(ManifestError(location, f"malformed YAML{near}: {detail}"))
             continue
         if doc is None:
             continue

@@ -89,12 +89,14 @@ def _read_kubeconfig(credentials: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_context(data: dict[str, Any], context: str, where: str = "the kubeconfig") -> str:
-    names = [c.get("name") for c in data.get("contexts") or [] if isinstance(c, dict)]
+    names: list[str] = [
+        c["name"] for c in data.get("contexts") or [] if isinstance(c, dict) and isinstance(c.get("name"), str)
+    ]
     chosen = context or data.get("current-context") or ""
     if not chosen:
         raise InvalidCredentials(f"{where} has no current-context; give --context (one of: {', '.join(names)})")
     if chosen not in names:
-        raise InvalidCredentials(f"context {chosen!r} is not in {where} (contexts: {', '.join(map(str, names))})")
+        raise InvalidCredentials(f"context {chosen!r} is not in {where} (contexts: {', '.join(names)})")
     return chosen
 
 

@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
 
-from posture.env import env_bool, env_choice, env_commands, env_int, env_list, env_str
+from posture.env import SettingError, env_bool, env_choice, env_commands, env_int, env_list, env_str
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +48,7 @@ def test_typed_readers(monkeypatch, tmp_path) -> None:
 )
 def test_bad_values_fail_loudly_naming_the_variable(monkeypatch, name, value, call) -> None:
     monkeypatch.setenv(name, value)
-    with pytest.raises(ImproperlyConfigured, match=name.removesuffix("_FILE")):
+    with pytest.raises(SettingError, match=name.removesuffix("_FILE")):
         call()
 
 
@@ -60,6 +59,9 @@ def test_bad_values_fail_loudly_naming_the_variable(monkeypatch, name, value, ca
         ("POSTURE_DEBUG", "perhaps", "POSTURE_DEBUG='perhaps' is not a boolean"),
         ("DATABASE_URL", "nonsense://", "DATABASE_URL"),
         ("POSTURE_ENCRYPTION_KEYS", "not-a-fernet-key", "key #1 is not a Fernet key"),
+        ("POSTURE_K8S_MAX_POD_AGE_DAYS", "30d", "POSTURE_K8S_MAX_POD_AGE_DAYS='30d' is not a whole number"),
+        ("POSTURE_K8S_MAX_KUBELET_MINOR_LAG", "-1", "POSTURE_K8S_MAX_KUBELET_MINOR_LAG=-1 is below the minimum 0"),
+        ("POSTURE_K8S_ALLOWED_REGISTRIES", "ghcr.io/acme", "POSTURE_K8S_ALLOWED_REGISTRIES: 'ghcr.io/acme' is not"),
     ],
 )
 def test_a_bad_setting_stops_start_up(tmp_path, variable, value, message) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from collectors.records import ResourceRecord
+from posture.env import SettingError
 from posture.rules.evaluate import RuleContext
 from posture.rules.packs.kubernetes.cluster import kubelet_version_current
 from posture.rules.packs.kubernetes.settings import DEFAULT_ALLOWED_REGISTRIES, rule_settings
@@ -32,10 +34,30 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (settings.max_pod_age_days, settings.max_kubelet_minor_lag) == (30, 1)
 
 
-def test_bad_numbers_fall_back_to_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("POSTURE_K8S_MAX_POD_AGE_DAYS", "thirty")
-    monkeypatch.setenv("POSTURE_K8S_MAX_KUBELET_MINOR_LAG", "-2")
-    assert (rule_settings().max_pod_age_days, rule_settings().max_kubelet_minor_lag) == (30, 1)
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("POSTURE_K8S_MAX_POD_AGE_DAYS", "thirty", "POSTURE_K8S_MAX_POD_AGE_DAYS='thirty' is not a whole number"),
+        ("POSTURE_K8S_MAX_POD_AGE_DAYS", "0", "POSTURE_K8S_MAX_POD_AGE_DAYS=0 is below the minimum 1"),
+        ("POSTURE_K8S_MAX_KUBELET_MINOR_LAG", "-2", "POSTURE_K8S_MAX_KUBELET_MINOR_LAG=-2 is below the minimum 0"),
+        ("POSTURE_K8S_MAX_KUBELET_MINOR_LAG", "1.5", "POSTURE_K8S_MAX_KUBELET_MINOR_LAG='1.5' is not a whole number"),
+        ("POSTURE_K8S_ALLOWED_REGISTRIES", "ghcr.io/acme", "'ghcr.io/acme' is not a registry host pattern"),
+        ("POSTURE_K8S_ALLOWED_REGISTRIES", "ghcr.io quay.io", "'ghcr.io quay.io' is not a registry host pattern"),
+        ("POSTURE_K8S_ALLOWED_REGISTRIES", "https://ghcr.io", "'https://ghcr.io' is not a registry host pattern"),
+        ("POSTURE_K8S_ALLOWED_REGISTRIES", " , ", "POSTURE_K8S_ALLOWED_REGISTRIES lists no registry"),
+    ],
+)
+def test_bad_values_raise_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingError, match=re.escape(message)):
+        rule_settings()
+
+
+def test_registry_patterns_are_lower_cased_and_may_name_a_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTURE_K8S_ALLOWED_REGISTRIES", " *.ACME.internal ,localhost:5000,, ")
+    assert rule_settings().allowed_registries == ("*.acme.internal", "localhost:5000")
 
 
 def test_the_registry_allowlist_setting(monkeypatch: pytest.MonkeyPatch) -> None:
