@@ -167,10 +167,10 @@ def eks_version_supported(resource: ResourceRecord, ctx: Any) -> Verdict | None:
     parsed = minor(version)
     if parsed is None:
         return None
-    known = sorted(END_OF_STANDARD_SUPPORT, key=minor)
+    known = sorted(END_OF_STANDARD_SUPPORT, key=lambda v: minor(v) or (0, 0))
     end = END_OF_STANDARD_SUPPORT.get(f"{parsed[0]}.{parsed[1]}")
     if end is None:
-        older = parsed < minor(known[0])
+        older = parsed < (minor(known[0]) or (0, 0))
         return check(
             not older,
             f"Kubernetes {version} is newer than every version in the release calendar",

@@ -122,11 +122,12 @@ def password_reuse_prevention(resource: ResourceRecord, ctx: Any) -> Verdict:
     return password_policy_rule(resource, "PasswordReusePrevention", 24, "remembering")
 
 
-def entities_rule(resource: ResourceRecord, key: str) -> tuple[dict[str, list[str]] | None, Verdict | None]:
+def policy_entities(resource: ResourceRecord, key: str) -> dict[str, list[str]] | Verdict:
+    """The users, groups and roles a managed policy is attached to; an ERROR verdict when they were not read."""
     found = resource.config.get(key)
     if found is None:
-        return None, errored(f"{key} could not be read", observed(resource.config, f"_errors.{key}"))
-    return found, None
+        return errored(f"{key} could not be read", observed(resource.config, f"_errors.{key}"))
+    return found
 
 
 @rule(
@@ -140,9 +141,9 @@ def entities_rule(resource: ResourceRecord, key: str) -> tuple[dict[str, list[st
     remediation="Create a role trusted by your incident team and attach arn:aws:iam::aws:policy/AWSSupportAccess.",
 )
 def support_role_exists(resource: ResourceRecord, ctx: Any) -> Verdict:
-    found, problem = entities_rule(resource, "SupportPolicyEntities")
-    if problem:
-        return problem
+    found = policy_entities(resource, "SupportPolicyEntities")
+    if isinstance(found, Verdict):
+        return found
     return check(
         bool(found.get("PolicyRoles")),
         "a role is attached to AWSSupportAccess",
@@ -162,9 +163,9 @@ def support_role_exists(resource: ResourceRecord, ctx: Any) -> Verdict:
     remediation="Detach arn:aws:iam::aws:policy/AWSCloudShellFullAccess from every user, group and role.",
 )
 def cloudshell_restricted(resource: ResourceRecord, ctx: Any) -> Verdict:
-    found, problem = entities_rule(resource, "CloudShellPolicyEntities")
-    if problem:
-        return problem
+    found = policy_entities(resource, "CloudShellPolicyEntities")
+    if isinstance(found, Verdict):
+        return found
     attached = [n for key in ("PolicyUsers", "PolicyGroups", "PolicyRoles") for n in found.get(key) or []]
     return check(
         not attached,

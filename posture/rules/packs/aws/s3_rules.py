@@ -8,17 +8,9 @@ from typing import Any
 from collectors.records import ResourceRecord
 from posture.rules.packs.aws.support import as_list, is_public_principal, public_allow_statements, statements, where
 from posture.rules.registry import rule
-from posture.rules.verdicts import Evidence, Verdict, check, errored, lookup, observed
+from posture.rules.verdicts import Evidence, Verdict, check, lookup, observed, unreadable
 
 BLOCK_SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
-
-
-def unreadable(resource: ResourceRecord, key: str) -> Verdict | None:
-    """An ERROR verdict when the collector could not read ``key`` (rather than a false FAIL)."""
-    problem = (resource.config.get("_errors") or {}).get(key)
-    if problem:
-        return errored(f"{key} could not be read: {problem}", Evidence(f"_errors.{key}", problem))
-    return None
 
 
 def denies_insecure_transport(statement: dict[str, Any]) -> bool:

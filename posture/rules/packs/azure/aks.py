@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
-from posture.rules.packs.azure.helpers import ci_get, minor, not_collected, props, settings_sending
+from posture.rules.context import RuleContext
+from posture.rules.packs.azure.helpers import ci_get, minor, props, settings_sending
 from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, failed, observed, passed
+from posture.rules.verdicts import Verdict, check, failed, observed, passed, unreadable
 
 CLUSTER = "azure.aks.managed_cluster"
 POOL = "azure.aks.agent_pool"
@@ -253,7 +253,7 @@ def kms_etcd_encryption(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
     references=(AKS_DOCS + "monitor-aks#aks-control-planeresource-logs",),
 )
 def kube_audit_logs_exported(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    problem = not_collected(resource, "diagnosticSettings", "the cluster's diagnostic settings")
+    problem = unreadable(resource, "diagnosticSettings", "the cluster's diagnostic settings")
     if problem:
         return problem
     settings = resource.config.get("_diagnosticSettings") or []

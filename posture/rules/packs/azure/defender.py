@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.registry import rule
 from posture.rules.verdicts import Verdict, check, failed, observed
 
@@ -131,7 +133,7 @@ def contact_alert_notifications(resource: ResourceRecord, ctx: RuleContext) -> V
         # the 2023-12-01-preview shape: isEnabled + notificationsSources[sourceType=Alert]
         enabled = observed(resource.config, "properties.isEnabled")
         sources = observed(resource.config, "properties.notificationsSources")
-        alert = next((s for s in sources.value or [] if str(s.get("sourceType")) == "Alert"), {})
+        alert: dict[str, Any] = next((s for s in sources.value or [] if str(s.get("sourceType")) == "Alert"), {})
         return check(
             enabled.value is True and bool(alert.get("minimalSeverity")),
             f"alerts of severity {alert.get('minimalSeverity')} or higher are emailed",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.packs.azure.helpers import props
 from posture.rules.registry import rule
 from posture.rules.verdicts import Verdict, check, observed

@@ -7,7 +7,7 @@ from typing import Any
 
 from collectors.records import ResourceRecord
 from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, errored, lookup, observed
+from posture.rules.verdicts import Verdict, check, lookup, observed
 
 LOG_DESTINATIONS = ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId", "marketplacePartnerId")
 OPEN_SOURCES = {"*", "0.0.0.0", "0.0.0.0/0", "internet", "any", "::/0"}
@@ -15,14 +15,6 @@ OPEN_SOURCES = {"*", "0.0.0.0", "0.0.0.0/0", "internet", "any", "::/0"}
 
 def props(resource: ResourceRecord) -> dict[str, Any]:
     return resource.config.get("properties") or {}
-
-
-def not_collected(resource: ResourceRecord, key: str, what: str) -> Verdict | None:
-    """An ERROR verdict when the collector could not read ``key`` for this resource, else None."""
-    problem = lookup(resource.config, f"_errors.{key}")
-    if problem:
-        return errored(f"{what} could not be read: {problem}", (f"_errors.{key}", problem))
-    return None
 
 
 def has_destination(setting: dict[str, Any]) -> bool:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.packs.azure.helpers import (
-    not_collected,
     private_endpoint_verdict,
     property_rule,
     settings_sending,
 )
 from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, observed
+from posture.rules.verdicts import Verdict, check, observed, unreadable
 
 VAULT = "azure.keyvault.vault"
 DOCS = "https://learn.microsoft.com/azure/key-vault/general/"
@@ -98,7 +97,7 @@ def private_endpoint(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
     references=(DOCS + "logging",),
 )
 def audit_logging(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    problem = not_collected(resource, "diagnosticSettings", "the vault's diagnostic settings")
+    problem = unreadable(resource, "diagnosticSettings", "the vault's diagnostic settings")
     if problem:
         return problem
     settings = resource.config.get("_diagnosticSettings") or []

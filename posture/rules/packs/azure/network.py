@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.packs.azure.helpers import OPEN_SOURCES, props
 from posture.rules.registry import rule
 from posture.rules.verdicts import Evidence, Verdict, check, failed, observed, passed

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
-from posture.rules.packs.azure.helpers import not_collected, private_endpoint_verdict, property_rule
+from posture.rules.context import RuleContext
+from posture.rules.packs.azure.helpers import private_endpoint_verdict, property_rule
 from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, observed
+from posture.rules.verdicts import Verdict, check, observed, unreadable
 
 ACCOUNT = "azure.storage.account"
 CONTAINER = "azure.storage.blob_container"
@@ -184,7 +184,7 @@ def _smb_values(resource: ResourceRecord, key: str) -> list[str]:
     references=(DOCS + "files/files-smb-protocol#smb-security-settings",),
 )
 def smb_protocol_version(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
-    problem = not_collected(resource, "fileServices", "the file service settings")
+    problem = unreadable(resource, "fileServices", "the file service settings")
     if problem:
         return problem
     versions = _smb_values(resource, "versions")
@@ -209,7 +209,7 @@ def smb_protocol_version(resource: ResourceRecord, ctx: RuleContext) -> Verdict 
     references=(DOCS + "files/files-smb-protocol#smb-security-settings",),
 )
 def smb_channel_encryption(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
-    problem = not_collected(resource, "fileServices", "the file service settings")
+    problem = unreadable(resource, "fileServices", "the file service settings")
     if problem:
         return problem
     ciphers = _smb_values(resource, "channelEncryption")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from collectors.records import ResourceRecord
-from posture.rules.packs.gcp.helpers import public_bindings, unread
+from posture.rules.packs.gcp.helpers import public_bindings
 from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, observed
+from posture.rules.verdicts import Verdict, check, observed, unreadable
 
 CIS = "CIS Google Cloud Foundations v5.0.0"
 SA = "gcp.iam.service_account"
@@ -44,7 +44,7 @@ def parse_time(value: str) -> datetime | None:
 )
 def no_user_managed_keys(resource: ResourceRecord, ctx) -> Verdict:
     keys = [_short(k) for k in _user_managed(resource)]
-    return unread(resource, "keys") or check(
+    return unreadable(resource, "keys") or check(
         not keys,
         "no user-managed keys",
         f"{len(keys)} user-managed key(s)",
@@ -69,7 +69,7 @@ def keys_rotated(resource: ResourceRecord, ctx) -> Verdict:
         created = parse_time(key.get("validAfterTime", ""))
         if created is None or now - created > MAX_KEY_AGE:
             old.append({"key": _short(key), "validAfterTime": key.get("validAfterTime")})
-    return unread(resource, "keys") or check(
+    return unreadable(resource, "keys") or check(
         not old,
         "every user-managed key is younger than 90 days",
         "user-managed keys are older than 90 days",
@@ -89,7 +89,7 @@ def keys_rotated(resource: ResourceRecord, ctx) -> Verdict:
 )
 def key_not_public(resource: ResourceRecord, ctx) -> Verdict:
     public = public_bindings(resource.config.get("iamPolicy"))
-    return unread(resource, "iamPolicy") or check(
+    return unreadable(resource, "iamPolicy") or check(
         not public,
         "no binding grants the key to the public",
         "the key is granted to the public",

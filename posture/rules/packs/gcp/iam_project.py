@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from collectors.records import ResourceRecord
-from posture.rules.packs.gcp.helpers import bindings, roles_by_member, unread
+from posture.rules.packs.gcp.helpers import bindings, roles_by_member
 from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, lookup
+from posture.rules.verdicts import Verdict, check, lookup, unreadable
 
 CIS = "CIS Google Cloud Foundations v5.0.0"
 PROJECT = "gcp.resourcemanager.project"
@@ -50,7 +50,7 @@ def service_accounts_not_admin(resource: ResourceRecord, ctx) -> Verdict:
         for m in b.get("members") or []
         if is_user_managed_sa(str(m))
     ]
-    return unread(resource, "iamPolicy") or check(
+    return unreadable(resource, "iamPolicy") or check(
         not found,
         "no service account holds an admin role",
         "service accounts hold admin roles",
@@ -74,7 +74,7 @@ def no_project_sa_user(resource: ResourceRecord, ctx) -> Verdict:
         for b in bindings(resource.config.get("iamPolicy"))
         if b.get("role") in SA_USER_ROLES and b.get("members")
     ]
-    return unread(resource, "iamPolicy") or check(
+    return unreadable(resource, "iamPolicy") or check(
         not found,
         "no project-level Service Account User or Token Creator grants",
         "project-level grants let members act as any service account",
@@ -88,7 +88,7 @@ def _separation(resource: ResourceRecord, admin: str, others: tuple[str, ...], o
         for member, roles in roles_by_member(resource.config.get("iamPolicy")).items()
         if admin in roles and roles & set(others)
     )
-    return unread(resource, "iamPolicy") or check(not found, ok, bad, (label, found))
+    return unreadable(resource, "iamPolicy") or check(not found, ok, bad, (label, found))
 
 
 @rule(
@@ -152,7 +152,7 @@ def audit_logging(resource: ResourceRecord, ctx) -> Verdict:
         {m for a in configs for entry in a.get("auditLogConfigs") or [] for m in entry.get("exemptedMembers") or []}
     )
     complete = {"DATA_READ", "DATA_WRITE", "ADMIN_READ"} <= set(types)
-    return unread(resource, "iamPolicy") or check(
+    return unreadable(resource, "iamPolicy") or check(
         complete and not exempted,
         "all services log data access with no exemptions",
         "data access audit logging is incomplete or has exemptions",
@@ -173,7 +173,7 @@ def audit_logging(resource: ResourceRecord, ctx) -> Verdict:
 )
 def asset_inventory(resource: ResourceRecord, ctx) -> Verdict:
     services = resource.config.get("enabledServices")
-    return unread(resource, "enabledServices") or check(
+    return unreadable(resource, "enabledServices") or check(
         "cloudasset.googleapis.com" in (services or []),
         "the Cloud Asset API is enabled",
         "the Cloud Asset API is not enabled",

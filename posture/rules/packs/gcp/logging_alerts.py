@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from collectors.records import ResourceRecord
-from posture.rules.packs.gcp.helpers import same_project, unread
+from posture.rules.packs.gcp.helpers import same_project
 from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check
+from posture.rules.verdicts import Verdict, check, unreadable
 
 CIS = "CIS Google Cloud Foundations v5.0.0"
 LOGGING = "gcp.logging.project"
@@ -35,7 +35,7 @@ def normalize(text: str) -> str:
 def sink_all_entries(resource: ResourceRecord, ctx) -> Verdict:
     sinks = same_project(ctx, "gcp.logging.sink", resource)
     full = [s.name for s in sinks if not str(s.config.get("filter") or "").strip() and not s.config.get("disabled")]
-    return unread(resource, "sinks") or check(
+    return unreadable(resource, "sinks") or check(
         bool(full),
         f"sink {', '.join(full)} exports every entry",
         "no enabled sink exports every log entry",
@@ -45,7 +45,7 @@ def sink_all_entries(resource: ResourceRecord, ctx) -> Verdict:
 
 
 def _alerting(resource: ResourceRecord, ctx, fragments: tuple[str, ...]) -> Verdict:
-    problem = unread(resource, "metrics") or unread(resource, "alertPolicies")
+    problem = unreadable(resource, "metrics") or unreadable(resource, "alertPolicies")
     if problem:
         return problem
     metrics = [

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collectors.records import ResourceRecord
-from posture.rules.packs.gcp.helpers import public_bindings, unread
+from posture.rules.packs.gcp.helpers import public_bindings
 from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, lookup, observed
+from posture.rules.verdicts import Verdict, check, lookup, observed, unreadable
 
 CIS = "CIS Google Cloud Foundations v5.0.0"
 BUCKET = "gcp.storage.bucket"
@@ -40,7 +40,7 @@ def not_public(resource: ResourceRecord, ctx) -> Verdict:
             ("iamPolicy.bindings[public]", public),
             observed(c, "iamConfiguration.publicAccessPrevention"),
         )
-    return unread(resource, "iamPolicy") or check(
+    return unreadable(resource, "iamPolicy") or check(
         True,
         "no binding grants access to allUsers or allAuthenticatedUsers",
         "",

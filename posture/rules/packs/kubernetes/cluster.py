@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.packs.kubernetes.context_index import names_by_namespace
 from posture.rules.packs.kubernetes.settings import rule_settings
 from posture.rules.registry import rule

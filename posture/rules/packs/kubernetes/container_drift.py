@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.packs.kubernetes.podspec import WORKLOAD, Template, pods_evidence
 from posture.rules.registry import rule
 from posture.rules.verdicts import Evidence, Verdict, check, errored, failed, lookup, passed

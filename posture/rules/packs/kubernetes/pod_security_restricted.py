@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.packs.kubernetes.podspec import WORKLOAD, Template, per_container, verdict
 from posture.rules.registry import rule
 from posture.rules.verdicts import Evidence, Verdict, passed

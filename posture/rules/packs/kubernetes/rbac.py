@@ -10,7 +10,7 @@ from typing import Any
 
 from collectors.kubernetes.objects import BOOTSTRAP_LABEL
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.registry import rule
 from posture.rules.verdicts import Evidence, Verdict, check
 

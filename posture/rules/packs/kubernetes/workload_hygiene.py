@@ -8,7 +8,7 @@ from typing import Any
 
 from collectors.kubernetes.objects import REDACTED, SECRET_NAME
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.packs.kubernetes.context_index import by_namespace_and_name
 from posture.rules.packs.kubernetes.podspec import WORKLOAD, Template, per_container, pods_evidence, verdict
 from posture.rules.packs.kubernetes.settings import rule_settings
