@@ -11,7 +11,7 @@ from typing import Any
 
 from collectors.records import ResourceRecord
 from posture.rules.packs.aws.support import ADMIN_PORTS, WORLD_V4, WORLD_V6, age_days, now, open_ports, where
-from posture.rules.registry import rule
+from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Evidence, Verdict, check, observed
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -75,26 +75,28 @@ def eks_logging(resource: ResourceRecord, ctx: Any) -> Verdict:
     )
 
 
-@rule(
+def encrypts_secrets_with_kms(configs: Any) -> bool:
+    """An EKS encryptionConfig entry covers "secrets" with a KMS key."""
+    return any(
+        "secrets" in (c.get("resources") or []) and bool((c.get("provider") or {}).get("keyArn")) for c in configs or []
+    )
+
+
+field_rule(
     id="aws.eks.secrets_encrypted_with_kms",
     title="EKS Kubernetes secrets are envelope-encrypted with a KMS key",
     severity="high",
     category="encryption",
     resource_type="aws.eks.cluster",
+    path="encryptionConfig",
+    expect=encrypts_secrets_with_kms,
+    ok="secrets are encrypted with a KMS key",
+    bad="secrets are not envelope-encrypted with a KMS key",
     rationale="Envelope encryption with a customer KMS key protects secrets in etcd and lets access to them be "
     "audited and revoked (CIS EKS 5.3.1).",
     remediation="aws eks associate-encryption-config --cluster-name NAME --encryption-config "
     '\'[{"resources":["secrets"],"provider":{"keyArn":"KEY-ARN"}}]\'',
 )
-def eks_secrets_encryption(resource: ResourceRecord, ctx: Any) -> Verdict:
-    configs = resource.config.get("encryptionConfig") or []
-    ok = any("secrets" in (c.get("resources") or []) and (c.get("provider") or {}).get("keyArn") for c in configs)
-    return check(
-        ok,
-        "secrets are encrypted with a KMS key",
-        "secrets are not envelope-encrypted with a KMS key",
-        observed(resource.config, "encryptionConfig"),
-    )
 
 
 @rule(
@@ -336,24 +338,20 @@ def ecr_scanning(resource: ResourceRecord, ctx: Any) -> Verdict:
     return check(False, "", "neither the repository nor a registry rule scans its images", own)
 
 
-@rule(
+field_rule(
     id="aws.ecr.repository_tags_immutable",
     title="ECR repository image tags are immutable",
     severity="medium",
     category="images",
     resource_type="aws.ecr.repository",
+    path="imageTagMutability",
+    expect=lambda value: str(value).startswith("IMMUTABLE"),
+    ok="image tags are immutable",
+    bad="image tags are mutable",
     rationale="With mutable tags, a pushed image can silently replace what a tag pointed to, so deployments "
     "by tag are not reproducible and can be poisoned.",
     remediation="aws ecr put-image-tag-mutability --repository-name NAME --image-tag-mutability IMMUTABLE",
 )
-def ecr_immutable(resource: ResourceRecord, ctx: Any) -> Verdict:
-    value = resource.config.get("imageTagMutability")
-    return check(
-        str(value).startswith("IMMUTABLE"),
-        "image tags are immutable",
-        "image tags are mutable",
-        observed(resource.config, "imageTagMutability"),
-    )
 
 
 @rule(

@@ -6,83 +6,70 @@ from typing import Any
 
 from collectors.records import ResourceRecord
 from posture.rules.packs.aws.s3_rules import public_principal_verdict
-from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, observed
+from posture.rules.registry import field_rule, rule
+from posture.rules.verdicts import Verdict
 
-
-@rule(
+field_rule(
     id="aws.rds.storage_encrypted",
     title="RDS instance storage is encrypted at rest",
     severity="high",
     category="encryption",
     resource_type="aws.rds.db_instance",
+    path="StorageEncrypted",
+    expect=True,
+    ok="storage is encrypted",
+    bad="storage is not encrypted",
     rationale="Encryption at rest protects the database, its backups and snapshots (CIS AWS 3.2.1).",
     remediation="Encryption cannot be turned on in place: snapshot, copy the snapshot with --kms-key-id, and "
     "restore from the encrypted copy.",
 )
-def rds_encrypted(resource: ResourceRecord, ctx: Any) -> Verdict:
-    return check(
-        resource.config.get("StorageEncrypted") is True,
-        "storage is encrypted",
-        "storage is not encrypted",
-        observed(resource.config, "StorageEncrypted"),
-    )
 
 
-@rule(
+field_rule(
     id="aws.rds.auto_minor_version_upgrade",
     title="RDS instances have Auto Minor Version Upgrade enabled",
     severity="low",
     category="workload",
     resource_type="aws.rds.db_instance",
+    path="AutoMinorVersionUpgrade",
+    expect=True,
+    ok="auto minor version upgrade is on",
+    bad="auto minor version upgrade is off",
     rationale="Minor versions carry security fixes; upgrading automatically keeps instances patched (CIS AWS 3.2.2).",
     remediation="aws rds modify-db-instance --db-instance-identifier ID --auto-minor-version-upgrade "
     "--apply-immediately",
 )
-def rds_minor_upgrades(resource: ResourceRecord, ctx: Any) -> Verdict:
-    return check(
-        resource.config.get("AutoMinorVersionUpgrade") is True,
-        "auto minor version upgrade is on",
-        "auto minor version upgrade is off",
-        observed(resource.config, "AutoMinorVersionUpgrade"),
-    )
 
 
-@rule(
+field_rule(
     id="aws.rds.not_publicly_accessible",
     title="RDS instances are not publicly accessible",
     severity="critical",
     category="exposure",
     resource_type="aws.rds.db_instance",
+    path="PubliclyAccessible",
+    expect=lambda value: value is not True,
+    ok="the instance is not publicly accessible",
+    bad="the instance is publicly accessible",
     rationale="A publicly accessible instance gets a public DNS name and address reachable from the internet "
     "(CIS AWS 3.2.3).",
     remediation="aws rds modify-db-instance --db-instance-identifier ID --no-publicly-accessible --apply-immediately",
 )
-def rds_not_public(resource: ResourceRecord, ctx: Any) -> Verdict:
-    return check(
-        resource.config.get("PubliclyAccessible") is not True,
-        "the instance is not publicly accessible",
-        "the instance is publicly accessible",
-        observed(resource.config, "PubliclyAccessible"),
-    )
 
 
-@rule(
+field_rule(
     id="aws.efs.encrypted",
     title="EFS file systems are encrypted at rest",
     severity="medium",
     category="encryption",
     resource_type="aws.efs.file_system",
+    path="Encrypted",
+    expect=True,
+    ok="the file system is encrypted",
+    bad="the file system is not encrypted",
     rationale="Encryption at rest protects file data on the underlying storage (CIS AWS 3.3.1).",
     remediation="Create an encrypted file system, copy the data across, and delete the unencrypted one.",
 )
-def efs_encrypted(resource: ResourceRecord, ctx: Any) -> Verdict:
-    return check(
-        resource.config.get("Encrypted") is True,
-        "the file system is encrypted",
-        "the file system is not encrypted",
-        observed(resource.config, "Encrypted"),
-    )
 
 
 @rule(

@@ -7,7 +7,7 @@ from typing import Any
 
 from collectors.records import ResourceRecord
 from posture.rules.packs.aws.support import where
-from posture.rules.registry import rule
+from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Evidence, Verdict, check, manual, observed
 
 
@@ -61,40 +61,34 @@ def multi_region_trail(resource: ResourceRecord, ctx: Any) -> Verdict:
     )
 
 
-@rule(
+field_rule(
     id="aws.cloudtrail.log_file_validation_enabled",
     title="CloudTrail log file validation is enabled",
     severity="medium",
     category="logging",
     resource_type="aws.cloudtrail.trail",
+    path="LogFileValidationEnabled",
+    expect=True,
+    ok="log file validation is enabled",
+    bad="log file validation is disabled",
     rationale="Digest files prove that delivered log files were not changed or deleted (CIS AWS 4.2).",
     remediation="aws cloudtrail update-trail --name NAME --enable-log-file-validation",
 )
-def log_file_validation(resource: ResourceRecord, ctx: Any) -> Verdict:
-    return check(
-        resource.config.get("LogFileValidationEnabled") is True,
-        "log file validation is enabled",
-        "log file validation is disabled",
-        observed(resource.config, "LogFileValidationEnabled"),
-    )
 
 
-@rule(
+field_rule(
     id="aws.cloudtrail.encrypted_with_kms",
     title="CloudTrail logs are encrypted at rest with a KMS key",
     severity="medium",
     category="encryption",
     resource_type="aws.cloudtrail.trail",
+    path="KmsKeyId",
+    expect=bool,
+    ok="the trail's logs are encrypted with a KMS key",
+    bad="the trail's logs are not encrypted with a KMS key",
     rationale="SSE-KMS adds a key policy as a second gate on reading the logs (CIS AWS 4.5).",
     remediation="aws cloudtrail update-trail --name NAME --kms-key-id KEY",
 )
-def trail_kms(resource: ResourceRecord, ctx: Any) -> Verdict:
-    return check(
-        bool(resource.config.get("KmsKeyId")),
-        "the trail's logs are encrypted with a KMS key",
-        "the trail's logs are not encrypted with a KMS key",
-        observed(resource.config, "KmsKeyId"),
-    )
 
 
 @rule(
@@ -233,38 +227,32 @@ def access_analyzer(resource: ResourceRecord, ctx: Any) -> Verdict:
     )
 
 
-@rule(
+field_rule(
     id="aws.securityhub.enabled_in_region",
     title="AWS Security Hub is enabled in the region",
     severity="medium",
     category="logging",
     resource_type="aws.securityhub.hub",
+    path="Enabled",
+    expect=True,
+    ok="Security Hub is enabled",
+    bad="Security Hub is not enabled",
     rationale="Security Hub aggregates findings and runs the AWS security standards continuously (CIS AWS 5.16).",
     remediation="aws securityhub enable-security-hub --enable-default-standards (in every region)",
 )
-def security_hub(resource: ResourceRecord, ctx: Any) -> Verdict:
-    return check(
-        resource.config.get("Enabled") is True,
-        "Security Hub is enabled",
-        "Security Hub is not enabled",
-        observed(resource.config, "Enabled"),
-    )
 
 
-@rule(
+field_rule(
     id="aws.ec2.ebs_default_encryption_enabled",
     title="EBS encryption by default is enabled in the region",
     severity="medium",
     category="encryption",
     resource_type="aws.ec2.region_settings",
+    path="EbsEncryptionByDefault",
+    expect=True,
+    ok="EBS encryption by default is on",
+    bad="EBS encryption by default is off",
     rationale="Default encryption makes every new volume and snapshot encrypted without relying on each "
     "launch (CIS AWS 6.1.1).",
     remediation="aws ec2 enable-ebs-encryption-by-default --region REGION",
 )
-def ebs_default_encryption(resource: ResourceRecord, ctx: Any) -> Verdict:
-    return check(
-        resource.config.get("EbsEncryptionByDefault") is True,
-        "EBS encryption by default is on",
-        "EBS encryption by default is off",
-        observed(resource.config, "EbsEncryptionByDefault"),
-    )
