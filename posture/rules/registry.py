@@ -36,6 +36,7 @@ Its verdict is PASS or FAIL with one piece of evidence: ``path`` and the value t
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +78,7 @@ class Rule:
     remediation: str
     fn: RuleFn = field(repr=False, compare=False)
     references: tuple[str, ...] = ()
+    module: str = ""  # the module that declares the rule
 
     @property
     def provider(self) -> str:
@@ -150,6 +152,7 @@ def rule(
     remediation: str,
     references: tuple[str, ...] = (),
     registry: RuleRegistry | None = None,
+    module: str = "",
 ) -> Callable[[RuleFn], RuleFn]:
     """Register the decorated function as a rule (see the module docstring)."""
 
@@ -165,6 +168,7 @@ def rule(
                 remediation=remediation.strip(),
                 fn=fn,
                 references=tuple(references),
+                module=module or fn.__module__,
             )
         )
         return fn
@@ -226,6 +230,7 @@ def field_rule(
         remediation=remediation,
         references=references,
         registry=registry,
+        module=sys._getframe(1).f_globals.get("__name__", ""),  # the caller's, as enum and NamedTuple do
     )(judge)
     return judge
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext
 from posture.rules.packs.azure.helpers import props
-from posture.rules.registry import rule
+from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Verdict, check, observed
 
 GATEWAY = "azure.network.application_gateway"
@@ -73,19 +73,20 @@ def app_gateway_tls_12(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
     )
 
 
-@rule(
+field_rule(
     id="azure.network.waf_request_body_inspection",
     title="WAF policy inspects request bodies",
     severity="medium",
     category="network",
     resource_type=WAF_POLICY,
+    path="properties.policySettings.requestBodyCheck",
+    expect=True,
+    ok="request bodies are inspected",
+    bad="request bodies are not inspected",
     rationale="Without request body inspection, attacks in POST bodies (SQL injection, XSS) pass the WAF unseen.",
     remediation="Turn on request body inspection in the WAF policy's settings.",
     references=(DOCS + "web-application-firewall/ag/application-gateway-waf-request-size-limits",),
 )
-def waf_request_body_inspection(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    body = observed(resource.config, "properties.policySettings.requestBodyCheck")
-    return check(body.value is True, "request bodies are inspected", "request bodies are not inspected", body)
 
 
 @rule(
@@ -109,16 +110,17 @@ def waf_bot_protection(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
     )
 
 
-@rule(
+field_rule(
     id="azure.network.bastion_host_exists",
     title="The subscription has an Azure Bastion host",
     severity="low",
     category="network",
     resource_type=BASTIONS,
+    path="bastionHosts",
+    expect=bool,
+    ok=lambda hosts: f"{len(hosts or [])} Bastion host(s)",
+    bad="no Bastion host",
     rationale="Bastion gives RDP and SSH to virtual machines without exposing those ports to the Internet.",
     remediation="Deploy an Azure Bastion host in the hub virtual network (AzureBastionSubnet).",
     references=(DOCS + "bastion/bastion-overview",),
 )
-def bastion_host_exists(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    hosts = observed(resource.config, "bastionHosts")
-    return check(bool(hosts.value), f"{len(hosts.value or [])} Bastion host(s)", "no Bastion host", hosts)

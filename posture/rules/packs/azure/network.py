@@ -7,7 +7,7 @@ from typing import Any
 from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext
 from posture.rules.packs.azure.helpers import OPEN_SOURCES, props
-from posture.rules.registry import rule
+from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Evidence, Verdict, check, failed, observed, passed
 
 NSG = "azure.network.security_group"
@@ -124,22 +124,25 @@ _internet_rule(
 )
 
 
-@rule(
+def enabled_flow_logs(logs: Any) -> list[str]:
+    """Ids of the enabled flow logs among those that target an NSG."""
+    return [log["id"] for log in logs or [] if log.get("enabled")]
+
+
+field_rule(
     id="azure.network.nsg_flow_logged",
     title="NSG has an enabled flow log",
     severity="medium",
     category="logging",
     resource_type=NSG,
+    path="_flowLogs",
+    expect=lambda logs: bool(enabled_flow_logs(logs)),
+    ok=lambda logs: f"flow logged by {len(enabled_flow_logs(logs))} flow log(s)",
+    bad="no enabled flow log targets this NSG",
     rationale="Flow logs record which connections the NSG allowed and denied, for investigations and tuning.",
     remediation="Create a flow log for the NSG (or, as NSG flow logs retire, a virtual network flow log).",
     references=(DOCS + "nsg-flow-logs-overview",),
 )
-def nsg_flow_logged(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    logs = observed(resource.config, "_flowLogs")
-    enabled = [log["id"] for log in logs.value or [] if log.get("enabled")]
-    return check(
-        bool(enabled), f"flow logged by {len(enabled)} flow log(s)", "no enabled flow log targets this NSG", logs
-    )
 
 
 @rule(
