@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.registry import rule
+from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Verdict, check, lookup, observed
 
 CIS = "CIS Google Cloud Foundations v5.0.0"
@@ -32,23 +32,20 @@ def not_default(resource: ResourceRecord, ctx) -> Verdict:
     )
 
 
-@rule(
+field_rule(
     id="gcp.compute.network_not_legacy",
     title="The network is not a legacy network",
     severity="medium",
     category="network",
     resource_type="gcp.compute.network",
+    path="IPv4Range",
+    expect=lambda value: not value,
+    ok="this is a VPC network",
+    bad="this is a legacy network",
     rationale="Legacy networks have one global IP range, no subnetworks and no flow logs.",
     remediation="Move workloads to a VPC network and delete the legacy network.",
     references=(CIS + " 3.2",),
 )
-def not_legacy(resource: ResourceRecord, ctx) -> Verdict:
-    return check(
-        not resource.config.get("IPv4Range"),
-        "this is a VPC network",
-        "this is a legacy network",
-        observed(resource.config, "IPv4Range"),
-    )
 
 
 def _port_open(allowed: list[dict[str, Any]], port: int) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collectors.records import ResourceRecord
 from posture.rules.packs.gcp.helpers import project_of, same_project
-from posture.rules.registry import rule
+from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Verdict, check, lookup, observed
 
 CLUSTER = "gcp.container.cluster"
@@ -111,62 +111,52 @@ def network_policy(resource: ResourceRecord, ctx) -> Verdict:
     )
 
 
-@rule(
+field_rule(
     id="gcp.container.cluster_shielded_nodes",
     title="GKE Shielded Nodes are enabled",
     severity="medium",
     category="cluster",
     resource_type=CLUSTER,
+    path="shieldedNodes.enabled",
+    expect=True,
+    ok="Shielded GKE Nodes are on",
+    bad="Shielded GKE Nodes are off",
     rationale="Shielded nodes give verifiable node identity and integrity, limiting node impersonation.",
     remediation="Enable Shielded GKE Nodes on the cluster.",
     references=(GKE + " 5.5.5",),
 )
-def shielded_nodes(resource: ResourceRecord, ctx) -> Verdict:
-    return check(
-        lookup(resource.config, "shieldedNodes.enabled") is True,
-        "Shielded GKE Nodes are on",
-        "Shielded GKE Nodes are off",
-        observed(resource.config, "shieldedNodes.enabled"),
-    )
 
 
-@rule(
+field_rule(
     id="gcp.container.cluster_release_channel",
     title="GKE cluster is enrolled in a release channel",
     severity="low",
     category="cluster",
     resource_type=CLUSTER,
+    path="releaseChannel.channel",
+    expect=lambda value: value in ("RAPID", "REGULAR", "STABLE", "EXTENDED"),
+    ok="the cluster follows the {value} channel",
+    bad="the cluster is in no release channel",
     rationale="Release channels keep the control plane and nodes on supported, patched versions.",
     remediation="Enroll the cluster in the RAPID, REGULAR, STABLE or EXTENDED channel.",
     references=(GKE + " 5.5.4",),
 )
-def release_channel(resource: ResourceRecord, ctx) -> Verdict:
-    channel = lookup(resource.config, "releaseChannel.channel")
-    return check(
-        channel in ("RAPID", "REGULAR", "STABLE", "EXTENDED"),
-        f"the cluster follows the {channel} channel",
-        "the cluster is in no release channel",
-        observed(resource.config, "releaseChannel.channel"),
-    )
 
 
-@rule(
+field_rule(
     id="gcp.container.cluster_workload_identity",
     title="GKE Workload Identity is enabled",
     severity="medium",
     category="cluster",
     resource_type=CLUSTER,
+    path="workloadIdentityConfig.workloadPool",
+    expect=bool,
+    ok="Workload Identity is on",
+    bad="Workload Identity is off",
     rationale="Workload Identity gives pods their own Google identity instead of the node's service account.",
     remediation="Enable Workload Identity (set the workload pool PROJECT.svc.id.goog).",
     references=(GKE + " 5.2.2",),
 )
-def workload_identity(resource: ResourceRecord, ctx) -> Verdict:
-    return check(
-        bool(lookup(resource.config, "workloadIdentityConfig.workloadPool")),
-        "Workload Identity is on",
-        "Workload Identity is off",
-        observed(resource.config, "workloadIdentityConfig.workloadPool"),
-    )
 
 
 @rule(
@@ -220,23 +210,20 @@ def logging_monitoring(resource: ResourceRecord, ctx) -> Verdict:
     )
 
 
-@rule(
+field_rule(
     id="gcp.container.cluster_legacy_abac_disabled",
     title="GKE legacy authorization (ABAC) is disabled",
     severity="high",
     category="cluster",
     resource_type=CLUSTER,
+    path="legacyAbac.enabled",
+    expect=lambda value: value is not True,
+    ok="legacy ABAC is off",
+    bad="legacy ABAC is on",
     rationale="Legacy ABAC grants broad static permissions outside RBAC.",
     remediation="Disable legacy authorization on the cluster.",
     references=(GKE + " 5.8.3",),
 )
-def legacy_abac(resource: ResourceRecord, ctx) -> Verdict:
-    return check(
-        lookup(resource.config, "legacyAbac.enabled") is not True,
-        "legacy ABAC is off",
-        "legacy ABAC is on",
-        observed(resource.config, "legacyAbac.enabled"),
-    )
 
 
 @rule(
@@ -282,23 +269,20 @@ def dashboard(resource: ResourceRecord, ctx) -> Verdict:
     )
 
 
-@rule(
+field_rule(
     id="gcp.container.cluster_alpha_disabled",
     title="GKE cluster is not an alpha cluster",
     severity="medium",
     category="cluster",
     resource_type=CLUSTER,
+    path="enableKubernetesAlpha",
+    expect=lambda value: value is not True,
+    ok="alpha features are off",
+    bad="the cluster is an alpha cluster",
     rationale="Alpha clusters run unsupported features, are not upgraded and expire.",
     remediation="Run production workloads on clusters without Kubernetes alpha features.",
     references=(GKE + " 5.10.2",),
 )
-def alpha(resource: ResourceRecord, ctx) -> Verdict:
-    return check(
-        resource.config.get("enableKubernetesAlpha") is not True,
-        "alpha features are off",
-        "the cluster is an alpha cluster",
-        observed(resource.config, "enableKubernetesAlpha"),
-    )
 
 
 @rule(
@@ -324,24 +308,20 @@ def binary_authorization(resource: ResourceRecord, ctx) -> Verdict:
     )
 
 
-@rule(
+field_rule(
     id="gcp.container.cluster_security_posture",
     title="GKE security posture dashboard is enabled",
     severity="low",
     category="cluster",
     resource_type=CLUSTER,
+    path="securityPostureConfig.mode",
+    expect=lambda value: value in ("BASIC", "ENTERPRISE"),
+    ok="security posture is {value}",
+    bad="security posture is off",
     rationale="Security posture scans workloads for misconfigurations and reports them.",
     remediation="Set securityPostureConfig.mode to BASIC or ENTERPRISE.",
     references=(GKE + " 5.10.4",),
 )
-def security_posture(resource: ResourceRecord, ctx) -> Verdict:
-    mode = lookup(resource.config, "securityPostureConfig.mode")
-    return check(
-        mode in ("BASIC", "ENTERPRISE"),
-        f"security posture is {mode}",
-        "security posture is off",
-        observed(resource.config, "securityPostureConfig.mode"),
-    )
 
 
 @rule(
@@ -369,23 +349,20 @@ def vulnerability_scanning(resource: ResourceRecord, ctx) -> Verdict:
     )
 
 
-@rule(
+field_rule(
     id="gcp.container.cluster_vpc_native",
     title="GKE cluster is VPC-native (alias IP ranges)",
     severity="low",
     category="network",
     resource_type=CLUSTER,
+    path="ipAllocationPolicy.useIpAliases",
+    expect=True,
+    ok="the cluster is VPC-native",
+    bad="the cluster uses routes-based networking",
     rationale="VPC-native clusters make pod addresses routable and subject to VPC firewall rules.",
     remediation="Create the cluster with alias IP ranges (VPC-native).",
     references=(GKE + " 5.6.2",),
 )
-def vpc_native(resource: ResourceRecord, ctx) -> Verdict:
-    return check(
-        lookup(resource.config, "ipAllocationPolicy.useIpAliases") is True,
-        "the cluster is VPC-native",
-        "the cluster uses routes-based networking",
-        observed(resource.config, "ipAllocationPolicy.useIpAliases"),
-    )
 
 
 @rule(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collectors.records import ResourceRecord
-from posture.rules.registry import rule
+from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Verdict, check, lookup, observed
 
 CLUSTER = "gcp.container.cluster"
@@ -32,23 +32,20 @@ def google_groups(resource: ResourceRecord, ctx) -> Verdict:
     )
 
 
-@rule(
+field_rule(
     id="gcp.container.cluster_secret_manager",
     title="GKE Secret Manager add-on is enabled (external secret storage)",
     severity="low",
     category="encryption",
     resource_type=CLUSTER,
+    path="secretManagerConfig.enabled",
+    expect=True,
+    ok="the Secret Manager add-on is on",
+    bad="the Secret Manager add-on is off",
     rationale="Secrets kept in Secret Manager are versioned, audited and rotated outside the cluster.",
     remediation="Enable the Secret Manager add-on (secretManagerConfig.enabled) and mount secrets from it.",
     references=(GKE + " 4.4.2",),
 )
-def secret_manager(resource: ResourceRecord, ctx) -> Verdict:
-    return check(
-        lookup(resource.config, "secretManagerConfig.enabled") is True,
-        "the Secret Manager add-on is on",
-        "the Secret Manager add-on is off",
-        observed(resource.config, "secretManagerConfig.enabled"),
-    )
 
 
 @rule(
