@@ -10,8 +10,8 @@ from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext
 from posture.rules.packs.kubernetes.context_index import names_by_namespace
 from posture.rules.packs.kubernetes.settings import rule_settings
-from posture.rules.registry import rule
-from posture.rules.verdicts import Evidence, Verdict, check, observed
+from posture.rules.registry import field_rule, rule
+from posture.rules.verdicts import Evidence, Verdict, check
 
 CIS = "CIS Kubernetes Benchmark v2.0.1"
 NAMESPACE = "kubernetes.core.namespace"
@@ -178,18 +178,19 @@ def service_not_exposed(resource: ResourceRecord, ctx: RuleContext) -> Verdict |
     )
 
 
-@rule(
+field_rule(
     id="kubernetes.networking.ingress_uses_tls",
     title="Ingress terminates TLS",
     severity="medium",
     category="exposure",
     resource_type="kubernetes.networking.ingress",
+    path="spec.tls",
+    expect=bool,
+    ok="TLS configured",
+    bad="no TLS on this Ingress",
     rationale="An Ingress without TLS serves the application in clear text.",
     remediation="Add spec.tls with a certificate Secret (cert-manager can issue one) for every host.",
 )
-def ingress_uses_tls(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
-    evidence = observed(resource.config, "spec.tls")
-    return check(bool(evidence.value), "TLS configured", "no TLS on this Ingress", evidence)
 
 
 def _matches(record: ResourceRecord, pattern: re.Pattern[str], extra: list[str]) -> bool:
