@@ -1,4 +1,5 @@
-"""CIS AWS 6.x and 2.16: security groups, network ACLs, instance metadata and instance roles."""
+"""EC2 rules: security groups, network ACLs, instance metadata, instance roles, VPC flow logs and EBS
+default encryption."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from collectors.records import ResourceRecord
 from posture.rules.packs.aws.support import ADMIN_PORTS, WORLD_V4, WORLD_V6, open_ports, ports_cover
-from posture.rules.registry import rule
+from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Evidence, Verdict, check, observed
 
 CIFS_PORT = 445
@@ -177,3 +178,43 @@ def instance_profile(resource: ResourceRecord, ctx: Any) -> Verdict | None:
         "the instance has no instance profile",
         observed(resource.config, "IamInstanceProfile.Arn"),
     )
+
+
+@rule(
+    id="aws.ec2.vpc_flow_logs_enabled",
+    title="VPC flow logging is enabled",
+    severity="medium",
+    category="logging",
+    resource_type="aws.ec2.vpc",
+    rationale="Flow logs record the traffic in and out of the VPC, needed to detect and investigate "
+    "anomalous connections (CIS AWS 4.7).",
+    remediation="aws ec2 create-flow-logs --resource-type VPC --resource-ids VPC --traffic-type REJECT "
+    "--log-destination-type cloud-watch-logs --log-group-name NAME --deliver-logs-permission-arn ROLE",
+)
+def vpc_flow_logs(resource: ResourceRecord, ctx: Any) -> Verdict:
+    logs = resource.config.get("FlowLogs") or []
+    active = [f for f in logs if f.get("FlowLogStatus", "ACTIVE") == "ACTIVE"]
+    return check(
+        bool(active),
+        f"{len(active)} active flow log(s)",
+        "the VPC has no active flow log",
+        Evidence(
+            "FlowLogs", [{"FlowLogId": f.get("FlowLogId"), "FlowLogStatus": f.get("FlowLogStatus")} for f in logs]
+        ),
+    )
+
+
+field_rule(
+    id="aws.ec2.ebs_default_encryption_enabled",
+    title="EBS encryption by default is enabled in the region",
+    severity="medium",
+    category="encryption",
+    resource_type="aws.ec2.region_settings",
+    path="EbsEncryptionByDefault",
+    expect=True,
+    ok="EBS encryption by default is on",
+    bad="EBS encryption by default is off",
+    rationale="Default encryption makes every new volume and snapshot encrypted without relying on each "
+    "launch (CIS AWS 6.1.1).",
+    remediation="aws ec2 enable-ebs-encryption-by-default --region REGION",
+)

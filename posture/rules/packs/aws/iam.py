@@ -1,4 +1,4 @@
-"""CIS AWS 2.x: the root user, the password policy, IAM users, policies, the support role, certificates."""
+"""IAM rules: the root user, the password policy, IAM users, policies, the support role, certificates."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from posture.rules.registry import rule
 from posture.rules.verdicts import Evidence, Verdict, check, errored, observed
 
 UNUSED_DAYS = 45
+
+
 ROTATION_DAYS = 90
 
 

@@ -1,14 +1,14 @@
-"""CIS AWS 3.1.x and 2.21 for S3: HTTPS only, MFA delete, Block Public Access, no public principals;
-and 4.8/4.9: object-level CloudTrail logging of each bucket."""
+"""S3 rules: HTTPS only, MFA delete, Block Public Access, no public principals, object-level CloudTrail
+logging of each bucket."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.packs.aws.support import as_list, is_public_principal, public_allow_statements, statements, where
+from posture.rules.packs.aws.support import as_list, is_public_principal, public_principal_verdict, statements, where
 from posture.rules.registry import rule
-from posture.rules.verdicts import Evidence, Verdict, check, lookup, observed, unreadable
+from posture.rules.verdicts import Evidence, Verdict, check, observed, unreadable
 
 BLOCK_SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
@@ -128,19 +128,6 @@ def account_blocks_public_access(resource: ResourceRecord, ctx: Any) -> Verdict:
         "all four account-level Block Public Access settings are on",
         "account-level Block Public Access is not fully on",
         observed(resource.config, "PublicAccessBlockConfiguration"),
-    )
-
-
-def public_principal_verdict(resource: ResourceRecord, path: str, error_key: str) -> Verdict:
-    problem = unreadable(resource, error_key)
-    if problem:
-        return problem
-    open_statements = public_allow_statements(lookup(resource.config, path))
-    return check(
-        not open_statements,
-        'no statement allows Principal "*" without a restricting condition',
-        f'{len(open_statements)} statement(s) allow Principal "*" without a restricting condition',
-        Evidence(f"{path}.Statement", open_statements or lookup(resource.config, f"{path}.Statement")),
     )
 
 

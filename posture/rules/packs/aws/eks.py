@@ -1,20 +1,19 @@
-"""CIS Amazon EKS v1.8.0 (the parts the EKS and ECR APIs evidence) and container-stack checks:
-stale and mutable images, node groups behind the control plane, versions out of standard support,
-GuardDuty EKS protection, worker nodes with admin ports open to the internet."""
+"""EKS rules: control plane logs, secrets encryption, endpoint access, versions in standard support,
+node groups behind the control plane, worker nodes with admin ports open to the internet."""
 
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
-import os
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.packs.aws.support import ADMIN_PORTS, WORLD_V4, WORLD_V6, age_days, now, open_ports, where
+from posture.rules.packs.aws.support import ADMIN_PORTS, WORLD_V4, WORLD_V6, now, open_ports, where
 from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Evidence, Verdict, check, observed
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+
 # Amazon EKS release calendar: the end of standard support per minor version
 # (docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html). DescribeClusterVersions, when the
 # endpoint answers it, takes precedence.
@@ -33,12 +32,6 @@ END_OF_STANDARD_SUPPORT = {
     "1.34": "2026-12-02",
     "1.35": "2027-03-27",
 }
-
-
-def stale_image_days() -> int:
-    """How long a repository may go without a push before its images count as stale (setting)."""
-    raw = os.environ.get("POSTURE_ECR_STALE_IMAGE_DAYS", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 180
 
 
 def minor(version: Any) -> tuple[int, int] | None:
@@ -255,126 +248,4 @@ def nodegroup_admin_ports(resource: ResourceRecord, ctx: Any) -> Verdict:
         "no admin port of the worker nodes is open to the internet",
         "; ".join(problems),
         *evidence,
-    )
-
-
-def eks_protection_on(detector: dict[str, Any]) -> bool:
-    if detector.get("Status") != "ENABLED":
-        return False
-    for feature in detector.get("Features") or []:
-        names = ("EKS_AUDIT_LOGS", "EKS_RUNTIME_MONITORING", "RUNTIME_MONITORING")
-        if feature.get("Name") in names and feature.get("Status") == "ENABLED":
-            return True
-    audit = ((detector.get("DataSources") or {}).get("Kubernetes") or {}).get("AuditLogs") or {}
-    return audit.get("Status") == "ENABLED"
-
-
-@rule(
-    id="aws.guardduty.eks_protection_enabled",
-    title="GuardDuty EKS protection is on where EKS clusters run",
-    severity="medium",
-    category="logging",
-    resource_type="aws.guardduty.region_settings",
-    rationale="GuardDuty's EKS audit log and runtime monitoring detect credential misuse and malicious "
-    "workloads in clusters.",
-    remediation='aws guardduty update-detector --detector-id ID --features \'[{"Name":"EKS_AUDIT_LOGS",'
-    '"Status":"ENABLED"}]\' (and RUNTIME_MONITORING with EKS add-on management)',
-)
-def guardduty_eks(resource: ResourceRecord, ctx: Any) -> Verdict | None:
-    clusters = [c for c in ctx.resources("aws.eks.cluster") if c.region == resource.region]
-    if not clusters:
-        return None
-    detectors = resource.config.get("Detectors") or []
-    return check(
-        any(eks_protection_on(d) for d in detectors),
-        "a GuardDuty detector has EKS protection on",
-        f"GuardDuty EKS protection is off in a region running {len(clusters)} EKS cluster(s)",
-        Evidence(
-            "Detectors",
-            [
-                {
-                    "DetectorId": d.get("DetectorId"),
-                    "Status": d.get("Status"),
-                    "Features": d.get("Features"),
-                    "DataSources.Kubernetes": (d.get("DataSources") or {}).get("Kubernetes"),
-                }
-                for d in detectors
-            ],
-        ),
-    )
-
-
-def registry_scans(repository: ResourceRecord, ctx: Any) -> Evidence | None:
-    for registry in ctx.resources("aws.ecr.registry"):
-        if registry.region != repository.region:
-            continue
-        scanning = registry.config.get("scanningConfiguration") or {}
-        for n, scan_rule in enumerate(scanning.get("rules") or []):
-            if scanning.get("scanType") == "BASIC" and scan_rule.get("scanFrequency") != "SCAN_ON_PUSH":
-                continue
-            filters = [f.get("filter", "") for f in scan_rule.get("repositoryFilters") or []]
-            if any(fnmatch.fnmatchcase(repository.name, f) for f in filters):
-                return Evidence(where(registry, f"scanningConfiguration.rules.{n}"), scan_rule)
-    return None
-
-
-@rule(
-    id="aws.ecr.repository_image_scanning_enabled",
-    title="ECR images are scanned for vulnerabilities on push",
-    severity="medium",
-    category="images",
-    resource_type="aws.ecr.repository",
-    rationale="Scanning on push finds known vulnerabilities before the image runs (CIS EKS 5.1.1).",
-    remediation="aws ecr put-image-scanning-configuration --repository-name NAME --image-scanning-configuration "
-    "scanOnPush=true (or a registry scanning rule, ideally ENHANCED, covering the repository)",
-)
-def ecr_scanning(resource: ResourceRecord, ctx: Any) -> Verdict:
-    own = observed(resource.config, "imageScanningConfiguration.scanOnPush")
-    if own.value is True:
-        return check(True, "the repository scans on push", "", own)
-    registry = registry_scans(resource, ctx)
-    if registry is not None:
-        return check(True, "a registry scanning rule covers the repository", "", own, registry)
-    return check(False, "", "neither the repository nor a registry rule scans its images", own)
-
-
-field_rule(
-    id="aws.ecr.repository_tags_immutable",
-    title="ECR repository image tags are immutable",
-    severity="medium",
-    category="images",
-    resource_type="aws.ecr.repository",
-    path="imageTagMutability",
-    expect=lambda value: str(value).startswith("IMMUTABLE"),
-    ok="image tags are immutable",
-    bad="image tags are mutable",
-    rationale="With mutable tags, a pushed image can silently replace what a tag pointed to, so deployments "
-    "by tag are not reproducible and can be poisoned.",
-    remediation="aws ecr put-image-tag-mutability --repository-name NAME --image-tag-mutability IMMUTABLE",
-)
-
-
-@rule(
-    id="aws.ecr.repository_images_recently_pushed",
-    title="ECR repositories are not stale (an image was pushed recently)",
-    severity="low",
-    category="images",
-    resource_type="aws.ecr.repository",
-    rationale="A repository with no push for months holds images built on old base layers that miss security "
-    "fixes. The window is 180 days (POSTURE_ECR_STALE_IMAGE_DAYS).",
-    remediation="Rebuild the images on a current base image and push them; remove repositories no longer used.",
-)
-def ecr_recent(resource: ResourceRecord, ctx: Any) -> Verdict | None:
-    images = resource.config.get("_Images") or {}
-    if not images.get("ImageCount"):
-        return None
-    limit = stale_image_days()
-    age = age_days(images.get("LatestImagePushedAt"))
-    if age is None:
-        return None
-    return check(
-        age < limit,
-        f"the newest image was pushed {int(age)} days ago",
-        f"no image pushed for {int(age)} days (limit {limit})",
-        observed(resource.config, "_Images.LatestImagePushedAt"),
     )
