@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from posture.rules.frameworks import catalog
@@ -112,3 +113,24 @@ def test_the_mapping_for_ids_that_once_lived_elsewhere() -> None:
         "kubernetes.workloads.host_pid": "kubernetes/workloads/pod_security_baseline",
     }.items():
         assert module_path(RULES.get(rule_id)) == module, rule_id
+
+
+CIS_NUMBER = re.compile(
+    r"\bCIS\b(?:\s+[A-Za-z][\w-]*){0,4}\s+v?\d+(?:\.\d+)+"
+)  # "CIS AWS 3.1.4", "CIS GKE v1.9.0 5.6.4"
+
+
+def test_framework_numbers_stay_in_the_framework_files() -> None:
+    """Which CIS control a rule evidences is said once, in posture/rules/frameworks/*.yaml."""
+    found = [
+        f"{r.id}: {name} {text!r}"
+        for r in RULES
+        for name, text in (
+            ("title", r.title),
+            ("rationale", r.rationale),
+            ("remediation", r.remediation),
+            *(("references", ref) for ref in r.references),
+        )
+        if CIS_NUMBER.search(text)
+    ]
+    assert not found, "\n".join(found)

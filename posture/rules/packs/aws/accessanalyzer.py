@@ -15,7 +15,7 @@ from posture.rules.verdicts import Evidence, Verdict, check
     severity="medium",
     category="identity",
     resource_type="aws.accessanalyzer.region_settings",
-    rationale="Access Analyzer finds resources shared outside the account or organization (CIS AWS 2.18).",
+    rationale="Access Analyzer finds resources shared outside the account or organization.",
     remediation="aws accessanalyzer create-analyzer --analyzer-name NAME --type ACCOUNT (in every region)",
 )
 def access_analyzer(resource: ResourceRecord, ctx: Any) -> Verdict:

@@ -32,7 +32,7 @@ def logs_management_events(trail: ResourceRecord) -> bool:
     severity="high",
     category="logging",
     resource_type="aws.iam.account",
-    rationale="Without a trail covering every region, API activity in an unused region goes unseen (CIS AWS 4.1).",
+    rationale="Without a trail covering every region, API activity in an unused region goes unseen.",
     remediation="aws cloudtrail create-trail --name NAME --bucket-name BUCKET --is-multi-region-trail; "
     "aws cloudtrail start-logging --name NAME; keep management events at ReadWriteType All.",
 )
@@ -70,7 +70,7 @@ field_rule(
     expect=True,
     ok="log file validation is enabled",
     bad="log file validation is disabled",
-    rationale="Digest files prove that delivered log files were not changed or deleted (CIS AWS 4.2).",
+    rationale="Digest files prove that delivered log files were not changed or deleted.",
     remediation="aws cloudtrail update-trail --name NAME --enable-log-file-validation",
 )
 
@@ -85,7 +85,7 @@ field_rule(
     expect=bool,
     ok="the trail's logs are encrypted with a KMS key",
     bad="the trail's logs are not encrypted with a KMS key",
-    rationale="SSE-KMS adds a key policy as a second gate on reading the logs (CIS AWS 4.5).",
+    rationale="SSE-KMS adds a key policy as a second gate on reading the logs.",
     remediation="aws cloudtrail update-trail --name NAME --kms-key-id KEY",
 )
 
@@ -96,7 +96,7 @@ field_rule(
     severity="low",
     category="logging",
     resource_type="aws.cloudtrail.trail",
-    rationale="Access logs on the log bucket show who read or tampered with the audit trail (CIS AWS 4.4).",
+    rationale="Access logs on the log bucket show who read or tampered with the audit trail.",
     remediation="aws s3api put-bucket-logging --bucket TRAIL-BUCKET --bucket-logging-status "
     '\'{"LoggingEnabled": {"TargetBucket": "LOG-BUCKET", "TargetPrefix": "cloudtrail/"}}\'',
 )

@@ -1,4 +1,4 @@
-"""CIS AWS 5.1-5.15: a metric filter -> alarm -> subscribed SNS topic chain for each kind of event.
+"""CloudWatch rules: a metric filter -> alarm -> subscribed SNS topic chain for each kind of event.
 
 Each rule runs on the account record (``aws.iam.account``) and walks the
 account's multi-region, logging trails that deliver to CloudWatch Logs, the
@@ -51,7 +51,6 @@ def events(source: str, *names: str) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class EventKind:
-    control: str
     slug: str
     title: str
     samples: list[dict[str, Any]]
@@ -65,7 +64,6 @@ def console_login(**extra: Any) -> dict[str, Any]:
 
 KINDS = [
     EventKind(
-        "5.1",
         "unauthorized_api_calls",
         "unauthorized API calls",
         [
@@ -74,19 +72,16 @@ KINDS = [
         ],
     ),
     EventKind(
-        "5.2",
         "console_signin_without_mfa",
         "console sign-in without MFA",
         [console_login(additionalEventData={"MFAUsed": "No"}, responseElements={"ConsoleLogin": "Success"})],
     ),
     EventKind(
-        "5.3",
         "root_account_usage",
         "use of the root user",
         [api_event("iam.amazonaws.com", "CreateUser", userIdentity={"type": "Root", "arn": "arn:aws:iam::1:root"})],
     ),
     EventKind(
-        "5.4",
         "iam_policy_changes",
         "IAM policy changes",
         events(
@@ -110,25 +105,21 @@ KINDS = [
         ),
     ),
     EventKind(
-        "5.5",
         "cloudtrail_changes",
         "CloudTrail configuration changes",
         events("cloudtrail.amazonaws.com", "CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging"),
     ),
     EventKind(
-        "5.6",
         "console_authentication_failures",
         "console authentication failures",
         [console_login(errorMessage="Failed authentication", responseElements={"ConsoleLogin": "Failure"})],
     ),
     EventKind(
-        "5.7",
         "cmk_disable_or_deletion",
         "disabling or scheduled deletion of customer managed keys",
         events("kms.amazonaws.com", "DisableKey", "ScheduleKeyDeletion"),
     ),
     EventKind(
-        "5.8",
         "s3_bucket_policy_changes",
         "S3 bucket policy changes",
         events(
@@ -145,7 +136,6 @@ KINDS = [
         ),
     ),
     EventKind(
-        "5.9",
         "config_changes",
         "AWS Config configuration changes",
         events(
@@ -157,7 +147,6 @@ KINDS = [
         ),
     ),
     EventKind(
-        "5.10",
         "security_group_changes",
         "security group changes",
         events(
@@ -171,7 +160,6 @@ KINDS = [
         ),
     ),
     EventKind(
-        "5.11",
         "nacl_changes",
         "network ACL changes",
         events(
@@ -185,7 +173,6 @@ KINDS = [
         ),
     ),
     EventKind(
-        "5.12",
         "network_gateway_changes",
         "network gateway changes",
         events(
@@ -199,7 +186,6 @@ KINDS = [
         ),
     ),
     EventKind(
-        "5.13",
         "route_table_changes",
         "route table changes",
         events(
@@ -214,7 +200,6 @@ KINDS = [
         ),
     ),
     EventKind(
-        "5.14",
         "vpc_changes",
         "VPC changes",
         events(
@@ -233,7 +218,6 @@ KINDS = [
         ),
     ),
     EventKind(
-        "5.15",
         "organizations_changes",
         "AWS Organizations changes",
         events(
@@ -359,8 +343,7 @@ def _register(kind: EventKind) -> None:
         severity="medium",
         category="logging",
         resource_type="aws.iam.account",
-        rationale=f"Alerting on {kind.title} shortens the time to notice misuse or a mistaken change "
-        f"(CIS AWS Foundations {kind.control}).",
+        rationale=f"Alerting on {kind.title} shortens the time to notice misuse or a mistaken change.",
         remediation="Send a multi-region trail to CloudWatch Logs; add a metric filter matching these events "
         "on its log group, an alarm on the metric, and an SNS topic with a confirmed subscription as the "
         "alarm action.",

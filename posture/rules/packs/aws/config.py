@@ -15,7 +15,7 @@ from posture.rules.verdicts import Verdict, check, observed
     severity="medium",
     category="logging",
     resource_type="aws.config.region_settings",
-    rationale="The configuration history is what tells you how a resource looked before an incident (CIS AWS 4.3).",
+    rationale="The configuration history is what tells you how a resource looked before an incident.",
     remediation="Create a configuration recorder with recordingGroup allSupported=true and a delivery channel, "
     "then start it, in every region.",
 )

@@ -29,7 +29,7 @@ def open_ports_verdict(resource: ResourceRecord, ports: tuple[int, ...], worlds:
     severity="high",
     category="exposure",
     resource_type="aws.ec2.security_group",
-    rationale="SMB/CIFS exposed to the internet is a common ransomware entry point (CIS AWS 6.1.2).",
+    rationale="SMB/CIFS exposed to the internet is a common ransomware entry point.",
     remediation="Remove ingress rules for TCP 445 from 0.0.0.0/0 and ::/0; allow only trusted networks.",
 )
 def sg_no_public_cifs(resource: ResourceRecord, ctx: Any) -> Verdict:
@@ -42,7 +42,7 @@ def sg_no_public_cifs(resource: ResourceRecord, ctx: Any) -> Verdict:
     severity="high",
     category="exposure",
     resource_type="aws.ec2.security_group",
-    rationale="Remote administration ports open to the internet invite brute force and exploits (CIS AWS 6.3).",
+    rationale="Remote administration ports open to the internet invite brute force and exploits.",
     remediation="Remove ingress rules for 22 and 3389 from 0.0.0.0/0; use Session Manager or a narrow CIDR.",
 )
 def sg_no_public_admin_v4(resource: ResourceRecord, ctx: Any) -> Verdict:
@@ -55,7 +55,7 @@ def sg_no_public_admin_v4(resource: ResourceRecord, ctx: Any) -> Verdict:
     severity="high",
     category="exposure",
     resource_type="aws.ec2.security_group",
-    rationale="Remote administration ports open to the IPv6 internet invite brute force and exploits (CIS AWS 6.4).",
+    rationale="Remote administration ports open to the IPv6 internet invite brute force and exploits.",
     remediation="Remove ingress rules for 22 and 3389 from ::/0.",
 )
 def sg_no_public_admin_v6(resource: ResourceRecord, ctx: Any) -> Verdict:
@@ -69,7 +69,7 @@ def sg_no_public_admin_v6(resource: ResourceRecord, ctx: Any) -> Verdict:
     category="network",
     resource_type="aws.ec2.security_group",
     rationale="Resources launched without a group land in the default one; if it allows nothing, a mistake "
-    "does not open traffic (CIS AWS 6.5).",
+    "does not open traffic.",
     remediation="Remove every inbound and outbound rule from each VPC's default security group.",
 )
 def default_sg_restricts_all(resource: ResourceRecord, ctx: Any) -> Verdict | None:
@@ -116,8 +116,7 @@ def nacl_open_ports(config: dict[str, Any]) -> list[dict[str, Any]]:
     severity="medium",
     category="exposure",
     resource_type="aws.ec2.network_acl",
-    rationale="A NACL that lets 0.0.0.0/0 or ::/0 reach ports 22/3389 leaves only security groups in the way "
-    "(CIS AWS 6.2).",
+    rationale="A NACL that lets 0.0.0.0/0 or ::/0 reach ports 22/3389 leaves only security groups in the way.",
     remediation="Add deny entries (below the allow entries' numbers) for 22 and 3389 from 0.0.0.0/0 and ::/0, "
     "or narrow the allow entries.",
 )
@@ -142,7 +141,7 @@ def running(resource: ResourceRecord) -> bool:
     category="workload",
     resource_type="aws.ec2.instance",
     rationale="IMDSv1 answers plain GETs, so an SSRF bug can read the instance role's credentials; IMDSv2 "
-    "needs a session token (CIS AWS 6.7).",
+    "needs a session token.",
     remediation="aws ec2 modify-instance-metadata-options --instance-id ID --http-tokens required",
 )
 def imdsv2_required(resource: ResourceRecord, ctx: Any) -> Verdict | None:
@@ -164,8 +163,7 @@ def imdsv2_required(resource: ResourceRecord, ctx: Any) -> Verdict | None:
     severity="low",
     category="identity",
     resource_type="aws.ec2.instance",
-    rationale="Instance roles deliver short-lived credentials; the alternative is long-lived keys on disk "
-    "(CIS AWS 2.16).",
+    rationale="Instance roles deliver short-lived credentials; the alternative is long-lived keys on disk.",
     remediation="Attach an instance profile: aws ec2 associate-iam-instance-profile --instance-id ID "
     "--iam-instance-profile Name=PROFILE",
 )
@@ -187,7 +185,7 @@ def instance_profile(resource: ResourceRecord, ctx: Any) -> Verdict | None:
     category="logging",
     resource_type="aws.ec2.vpc",
     rationale="Flow logs record the traffic in and out of the VPC, needed to detect and investigate "
-    "anomalous connections (CIS AWS 4.7).",
+    "anomalous connections.",
     remediation="aws ec2 create-flow-logs --resource-type VPC --resource-ids VPC --traffic-type REJECT "
     "--log-destination-type cloud-watch-logs --log-group-name NAME --deliver-logs-permission-arn ROLE",
 )
@@ -214,7 +212,6 @@ field_rule(
     expect=True,
     ok="EBS encryption by default is on",
     bad="EBS encryption by default is off",
-    rationale="Default encryption makes every new volume and snapshot encrypted without relying on each "
-    "launch (CIS AWS 6.1.1).",
+    rationale="Default encryption makes every new volume and snapshot encrypted without relying on each launch.",
     remediation="aws ec2 enable-ebs-encryption-by-default --region REGION",
 )

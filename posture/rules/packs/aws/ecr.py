@@ -38,7 +38,7 @@ def registry_scans(repository: ResourceRecord, ctx: Any) -> Evidence | None:
     severity="medium",
     category="images",
     resource_type="aws.ecr.repository",
-    rationale="Scanning on push finds known vulnerabilities before the image runs (CIS EKS 5.1.1).",
+    rationale="Scanning on push finds known vulnerabilities before the image runs.",
     remediation="aws ecr put-image-scanning-configuration --repository-name NAME --image-scanning-configuration "
     "scanOnPush=true (or a registry scanning rule, ideally ENHANCED, covering the repository)",
 )

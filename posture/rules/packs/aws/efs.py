@@ -14,6 +14,6 @@ field_rule(
     expect=True,
     ok="the file system is encrypted",
     bad="the file system is not encrypted",
-    rationale="Encryption at rest protects file data on the underlying storage (CIS AWS 3.3.1).",
+    rationale="Encryption at rest protects file data on the underlying storage.",
     remediation="Create an encrypted file system, copy the data across, and delete the unencrypted one.",
 )

@@ -48,8 +48,7 @@ def minor(version: Any) -> tuple[int, int] | None:
     severity="medium",
     category="logging",
     resource_type="aws.eks.cluster",
-    rationale="The API server, audit and authenticator logs are the record of who did what in the cluster "
-    "(CIS EKS 2.1.1).",
+    rationale="The API server, audit and authenticator logs are the record of who did what in the cluster.",
     remediation="aws eks update-cluster-config --name NAME --logging "
     '\'{"clusterLogging":[{"types":["api","audit","authenticator","controllerManager","scheduler"],'
     '"enabled":true}]}\'',
@@ -86,7 +85,7 @@ field_rule(
     ok="secrets are encrypted with a KMS key",
     bad="secrets are not envelope-encrypted with a KMS key",
     rationale="Envelope encryption with a customer KMS key protects secrets in etcd and lets access to them be "
-    "audited and revoked (CIS EKS 5.3.1).",
+    "audited and revoked.",
     remediation="aws eks associate-encryption-config --cluster-name NAME --encryption-config "
     '\'[{"resources":["secrets"],"provider":{"keyArn":"KEY-ARN"}}]\'',
 )
@@ -98,7 +97,7 @@ field_rule(
     severity="high",
     category="exposure",
     resource_type="aws.eks.cluster",
-    rationale="A public endpoint open to 0.0.0.0/0 lets anyone on the internet reach the API server (CIS EKS 5.4.1).",
+    rationale="A public endpoint open to 0.0.0.0/0 lets anyone on the internet reach the API server.",
     remediation="aws eks update-cluster-config --name NAME --resources-vpc-config "
     'endpointPublicAccess=true,publicAccessCidrs="203.0.113.0/24" (or endpointPublicAccess=false)',
 )
@@ -122,7 +121,7 @@ def eks_endpoint_restricted(resource: ResourceRecord, ctx: Any) -> Verdict:
     severity="medium",
     category="exposure",
     resource_type="aws.eks.cluster",
-    rationale="With only the private endpoint, the API server is reachable from the VPC alone (CIS EKS 5.4.2).",
+    rationale="With only the private endpoint, the API server is reachable from the VPC alone.",
     remediation="aws eks update-cluster-config --name NAME --resources-vpc-config "
     "endpointPrivateAccess=true,endpointPublicAccess=false",
 )

@@ -26,7 +26,7 @@ def summary(resource: ResourceRecord, key: str) -> Any:
     category="identity",
     resource_type="aws.iam.account",
     rationale="Root access keys give unrestricted, unscoped access to the whole account and cannot be limited "
-    "by policy (CIS AWS 2.4).",
+    "by policy.",
     remediation="Sign in as root, open Security credentials and delete every root access key.",
 )
 def root_has_no_access_keys(resource: ResourceRecord, ctx: Any) -> Verdict | None:
@@ -46,7 +46,7 @@ def root_has_no_access_keys(resource: ResourceRecord, ctx: Any) -> Verdict | Non
     severity="critical",
     category="identity",
     resource_type="aws.iam.account",
-    rationale="Without MFA, the root user's password alone gives full control of the account (CIS AWS 2.5).",
+    rationale="Without MFA, the root user's password alone gives full control of the account.",
     remediation="Sign in as root and assign an MFA device under Security credentials.",
 )
 def root_mfa_enabled(resource: ResourceRecord, ctx: Any) -> Verdict | None:
@@ -67,7 +67,7 @@ def root_mfa_enabled(resource: ResourceRecord, ctx: Any) -> Verdict | None:
     category="identity",
     resource_type="aws.iam.account",
     rationale="A virtual MFA device lives on a phone or laptop that can be lost or compromised; a hardware key "
-    "is a separate, physical factor (CIS AWS 2.6).",
+    "is a separate, physical factor.",
     remediation="Replace the root user's virtual MFA device with a hardware MFA or FIDO security key.",
 )
 def root_hardware_mfa(resource: ResourceRecord, ctx: Any) -> Verdict | None:
@@ -104,7 +104,7 @@ def password_policy_rule(resource: ResourceRecord, key: str, minimum: int, what:
     severity="medium",
     category="identity",
     resource_type="aws.iam.account",
-    rationale="Long passwords resist guessing and brute force (CIS AWS 2.8).",
+    rationale="Long passwords resist guessing and brute force.",
     remediation="aws iam update-account-password-policy --minimum-password-length 14",
 )
 def password_minimum_length(resource: ResourceRecord, ctx: Any) -> Verdict:
@@ -117,7 +117,7 @@ def password_minimum_length(resource: ResourceRecord, ctx: Any) -> Verdict:
     severity="medium",
     category="identity",
     resource_type="aws.iam.account",
-    rationale="Reused passwords extend the life of a leaked password (CIS AWS 2.9).",
+    rationale="Reused passwords extend the life of a leaked password.",
     remediation="aws iam update-account-password-policy --password-reuse-prevention 24",
 )
 def password_reuse_prevention(resource: ResourceRecord, ctx: Any) -> Verdict:
@@ -139,7 +139,7 @@ def policy_entities(resource: ResourceRecord, key: str) -> dict[str, list[str]] 
     category="identity",
     resource_type="aws.iam.account",
     rationale="A dedicated support role lets the incident team open and follow AWS Support cases without "
-    "broader rights (CIS AWS 2.15).",
+    "broader rights.",
     remediation="Create a role trusted by your incident team and attach arn:aws:iam::aws:policy/AWSSupportAccess.",
 )
 def support_role_exists(resource: ResourceRecord, ctx: Any) -> Verdict:
@@ -161,7 +161,7 @@ def support_role_exists(resource: ResourceRecord, ctx: Any) -> Verdict:
     category="identity",
     resource_type="aws.iam.account",
     rationale="CloudShell full access allows file upload and download and outbound connections from a shell "
-    "with the caller's credentials, a data exfiltration path (CIS AWS 2.20).",
+    "with the caller's credentials, a data exfiltration path.",
     remediation="Detach arn:aws:iam::aws:policy/AWSCloudShellFullAccess from every user, group and role.",
 )
 def cloudshell_restricted(resource: ResourceRecord, ctx: Any) -> Verdict:
@@ -188,8 +188,7 @@ def has_console_password(config: dict[str, Any]) -> bool:
     severity="high",
     category="identity",
     resource_type="aws.iam.user",
-    rationale="A console password without MFA is one phished or guessed secret away from account access "
-    "(CIS AWS 2.10).",
+    rationale="A console password without MFA is one phished or guessed secret away from account access.",
     remediation="Assign an MFA device to the user, or remove the console password if it is not needed.",
 )
 def user_console_mfa(resource: ResourceRecord, ctx: Any) -> Verdict | None:
@@ -216,8 +215,7 @@ def active_keys(config: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     severity="medium",
     category="identity",
     resource_type="aws.iam.user",
-    rationale="Passwords and keys nobody uses are still valid ways in; disabling them shrinks the attack "
-    "surface (CIS AWS 2.11).",
+    rationale="Passwords and keys nobody uses are still valid ways in; disabling them shrinks the attack surface.",
     remediation="Remove the console password and deactivate access keys not used in the last 45 days.",
 )
 def user_credentials_unused(resource: ResourceRecord, ctx: Any) -> Verdict | None:
@@ -255,7 +253,7 @@ def user_credentials_unused(resource: ResourceRecord, ctx: Any) -> Verdict | Non
     severity="medium",
     category="identity",
     resource_type="aws.iam.user",
-    rationale="Rotating keys bounds how long a leaked key stays useful (CIS AWS 2.12).",
+    rationale="Rotating keys bounds how long a leaked key stays useful.",
     remediation="Create a new access key, move its users to it, then deactivate and delete the old key.",
 )
 def access_keys_rotated(resource: ResourceRecord, ctx: Any) -> Verdict | None:
@@ -278,8 +276,7 @@ def access_keys_rotated(resource: ResourceRecord, ctx: Any) -> Verdict | None:
     severity="low",
     category="identity",
     resource_type="aws.iam.user",
-    rationale="Permissions granted per user drift and are hard to review; groups keep access consistent "
-    "(CIS AWS 2.13).",
+    rationale="Permissions granted per user drift and are hard to review; groups keep access consistent.",
     remediation="Move the user's inline and attached policies to a group and add the user to it.",
 )
 def user_permissions_through_groups(resource: ResourceRecord, ctx: Any) -> Verdict:
@@ -312,7 +309,7 @@ def allows_everything(document: Any) -> bool:
     category="identity",
     resource_type="aws.iam.policy",
     rationale='A policy allowing Action "*" on Resource "*" grants full administrative rights; least privilege '
-    "starts with not handing those out (CIS AWS 2.14).",
+    "starts with not handing those out.",
     remediation="Detach the policy and grant only the actions each principal needs.",
 )
 def no_attached_admin_policy(resource: ResourceRecord, ctx: Any) -> Verdict:
@@ -339,8 +336,7 @@ def lookup_document(config: dict[str, Any]) -> Any:
     severity="medium",
     category="encryption",
     resource_type="aws.iam.server_certificate",
-    rationale="An expired certificate deployed by mistake breaks clients or trains users to ignore warnings "
-    "(CIS AWS 2.17).",
+    rationale="An expired certificate deployed by mistake breaks clients or trains users to ignore warnings.",
     remediation="aws iam delete-server-certificate --server-certificate-name NAME",
 )
 def server_certificate_not_expired(resource: ResourceRecord, ctx: Any) -> Verdict | None:

@@ -16,7 +16,7 @@ from posture.rules.verdicts import Verdict, check, observed
     severity="medium",
     category="encryption",
     resource_type="aws.kms.key",
-    rationale="Rotating key material limits how much data one compromised key version protects (CIS AWS 4.6).",
+    rationale="Rotating key material limits how much data one compromised key version protects.",
     remediation="aws kms enable-key-rotation --key-id KEY",
 )
 def kms_rotation(resource: ResourceRecord, ctx: Any) -> Verdict | None:
@@ -42,7 +42,7 @@ def kms_rotation(resource: ResourceRecord, ctx: Any) -> Verdict | None:
     severity="high",
     category="exposure",
     resource_type="aws.kms.key",
-    rationale='A key policy allowing Principal "*" lets any AWS account use or manage the key (CIS AWS 2.21).',
+    rationale='A key policy allowing Principal "*" lets any AWS account use or manage the key.',
     remediation="Name the principals in the key policy, or restrict the statement with kms:CallerAccount, "
     "kms:ViaService or aws:PrincipalOrgID.",
 )

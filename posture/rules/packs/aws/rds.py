@@ -14,7 +14,7 @@ field_rule(
     expect=True,
     ok="storage is encrypted",
     bad="storage is not encrypted",
-    rationale="Encryption at rest protects the database, its backups and snapshots (CIS AWS 3.2.1).",
+    rationale="Encryption at rest protects the database, its backups and snapshots.",
     remediation="Encryption cannot be turned on in place: snapshot, copy the snapshot with --kms-key-id, and "
     "restore from the encrypted copy.",
 )
@@ -30,7 +30,7 @@ field_rule(
     expect=True,
     ok="auto minor version upgrade is on",
     bad="auto minor version upgrade is off",
-    rationale="Minor versions carry security fixes; upgrading automatically keeps instances patched (CIS AWS 3.2.2).",
+    rationale="Minor versions carry security fixes; upgrading automatically keeps instances patched.",
     remediation="aws rds modify-db-instance --db-instance-identifier ID --auto-minor-version-upgrade "
     "--apply-immediately",
 )
@@ -46,7 +46,6 @@ field_rule(
     expect=lambda value: value is not True,
     ok="the instance is not publicly accessible",
     bad="the instance is publicly accessible",
-    rationale="A publicly accessible instance gets a public DNS name and address reachable from the internet "
-    "(CIS AWS 3.2.3).",
+    rationale="A publicly accessible instance gets a public DNS name and address reachable from the internet.",
     remediation="aws rds modify-db-instance --db-instance-identifier ID --no-publicly-accessible --apply-immediately",
 )

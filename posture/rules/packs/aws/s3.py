@@ -34,8 +34,7 @@ def denies_insecure_transport(statement: dict[str, Any]) -> bool:
     severity="medium",
     category="encryption",
     resource_type="aws.s3.bucket",
-    rationale="Without a deny on aws:SecureTransport=false, clients may read and write objects over plain "
-    "HTTP (CIS AWS 3.1.1).",
+    rationale="Without a deny on aws:SecureTransport=false, clients may read and write objects over plain HTTP.",
     remediation='Add a statement: Effect Deny, Principal "*", Action "s3:*", Resource the bucket and its objects, '
     'Condition {"Bool": {"aws:SecureTransport": "false"}}.',
 )
@@ -58,8 +57,7 @@ def bucket_denies_http(resource: ResourceRecord, ctx: Any) -> Verdict:
     severity="low",
     category="encryption",
     resource_type="aws.s3.bucket",
-    rationale="MFA Delete makes deleting object versions or suspending versioning need a second factor "
-    "(CIS AWS 3.1.2).",
+    rationale="MFA Delete makes deleting object versions or suspending versioning need a second factor.",
     remediation="As root with MFA: aws s3api put-bucket-versioning --bucket NAME "
     '--versioning-configuration Status=Enabled,MFADelete=Enabled --mfa "SERIAL CODE"',
 )
@@ -87,7 +85,7 @@ def blocks_all(settings: Any) -> bool:
     severity="high",
     category="exposure",
     resource_type="aws.s3.bucket",
-    rationale="Block Public Access overrides ACLs and policies that would expose data publicly (CIS AWS 3.1.4).",
+    rationale="Block Public Access overrides ACLs and policies that would expose data publicly.",
     remediation="aws s3api put-public-access-block --bucket NAME --public-access-block-configuration "
     "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true "
     "(or the same for the account with aws s3control put-public-access-block).",
@@ -114,7 +112,7 @@ def bucket_blocks_public_access(resource: ResourceRecord, ctx: Any) -> Verdict:
     severity="high",
     category="exposure",
     resource_type="aws.s3.account",
-    rationale="Account-level Block Public Access protects every bucket, including ones created later (CIS AWS 3.1.4).",
+    rationale="Account-level Block Public Access protects every bucket, including ones created later.",
     remediation="aws s3control put-public-access-block --account-id ACCOUNT --public-access-block-configuration "
     "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true",
 )
@@ -137,8 +135,7 @@ def account_blocks_public_access(resource: ResourceRecord, ctx: Any) -> Verdict:
     severity="high",
     category="exposure",
     resource_type="aws.s3.bucket",
-    rationale='A policy statement allowing Principal "*" lets anyone, authenticated or not, use the bucket '
-    "(CIS AWS 2.21).",
+    rationale='A policy statement allowing Principal "*" lets anyone, authenticated or not, use the bucket.',
     remediation="Name the principals, or add a condition such as aws:PrincipalOrgID, aws:SourceAccount or "
     "aws:SourceVpce to the statement.",
 )
@@ -216,7 +213,7 @@ def object_logging_verdict(resource: ResourceRecord, ctx: Any, read: bool) -> Ve
     severity="low",
     category="logging",
     resource_type="aws.s3.bucket",
-    rationale="Data events show who wrote or deleted which object, needed to investigate tampering (CIS AWS 4.8).",
+    rationale="Data events show who wrote or deleted which object, needed to investigate tampering.",
     remediation="Add an S3 data event selector (WriteOnly or All) for the bucket, or all buckets, to a trail.",
 )
 def bucket_object_write_logged(resource: ResourceRecord, ctx: Any) -> Verdict:
@@ -229,7 +226,7 @@ def bucket_object_write_logged(resource: ResourceRecord, ctx: Any) -> Verdict:
     severity="low",
     category="logging",
     resource_type="aws.s3.bucket",
-    rationale="Data events show who read which object, needed to scope a data exposure (CIS AWS 4.9).",
+    rationale="Data events show who read which object, needed to scope a data exposure.",
     remediation="Add an S3 data event selector (ReadOnly or All) for the bucket, or all buckets, to a trail.",
 )
 def bucket_object_read_logged(resource: ResourceRecord, ctx: Any) -> Verdict:

@@ -14,6 +14,6 @@ field_rule(
     expect=True,
     ok="Security Hub is enabled",
     bad="Security Hub is not enabled",
-    rationale="Security Hub aggregates findings and runs the AWS security standards continuously (CIS AWS 5.16).",
+    rationale="Security Hub aggregates findings and runs the AWS security standards continuously.",
     remediation="aws securityhub enable-security-hub --enable-default-standards (in every region)",
 )

@@ -16,7 +16,7 @@ from posture.rules.verdicts import Verdict
     severity="medium",
     category="exposure",
     resource_type="aws.sns.topic",
-    rationale='A topic policy allowing Principal "*" lets anyone publish to or subscribe to the topic (CIS AWS 2.21).',
+    rationale='A topic policy allowing Principal "*" lets anyone publish to or subscribe to the topic.',
     remediation="Name the principals, or add an aws:SourceAccount / aws:SourceArn / aws:PrincipalOrgID "
     "condition to the statement.",
 )

@@ -1,4 +1,4 @@
-"""Azure Container Registry rules (CIS AKS v1.8.0 5.1): admin user, network exposure, anonymous pull."""
+"""Azure Container Registry rules: admin user, network exposure, anonymous pull."""
 
 from __future__ import annotations
 

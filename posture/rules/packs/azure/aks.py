@@ -1,4 +1,4 @@
-"""AKS cluster and node pool rules (CIS AKS v1.8.0 managed services, container-stack checks)."""
+"""AKS cluster and node pool rules: managed-service and container-stack checks."""
 
 from __future__ import annotations
 

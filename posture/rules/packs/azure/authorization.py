@@ -1,4 +1,4 @@
-"""Azure RBAC rules (CIS Azure v6.0.0 5.3.3, 5.4, 5.7): owners, User Access Administrators, custom roles."""
+"""Azure RBAC rules: owners, User Access Administrators, custom roles."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Key Vault rules (CIS Azure v6.0.0 8.3 and 6.1.1.4): purge protection, RBAC, network, audit logs."""
+"""Key Vault rules: purge protection, RBAC, network, audit logs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Activity log rules: diagnostic settings and the CIS activity log alerts (CIS Azure v6.0.0 6.1.1, 6.1.2)."""
+"""Activity log rules: diagnostic settings and the activity log alerts."""
 
 from __future__ import annotations
 

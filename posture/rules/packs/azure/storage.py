@@ -1,4 +1,4 @@
-"""Storage account and blob container rules (CIS Azure v6.0.0 section 9)."""
+"""Storage account and blob container rules."""
 
 from __future__ import annotations
 

@@ -9,9 +9,6 @@ from posture.rules.packs.gcp.helpers import is_default_compute_sa, is_true, meta
 from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Verdict, check, lookup, observed
 
-CIS = "CIS Google Cloud Foundations v5.0.0"
-
-
 INSTANCE = "gcp.compute.instance"
 
 
@@ -35,7 +32,6 @@ def _emails(resource: ResourceRecord) -> list[str]:
     resource_type=INSTANCE,
     rationale="The default service account has the Editor role on the project.",
     remediation="Give the instance a dedicated, least-privilege service account.",
-    references=(CIS + " 4.1",),
 )
 def not_default_sa(resource: ResourceRecord, ctx) -> Verdict | None:
     if is_gke_node(resource):
@@ -56,7 +52,6 @@ def not_default_sa(resource: ResourceRecord, ctx) -> Verdict | None:
     resource_type=INSTANCE,
     rationale="Editor plus the cloud-platform scope lets anyone on the VM change most of the project.",
     remediation="Use a dedicated service account, or narrow the access scopes.",
-    references=(CIS + " 4.2",),
 )
 def default_sa_full_access(resource: ResourceRecord, ctx) -> Verdict | None:
     if is_gke_node(resource):
@@ -82,7 +77,6 @@ def default_sa_full_access(resource: ResourceRecord, ctx) -> Verdict | None:
     resource_type=INSTANCE,
     rationale="A project-wide SSH key opens every instance in the project.",
     remediation="Set the instance metadata block-project-ssh-keys to true (or use OS Login).",
-    references=(CIS + " 4.3",),
 )
 def blocks_project_ssh_keys(resource: ResourceRecord, ctx) -> Verdict | None:
     if is_gke_node(resource):
@@ -104,7 +98,6 @@ def blocks_project_ssh_keys(resource: ResourceRecord, ctx) -> Verdict | None:
     resource_type="gcp.compute.project",
     rationale="OS Login ties SSH access to IAM identities and revokes it with them.",
     remediation="Set the project metadata enable-oslogin to TRUE.",
-    references=(CIS + " 4.4",),
 )
 def project_oslogin(resource: ResourceRecord, ctx) -> Verdict:
     value = metadata_value(resource.config.get("commonInstanceMetadata"), "enable-oslogin")
@@ -124,7 +117,6 @@ def project_oslogin(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=INSTANCE,
     rationale="An instance-level enable-oslogin=FALSE overrides the project setting.",
     remediation="Remove enable-oslogin=FALSE from the instance metadata.",
-    references=(CIS + " 4.4",),
 )
 def instance_oslogin(resource: ResourceRecord, ctx) -> Verdict | None:
     if is_gke_node(resource):
@@ -146,7 +138,6 @@ def instance_oslogin(resource: ResourceRecord, ctx) -> Verdict | None:
     resource_type=INSTANCE,
     rationale="The interactive serial console accepts connections from any IP address.",
     remediation="Set serial-port-enable to false on the instance and the project.",
-    references=(CIS + " 4.5",),
 )
 def serial_port(resource: ResourceRecord, ctx) -> Verdict:
     value = metadata_value(resource.config.get("metadata"), "serial-port-enable")
@@ -171,7 +162,6 @@ def serial_port(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=INSTANCE,
     rationale="IP forwarding lets an instance route traffic not addressed to it, bypassing controls.",
     remediation="Recreate the instance with canIpForward false.",
-    references=(CIS + " 4.6",),
 )
 def ip_forwarding(resource: ResourceRecord, ctx) -> Verdict | None:
     if is_gke_node(resource):
@@ -192,7 +182,6 @@ def ip_forwarding(resource: ResourceRecord, ctx) -> Verdict | None:
     resource_type=INSTANCE,
     rationale="For critical VMs, CSEK keeps the disk keys out of Google's key management.",
     remediation="Recreate the critical instance's disks with customer-supplied encryption keys.",
-    references=(CIS + " 4.7",),
 )
 def disks_csek(resource: ResourceRecord, ctx) -> Verdict | None:
     disks = [d for d in resource.config.get("disks") or [] if isinstance(d, dict)]
@@ -215,7 +204,6 @@ def disks_csek(resource: ResourceRecord, ctx) -> Verdict | None:
     resource_type=INSTANCE,
     rationale="Shielded VM defends against rootkits and bootkits and reports boot integrity.",
     remediation="Turn on vTPM, integrity monitoring and Secure Boot in the shielded instance config.",
-    references=(CIS + " 4.8",),
 )
 def shielded_vm(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -238,7 +226,6 @@ def shielded_vm(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=INSTANCE,
     rationale="A public address exposes the instance to the internet.",
     remediation="Remove the external access config; reach the instance through IAP or a load balancer.",
-    references=(CIS + " 4.9",),
 )
 def no_public_ip(resource: ResourceRecord, ctx) -> Verdict | None:
     if is_gke_node(resource):
@@ -264,7 +251,6 @@ def no_public_ip(resource: ResourceRecord, ctx) -> Verdict | None:
     resource_type=INSTANCE,
     rationale="Confidential VMs keep memory encrypted while in use.",
     remediation="Create the instance as a Confidential VM on a supported machine type.",
-    references=(CIS + " 4.11",),
 )
 def confidential(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -288,7 +274,6 @@ OPEN_RANGES = ("0.0.0.0/0", "::/0")
     resource_type="gcp.compute.network",
     rationale="The default network comes with permissive firewall rules and auto-created subnets.",
     remediation="Create custom networks for workloads and delete the default network.",
-    references=(CIS + " 3.1",),
 )
 def not_default(resource: ResourceRecord, ctx) -> Verdict:
     return check(
@@ -312,7 +297,6 @@ field_rule(
     bad="this is a legacy network",
     rationale="Legacy networks have one global IP range, no subnetworks and no flow logs.",
     remediation="Move workloads to a VPC network and delete the legacy network.",
-    references=(CIS + " 3.2",),
 )
 
 
@@ -366,7 +350,6 @@ ssh_restricted = rule(
     resource_type="gcp.compute.firewall",
     rationale="SSH open to the internet invites brute force and exploitation of the SSH service.",
     remediation="Restrict the source ranges (for example to IAP's 35.235.240.0/20) or delete the rule.",
-    references=(CIS + " 3.6",),
 )(_port_rule(22, "SSH"))
 
 
@@ -378,7 +361,6 @@ rdp_restricted = rule(
     resource_type="gcp.compute.firewall",
     rationale="RDP open to the internet is a common ransomware entry point.",
     remediation="Restrict the source ranges (for example to IAP's 35.235.240.0/20) or delete the rule.",
-    references=(CIS + " 3.7",),
 )(_port_rule(3389, "RDP"))
 
 
@@ -390,7 +372,6 @@ rdp_restricted = rule(
     resource_type="gcp.compute.subnetwork",
     rationale="Flow logs record the network traffic needed to investigate an incident.",
     remediation="Enable flow logs (5-second aggregation, sample rate 1, all metadata) on every subnetwork.",
-    references=(CIS + " 3.10",),
 )
 def flow_logs(resource: ResourceRecord, ctx) -> Verdict | None:
     c = resource.config

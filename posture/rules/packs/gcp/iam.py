@@ -8,9 +8,6 @@ from collectors.records import ResourceRecord
 from posture.rules.registry import rule
 from posture.rules.verdicts import Verdict, check, unreadable
 
-CIS = "CIS Google Cloud Foundations v5.0.0"
-
-
 SA = "gcp.iam.service_account"
 
 
@@ -41,7 +38,6 @@ def parse_time(value: str) -> datetime | None:
     resource_type=SA,
     rationale="A downloaded key is a long-lived credential that leaks easily and never expires by itself.",
     remediation="Delete the user-managed keys; use Workload Identity, impersonation or attached service accounts.",
-    references=(CIS + " 1.5",),
 )
 def no_user_managed_keys(resource: ResourceRecord, ctx) -> Verdict:
     keys = [_short(k) for k in _user_managed(resource)]
@@ -61,7 +57,6 @@ def no_user_managed_keys(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=SA,
     rationale="The older a key, the more places it may have been copied to.",
     remediation="Create a new key, move its users over, and delete keys older than 90 days.",
-    references=(CIS + " 1.8",),
 )
 def keys_rotated(resource: ResourceRecord, ctx) -> Verdict:
     now = datetime.now(UTC)

@@ -7,9 +7,6 @@ from posture.rules.packs.gcp.helpers import public_bindings
 from posture.rules.registry import rule
 from posture.rules.verdicts import Verdict, check, observed, unreadable
 
-CIS = "CIS Google Cloud Foundations v5.0.0"
-
-
 KEY = "gcp.kms.crypto_key"
 
 
@@ -24,7 +21,6 @@ MAX_ROTATION_SECONDS = 90 * 24 * 3600
     resource_type=KEY,
     rationale="allUsers or allAuthenticatedUsers on a key lets anyone use or manage it.",
     remediation="Remove allUsers and allAuthenticatedUsers from the key's IAM policy.",
-    references=(CIS + " 1.10",),
 )
 def key_not_public(resource: ResourceRecord, ctx) -> Verdict:
     public = public_bindings(resource.config.get("iamPolicy"))
@@ -51,7 +47,6 @@ def _seconds(value: object) -> float | None:
     resource_type=KEY,
     rationale="Rotation limits how much data one key version protects and how long a leaked version is useful.",
     remediation="Set a rotation period of 90 days or less (and a next rotation time) on the key.",
-    references=(CIS + " 1.11",),
 )
 def key_rotation(resource: ResourceRecord, ctx) -> Verdict | None:
     if resource.config.get("purpose", "ENCRYPT_DECRYPT") != "ENCRYPT_DECRYPT":

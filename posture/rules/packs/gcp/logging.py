@@ -1,4 +1,4 @@
-"""CIS Google Cloud Foundations v5.0.0, section 2: log sinks (2.3) and log metrics with alerts (2.5-2.12).
+"""Cloud Logging rules: log sinks, and log-based metrics with alert policies.
 
 These rules run on the ``gcp.logging.project`` record, which says whether the
 sinks, metrics and alert policies could be read; an unreadable list gives
@@ -13,9 +13,6 @@ from collectors.records import ResourceRecord
 from posture.rules.packs.gcp.helpers import same_project
 from posture.rules.registry import rule
 from posture.rules.verdicts import Verdict, check, unreadable
-
-CIS = "CIS Google Cloud Foundations v5.0.0"
-
 
 LOGGING = "gcp.logging.project"
 
@@ -32,7 +29,6 @@ def normalize(text: str) -> str:
     resource_type=LOGGING,
     rationale="A copy of every log entry outside the project survives the 30-day default retention and tampering.",
     remediation="Create a sink with an empty filter to Cloud Storage, BigQuery, Pub/Sub or a log bucket.",
-    references=(CIS + " 2.3",),
 )
 def sink_all_entries(resource: ResourceRecord, ctx) -> Verdict:
     sinks = same_project(ctx, "gcp.logging.sink", resource)
@@ -93,7 +89,6 @@ def _alert_rule(control: str, slug: str, title: str, what: str, fragments: tuple
         rationale=f"An alert on {what} tells the security team at once, while it can still be undone.",
         remediation=f"Create a log-based metric with the CIS filter for {what} and an alert policy on it with a "
         "notification channel.",
-        references=(f"{CIS} {control}",),
     )(evaluate)
 
 

@@ -9,9 +9,6 @@ from posture.rules.packs.gcp.helpers import bindings, roles_by_member
 from posture.rules.registry import rule
 from posture.rules.verdicts import Verdict, check, lookup, unreadable
 
-CIS = "CIS Google Cloud Foundations v5.0.0"
-
-
 PROJECT = "gcp.resourcemanager.project"
 
 
@@ -47,7 +44,6 @@ def is_user_managed_sa(member: str) -> bool:
     resource_type=PROJECT,
     rationale="A service account key or a compromised workload with an admin role controls the project.",
     remediation="Replace the admin, owner and editor grants of service accounts with narrow roles.",
-    references=(CIS + " 1.6",),
 )
 def service_accounts_not_admin(resource: ResourceRecord, ctx) -> Verdict:
     policy = resource.config.get("iamPolicy")
@@ -74,7 +70,6 @@ def service_accounts_not_admin(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=PROJECT,
     rationale="At project level these roles let a user act as every service account in the project.",
     remediation="Grant the roles on the specific service accounts that need them instead.",
-    references=(CIS + " 1.7",),
 )
 def no_project_sa_user(resource: ResourceRecord, ctx) -> Verdict:
     found = [
@@ -107,7 +102,6 @@ def _separation(resource: ResourceRecord, admin: str, others: tuple[str, ...], o
     resource_type=PROJECT,
     rationale="One person who can create service accounts and act as them needs no one else to abuse them.",
     remediation="Split Service Account Admin and Service Account User between different members.",
-    references=(CIS + " 1.9",),
 )
 def sa_duties(resource: ResourceRecord, ctx) -> Verdict:
     return _separation(
@@ -128,7 +122,6 @@ def sa_duties(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=PROJECT,
     rationale="Whoever manages keys should not also use them to read data.",
     remediation="Split Cloud KMS Admin and the CryptoKey Encrypter/Decrypter roles between members.",
-    references=(CIS + " 1.12",),
 )
 def kms_duties(resource: ResourceRecord, ctx) -> Verdict:
     return _separation(
@@ -149,7 +142,6 @@ def kms_duties(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=PROJECT,
     rationale="Data access logs record who read or changed data; exemptions hide a member's actions.",
     remediation="Add an allServices audit config with ADMIN_READ, DATA_READ and DATA_WRITE and no exemptions.",
-    references=(CIS + " 2.1",),
 )
 def audit_logging(resource: ResourceRecord, ctx) -> Verdict:
     configs = lookup(resource.config, "iamPolicy.auditConfigs") or []
@@ -177,7 +169,6 @@ def audit_logging(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=PROJECT,
     rationale="Cloud Asset Inventory keeps the history of every resource and policy, needed for investigations.",
     remediation="Enable the Cloud Asset API (cloudasset.googleapis.com).",
-    references=(CIS + " 2.14",),
 )
 def asset_inventory(resource: ResourceRecord, ctx) -> Verdict:
     services = resource.config.get("enabledServices")

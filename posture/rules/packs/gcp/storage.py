@@ -1,4 +1,4 @@
-"""CIS Google Cloud Foundations v5.0.0: Cloud Storage buckets (5.1, 5.2) and log-bucket retention (2.4)."""
+"""Cloud Storage rules: buckets not public, public access prevention, uniform access, log-bucket retention."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from posture.rules.packs.gcp.helpers import public_bindings
 from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Verdict, check, lookup, observed, unreadable
 
-CIS = "CIS Google Cloud Foundations v5.0.0"
 BUCKET = "gcp.storage.bucket"
 
 
@@ -20,7 +19,6 @@ BUCKET = "gcp.storage.bucket"
     rationale="allUsers or allAuthenticatedUsers in a bucket policy lets anyone on the internet read or write it.",
     remediation="Remove allUsers and allAuthenticatedUsers from the bucket's IAM policy and enforce public "
     "access prevention.",
-    references=(CIS + " 5.1",),
 )
 def not_public(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -61,7 +59,6 @@ field_rule(
     bad="public access prevention is not enforced",
     rationale="Public access prevention stops a later policy change from making the bucket public.",
     remediation="Set iamConfiguration.publicAccessPrevention to enforced (or enforce it by organization policy).",
-    references=(CIS + " 5.1",),
 )
 
 
@@ -77,7 +74,6 @@ field_rule(
     bad="object ACLs still apply",
     rationale="Uniform access makes IAM the only access control; object ACLs can no longer leak objects.",
     remediation="Enable uniform bucket-level access on the bucket.",
-    references=(CIS + " 5.2",),
 )
 
 
@@ -89,7 +85,6 @@ field_rule(
     resource_type=BUCKET,
     rationale="A locked retention policy keeps exported logs from being deleted or shortened by an intruder.",
     remediation="Set a retention policy on the log bucket and lock it (Bucket Lock).",
-    references=(CIS + " 2.4",),
 )
 def log_bucket_retention(resource: ResourceRecord, ctx) -> Verdict | None:
     destination = f"storage.googleapis.com/{resource.config.get('name', resource.name)}"

@@ -9,9 +9,6 @@ from posture.rules.context import RuleContext
 from posture.rules.registry import rule
 from posture.rules.verdicts import Evidence, Verdict, check
 
-CIS = "CIS Kubernetes Benchmark v2.0.1"
-
-
 CLUSTER = "kubernetes.cluster.cluster"
 
 
@@ -43,7 +40,6 @@ def _matches(record: ResourceRecord, pattern: re.Pattern[str], extra: list[str])
     "non-compliant workload at deploy time; findings only come after the fact.",
     remediation="Install Kyverno or OPA Gatekeeper (or use ValidatingAdmissionPolicy) with policies for the "
     "controls above.",
-    references=(CIS + " 5.2.1",),
 )
 def policy_engine_installed(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     engines = []

@@ -13,9 +13,6 @@ from posture.rules.packs.kubernetes.settings import rule_settings
 from posture.rules.registry import rule
 from posture.rules.verdicts import Evidence, Verdict, check
 
-CIS = "CIS Kubernetes Benchmark v2.0.1"
-
-
 NAMESPACE = "kubernetes.core.namespace"
 
 
@@ -44,7 +41,6 @@ def _namespace(resource: ResourceRecord) -> str:
     rationale="Without a NetworkPolicy every pod accepts traffic from every other pod in the cluster: "
     "one compromised workload reaches all the others.",
     remediation="Add a default-deny NetworkPolicy to the namespace, then allow the flows the application needs.",
-    references=(CIS + " 5.3.2",),
 )
 def namespace_has_network_policy(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     name = _namespace(resource)
@@ -93,7 +89,6 @@ def namespace_enforces_pod_security(resource: ResourceRecord, ctx: RuleContext) 
     rationale="Every pod without a service account uses the namespace's default one; with automount on, "
     "each gets an API token it rarely needs.",
     remediation="Set automountServiceAccountToken: false on each namespace's default service account.",
-    references=(CIS + " 5.1.5",),
 )
 def default_service_account_not_mounted(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     if (resource.config.get("metadata") or {}).get("name") != "default":

@@ -10,9 +10,6 @@ from posture.rules.verdicts import Verdict, check, lookup, observed
 CLUSTER = "gcp.container.cluster"
 
 
-GKE = "CIS GKE v1.9.0"
-
-
 @rule(
     id="gcp.container.cluster_private_endpoint",
     title="GKE control plane is reachable only on its private endpoint",
@@ -21,7 +18,6 @@ GKE = "CIS GKE v1.9.0"
     resource_type=CLUSTER,
     rationale="A public control plane endpoint exposes the Kubernetes API to the internet.",
     remediation="Enable the private endpoint and disable the public one (controlPlaneEndpointsConfig).",
-    references=(GKE + " 5.6.4",),
 )
 def private_endpoint(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -44,7 +40,6 @@ def private_endpoint(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=CLUSTER,
     rationale="Nodes with public IP addresses can be reached from the internet.",
     remediation="Create the cluster (or node pools) with private nodes.",
-    references=(GKE + " 5.6.5",),
 )
 def private_nodes(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -75,7 +70,6 @@ def private_nodes(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=CLUSTER,
     rationale="Authorized networks limit who can reach the control plane to known address ranges.",
     remediation="Enable control plane authorized networks with the ranges that need access.",
-    references=(GKE + " 5.6.3",),
 )
 def authorized_networks(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -98,7 +92,6 @@ def authorized_networks(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=CLUSTER,
     rationale="Without a network policy enforcer every pod can reach every other pod.",
     remediation="Enable Dataplane V2 (ADVANCED_DATAPATH) or the Network Policy add-on.",
-    references=(GKE + " 4.3.1",),
 )
 def network_policy(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -125,7 +118,6 @@ field_rule(
     bad="Shielded GKE Nodes are off",
     rationale="Shielded nodes give verifiable node identity and integrity, limiting node impersonation.",
     remediation="Enable Shielded GKE Nodes on the cluster.",
-    references=(GKE + " 5.5.5",),
 )
 
 
@@ -141,7 +133,6 @@ field_rule(
     bad="the cluster is in no release channel",
     rationale="Release channels keep the control plane and nodes on supported, patched versions.",
     remediation="Enroll the cluster in the RAPID, REGULAR, STABLE or EXTENDED channel.",
-    references=(GKE + " 5.5.4",),
 )
 
 
@@ -157,7 +148,6 @@ field_rule(
     bad="Workload Identity is off",
     rationale="Workload Identity gives pods their own Google identity instead of the node's service account.",
     remediation="Enable Workload Identity (set the workload pool PROJECT.svc.id.goog).",
-    references=(GKE + " 5.2.2",),
 )
 
 
@@ -169,7 +159,6 @@ field_rule(
     resource_type=CLUSTER,
     rationale="Application-layer secrets encryption protects Secrets in etcd with a key you control.",
     remediation="Enable application-layer secrets encryption with a Cloud KMS key.",
-    references=(GKE + " 5.3.1",),
 )
 def secrets_encryption(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -190,7 +179,6 @@ def secrets_encryption(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=CLUSTER,
     rationale="Without logs and metrics, incidents on the cluster cannot be seen or investigated.",
     remediation="Enable Cloud Logging (system and workload components) and Cloud Monitoring.",
-    references=(GKE + " 5.7.1",),
 )
 def logging_monitoring(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -224,7 +212,6 @@ field_rule(
     bad="legacy ABAC is on",
     rationale="Legacy ABAC grants broad static permissions outside RBAC.",
     remediation="Disable legacy authorization on the cluster.",
-    references=(GKE + " 5.8.3",),
 )
 
 
@@ -236,7 +223,6 @@ field_rule(
     resource_type=CLUSTER,
     rationale="A client certificate is a long-lived credential that cannot be revoked.",
     remediation="Recreate the cluster without client certificate issuance.",
-    references=(GKE + " 5.8.1",),
 )
 def client_certificates(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -258,7 +244,6 @@ def client_certificates(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=CLUSTER,
     rationale="The dashboard has been a path to cluster takeover through its service account.",
     remediation="Disable the Kubernetes Dashboard add-on.",
-    references=(GKE + " 5.10.1",),
 )
 def dashboard(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -283,7 +268,6 @@ field_rule(
     bad="the cluster is an alpha cluster",
     rationale="Alpha clusters run unsupported features, are not upgraded and expire.",
     remediation="Run production workloads on clusters without Kubernetes alpha features.",
-    references=(GKE + " 5.10.2",),
 )
 
 
@@ -295,7 +279,6 @@ field_rule(
     resource_type=CLUSTER,
     rationale="Binary Authorization admits only images that satisfy the project's attestation policy.",
     remediation="Set binaryAuthorization.evaluationMode to PROJECT_SINGLETON_POLICY_ENFORCE.",
-    references=(GKE + " 5.1.4", GKE + " 4.5.1"),
 )
 def binary_authorization(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -322,7 +305,6 @@ field_rule(
     bad="security posture is off",
     rationale="Security posture scans workloads for misconfigurations and reports them.",
     remediation="Set securityPostureConfig.mode to BASIC or ENTERPRISE.",
-    references=(GKE + " 5.10.4",),
 )
 
 
@@ -335,7 +317,6 @@ field_rule(
     rationale="Scanning finds known vulnerabilities in the images the cluster runs.",
     remediation="Enable workload vulnerability scanning (securityPostureConfig.vulnerabilityMode) or the "
     "Container Scanning API (containerscanning.googleapis.com).",
-    references=(GKE + " 5.1.1",),
 )
 def vulnerability_scanning(resource: ResourceRecord, ctx) -> Verdict:
     mode = lookup(resource.config, "securityPostureConfig.vulnerabilityMode")
@@ -363,7 +344,6 @@ field_rule(
     bad="the cluster uses routes-based networking",
     rationale="VPC-native clusters make pod addresses routable and subject to VPC firewall rules.",
     remediation="Create the cluster with alias IP ranges (VPC-native).",
-    references=(GKE + " 5.6.2",),
 )
 
 
@@ -375,7 +355,6 @@ field_rule(
     resource_type=CLUSTER,
     rationale="Pod-to-pod traffic on one node is invisible to flow logs without intranode visibility.",
     remediation="Enable intranode visibility and VPC Flow Logs on the cluster's subnetwork.",
-    references=(GKE + " 5.6.1",),
 )
 def intranode_visibility(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config

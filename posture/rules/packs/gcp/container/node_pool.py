@@ -8,9 +8,6 @@ from posture.rules.registry import field_rule
 POOL = "gcp.container.node_pool"
 
 
-GKE = "CIS GKE v1.9.0"
-
-
 field_rule(
     id="gcp.container.node_pool_not_default_service_account",
     title="GKE nodes do not run as the Compute Engine default service account",
@@ -23,7 +20,6 @@ field_rule(
     bad="the nodes use the Compute Engine default service account",
     rationale="The default service account holds Editor on the project: every pod could use it.",
     remediation="Create node pools with a dedicated, least-privilege service account.",
-    references=(GKE + " 5.2.1",),
 )
 
 
@@ -39,7 +35,6 @@ field_rule(
     bad="pods can read the node's metadata and credentials",
     rationale="The GKE metadata server hides the node's credentials and metadata from pods.",
     remediation="Set workloadMetadataConfig.mode to GKE_METADATA (with Workload Identity on the cluster).",
-    references=(GKE + " 5.4.1",),
 )
 
 
@@ -55,7 +50,6 @@ field_rule(
     bad=lambda image: f"the nodes run {image or 'an unknown image'}",
     rationale="Container-Optimized OS is a minimal, hardened, automatically patched node image.",
     remediation="Use the COS_CONTAINERD node image.",
-    references=(GKE + " 5.5.1",),
 )
 
 
@@ -71,7 +65,6 @@ field_rule(
     bad="auto-repair is off",
     rationale="Auto-repair replaces unhealthy nodes before they affect workloads.",
     remediation="Enable auto-repair on the node pool.",
-    references=(GKE + " 5.5.2",),
 )
 
 
@@ -87,7 +80,6 @@ field_rule(
     bad="auto-upgrade is off",
     rationale="Auto-upgrade keeps nodes on patched Kubernetes and OS versions.",
     remediation="Enable auto-upgrade on the node pool.",
-    references=(GKE + " 5.5.3",),
 )
 
 
@@ -103,7 +95,6 @@ field_rule(
     bad="Secure Boot is off",
     rationale="Secure Boot verifies the boot chain so rootkits and bootkits cannot load.",
     remediation="Enable Secure Boot in the node pool's shielded instance config.",
-    references=(GKE + " 5.5.7",),
 )
 
 
@@ -119,7 +110,6 @@ field_rule(
     bad="integrity monitoring is off",
     rationale="Integrity monitoring compares each boot against a known-good baseline.",
     remediation="Enable integrity monitoring in the node pool's shielded instance config.",
-    references=(GKE + " 5.5.6",),
 )
 
 
@@ -135,5 +125,4 @@ field_rule(
     bad="boot disks use a Google-managed key",
     rationale="A customer-managed key lets you control and revoke access to node boot disks.",
     remediation="Create node pools with bootDiskKmsKey set to a Cloud KMS key.",
-    references=(GKE + " 5.9.2",),
 )

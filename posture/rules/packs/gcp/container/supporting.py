@@ -9,9 +9,6 @@ from posture.rules.verdicts import Verdict, check, lookup, observed
 CLUSTER = "gcp.container.cluster"
 
 
-GKE = "CIS GKE v1.9.0"
-
-
 @rule(
     id="gcp.container.cluster_google_groups_rbac",
     title="GKE uses Google Groups for RBAC",
@@ -20,7 +17,6 @@ GKE = "CIS GKE v1.9.0"
     resource_type=CLUSTER,
     rationale="Granting RBAC to groups keeps access in one directory and removes it when people leave.",
     remediation="Enable Google Groups for RBAC with a gke-security-groups@ group of your domain.",
-    references=(GKE + " 5.8.2",),
 )
 def google_groups(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -46,7 +42,6 @@ field_rule(
     bad="the Secret Manager add-on is off",
     rationale="Secrets kept in Secret Manager are versioned, audited and rotated outside the cluster.",
     remediation="Enable the Secret Manager add-on (secretManagerConfig.enabled) and mount secrets from it.",
-    references=(GKE + " 4.4.2",),
 )
 
 
@@ -58,7 +53,6 @@ field_rule(
     resource_type=CLUSTER,
     rationale="gVisor puts a user-space kernel between untrusted containers and the node.",
     remediation="Add a node pool with sandboxConfig.type GVISOR and schedule untrusted workloads on it.",
-    references=(GKE + " 5.10.3",),
 )
 def sandbox(resource: ResourceRecord, ctx) -> Verdict:
     pools = [

@@ -15,8 +15,6 @@ from posture.rules.packs.kubernetes.settings import rule_settings
 from posture.rules.registry import rule
 from posture.rules.verdicts import Evidence, Verdict, check
 
-CIS = "CIS Kubernetes Benchmark v2.0.1"
-
 
 @rule(
     id="kubernetes.workloads.secrets_as_env",
@@ -27,7 +25,6 @@ CIS = "CIS Kubernetes Benchmark v2.0.1"
     rationale="Environment variables leak into logs, crash dumps and child processes; a secret mounted as "
     "a file does not, and is updated in place when rotated.",
     remediation="Mount the Secret as a volume instead of env valueFrom.secretKeyRef or envFrom.secretRef.",
-    references=(CIS + " 5.4.1",),
 )
 def secrets_as_env(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     def bad(t: Template, path: str, c: dict[str, Any]) -> list[Evidence]:
@@ -79,7 +76,6 @@ def literal_secret_in_env(resource: ResourceRecord, ctx: RuleContext) -> Verdict
     rationale="The default namespace has no boundary of its own: RBAC, quotas and network policies are "
     "written per namespace, and everything dropped in default shares them.",
     remediation="Create a namespace for the application and deploy it there.",
-    references=(CIS + " 5.6.4",),
 )
 def not_in_default_namespace(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     namespace = (resource.config.get("metadata") or {}).get("namespace")
@@ -100,7 +96,6 @@ def not_in_default_namespace(resource: ResourceRecord, ctx: RuleContext) -> Verd
     rationale="Every pod without a service account runs as the namespace's default one; permissions "
     "granted to it reach every such pod.",
     remediation="Create a service account for the workload and set spec.serviceAccountName.",
-    references=(CIS + " 5.1.5",),
 )
 def dedicated_service_account(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     template = Template.of(resource)
@@ -122,7 +117,6 @@ def dedicated_service_account(resource: ResourceRecord, ctx: RuleContext) -> Ver
     "service account; most applications never call it.",
     remediation="Set automountServiceAccountToken: false on the pod spec (or its service account) unless "
     "the application talks to the API server.",
-    references=(CIS + " 5.1.6",),
 )
 def service_account_token_not_mounted(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     template = Template.of(resource)

@@ -1,4 +1,4 @@
-"""Pod Security Standards, restricted profile, and the CIS capability checks (5.2.8, 5.2.9).
+"""Pod Security Standards, restricted profile, and the capability checks (NET_RAW dropped, none added).
 
 Windows pods (spec.os.name: windows) are exempt from the Linux-only restricted
 controls, as Pod Security Admission exempts them.
@@ -209,7 +209,6 @@ def capabilities_restricted(resource: ResourceRecord, ctx: RuleContext) -> Verdi
     rationale="NET_RAW, granted by default, lets a container craft raw packets: ARP and DNS spoofing "
     "against its neighbours on the node.",
     remediation="Drop NET_RAW (or ALL) in securityContext.capabilities.drop and never add it.",
-    references=("CIS Kubernetes Benchmark 5.2.8",),
 )
 def net_raw_dropped(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     def bad(t: Template, path: str, c: dict[str, Any]) -> list[Evidence]:
@@ -233,7 +232,6 @@ def net_raw_dropped(resource: ResourceRecord, ctx: RuleContext) -> Verdict | Non
     resource_type=WORKLOAD,
     rationale="Every added capability widens what a compromised container can do; most workloads need none.",
     remediation="Remove securityContext.capabilities.add, or document why each capability is needed.",
-    references=("CIS Kubernetes Benchmark 5.2.9",),
 )
 def capabilities_added(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     def bad(t: Template, path: str, c: dict[str, Any]) -> list[Evidence]:
