@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     from posture.rules.evaluate import evaluate
     from posture.rules.packs import kubernetes as pack
 
-    for info in pkgutil.iter_modules(pack.__path__, prefix=pack.__name__ + "."):
+    for info in pkgutil.walk_packages(pack.__path__, prefix=pack.__name__ + "."):
         importlib.import_module(info.name)  # the Kubernetes rules (no Django needed)
     with tempfile.TemporaryDirectory() as tmp:
         kubeconfig = Path(tmp) / "kubeconfig"

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from collectors.failures import traceback_detail
 from collectors.records import ResourceRecord
+from posture.rules.context import RuleContext
 from posture.rules.registry import RULES, RuleRegistry
 from posture.rules.verdicts import Evidence, Severity, Status, Verdict
 
 log = logging.getLogger(__name__)
-
-
-class RuleContext:
-    """What a rule may look at besides its own resource: the account's other records.
-
-    A CloudWatch alarm rule, say, needs the account's trails and metric
-    filters; it asks ``ctx.resources("aws.cloudtrail.trail")``.
-    """
-
-    def __init__(self, records: Iterable[ResourceRecord]) -> None:
-        self._by_type: dict[str, list[ResourceRecord]] = defaultdict(list)
-        for record in records:
-            self._by_type[record.type].append(record)
-
-    def resources(self, type_: str) -> list[ResourceRecord]:
-        return list(self._by_type.get(type_, ()))
-
-    def types(self) -> set[str]:
-        return set(self._by_type)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,22 +18,39 @@ It returns one :class:`Verdict` for the resource (the evidence may name
 several sub-objects), or ``None`` where the rule does not apply. Which framework
 controls a rule evidences is said once, in the framework files; a rule's
 ``controls`` are read from there.
+
+A rule that judges one field of the resource's config is data, not a function::
+
+    field_rule(
+        id="azure.aks.rbac_enabled",
+        ...,                                  # the same metadata as @rule
+        path="properties.enableRBAC",
+        expect=True,                          # a value, or a predicate over the value
+        ok="Kubernetes RBAC is enabled",      # "{value}" in a message is the value found
+        bad="Kubernetes RBAC is disabled",
+    )
+
+Its verdict is PASS or FAIL with one piece of evidence: ``path`` and the value there.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from posture.rules.verdicts import Severity, Verdict
+from collectors.records import ResourceRecord
+from posture.rules.context import RuleContext
+from posture.rules.verdicts import Severity, Verdict, check, observed
 
-if TYPE_CHECKING:
-    from collectors.records import ResourceRecord
-    from posture.rules.evaluate import RuleContext
-
-RuleFn = Callable[["ResourceRecord", "RuleContext"], "Verdict | None"]
+RuleFn = Callable[[ResourceRecord, RuleContext], Verdict | None]
+# what a field rule wants of its field: a value (True and False compare with ``is``, others with ``==``)
+# or a predicate over whatever the field holds (None where absent)
+Expectation = bool | int | str | Callable[[Any], bool]
+# a verdict's message: a text in which "{value}" is the value found, or a function of that value
+Message = str | Callable[[Any], str]
 RULE_ID = re.compile(r"^[a-z0-9]+(\.[a-z0-9_]+){2,}$")
 # Every rule's one category: a short list that reads the same across AWS, Azure, Google Cloud and clusters.
 # "exposure" holds what makes a resource reachable from the internet (public storage, open firewalls,
@@ -61,6 +78,7 @@ class Rule:
     remediation: str
     fn: RuleFn = field(repr=False, compare=False)
     references: tuple[str, ...] = ()
+    module: str = ""  # the module that declares the rule
 
     @property
     def provider(self) -> str:
@@ -105,7 +123,7 @@ class RuleRegistry:
     def __contains__(self, rule_id: object) -> bool:
         return rule_id in self._rules
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Rule]:
         return iter(sorted(self._rules.values(), key=lambda r: r.id))
 
     def __len__(self) -> int:
@@ -134,6 +152,7 @@ def rule(
     remediation: str,
     references: tuple[str, ...] = (),
     registry: RuleRegistry | None = None,
+    module: str = "",
 ) -> Callable[[RuleFn], RuleFn]:
     """Register the decorated function as a rule (see the module docstring)."""
 
@@ -149,11 +168,71 @@ def rule(
                 remediation=remediation.strip(),
                 fn=fn,
                 references=tuple(references),
+                module=module or fn.__module__,
             )
         )
         return fn
 
     return register
+
+
+@dataclass(frozen=True, slots=True)
+class FieldCheck:
+    """The function of a field rule: PASS when the value at ``path`` meets ``expect``, else FAIL."""
+
+    path: str
+    expect: Expectation
+    ok: Message
+    bad: Message
+
+    def meets(self, value: Any) -> bool:
+        if callable(self.expect):
+            return bool(self.expect(value))
+        if isinstance(self.expect, bool):
+            return value is self.expect
+        return bool(value == self.expect)
+
+    def __call__(self, resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+        evidence = observed(resource.config, self.path)
+        value = evidence.value
+        return check(self.meets(value), _say(self.ok, value), _say(self.bad, value), evidence)
+
+
+def _say(message: Message, value: Any) -> str:
+    return message(value) if callable(message) else message.format(value=value)
+
+
+def field_rule(
+    *,
+    id: str,
+    title: str,
+    severity: str,
+    category: str,
+    resource_type: str,
+    path: str,
+    expect: Expectation,
+    ok: Message,
+    bad: Message,
+    rationale: str,
+    remediation: str,
+    references: tuple[str, ...] = (),
+    registry: RuleRegistry | None = None,
+) -> FieldCheck:
+    """Register a rule that judges the one config field at ``path`` (see the module docstring)."""
+    judge = FieldCheck(path=path, expect=expect, ok=ok, bad=bad)
+    rule(
+        id=id,
+        title=title,
+        severity=severity,
+        category=category,
+        resource_type=resource_type,
+        rationale=rationale,
+        remediation=remediation,
+        references=references,
+        registry=registry,
+        module=sys._getframe(1).f_globals.get("__name__", ""),  # the caller's, as enum and NamedTuple do
+    )(judge)
+    return judge
 
 
 def rules_in_category(category: str) -> frozenset[str]:

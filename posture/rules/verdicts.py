@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collectors.records import ResourceRecord
 
 
 class Status(StrEnum):
@@ -83,6 +86,17 @@ def manual(message: str, *evidence: Evidence | tuple[str, Any]) -> Verdict:
 
 def errored(message: str, *evidence: Evidence | tuple[str, Any]) -> Verdict:
     return Verdict(Status.ERROR, message, _evidence(evidence))
+
+
+def unreadable(resource: ResourceRecord, key: str, what: str = "") -> Verdict | None:
+    """ERROR when the collector could not read ``key`` (its ``_errors.<key>``), so "unknown" is never a FAIL.
+
+    ``what`` names the setting in the message (``key`` when not given); None when ``key`` was read.
+    """
+    problem = lookup(resource.config, f"_errors.{key}")
+    if not problem:
+        return None
+    return Verdict(Status.ERROR, f"{what or key} could not be read: {problem}", (Evidence(f"_errors.{key}", problem),))
 
 
 def check(condition: bool, ok: str, bad: str, *evidence: Evidence | tuple[str, Any]) -> Verdict:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from posture.rules.frameworks import catalog
-from posture.rules.registry import CATEGORIES, RULES, rules_in_category
+from posture.rules.registry import CATEGORIES, RULES, Rule, rules_in_category
+from tests.rules.test_rule_cases import CASES
 
 
 def test_every_rule_has_complete_metadata() -> None:
@@ -61,3 +63,74 @@ def test_public_access_rules_are_exposure_in_every_cloud() -> None:
         "kubernetes.core.service_not_exposed",
     ):
         assert rule_id in exposure, rule_id
+
+
+# A rule is found in one guess: <provider>.<service>.<name> lives in posture/rules/packs/<provider>/<service>.py
+# (or, for a service large enough to be a package, in a module of posture/rules/packs/<provider>/<service>/),
+# and its cases in the file of the same path under tests/rules/cases/ (<provider>/<service>.yaml, or
+# <provider>/<service>/<part>.yaml). Modules without rules (support, helpers, podspec...) hold what rules share.
+# Plugins (POSTURE_PLUGINS, such as the tests' testcloud) keep their rules where they like.
+PACKS = "posture.rules.packs."
+PACK_RULES = [r for r in RULES if r.module.startswith(PACKS)]
+
+
+def module_path(rule: Rule) -> str:
+    """The rule's module as a path under posture/rules/packs/ and tests/rules/cases/, without suffix."""
+    return rule.module.removeprefix(PACKS).replace(".", "/")
+
+
+def test_a_rule_lives_in_the_module_its_id_names() -> None:
+    assert len(PACK_RULES) > 250
+    misplaced = []
+    for r in PACK_RULES:
+        home = f"{r.provider}/{r.service}"
+        path = module_path(r)
+        if not (path == home or path.rpartition("/")[0] == home):
+            misplaced.append(f"{r.id} is in {r.module}, not in packs/{home}.py (or packs/{home}/)")
+    assert not misplaced, "\n".join(misplaced)
+
+
+def test_a_rule_is_tested_in_the_case_file_of_its_module() -> None:
+    misplaced = [
+        f"{case['_where']}: {case['rule']} belongs in {module_path(RULES.get(case['rule']))}.yaml"
+        for case in CASES
+        if case["rule"] in RULES
+        and RULES.get(case["rule"]).module.startswith(PACKS)
+        and case["_where"].split("#")[0] != module_path(RULES.get(case["rule"])) + ".yaml"
+    ]
+    assert not misplaced, "\n".join(misplaced)
+
+
+def test_the_mapping_for_ids_that_once_lived_elsewhere() -> None:
+    for rule_id, module in {
+        "aws.kms.customer_key_rotation_enabled": "aws/kms",
+        "aws.kms.key_policy_no_public_principal": "aws/kms",
+        "aws.guardduty.eks_protection_enabled": "aws/guardduty",
+        "aws.s3.bucket_blocks_public_access": "aws/s3",
+        "azure.security.defender_containers": "azure/security",
+        "gcp.container.node_pool_secure_boot": "gcp/container/node_pool",
+        "kubernetes.networking.ingress_uses_tls": "kubernetes/networking",
+        "kubernetes.workloads.host_pid": "kubernetes/workloads/pod_security_baseline",
+    }.items():
+        assert module_path(RULES.get(rule_id)) == module, rule_id
+
+
+CIS_NUMBER = re.compile(
+    r"\bCIS\b(?:\s+[A-Za-z][\w-]*){0,4}\s+v?\d+(?:\.\d+)+"
+)  # "CIS AWS 3.1.4", "CIS GKE v1.9.0 5.6.4"
+
+
+def test_framework_numbers_stay_in_the_framework_files() -> None:
+    """Which CIS control a rule evidences is said once, in posture/rules/frameworks/*.yaml."""
+    found = [
+        f"{r.id}: {name} {text!r}"
+        for r in RULES
+        for name, text in (
+            ("title", r.title),
+            ("rationale", r.rationale),
+            ("remediation", r.remediation),
+            *(("references", ref) for ref in r.references),
+        )
+        if CIS_NUMBER.search(text)
+    ]
+    assert not found, "\n".join(found)

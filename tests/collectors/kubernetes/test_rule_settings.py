@@ -12,9 +12,9 @@ from django.core.management.base import CommandError
 from collectors.records import ResourceRecord
 from posture.env import SettingError
 from posture.rules.evaluate import RuleContext
-from posture.rules.packs.kubernetes.cluster import kubelet_version_current
+from posture.rules.packs.kubernetes.core import kubelet_version_current
 from posture.rules.packs.kubernetes.settings import DEFAULT_ALLOWED_REGISTRIES, rule_settings
-from posture.rules.packs.kubernetes.workload_hygiene import image_registry, image_registry_allowed
+from posture.rules.packs.kubernetes.workloads.hygiene import image_registry, image_registry_allowed
 
 POD = ResourceRecord(
     "kubernetes",

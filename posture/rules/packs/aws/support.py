@@ -7,10 +7,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from collectors.records import ResourceRecord
+from posture.rules.verdicts import Evidence, Verdict, check, lookup, unreadable
 
 WORLD_V4 = "0.0.0.0/0"
+
+
 WORLD_V6 = "::/0"
+
+
 ADMIN_PORTS = (22, 3389)
+
+
 # conditions that tie a "Principal: *" statement to known callers (an account, organization, VPC, source)
 RESTRICTING_CONDITION_KEYS = {
     "aws:sourceaccount",
@@ -129,3 +136,16 @@ def same_region(ctx: Any, type_: str, region: str) -> Iterator[ResourceRecord]:
 def where(record: ResourceRecord, path: str) -> str:
     """An evidence path into another record of the account: ``<uid>:<path>``."""
     return f"{record.uid}:{path}" if path else record.uid
+
+
+def public_principal_verdict(resource: ResourceRecord, path: str, error_key: str) -> Verdict:
+    problem = unreadable(resource, error_key)
+    if problem:
+        return problem
+    open_statements = public_allow_statements(lookup(resource.config, path))
+    return check(
+        not open_statements,
+        'no statement allows Principal "*" without a restricting condition',
+        f'{len(open_statements)} statement(s) allow Principal "*" without a restricting condition',
+        Evidence(f"{path}.Statement", open_statements or lookup(resource.config, f"{path}.Statement")),
+    )

@@ -1,12 +1,12 @@
-"""AKS cluster and node pool rules (CIS AKS v1.8.0 managed services, container-stack checks)."""
+"""AKS cluster and node pool rules: managed-service and container-stack checks."""
 
 from __future__ import annotations
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
-from posture.rules.packs.azure.helpers import ci_get, minor, not_collected, props, settings_sending
-from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, failed, observed, passed
+from posture.rules.context import RuleContext
+from posture.rules.packs.azure.helpers import ci_get, minor, props, settings_sending
+from posture.rules.registry import field_rule, rule
+from posture.rules.verdicts import Verdict, check, failed, observed, passed, unreadable
 
 CLUSTER = "azure.aks.managed_cluster"
 POOL = "azure.aks.agent_pool"
@@ -14,82 +14,75 @@ AKS_DOCS = "https://learn.microsoft.com/azure/aks/"
 NETWORK_POLICIES = {"azure", "calico", "cilium"}
 
 
-@rule(
+def network_policy(value: object) -> str:
+    """The network policy engine a cluster names, lowercased ("none" when unset)."""
+    return str(value or "none").lower()
+
+
+field_rule(
     id="azure.aks.rbac_enabled",
     title="AKS cluster has Kubernetes RBAC enabled",
     severity="high",
     category="cluster",
     resource_type=CLUSTER,
+    path="properties.enableRBAC",
+    expect=True,
+    ok="Kubernetes RBAC is enabled",
+    bad="Kubernetes RBAC is disabled",
     rationale="Without Kubernetes RBAC every authenticated identity can do anything in the cluster.",
     remediation="Kubernetes RBAC is set at creation: recreate the cluster with RBAC enabled (the default).",
     references=(AKS_DOCS + "concepts-identity#kubernetes-rbac",),
 )
-def rbac_enabled(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    return check(
-        props(resource).get("enableRBAC") is True,
-        "Kubernetes RBAC is enabled",
-        "Kubernetes RBAC is disabled",
-        observed(resource.config, "properties.enableRBAC"),
-    )
 
 
-@rule(
+field_rule(
     id="azure.aks.entra_id_integration",
     title="AKS cluster authenticates users with Microsoft Entra ID",
     severity="high",
     category="identity",
     resource_type=CLUSTER,
+    path="properties.aadProfile.managed",
+    expect=True,
+    ok="managed Entra ID integration is on",
+    bad="the cluster does not use managed Entra ID integration",
     rationale="Entra ID integration ties cluster access to managed identities with MFA, conditional access and "
     "central offboarding instead of static client certificates.",
     remediation="az aks update -g RG -n CLUSTER --enable-aad --aad-admin-group-object-ids GROUP_ID",
     references=(AKS_DOCS + "enable-authentication-microsoft-entra-id",),
 )
-def entra_id_integration(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    return check(
-        (props(resource).get("aadProfile") or {}).get("managed") is True,
-        "managed Entra ID integration is on",
-        "the cluster does not use managed Entra ID integration",
-        observed(resource.config, "properties.aadProfile.managed"),
-    )
 
 
-@rule(
+field_rule(
     id="azure.aks.azure_rbac_for_kubernetes",
     title="AKS cluster uses Azure RBAC for Kubernetes authorization",
     severity="medium",
     category="identity",
     resource_type=CLUSTER,
+    path="properties.aadProfile.enableAzureRBAC",
+    expect=True,
+    ok="Azure RBAC for Kubernetes authorization is on",
+    bad="Azure RBAC for Kubernetes authorization is off",
     rationale="Azure RBAC for Kubernetes lets role assignments in Azure govern cluster access, reviewed and audited "
     "with the rest of the subscription's access.",
     remediation="az aks update -g RG -n CLUSTER --enable-azure-rbac",
     references=(AKS_DOCS + "manage-azure-rbac",),
 )
-def azure_rbac_for_kubernetes(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    return check(
-        (props(resource).get("aadProfile") or {}).get("enableAzureRBAC") is True,
-        "Azure RBAC for Kubernetes authorization is on",
-        "Azure RBAC for Kubernetes authorization is off",
-        observed(resource.config, "properties.aadProfile.enableAzureRBAC"),
-    )
 
 
-@rule(
+field_rule(
     id="azure.aks.local_accounts_disabled",
     title="AKS cluster has local accounts disabled",
     severity="high",
     category="identity",
     resource_type=CLUSTER,
+    path="properties.disableLocalAccounts",
+    expect=True,
+    ok="local accounts are disabled",
+    bad="local accounts (the static cluster-admin credential) are enabled",
     rationale="The local cluster-admin account's certificate cannot be revoked per user and bypasses Entra ID.",
     remediation="az aks update -g RG -n CLUSTER --disable-local-accounts (needs Entra ID integration)",
     references=(AKS_DOCS + "manage-local-accounts-managed-azure-ad",),
 )
-def local_accounts_disabled(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    return check(
-        props(resource).get("disableLocalAccounts") is True,
-        "local accounts are disabled",
-        "local accounts (the static cluster-admin credential) are enabled",
-        observed(resource.config, "properties.disableLocalAccounts"),
-    )
 
 
 @rule(
@@ -116,45 +109,38 @@ def api_server_access_restricted(resource: ResourceRecord, ctx: RuleContext) -> 
     )
 
 
-@rule(
+field_rule(
     id="azure.aks.private_cluster",
     title="AKS cluster is private (API server on a private endpoint)",
     severity="medium",
     category="exposure",
     resource_type=CLUSTER,
+    path="properties.apiServerAccessProfile.enablePrivateCluster",
+    expect=True,
+    ok="the API server is reachable on a private endpoint only",
+    bad="the API server has a public endpoint",
     rationale="A private cluster's API server has no public endpoint at all.",
     remediation="Create the cluster with --enable-private-cluster (or enable API server VNet integration and "
     "private access).",
     references=(AKS_DOCS + "private-clusters",),
 )
-def private_cluster(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    return check(
-        (props(resource).get("apiServerAccessProfile") or {}).get("enablePrivateCluster") is True,
-        "the API server is reachable on a private endpoint only",
-        "the API server has a public endpoint",
-        observed(resource.config, "properties.apiServerAccessProfile.enablePrivateCluster"),
-    )
 
 
-@rule(
+field_rule(
     id="azure.aks.network_policy_set",
     title="AKS cluster enforces network policies",
     severity="medium",
     category="network",
     resource_type=CLUSTER,
+    path="properties.networkProfile.networkPolicy",
+    expect=lambda value: network_policy(value) in NETWORK_POLICIES,
+    ok=lambda value: f"network policies are enforced by {network_policy(value)}",
+    bad="no network policy engine is set",
     rationale="Without a network policy engine every pod can reach every other pod; NetworkPolicy objects are "
     "silently ignored.",
     remediation="az aks update -g RG -n CLUSTER --network-policy azure|calico|cilium",
     references=(AKS_DOCS + "use-network-policies",),
 )
-def network_policy_set(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    policy = str((props(resource).get("networkProfile") or {}).get("networkPolicy") or "none").lower()
-    return check(
-        policy in NETWORK_POLICIES,
-        f"network policies are enforced by {policy}",
-        "no network policy engine is set",
-        observed(resource.config, "properties.networkProfile.networkPolicy"),
-    )
 
 
 @rule(
@@ -199,24 +185,20 @@ def keyvault_secrets_provider(resource: ResourceRecord, ctx: RuleContext) -> Ver
     )
 
 
-@rule(
+field_rule(
     id="azure.aks.defender_enabled",
     title="AKS cluster runs the Defender for Containers sensor",
     severity="medium",
     category="cluster",
     resource_type=CLUSTER,
+    path="properties.securityProfile.defender.securityMonitoring.enabled",
+    expect=True,
+    ok="Defender security monitoring is enabled on the cluster",
+    bad="Defender security monitoring is not enabled on the cluster",
     rationale="The Defender sensor reports runtime threats and feeds vulnerability findings for the cluster.",
     remediation="Turn on the Defender for Containers plan, or az aks update -g RG -n CLUSTER --enable-defender",
     references=("https://learn.microsoft.com/azure/defender-for-cloud/defender-for-containers-enable",),
 )
-def defender_enabled(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    path = "properties.securityProfile.defender.securityMonitoring.enabled"
-    return check(
-        observed(resource.config, path).value is True,
-        "Defender security monitoring is enabled on the cluster",
-        "Defender security monitoring is not enabled on the cluster",
-        observed(resource.config, path),
-    )
 
 
 @rule(
@@ -253,7 +235,7 @@ def kms_etcd_encryption(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
     references=(AKS_DOCS + "monitor-aks#aks-control-planeresource-logs",),
 )
 def kube_audit_logs_exported(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    problem = not_collected(resource, "diagnosticSettings", "the cluster's diagnostic settings")
+    problem = unreadable(resource, "diagnosticSettings", "the cluster's diagnostic settings")
     if problem:
         return problem
     settings = resource.config.get("_diagnosticSettings") or []
@@ -266,45 +248,37 @@ def kube_audit_logs_exported(resource: ResourceRecord, ctx: RuleContext) -> Verd
     )
 
 
-@rule(
+field_rule(
     id="azure.aks.auto_upgrade_channel",
     title="AKS cluster has an automatic upgrade channel",
     severity="low",
     category="cluster",
     resource_type=CLUSTER,
+    path="properties.autoUpgradeProfile.upgradeChannel",
+    expect=lambda value: str(value or "none").lower() != "none",
+    ok=lambda value: f"the cluster upgrades automatically ({value or 'none'})",
+    bad="the cluster has no automatic upgrade channel",
     rationale="An auto-upgrade channel keeps the control plane and nodes on supported, patched Kubernetes versions.",
     remediation="az aks update -g RG -n CLUSTER --auto-upgrade-channel patch|stable|rapid|node-image",
     references=(AKS_DOCS + "auto-upgrade-cluster",),
 )
-def auto_upgrade_channel(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    channel = str((props(resource).get("autoUpgradeProfile") or {}).get("upgradeChannel") or "none")
-    return check(
-        channel.lower() != "none",
-        f"the cluster upgrades automatically ({channel})",
-        "the cluster has no automatic upgrade channel",
-        observed(resource.config, "properties.autoUpgradeProfile.upgradeChannel"),
-    )
 
 
-@rule(
+field_rule(
     id="azure.aks.node_os_upgrade_channel",
     title="AKS node OS images are patched automatically",
     severity="medium",
     category="cluster",
     resource_type=CLUSTER,
+    path="properties.autoUpgradeProfile.nodeOSUpgradeChannel",
+    expect=lambda value: str(value or "None").lower() in ("nodeimage", "securitypatch"),
+    ok=lambda value: f"node OS images are patched by the {value or 'None'} channel",
+    bad=lambda value: f"node OS images are not patched automatically (channel {value or 'None'})",
     rationale="Node images carry the OS, container runtime and CNI; the NodeImage or SecurityPatch channel keeps "
     "them patched without waiting for a Kubernetes upgrade.",
     remediation="az aks update -g RG -n CLUSTER --node-os-upgrade-channel NodeImage",
     references=(AKS_DOCS + "auto-upgrade-node-os-image",),
 )
-def node_os_upgrade_channel(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    channel = str((props(resource).get("autoUpgradeProfile") or {}).get("nodeOSUpgradeChannel") or "None")
-    return check(
-        channel.lower() in ("nodeimage", "securitypatch"),
-        f"node OS images are patched by the {channel} channel",
-        f"node OS images are not patched automatically (channel {channel})",
-        observed(resource.config, "properties.autoUpgradeProfile.nodeOSUpgradeChannel"),
-    )
 
 
 @rule(
@@ -356,40 +330,34 @@ def node_pool_version_current(resource: ResourceRecord, ctx: RuleContext) -> Ver
     return failed(f"the node pool runs {pool_version}, behind the control plane's {plane_version}", *evidence)
 
 
-@rule(
+field_rule(
     id="azure.aks.node_pool_host_encryption",
     title="AKS node pool encrypts at the host",
     severity="low",
     category="encryption",
     resource_type=POOL,
+    path="properties.enableEncryptionAtHost",
+    expect=True,
+    ok="encryption at host is on",
+    bad="encryption at host is off",
     rationale="Encryption at host also covers temporary disks and OS disk caches, which server-side encryption "
     "does not.",
     remediation="Create node pools with --enable-encryption-at-host and move workloads to them.",
     references=(AKS_DOCS + "enable-host-encryption",),
 )
-def node_pool_host_encryption(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    return check(
-        props(resource).get("enableEncryptionAtHost") is True,
-        "encryption at host is on",
-        "encryption at host is off",
-        observed(resource.config, "properties.enableEncryptionAtHost"),
-    )
 
 
-@rule(
+field_rule(
     id="azure.aks.node_pool_private_nodes",
     title="AKS node pool gives nodes no public IP addresses",
     severity="high",
     category="exposure",
     resource_type=POOL,
+    path="properties.enableNodePublicIP",
+    expect=lambda value: value is not True,
+    ok="nodes have no public IP addresses",
+    bad="every node of the pool gets a public IP address",
     rationale="Nodes with public IPs expose the kubelet and SSH to the Internet.",
     remediation="Create node pools without --enable-node-public-ip and move workloads to them.",
     references=(AKS_DOCS + "use-node-public-ips",),
 )
-def node_pool_private_nodes(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    return check(
-        props(resource).get("enableNodePublicIP") is not True,
-        "nodes have no public IP addresses",
-        "every node of the pool gets a public IP address",
-        observed(resource.config, "properties.enableNodePublicIP"),
-    )

@@ -1,11 +1,11 @@
-"""Azure RBAC rules (CIS Azure v6.0.0 5.3.3, 5.4, 5.7): owners, User Access Administrators, custom roles."""
+"""Azure RBAC rules: owners, User Access Administrators, custom roles."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.registry import rule
 from posture.rules.verdicts import Verdict, check, observed
 

@@ -1,13 +1,11 @@
-"""Small helpers the Azure rule modules share: ARM ``properties``, collection errors, diagnostic settings."""
+"""Small helpers the Azure rule modules share: ARM ``properties``, diagnostic settings, private endpoints."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, errored, lookup, observed
+from posture.rules.verdicts import Verdict, check, lookup, observed
 
 LOG_DESTINATIONS = ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId", "marketplacePartnerId")
 OPEN_SOURCES = {"*", "0.0.0.0", "0.0.0.0/0", "internet", "any", "::/0"}
@@ -15,14 +13,6 @@ OPEN_SOURCES = {"*", "0.0.0.0", "0.0.0.0/0", "internet", "any", "::/0"}
 
 def props(resource: ResourceRecord) -> dict[str, Any]:
     return resource.config.get("properties") or {}
-
-
-def not_collected(resource: ResourceRecord, key: str, what: str) -> Verdict | None:
-    """An ERROR verdict when the collector could not read ``key`` for this resource, else None."""
-    problem = lookup(resource.config, f"_errors.{key}")
-    if problem:
-        return errored(f"{what} could not be read: {problem}", (f"_errors.{key}", problem))
-    return None
 
 
 def has_destination(setting: dict[str, Any]) -> bool:
@@ -81,39 +71,3 @@ def minor(version: str | None) -> tuple[int, int] | None:
     if len(parts) < 2 or not parts[0].isdigit() or not parts[1].isdigit():
         return None
     return int(parts[0]), int(parts[1])
-
-
-def property_rule(
-    *,
-    id: str,
-    title: str,
-    severity: str,
-    category: str,
-    resource_type: str,
-    path: str,
-    good: Callable[[Any], bool],
-    ok: str,
-    bad: str,
-    rationale: str,
-    remediation: str,
-    references: tuple[str, ...] = (),
-) -> Callable[[ResourceRecord, Any], Verdict]:
-    """Register a rule that judges one config field: PASS when ``good(value)``; ``{value}`` in messages."""
-
-    def judge(resource: ResourceRecord, ctx: Any) -> Verdict:
-        evidence = observed(resource.config, path)
-        return check(good(evidence.value), ok.format(value=evidence.value), bad.format(value=evidence.value), evidence)
-
-    judge.__name__ = id.rsplit(".", 1)[-1]
-    judge.__doc__ = title
-    rule(
-        id=id,
-        title=title,
-        severity=severity,
-        category=category,
-        resource_type=resource_type,
-        rationale=rationale,
-        remediation=remediation,
-        references=references,
-    )(judge)
-    return judge

@@ -1,17 +1,15 @@
-"""Key Vault rules (CIS Azure v6.0.0 8.3 and 6.1.1.4): purge protection, RBAC, network, audit logs."""
+"""Key Vault rules: purge protection, RBAC, network, audit logs."""
 
 from __future__ import annotations
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.packs.azure.helpers import (
-    not_collected,
     private_endpoint_verdict,
-    property_rule,
     settings_sending,
 )
-from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, observed
+from posture.rules.registry import field_rule, rule
+from posture.rules.verdicts import Verdict, check, observed, unreadable
 
 VAULT = "azure.keyvault.vault"
 DOCS = "https://learn.microsoft.com/azure/key-vault/general/"
@@ -39,14 +37,14 @@ def purge_protection(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
     )
 
 
-property_rule(
+field_rule(
     id="azure.keyvault.rbac_authorization",
     title="Key Vault uses Azure RBAC for data-plane access",
     severity="medium",
     category="identity",
     resource_type=VAULT,
     path="properties.enableRbacAuthorization",
-    good=lambda v: v is True,
+    expect=True,
     ok="data-plane access is governed by Azure RBAC",
     bad="data-plane access is governed by legacy access policies",
     rationale="Azure RBAC scopes access to single keys and secrets, supports PIM and is audited with the rest of "
@@ -55,14 +53,14 @@ property_rule(
     "--enable-rbac-authorization true",
     references=(DOCS + "rbac-migration",),
 )
-property_rule(
+field_rule(
     id="azure.keyvault.public_network_access_disabled",
     title="Key Vault disables public network access",
     severity="medium",
     category="exposure",
     resource_type=VAULT,
     path="properties.publicNetworkAccess",
-    good=lambda v: v == "Disabled",
+    expect="Disabled",
     ok="public network access is disabled",
     bad="public network access is {value}",
     rationale="A vault reachable from the Internet depends on credentials alone.",
@@ -98,7 +96,7 @@ def private_endpoint(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
     references=(DOCS + "logging",),
 )
 def audit_logging(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    problem = not_collected(resource, "diagnosticSettings", "the vault's diagnostic settings")
+    problem = unreadable(resource, "diagnosticSettings", "the vault's diagnostic settings")
     if problem:
         return problem
     settings = resource.config.get("_diagnosticSettings") or []

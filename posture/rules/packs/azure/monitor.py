@@ -1,14 +1,14 @@
-"""Activity log rules: diagnostic settings and the CIS activity log alerts (CIS Azure v6.0.0 6.1.1, 6.1.2)."""
+"""Activity log rules: diagnostic settings and the activity log alerts."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
-from posture.rules.packs.azure.helpers import enabled_categories, has_destination, not_collected
+from posture.rules.context import RuleContext
+from posture.rules.packs.azure.helpers import enabled_categories, has_destination
 from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, observed
+from posture.rules.verdicts import Verdict, check, observed, unreadable
 
 ACTIVITY_LOG = "azure.monitor.activity_log"
 DOCS = "https://learn.microsoft.com/azure/azure-monitor/"
@@ -120,7 +120,7 @@ for _suffix, _words, _operation in ALERTS:
     references=(DOCS + "essentials/activity-log#send-to-log-analytics-workspace",),
 )
 def activity_log_exported(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    problem = not_collected(resource, "diagnosticSettings", "the subscription's diagnostic settings")
+    problem = unreadable(resource, "diagnosticSettings", "the subscription's diagnostic settings")
     if problem:
         return problem
     settings = resource.config.get("diagnosticSettings") or []
@@ -145,7 +145,7 @@ def activity_log_exported(resource: ResourceRecord, ctx: RuleContext) -> Verdict
     references=(DOCS + "essentials/activity-log-schema",),
 )
 def activity_log_categories(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    problem = not_collected(resource, "diagnosticSettings", "the subscription's diagnostic settings")
+    problem = unreadable(resource, "diagnosticSettings", "the subscription's diagnostic settings")
     if problem:
         return problem
     settings = [s for s in resource.config.get("diagnosticSettings") or [] if has_destination(s)]

@@ -1,20 +1,31 @@
-"""NSG, flow log, Network Watcher and virtual network rules (CIS Azure v6.0.0 sections 6.1.1, 7, 8.5)."""
+"""Network rules: NSGs, flow logs, Network Watcher, virtual networks, Application Gateway, WAF policies and
+Bastion."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.packs.azure.helpers import OPEN_SOURCES, props
-from posture.rules.registry import rule
+from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Evidence, Verdict, check, failed, observed, passed
 
 NSG = "azure.network.security_group"
+
+
 FLOW_LOG = "azure.network.flow_log"
+
+
 VNET = "azure.network.virtual_network"
+
+
 COVERAGE = "azure.network.watcher_coverage"
+
+
 DOCS = "https://learn.microsoft.com/azure/network-watcher/"
+
+
 # Subnets Azure forbids or manages NSGs on.
 NSG_EXEMPT_SUBNETS = {"gatewaysubnet", "azurefirewallsubnet", "azurefirewallmanagementsubnet", "routeserversubnet"}
 
@@ -108,12 +119,18 @@ def _internet_rule(rule_id: str, title: str, protocol: str, ports: tuple[int, ..
 _internet_rule(
     "azure.network.nsg_rdp_not_open", "NSG does not allow RDP from the Internet", "Tcp", (3389,), "RDP (3389)", "high"
 )
+
+
 _internet_rule(
     "azure.network.nsg_ssh_not_open", "NSG does not allow SSH from the Internet", "Tcp", (22,), "SSH (22)", "high"
 )
+
+
 _internet_rule(
     "azure.network.nsg_udp_not_open", "NSG does not allow UDP from the Internet", "Udp", None, "UDP", "medium"
 )
+
+
 _internet_rule(
     "azure.network.nsg_http_not_open",
     "NSG does not allow HTTP(S) from the Internet",
@@ -124,22 +141,25 @@ _internet_rule(
 )
 
 
-@rule(
+def enabled_flow_logs(logs: Any) -> list[str]:
+    """Ids of the enabled flow logs among those that target an NSG."""
+    return [log["id"] for log in logs or [] if log.get("enabled")]
+
+
+field_rule(
     id="azure.network.nsg_flow_logged",
     title="NSG has an enabled flow log",
     severity="medium",
     category="logging",
     resource_type=NSG,
+    path="_flowLogs",
+    expect=lambda logs: bool(enabled_flow_logs(logs)),
+    ok=lambda logs: f"flow logged by {len(enabled_flow_logs(logs))} flow log(s)",
+    bad="no enabled flow log targets this NSG",
     rationale="Flow logs record which connections the NSG allowed and denied, for investigations and tuning.",
     remediation="Create a flow log for the NSG (or, as NSG flow logs retire, a virtual network flow log).",
     references=(DOCS + "nsg-flow-logs-overview",),
 )
-def nsg_flow_logged(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
-    logs = observed(resource.config, "_flowLogs")
-    enabled = [log["id"] for log in logs.value or [] if log.get("enabled")]
-    return check(
-        bool(enabled), f"flow logged by {len(enabled)} flow log(s)", "no enabled flow log targets this NSG", logs
-    )
 
 
 @rule(
@@ -275,3 +295,131 @@ def vnet_ddos_protection(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
         enabled,
         plan,
     )
+
+
+GATEWAY = "azure.network.application_gateway"
+
+
+WAF_POLICY = "azure.network.waf_policy"
+
+
+BASTIONS = "azure.network.bastion_hosts"
+
+
+DOCS = "https://learn.microsoft.com/azure/"
+
+
+# Predefined Application Gateway TLS policies and the oldest protocol each accepts.
+PREDEFINED_MIN_TLS = {
+    "appgwsslpolicy20150501": "TLSv1_0",
+    "appgwsslpolicy20170401": "TLSv1_1",
+    "appgwsslpolicy20170401s": "TLSv1_2",
+    "appgwsslpolicy20220101": "TLSv1_2",
+    "appgwsslpolicy20220101s": "TLSv1_2",
+}
+
+
+MODERN_TLS = {"TLSv1_2", "TLSv1_3"}
+
+
+@rule(
+    id="azure.network.app_gateway_waf_enabled",
+    title="Application Gateway runs a Web Application Firewall",
+    severity="medium",
+    category="network",
+    resource_type=GATEWAY,
+    rationale="A WAF in front of web applications blocks common exploits (OWASP top ten) before they reach the app.",
+    remediation="Move the gateway to the WAF_v2 tier and associate a WAF policy.",
+    references=(DOCS + "web-application-firewall/ag/ag-overview",),
+)
+def app_gateway_waf_enabled(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    tier = observed(resource.config, "properties.sku.tier")
+    policy = observed(resource.config, "properties.firewallPolicy.id")
+    legacy = observed(resource.config, "properties.webApplicationFirewallConfiguration.enabled")
+    waf_tier = str(tier.value or "").upper().startswith("WAF")
+    return check(
+        waf_tier and (bool(policy.value) or legacy.value is True),
+        "a WAF inspects the gateway's traffic",
+        f"no WAF inspects the gateway's traffic (tier {tier.value})",
+        tier,
+        policy,
+    )
+
+
+@rule(
+    id="azure.network.app_gateway_tls_12",
+    title="Application Gateway accepts TLS 1.2 or newer only",
+    severity="medium",
+    category="encryption",
+    resource_type=GATEWAY,
+    rationale="TLS 1.0 and 1.1 are deprecated and weak; the gateway's TLS policy decides what clients may use.",
+    remediation="Set the gateway's TLS policy to AppGwSslPolicy20220101S or a custom policy with TLSv1_2 minimum.",
+    references=(DOCS + "application-gateway/application-gateway-ssl-policy-overview",),
+)
+def app_gateway_tls_12(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    policy = props(resource).get("sslPolicy") or {}
+    if str(policy.get("policyType", "")).lower().startswith("custom"):
+        minimum = policy.get("minProtocolVersion")
+    else:
+        name = policy.get("policyName") or props(resource).get("defaultPredefinedSslPolicy")
+        minimum = PREDEFINED_MIN_TLS.get(str(name or "").lower())
+    return check(
+        minimum in MODERN_TLS,
+        f"the oldest protocol accepted is {minimum}",
+        f"the gateway accepts {minimum}" if minimum else "the gateway's TLS policy is not known to require TLS 1.2",
+        observed(resource.config, "properties.sslPolicy"),
+        ("minProtocolVersion", minimum),
+    )
+
+
+field_rule(
+    id="azure.network.waf_request_body_inspection",
+    title="WAF policy inspects request bodies",
+    severity="medium",
+    category="network",
+    resource_type=WAF_POLICY,
+    path="properties.policySettings.requestBodyCheck",
+    expect=True,
+    ok="request bodies are inspected",
+    bad="request bodies are not inspected",
+    rationale="Without request body inspection, attacks in POST bodies (SQL injection, XSS) pass the WAF unseen.",
+    remediation="Turn on request body inspection in the WAF policy's settings.",
+    references=(DOCS + "web-application-firewall/ag/application-gateway-waf-request-size-limits",),
+)
+
+
+@rule(
+    id="azure.network.waf_bot_protection",
+    title="WAF policy has bot protection",
+    severity="low",
+    category="network",
+    resource_type=WAF_POLICY,
+    rationale="The bot manager rule set blocks known malicious bots and scanners.",
+    remediation="Add the Microsoft_BotManagerRuleSet managed rule set to the WAF policy.",
+    references=(DOCS + "web-application-firewall/ag/bot-protection",),
+)
+def waf_bot_protection(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    sets = observed(resource.config, "properties.managedRules.managedRuleSets")
+    types = [str(s.get("ruleSetType")) for s in sets.value or []]
+    return check(
+        "Microsoft_BotManagerRuleSet" in types,
+        "the bot manager rule set is on",
+        "no bot manager rule set",
+        ("properties.managedRules.managedRuleSets[].ruleSetType", types),
+    )
+
+
+field_rule(
+    id="azure.network.bastion_host_exists",
+    title="The subscription has an Azure Bastion host",
+    severity="low",
+    category="network",
+    resource_type=BASTIONS,
+    path="bastionHosts",
+    expect=bool,
+    ok=lambda hosts: f"{len(hosts or [])} Bastion host(s)",
+    bad="no Bastion host",
+    rationale="Bastion gives RDP and SSH to virtual machines without exposing those ports to the Internet.",
+    remediation="Deploy an Azure Bastion host in the hub virtual network (AzureBastionSubnet).",
+    references=(DOCS + "bastion/bastion-overview",),
+)

@@ -1,151 +1,151 @@
-"""Storage account and blob container rules (CIS Azure v6.0.0 section 9)."""
+"""Storage account and blob container rules."""
 
 from __future__ import annotations
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
-from posture.rules.packs.azure.helpers import not_collected, private_endpoint_verdict, property_rule
-from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, observed
+from posture.rules.context import RuleContext
+from posture.rules.packs.azure.helpers import private_endpoint_verdict
+from posture.rules.registry import field_rule, rule
+from posture.rules.verdicts import Verdict, check, observed, unreadable
 
 ACCOUNT = "azure.storage.account"
 CONTAINER = "azure.storage.blob_container"
 DOCS = "https://learn.microsoft.com/azure/storage/"
 
-property_rule(
+field_rule(
     id="azure.storage.blob_anonymous_access_disabled",
     title="Storage account disallows anonymous blob access",
     severity="high",
     category="exposure",
     resource_type=ACCOUNT,
     path="properties.allowBlobPublicAccess",
-    good=lambda v: v is False,
+    expect=False,
     ok="anonymous blob access is disallowed",
     bad="anonymous blob access is allowed (allowBlobPublicAccess = {value})",
     rationale="With anonymous access allowed, one container set to public exposes its blobs to anyone.",
     remediation="az storage account update -g RG -n ACCOUNT --allow-blob-public-access false",
     references=(DOCS + "blobs/anonymous-read-access-prevent",),
 )
-property_rule(
+field_rule(
     id="azure.storage.secure_transfer_required",
     title="Storage account requires secure transfer (https)",
     severity="high",
     category="encryption",
     resource_type=ACCOUNT,
     path="properties.supportsHttpsTrafficOnly",
-    good=lambda v: v is True,
+    expect=True,
     ok="only https requests are accepted",
     bad="plain http requests are accepted",
     rationale="Requests over http carry data and shared-key signatures in clear text.",
     remediation="az storage account update -g RG -n ACCOUNT --https-only true",
     references=(DOCS + "common/storage-require-secure-transfer",),
 )
-property_rule(
+field_rule(
     id="azure.storage.minimum_tls_12",
     title="Storage account requires TLS 1.2 or newer",
     severity="medium",
     category="encryption",
     resource_type=ACCOUNT,
     path="properties.minimumTlsVersion",
-    good=lambda v: v in ("TLS1_2", "TLS1_3"),
+    expect=lambda v: v in ("TLS1_2", "TLS1_3"),
     ok="the minimum TLS version is {value}",
     bad="clients may connect with {value}",
     rationale="TLS 1.0 and 1.1 have known weaknesses and are deprecated.",
     remediation="az storage account update -g RG -n ACCOUNT --min-tls-version TLS1_2",
     references=(DOCS + "common/transport-layer-security-configure-minimum-version",),
 )
-property_rule(
+field_rule(
     id="azure.storage.shared_key_access_disabled",
     title="Storage account disallows shared key authorization",
     severity="medium",
     category="identity",
     resource_type=ACCOUNT,
     path="properties.allowSharedKeyAccess",
-    good=lambda v: v is False,
+    expect=False,
     ok="shared key authorization is disallowed: Entra ID only",
     bad="shared key authorization is allowed (allowSharedKeyAccess = {value}; unset means allowed)",
     rationale="Account keys grant full access, never expire and cannot be scoped; Entra ID authorization can.",
     remediation="az storage account update -g RG -n ACCOUNT --allow-shared-key-access false",
     references=(DOCS + "common/shared-key-authorization-prevent",),
 )
-property_rule(
+field_rule(
     id="azure.storage.public_network_access_disabled",
     title="Storage account disables public network access",
     severity="medium",
     category="exposure",
     resource_type=ACCOUNT,
     path="properties.publicNetworkAccess",
-    good=lambda v: v == "Disabled",
+    expect="Disabled",
     ok="public network access is disabled",
     bad="public network access is {value}",
     rationale="A storage account reachable from the Internet depends on keys and tokens alone.",
     remediation="az storage account update -g RG -n ACCOUNT --public-network-access Disabled (use private endpoints)",
     references=(DOCS + "common/storage-network-security",),
 )
-property_rule(
+field_rule(
     id="azure.storage.default_network_action_deny",
     title="Storage account denies network access by default",
     severity="medium",
     category="network",
     resource_type=ACCOUNT,
     path="properties.networkAcls.defaultAction",
-    good=lambda v: v == "Deny",
+    expect="Deny",
     ok="the default network action is Deny",
     bad="the default network action is {value}: every network may connect",
     rationale="Denying by default limits access to chosen virtual networks and addresses.",
     remediation="az storage account update -g RG -n ACCOUNT --default-action Deny",
     references=(DOCS + "common/storage-network-security",),
 )
-property_rule(
+field_rule(
     id="azure.storage.trusted_services_bypass",
     title="Storage account lets trusted Azure services through its firewall",
     severity="low",
     category="network",
     resource_type=ACCOUNT,
     path="properties.networkAcls.bypass",
-    good=lambda v: "azureservices" in str(v or "").lower().replace(" ", ""),
+    expect=lambda v: "azureservices" in str(v or "").lower().replace(" ", ""),
     ok="trusted Azure services may bypass the firewall ({value})",
     bad="trusted Azure services are blocked by the firewall (bypass = {value})",
     rationale="Backup, monitoring and Defender need the trusted-services exception once the firewall denies.",
     remediation="az storage account update -g RG -n ACCOUNT --bypass AzureServices",
     references=(DOCS + "common/storage-network-security#grant-access-to-trusted-azure-services",),
 )
-property_rule(
+field_rule(
     id="azure.storage.cross_tenant_replication_disabled",
     title="Storage account disallows cross-tenant replication",
     severity="medium",
     category="encryption",
     resource_type=ACCOUNT,
     path="properties.allowCrossTenantReplication",
-    good=lambda v: v is False,
+    expect=False,
     ok="cross-tenant object replication is disallowed",
     bad="cross-tenant object replication is allowed (allowCrossTenantReplication = {value})",
     rationale="Object replication to another tenant copies data outside the organisation's control.",
     remediation="az storage account update -g RG -n ACCOUNT --allow-cross-tenant-replication false",
     references=(DOCS + "blobs/object-replication-prevent-cross-tenant-policies",),
 )
-property_rule(
+field_rule(
     id="azure.storage.entra_authorization_default",
     title="Storage account defaults to Microsoft Entra authorization in the portal",
     severity="low",
     category="identity",
     resource_type=ACCOUNT,
     path="properties.defaultToOAuthAuthentication",
-    good=lambda v: v is True,
+    expect=True,
     ok="the portal uses Entra ID authorization by default",
     bad="the portal uses account keys by default (defaultToOAuthAuthentication = {value})",
     rationale="Entra ID authorization is audited per user; account keys are not.",
     remediation="az storage account update -g RG -n ACCOUNT --set defaultToOAuthAuthentication=true",
     references=(DOCS + "blobs/authorize-data-operations-portal",),
 )
-property_rule(
+field_rule(
     id="azure.storage.key_rotation_reminder",
     title="Storage account has a key expiration policy (rotation reminders)",
     severity="low",
     category="encryption",
     resource_type=ACCOUNT,
     path="properties.keyPolicy.keyExpirationPeriodInDays",
-    good=lambda v: isinstance(v, int) and v > 0,
+    expect=lambda v: isinstance(v, int) and v > 0,
     ok="account keys should be rotated every {value} days",
     bad="no key expiration period is set",
     rationale="Without an expiration policy nothing reminds anyone to rotate the account keys.",
@@ -184,7 +184,7 @@ def _smb_values(resource: ResourceRecord, key: str) -> list[str]:
     references=(DOCS + "files/files-smb-protocol#smb-security-settings",),
 )
 def smb_protocol_version(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
-    problem = not_collected(resource, "fileServices", "the file service settings")
+    problem = unreadable(resource, "fileServices", "the file service settings")
     if problem:
         return problem
     versions = _smb_values(resource, "versions")
@@ -209,7 +209,7 @@ def smb_protocol_version(resource: ResourceRecord, ctx: RuleContext) -> Verdict 
     references=(DOCS + "files/files-smb-protocol#smb-security-settings",),
 )
 def smb_channel_encryption(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
-    problem = not_collected(resource, "fileServices", "the file service settings")
+    problem = unreadable(resource, "fileServices", "the file service settings")
     if problem:
         return problem
     ciphers = _smb_values(resource, "channelEncryption")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.verdicts import Verdict, errored, lookup
 
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 
@@ -17,14 +16,6 @@ def project_of(resource: ResourceRecord) -> str:
 def same_project(ctx: Any, type_: str, resource: ResourceRecord) -> list[ResourceRecord]:
     project = project_of(resource)
     return [r for r in ctx.resources(type_) if not project or project_of(r) == project]
-
-
-def unread(resource: ResourceRecord, what: str) -> Verdict | None:
-    """An ERROR verdict when the collector could not read ``what`` for this resource."""
-    problem = lookup(resource.config, f"_errors.{what}")
-    if problem:
-        return errored(f"{what} could not be read: {problem}", (f"_errors.{what}", problem))
-    return None
 
 
 def bindings(policy: Any) -> list[dict[str, Any]]:

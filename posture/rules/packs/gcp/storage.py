@@ -1,13 +1,12 @@
-"""CIS Google Cloud Foundations v5.0.0: Cloud Storage buckets (5.1, 5.2) and log-bucket retention (2.4)."""
+"""Cloud Storage rules: buckets not public, public access prevention, uniform access, log-bucket retention."""
 
 from __future__ import annotations
 
 from collectors.records import ResourceRecord
-from posture.rules.packs.gcp.helpers import public_bindings, unread
-from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, lookup, observed
+from posture.rules.packs.gcp.helpers import public_bindings
+from posture.rules.registry import field_rule, rule
+from posture.rules.verdicts import Verdict, check, lookup, observed, unreadable
 
-CIS = "CIS Google Cloud Foundations v5.0.0"
 BUCKET = "gcp.storage.bucket"
 
 
@@ -20,7 +19,6 @@ BUCKET = "gcp.storage.bucket"
     rationale="allUsers or allAuthenticatedUsers in a bucket policy lets anyone on the internet read or write it.",
     remediation="Remove allUsers and allAuthenticatedUsers from the bucket's IAM policy and enforce public "
     "access prevention.",
-    references=(CIS + " 5.1",),
 )
 def not_public(resource: ResourceRecord, ctx) -> Verdict:
     c = resource.config
@@ -40,7 +38,7 @@ def not_public(resource: ResourceRecord, ctx) -> Verdict:
             ("iamPolicy.bindings[public]", public),
             observed(c, "iamConfiguration.publicAccessPrevention"),
         )
-    return unread(resource, "iamPolicy") or check(
+    return unreadable(resource, "iamPolicy") or check(
         True,
         "no binding grants access to allUsers or allAuthenticatedUsers",
         "",
@@ -49,42 +47,34 @@ def not_public(resource: ResourceRecord, ctx) -> Verdict:
     )
 
 
-@rule(
+field_rule(
     id="gcp.storage.bucket_public_access_prevention",
     title="Cloud Storage bucket enforces public access prevention",
     severity="medium",
     category="exposure",
     resource_type=BUCKET,
+    path="iamConfiguration.publicAccessPrevention",
+    expect="enforced",
+    ok="public access prevention is enforced",
+    bad="public access prevention is not enforced",
     rationale="Public access prevention stops a later policy change from making the bucket public.",
     remediation="Set iamConfiguration.publicAccessPrevention to enforced (or enforce it by organization policy).",
-    references=(CIS + " 5.1",),
 )
-def public_access_prevention(resource: ResourceRecord, ctx) -> Verdict:
-    return check(
-        lookup(resource.config, "iamConfiguration.publicAccessPrevention") == "enforced",
-        "public access prevention is enforced",
-        "public access prevention is not enforced",
-        observed(resource.config, "iamConfiguration.publicAccessPrevention"),
-    )
 
 
-@rule(
+field_rule(
     id="gcp.storage.bucket_uniform_access",
     title="Cloud Storage bucket has uniform bucket-level access",
     severity="medium",
     category="identity",
     resource_type=BUCKET,
+    path="iamConfiguration.uniformBucketLevelAccess.enabled",
+    expect=True,
+    ok="uniform bucket-level access is on",
+    bad="object ACLs still apply",
     rationale="Uniform access makes IAM the only access control; object ACLs can no longer leak objects.",
     remediation="Enable uniform bucket-level access on the bucket.",
-    references=(CIS + " 5.2",),
 )
-def uniform_access(resource: ResourceRecord, ctx) -> Verdict:
-    return check(
-        lookup(resource.config, "iamConfiguration.uniformBucketLevelAccess.enabled") is True,
-        "uniform bucket-level access is on",
-        "object ACLs still apply",
-        observed(resource.config, "iamConfiguration.uniformBucketLevelAccess.enabled"),
-    )
 
 
 @rule(
@@ -95,7 +85,6 @@ def uniform_access(resource: ResourceRecord, ctx) -> Verdict:
     resource_type=BUCKET,
     rationale="A locked retention policy keeps exported logs from being deleted or shortened by an intruder.",
     remediation="Set a retention policy on the log bucket and lock it (Bucket Lock).",
-    references=(CIS + " 2.4",),
 )
 def log_bucket_retention(resource: ResourceRecord, ctx) -> Verdict | None:
     destination = f"storage.googleapis.com/{resource.config.get('name', resource.name)}"

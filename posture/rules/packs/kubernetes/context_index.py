@@ -7,7 +7,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 
 _CACHE: WeakKeyDictionary[RuleContext, dict[str, Any]] = WeakKeyDictionary()
 

@@ -1,4 +1,4 @@
-"""RBAC: who holds cluster-admin, secrets, wildcards, pod creation and escalation verbs (CIS 5.1.x).
+"""RBAC: who holds cluster-admin, secrets, wildcards, pod creation and escalation verbs.
 
 Objects the API server bootstraps itself (label ``kubernetes.io/bootstrapping:
 rbac-defaults``) are not the operator's choice; the role rules skip them.
@@ -10,13 +10,12 @@ from typing import Any
 
 from collectors.kubernetes.objects import BOOTSTRAP_LABEL
 from collectors.records import ResourceRecord
-from posture.rules.evaluate import RuleContext
+from posture.rules.context import RuleContext
 from posture.rules.registry import rule
 from posture.rules.verdicts import Evidence, Verdict, check
 
 ROLE = "kubernetes.rbac.role"
 BINDING = "kubernetes.rbac.binding"
-CIS = "CIS Kubernetes Benchmark v2.0.1"
 ANONYMOUS = {"system:anonymous", "system:unauthenticated"}
 
 
@@ -56,7 +55,6 @@ def _role_check(resource: ResourceRecord, matches: Any, ok: str, bad: str) -> Ve
     "full-cluster compromise waiting for one leaked credential.",
     remediation="Bind a narrower ClusterRole (or namespaced Roles) to the subject and delete the "
     "cluster-admin binding.",
-    references=(CIS + " 5.1.1",),
 )
 def cluster_admin_bound_narrowly(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     ref = resource.config.get("roleRef") or {}
@@ -85,7 +83,6 @@ def cluster_admin_bound_narrowly(resource: ResourceRecord, ctx: RuleContext) -> 
     rationale="A binding to system:anonymous or system:unauthenticated grants its role to anyone who can "
     "reach the API server, without credentials.",
     remediation="Delete the binding or replace the subject with named users, groups or service accounts.",
-    references=("CIS GKE Benchmark 4.1.8, 4.1.9",),
 )
 def no_anonymous_bindings(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     if _bootstrapped(resource):
@@ -109,7 +106,6 @@ def no_anonymous_bindings(resource: ResourceRecord, ctx: RuleContext) -> Verdict
     resource_type=ROLE,
     rationale="get, list or watch on secrets reads every credential in scope, service account tokens included.",
     remediation="Remove secrets from the role's resources, or limit it to the named secrets (resourceNames) it needs.",
-    references=(CIS + " 5.1.2",),
 )
 def secrets_access_minimized(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     return _role_check(
@@ -128,7 +124,6 @@ def secrets_access_minimized(resource: ResourceRecord, ctx: RuleContext) -> Verd
     resource_type=ROLE,
     rationale="A wildcard grants today's and every future resource or verb, including ones added by CRDs.",
     remediation="List the API groups, resources and verbs the subject needs instead of '*'.",
-    references=(CIS + " 5.1.3",),
 )
 def no_wildcards(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     return _role_check(
@@ -149,7 +144,6 @@ def no_wildcards(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     "and on lax clusters, privileged pods that take over nodes.",
     remediation="Grant create on workloads through controllers (Deployments) to CI identities only; "
     "remove create on pods.",
-    references=(CIS + " 5.1.4",),
 )
 def pod_creation_minimized(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     return _role_check(resource, lambda r: _grants(r, {"pods"}, {"create"}), "no pod creation", "grants pod creation")
@@ -164,7 +158,6 @@ def pod_creation_minimized(resource: ResourceRecord, ctx: RuleContext) -> Verdic
     rationale="bind and escalate let a subject grant itself roles it does not hold; impersonate lets it act "
     "as any user or group.",
     remediation="Remove the bind, escalate and impersonate verbs (and '*' verbs) from the role.",
-    references=(CIS + " 5.1.8",),
 )
 def escalation_verbs_minimized(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     def matches(r: dict[str, Any]) -> bool:

@@ -1,0 +1,250 @@
+"""EKS rules: control plane logs, secrets encryption, endpoint access, versions in standard support,
+node groups behind the control plane, worker nodes with admin ports open to the internet."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from collectors.records import ResourceRecord
+from posture.rules.packs.aws.support import ADMIN_PORTS, WORLD_V4, WORLD_V6, now, open_ports, where
+from posture.rules.registry import field_rule, rule
+from posture.rules.verdicts import Evidence, Verdict, check, observed
+
+CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+
+# Amazon EKS release calendar: the end of standard support per minor version
+# (docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html). DescribeClusterVersions, when the
+# endpoint answers it, takes precedence.
+END_OF_STANDARD_SUPPORT = {
+    "1.23": "2023-10-11",
+    "1.24": "2024-01-31",
+    "1.25": "2024-05-01",
+    "1.26": "2024-06-11",
+    "1.27": "2024-07-24",
+    "1.28": "2024-11-26",
+    "1.29": "2025-03-23",
+    "1.30": "2025-07-23",
+    "1.31": "2025-11-26",
+    "1.32": "2026-03-23",
+    "1.33": "2026-07-29",
+    "1.34": "2026-12-02",
+    "1.35": "2027-03-27",
+}
+
+
+def minor(version: Any) -> tuple[int, int] | None:
+    try:
+        major, minor_, *_ = str(version).split(".")
+        return int(major), int(minor_)
+    except ValueError:
+        return None
+
+
+@rule(
+    id="aws.eks.control_plane_logging_enabled",
+    title="EKS control plane audit logging is enabled for every log type",
+    severity="medium",
+    category="logging",
+    resource_type="aws.eks.cluster",
+    rationale="The API server, audit and authenticator logs are the record of who did what in the cluster.",
+    remediation="aws eks update-cluster-config --name NAME --logging "
+    '\'{"clusterLogging":[{"types":["api","audit","authenticator","controllerManager","scheduler"],'
+    '"enabled":true}]}\'',
+)
+def eks_logging(resource: ResourceRecord, ctx: Any) -> Verdict:
+    enabled: set[str] = set()
+    for entry in (resource.config.get("logging") or {}).get("clusterLogging") or []:
+        if entry.get("enabled"):
+            enabled |= set(entry.get("types") or [])
+    missing = [t for t in CONTROL_PLANE_LOGS if t not in enabled]
+    return check(
+        not missing,
+        "every control plane log type is enabled",
+        f"control plane log types not enabled: {', '.join(missing)}",
+        Evidence("logging.clusterLogging", (resource.config.get("logging") or {}).get("clusterLogging")),
+    )
+
+
+def encrypts_secrets_with_kms(configs: Any) -> bool:
+    """An EKS encryptionConfig entry covers "secrets" with a KMS key."""
+    return any(
+        "secrets" in (c.get("resources") or []) and bool((c.get("provider") or {}).get("keyArn")) for c in configs or []
+    )
+
+
+field_rule(
+    id="aws.eks.secrets_encrypted_with_kms",
+    title="EKS Kubernetes secrets are envelope-encrypted with a KMS key",
+    severity="high",
+    category="encryption",
+    resource_type="aws.eks.cluster",
+    path="encryptionConfig",
+    expect=encrypts_secrets_with_kms,
+    ok="secrets are encrypted with a KMS key",
+    bad="secrets are not envelope-encrypted with a KMS key",
+    rationale="Envelope encryption with a customer KMS key protects secrets in etcd and lets access to them be "
+    "audited and revoked.",
+    remediation="aws eks associate-encryption-config --cluster-name NAME --encryption-config "
+    '\'[{"resources":["secrets"],"provider":{"keyArn":"KEY-ARN"}}]\'',
+)
+
+
+@rule(
+    id="aws.eks.endpoint_public_access_restricted",
+    title="The EKS API endpoint is private or limited to known CIDRs",
+    severity="high",
+    category="exposure",
+    resource_type="aws.eks.cluster",
+    rationale="A public endpoint open to 0.0.0.0/0 lets anyone on the internet reach the API server.",
+    remediation="aws eks update-cluster-config --name NAME --resources-vpc-config "
+    'endpointPublicAccess=true,publicAccessCidrs="203.0.113.0/24" (or endpointPublicAccess=false)',
+)
+def eks_endpoint_restricted(resource: ResourceRecord, ctx: Any) -> Verdict:
+    vpc = resource.config.get("resourcesVpcConfig") or {}
+    public = vpc.get("endpointPublicAccess", True) is not False
+    cidrs = vpc.get("publicAccessCidrs") or (["0.0.0.0/0"] if public else [])
+    open_to_world = public and any(c in (WORLD_V4, WORLD_V6) for c in cidrs)
+    return check(
+        not open_to_world,
+        "the public endpoint is off or limited to named CIDRs",
+        "the API endpoint is open to the whole internet",
+        Evidence("resourcesVpcConfig.endpointPublicAccess", vpc.get("endpointPublicAccess")),
+        Evidence("resourcesVpcConfig.publicAccessCidrs", vpc.get("publicAccessCidrs")),
+    )
+
+
+@rule(
+    id="aws.eks.private_endpoint_only",
+    title="The EKS cluster has its private endpoint on and public access off",
+    severity="medium",
+    category="exposure",
+    resource_type="aws.eks.cluster",
+    rationale="With only the private endpoint, the API server is reachable from the VPC alone.",
+    remediation="aws eks update-cluster-config --name NAME --resources-vpc-config "
+    "endpointPrivateAccess=true,endpointPublicAccess=false",
+)
+def eks_private_endpoint(resource: ResourceRecord, ctx: Any) -> Verdict:
+    vpc = resource.config.get("resourcesVpcConfig") or {}
+    return check(
+        vpc.get("endpointPrivateAccess") is True and vpc.get("endpointPublicAccess") is False,
+        "only the private endpoint is enabled",
+        "the cluster does not have private-only endpoint access",
+        Evidence("resourcesVpcConfig.endpointPrivateAccess", vpc.get("endpointPrivateAccess")),
+        Evidence("resourcesVpcConfig.endpointPublicAccess", vpc.get("endpointPublicAccess")),
+    )
+
+
+@rule(
+    id="aws.eks.version_in_standard_support",
+    title="The EKS cluster's Kubernetes version is in standard support",
+    severity="medium",
+    category="cluster",
+    resource_type="aws.eks.cluster",
+    rationale="Past standard support a version gets no new patches from the community and costs extra in "
+    "extended support; at the end of that, EKS upgrades the cluster itself.",
+    remediation="Upgrade the control plane one minor version at a time (aws eks update-cluster-version), then "
+    "the node groups and add-ons.",
+)
+def eks_version_supported(resource: ResourceRecord, ctx: Any) -> Verdict | None:
+    version = resource.config.get("version")
+    support = resource.config.get("_VersionSupport") or {}
+    if support.get("versionStatus"):
+        return check(
+            support["versionStatus"] == "STANDARD_SUPPORT",
+            f"Kubernetes {version} is in standard support",
+            f"Kubernetes {version} is in {support['versionStatus']}",
+            observed(resource.config, "version"),
+            observed(resource.config, "_VersionSupport.versionStatus"),
+        )
+    parsed = minor(version)
+    if parsed is None:
+        return None
+    known = sorted(END_OF_STANDARD_SUPPORT, key=lambda v: minor(v) or (0, 0))
+    end = END_OF_STANDARD_SUPPORT.get(f"{parsed[0]}.{parsed[1]}")
+    if end is None:
+        older = parsed < (minor(known[0]) or (0, 0))
+        return check(
+            not older,
+            f"Kubernetes {version} is newer than every version in the release calendar",
+            f"Kubernetes {version} is older than {known[0]}, long out of standard support",
+            observed(resource.config, "version"),
+        )
+    ended = dt.datetime.fromisoformat(end).replace(tzinfo=dt.UTC) <= now()
+    return check(
+        not ended,
+        f"Kubernetes {version} is in standard support until {end}",
+        f"standard support for Kubernetes {version} ended on {end}",
+        observed(resource.config, "version"),
+        Evidence("release calendar: end of standard support", end),
+    )
+
+
+def cluster_of(nodegroup: ResourceRecord, ctx: Any) -> ResourceRecord | None:
+    name = nodegroup.config.get("clusterName")
+    return next((c for c in ctx.resources("aws.eks.cluster") if c.name == name and c.region == nodegroup.region), None)
+
+
+@rule(
+    id="aws.eks.nodegroup_matches_control_plane_version",
+    title="EKS node groups run the control plane's Kubernetes version",
+    severity="medium",
+    category="cluster",
+    resource_type="aws.eks.nodegroup",
+    rationale="Nodes left behind after a control plane upgrade miss kubelet fixes and drift towards the "
+    "unsupported version skew.",
+    remediation="aws eks update-nodegroup-version --cluster-name CLUSTER --nodegroup-name NODEGROUP",
+)
+def nodegroup_version(resource: ResourceRecord, ctx: Any) -> Verdict | None:
+    cluster = cluster_of(resource, ctx)
+    node, plane = minor(resource.config.get("version")), minor(cluster.config.get("version") if cluster else None)
+    if cluster is None or node is None or plane is None:
+        return None
+    return check(
+        node >= plane,
+        f"the node group runs {resource.config.get('version')}, as the control plane",
+        f"the node group runs {resource.config.get('version')}, behind the control plane's "
+        f"{cluster.config.get('version')}",
+        observed(resource.config, "version"),
+        Evidence(where(cluster, "version"), cluster.config.get("version")),
+    )
+
+
+@rule(
+    id="aws.eks.nodegroup_no_public_admin_ports",
+    title="EKS worker nodes do not expose SSH or RDP to the internet",
+    severity="high",
+    category="exposure",
+    resource_type="aws.eks.nodegroup",
+    rationale="A node group with an SSH key and no source security groups opens port 22 to 0.0.0.0/0; so does "
+    "a cluster security group with an admin port open to the world.",
+    remediation="Set remoteAccess.sourceSecurityGroups (or drop the SSH key and use SSM), and remove world "
+    "ingress on 22/3389 from the cluster security group.",
+)
+def nodegroup_admin_ports(resource: ResourceRecord, ctx: Any) -> Verdict:
+    remote = resource.config.get("remoteAccess") or {}
+    evidence = [Evidence("remoteAccess", remote or None)]
+    problems = []
+    if remote.get("ec2SshKey") and not remote.get("sourceSecurityGroups"):
+        problems.append("an SSH key without source security groups opens port 22 to the internet")
+    cluster = cluster_of(resource, ctx)
+    if cluster is not None:
+        vpc = cluster.config.get("resourcesVpcConfig") or {}
+        wanted = {vpc.get("clusterSecurityGroupId"), *(vpc.get("securityGroupIds") or [])} - {None}
+        for group in ctx.resources("aws.ec2.security_group"):
+            if group.config.get("GroupId") in wanted and group.region == resource.region:
+                found = open_ports(group.config, ADMIN_PORTS, WORLD_V4) + open_ports(
+                    group.config, ADMIN_PORTS, WORLD_V6
+                )
+                if found:
+                    problems.append(
+                        f"security group {group.config.get('GroupId')} opens {found[0]['Ports']} to the world"
+                    )
+                    evidence.append(Evidence(where(group, "IpPermissions"), found))
+    return check(
+        not problems,
+        "no admin port of the worker nodes is open to the internet",
+        "; ".join(problems),
+        *evidence,
+    )

@@ -1,0 +1,128 @@
+"""GKE node pool rules: what the cluster API says about each node pool."""
+
+from __future__ import annotations
+
+from posture.rules.packs.gcp.helpers import is_default_compute_sa
+from posture.rules.registry import field_rule
+
+POOL = "gcp.container.node_pool"
+
+
+field_rule(
+    id="gcp.container.node_pool_not_default_service_account",
+    title="GKE nodes do not run as the Compute Engine default service account",
+    severity="high",
+    category="identity",
+    resource_type=POOL,
+    path="config.serviceAccount",
+    expect=lambda account: bool(account) and not is_default_compute_sa(account),
+    ok="the nodes use a dedicated service account",
+    bad="the nodes use the Compute Engine default service account",
+    rationale="The default service account holds Editor on the project: every pod could use it.",
+    remediation="Create node pools with a dedicated, least-privilege service account.",
+)
+
+
+field_rule(
+    id="gcp.container.node_pool_gke_metadata_server",
+    title="GKE metadata server is enabled on the node pool",
+    severity="high",
+    category="cluster",
+    resource_type=POOL,
+    path="config.workloadMetadataConfig.mode",
+    expect="GKE_METADATA",
+    ok="pods see the GKE metadata server",
+    bad="pods can read the node's metadata and credentials",
+    rationale="The GKE metadata server hides the node's credentials and metadata from pods.",
+    remediation="Set workloadMetadataConfig.mode to GKE_METADATA (with Workload Identity on the cluster).",
+)
+
+
+field_rule(
+    id="gcp.container.node_pool_cos_containerd",
+    title="GKE nodes run Container-Optimized OS with containerd",
+    severity="low",
+    category="cluster",
+    resource_type=POOL,
+    path="config.imageType",
+    expect=lambda image: str(image or "").upper() == "COS_CONTAINERD",
+    ok="the nodes run COS_CONTAINERD",
+    bad=lambda image: f"the nodes run {image or 'an unknown image'}",
+    rationale="Container-Optimized OS is a minimal, hardened, automatically patched node image.",
+    remediation="Use the COS_CONTAINERD node image.",
+)
+
+
+field_rule(
+    id="gcp.container.node_pool_auto_repair",
+    title="GKE node auto-repair is enabled",
+    severity="medium",
+    category="cluster",
+    resource_type=POOL,
+    path="management.autoRepair",
+    expect=True,
+    ok="auto-repair is on",
+    bad="auto-repair is off",
+    rationale="Auto-repair replaces unhealthy nodes before they affect workloads.",
+    remediation="Enable auto-repair on the node pool.",
+)
+
+
+field_rule(
+    id="gcp.container.node_pool_auto_upgrade",
+    title="GKE node auto-upgrade is enabled",
+    severity="medium",
+    category="cluster",
+    resource_type=POOL,
+    path="management.autoUpgrade",
+    expect=True,
+    ok="auto-upgrade is on",
+    bad="auto-upgrade is off",
+    rationale="Auto-upgrade keeps nodes on patched Kubernetes and OS versions.",
+    remediation="Enable auto-upgrade on the node pool.",
+)
+
+
+field_rule(
+    id="gcp.container.node_pool_secure_boot",
+    title="GKE Shielded nodes boot with Secure Boot",
+    severity="medium",
+    category="cluster",
+    resource_type=POOL,
+    path="config.shieldedInstanceConfig.enableSecureBoot",
+    expect=True,
+    ok="Secure Boot is on",
+    bad="Secure Boot is off",
+    rationale="Secure Boot verifies the boot chain so rootkits and bootkits cannot load.",
+    remediation="Enable Secure Boot in the node pool's shielded instance config.",
+)
+
+
+field_rule(
+    id="gcp.container.node_pool_integrity_monitoring",
+    title="GKE Shielded nodes have integrity monitoring",
+    severity="medium",
+    category="cluster",
+    resource_type=POOL,
+    path="config.shieldedInstanceConfig.enableIntegrityMonitoring",
+    expect=True,
+    ok="integrity monitoring is on",
+    bad="integrity monitoring is off",
+    rationale="Integrity monitoring compares each boot against a known-good baseline.",
+    remediation="Enable integrity monitoring in the node pool's shielded instance config.",
+)
+
+
+field_rule(
+    id="gcp.container.node_pool_boot_disk_cmek",
+    title="GKE node boot disks are encrypted with a customer-managed key",
+    severity="low",
+    category="encryption",
+    resource_type=POOL,
+    path="config.bootDiskKmsKey",
+    expect=bool,
+    ok="boot disks use a customer-managed key",
+    bad="boot disks use a Google-managed key",
+    rationale="A customer-managed key lets you control and revoke access to node boot disks.",
+    remediation="Create node pools with bootDiskKmsKey set to a Cloud KMS key.",
+)
