@@ -14,7 +14,8 @@ from frontend.views.scans import start_message
 from posture.access.roles import Role
 from posture.inventory.accounts import AccountInputError
 from posture.inventory.clusters import ClusterAccountInput, add_cluster_account
-from posture.scans.pipeline import QueueUnavailable, ScanRefused, start_scan
+from posture.scans.pipeline import QueueUnavailable, ScanRefused
+from posture.scans.tasks import start_scan
 
 
 def clusters(request: HttpRequest) -> HttpResponse:

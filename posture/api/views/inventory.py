@@ -30,7 +30,8 @@ from posture.scans.baseline import BaselineRefused, clear_baseline, mark_baselin
 from posture.scans.diff import KINDS
 from posture.scans.drift import DriftError, DriftFilters, drift
 from posture.scans.models import Scan
-from posture.scans.pipeline import cancel_scan, start_scan
+from posture.scans.pipeline import cancel_scan
+from posture.scans.tasks import start_scan
 
 
 class AccountViewSet(Scoped, viewsets.ModelViewSet):

@@ -11,7 +11,8 @@ from posture.access.roles import Role
 from posture.inventory.management.commands.accounts import get_account
 from posture.inventory.models import CloudAccount
 from posture.scans.models import Scan, ScanState
-from posture.scans.pipeline import QueueUnavailable, ScanRefused, run_scan, start_scan
+from posture.scans.pipeline import QueueUnavailable, ScanRefused, run_scan
+from posture.scans.tasks import start_scan
 
 
 class ProgressBar:
