@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from posture.access.cli import add_as_user, as_user, require_role, scoped
 from posture.access.roles import Role
-from posture.inventory.management.commands.accounts import get_account
+from posture.inventory.cli import get_account
 from posture.inventory.models import CloudAccount
 from posture.scans.models import Scan, ScanState
 from posture.scans.pipeline import QueueUnavailable, ScanRefused, run_scan
