@@ -135,7 +135,10 @@ class Command(BaseCommand):
 
     def do_clusters(self, options: dict) -> None:
         cloud = get_account(options["name"], options["user"])
-        found = cloud_clusters(cloud)
+        try:
+            found = cloud_clusters(cloud)
+        except AccountInputError as exc:  # about the account named, not a --via
+            raise CommandError(str(exc)) from None
         if options["format"] == "json":
             rows = [
                 {"cluster": c.ref, "name": c.name, "region": c.region, "platform": c.platform, "version": c.version,
