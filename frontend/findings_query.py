@@ -16,7 +16,7 @@ from django.http import QueryDict
 from rest_framework.exceptions import ValidationError
 
 from posture.access.scoping import scope
-from posture.api.filters import FindingFilter
+from posture.findings.filters import FindingFilter
 from posture.findings.models import Finding, severity_rank
 from posture.findings.search import rule_title
 from posture.rules.frameworks import catalog

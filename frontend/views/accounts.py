@@ -15,40 +15,18 @@ from collectors import REGISTRY
 from frontend.views.common import page, require_role, visible_accounts
 from posture.access.roles import Role, has_role
 from posture.access.scoping import scope
-from posture.inventory.accounts import (
-    AccountInput,
-    AccountInputError,
-    create_account,
-    parse_labels,
-    parse_regions,
-    remove_account,
-    test_account,
-    update_account,
-)
+from posture.inventory.account_input import account_changes, new_account
+from posture.inventory.accounts import AccountInputError, create_account, remove_account, test_account, update_account
 from posture.inventory.models import CloudAccount, Schedule
 from posture.scans.models import Scan
 
-# AccountInputError carries one message; its wording says which field it is about.
-FIELD_PREFIXES = (
-    ("--regions", "regions"),
-    ("--endpoint-url", "endpoint_url"),
-    ("--schedule", "schedule"),
-    ("--label", "labels"),
-    ("name ", "name"),
-    ("an account named", "name"),
-    ("unknown provider", "provider"),
-)
+# The fields the form marks; an error about anything else (the account as a whole) goes beside the credentials.
+FORM_FIELDS = ("provider", "name", "regions", "endpoint_url", "labels", "schedule", "credentials")
 
 
-def field_of(message: str) -> str:
-    """The form field an AccountInputError is about (credentials unless another field is named)."""
-    lowered = message.lower()
-    for prefix, name in FIELD_PREFIXES:
-        if lowered.startswith(prefix):
-            return name
-    if "provider" in lowered and "credential" not in lowered and "--" not in lowered:
-        return "provider"
-    return "credentials"
+def form_field(exc: AccountInputError) -> str:
+    """The form field an AccountInputError is about."""
+    return exc.field if exc.field in FORM_FIELDS else "credentials"
 
 
 def providers() -> list[dict[str, Any]]:
@@ -105,23 +83,10 @@ def new(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            account = create_account(
-                AccountInput(
-                    provider=form.get("provider", ""),
-                    name=form.get("name", "").strip(),
-                    regions=parse_regions(form.get("regions", "").strip()),
-                    endpoint_url=form.get("endpoint_url", "").strip(),
-                    credentials=_credentials(request, form.get("provider", "")),
-                    team=form.get("team", "").strip(),
-                    labels=parse_labels(form.get("labels", "").split()),
-                    schedule=form.get("schedule", ""),
-                    external_id=form.get("external_id", "").strip(),
-                ),
-                user=request.user,
-                source="web",
-            )
+            values = {**form, "credentials": _credentials(request, form.get("provider", ""))}
+            account = create_account(new_account(values), user=request.user, source="web")
         except AccountInputError as exc:
-            errors[field_of(str(exc))] = str(exc)
+            errors[form_field(exc)] = str(exc)
         else:
             messages.success(request, f"Account {account.name} added. Test the connection, then start a scan.")
             return redirect("account-edit", pk=account.pk)
@@ -137,20 +102,15 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied("changing an account needs the admin role")
         form = _posted_form(request)
         try:
-            changes: dict[str, Any] = {
-                "regions": parse_regions(form.get("regions", "").strip()),
-                "endpoint_url": form.get("endpoint_url", "").strip(),
-                "schedule": form.get("schedule", ""),
-                "team": form.get("team", "").strip(),
-                "labels": parse_labels(form.get("labels", "").split()),
+            fields = ("regions", "endpoint_url", "schedule", "team", "labels")
+            values = {
+                **{name: form.get(name, "") for name in fields},
                 "enabled": form.get("enabled") == "on",
+                "credentials": _credentials(request, account.provider),
             }
-            credentials = _credentials(request, account.provider)
-            if credentials:
-                changes["credentials"] = credentials
-            update_account(account, changes, user=request.user, source="web")
+            update_account(account, account_changes(values), user=request.user, source="web")
         except AccountInputError as exc:
-            errors[field_of(str(exc))] = str(exc)
+            errors[form_field(exc)] = str(exc)
             account.refresh_from_db()
         else:
             messages.success(request, f"Saved {account.name}.")

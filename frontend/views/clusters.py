@@ -12,9 +12,11 @@ from frontend.clusters import cluster_page, summary_counts
 from frontend.views.common import page, posted_account, require_role
 from frontend.views.scans import start_message
 from posture.access.roles import Role
+from posture.inventory.account_input import new_cluster_account
 from posture.inventory.accounts import AccountInputError
-from posture.inventory.clusters import ClusterAccountInput, add_cluster_account
-from posture.scans.pipeline import QueueUnavailable, ScanRefused, start_scan
+from posture.inventory.clusters import add_cluster_account
+from posture.scans.pipeline import QueueUnavailable, ScanRefused
+from posture.scans.tasks import start_scan
 
 
 def clusters(request: HttpRequest) -> HttpResponse:
@@ -32,15 +34,11 @@ def scan_inside(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose a cluster of one of your cloud accounts.")
         return redirect("clusters")
     try:
-        account = add_cluster_account(
-            ClusterAccountInput(
-                name=request.POST.get("name", "").strip(),
-                via=cloud,
-                cluster=cluster_ref_of_uid(cloud.provider, request.POST.get("cluster", "").strip()),
-            ),
-            user=request.user,
-            source="web",
-        )
+        values = {
+            "name": request.POST.get("name", ""),
+            "cluster": cluster_ref_of_uid(cloud.provider, request.POST.get("cluster", "").strip()),
+        }
+        account = add_cluster_account(new_cluster_account(values, cloud), user=request.user, source="web")
     except AccountInputError as exc:
         messages.error(request, f"Not added: {exc}")
         return redirect("clusters")

@@ -17,7 +17,8 @@ from posture.access.audit import record
 from posture.access.roles import Role
 from posture.access.scoping import scope
 from posture.scans.models import ACTIVE_STATES, Scan, ScanState
-from posture.scans.pipeline import QueueUnavailable, ScanRefused, cancel_scan, start_scan
+from posture.scans.pipeline import QueueUnavailable, ScanRefused, cancel_scan
+from posture.scans.tasks import start_scan
 
 PAGE_SIZE = 50
 

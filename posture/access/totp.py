@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from posture.access.models import TotpDevice
-from posture.inventory.crypto import decrypt_json, encrypt_json, rotate
+from posture.crypto import decrypt_json, encrypt_json, rotate
 
 STEP = 30
 DRIFT_STEPS = 1

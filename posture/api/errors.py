@@ -11,8 +11,13 @@ from posture.findings.mutes import MuteInputError
 from posture.inventory.accounts import AccountInputError
 from posture.scans.pipeline import QueueUnavailable, ScanRefused
 
+# The API's name of an AccountInput field, where the two differ.
+ACCOUNT_FIELDS = {"schedule": "scan_schedule", "cluster": "via_cluster"}
+
 
 def exception_handler(exc, context):
+    if isinstance(exc, AccountInputError) and exc.field:
+        return Response({ACCOUNT_FIELDS.get(exc.field, exc.field): [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, (AccountInputError, MuteInputError)):
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ScanRefused):

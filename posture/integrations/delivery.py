@@ -19,12 +19,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from collectors.failures import log_failure
+from posture.crypto import DecryptionError
 from posture.integrations.jira.client import JiraError
 from posture.integrations.jira.sync import TicketSync
 from posture.integrations.models import Delivery, DeliveryStatus, JiraConnection, Target, WebhookEndpoint
 from posture.integrations.outcome import Outcome
 from posture.integrations.webhooks.sender import post
-from posture.inventory.crypto import DecryptionError
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)

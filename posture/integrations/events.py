@@ -1,4 +1,4 @@
-"""Turn scan results and finding transitions into deliveries (the outbox), then wake the senders.
+"""Turn scan results and finding transitions into deliveries (the outbox); ``tasks.sweep`` then wakes the senders.
 
 Finding transitions are read from FindingEvent rows in id order with a cursor (the writers hold the
 change-counter lock until commit, so ids commit in order): what a scan changed, and mutes made in the
@@ -16,9 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from posture.findings.attestations import announce_expired
 from posture.findings.models import EventKind, Finding, FindingEvent
-from posture.integrations.drift_events import dispatch_drift
 from posture.integrations.jira.issues import group_of
 from posture.integrations.models import (
     Delivery,
@@ -250,34 +248,3 @@ def due_targets() -> set[tuple[str, int]]:
     hooks = due.filter(webhook__isnull=False).values_list("webhook_id", flat=True).distinct()
     conns = due.filter(jira__isnull=False).values_list("jira_id", flat=True).distinct()
     return {("webhook", pk) for pk in hooks} | {("jira", pk) for pk in conns}
-
-
-def wake(targets: set[tuple[str, int]]) -> None:
-    """Queue a drain per target once the current transaction commits."""
-    from posture.integrations.tasks import drain_task
-
-    for kind, pk in sorted(targets):
-        transaction.on_commit(lambda kind=kind, pk=pk: drain_task.delay(kind, pk))
-
-
-def sweep(scan: Scan | None = None) -> int:
-    """Dispatch what is new (the scan's own event too), then wake every target with something due."""
-    created = dispatch_scan(scan).deliveries if scan is not None else 0
-    if scan is not None:
-        dispatch_drift(scan)
-    created += dispatch_attestations(announce_expired()).deliveries
-    while True:
-        batch = dispatch_findings()
-        created += batch.deliveries
-        if batch.events < BATCH:
-            break
-    wake(due_targets())
-    return created
-
-
-def on_scan_finished(sender: Any, scan: Scan, **kwargs: Any) -> None:
-    """The ``scan_finished`` receiver: never lets an integration problem reach the scan."""
-    try:
-        sweep(scan)
-    except Exception:
-        log.exception("integrations: dispatch after scan %s failed; the next sweep retries", scan.pk)

@@ -7,8 +7,8 @@ import uuid
 
 from django.db import models
 
+from posture.crypto import decrypt_json, encrypt_json
 from posture.findings.models import Finding
-from posture.inventory.crypto import decrypt_json, encrypt_json
 from posture.inventory.models import NAME_VALIDATOR, CloudAccount
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from posture.access.audit import record
 from posture.findings.models import Finding
-from posture.integrations import delivery, events
+from posture.integrations import delivery, events, tasks
 from posture.integrations.jira.client import JiraError
 from posture.integrations.jira.sync import check_connection
 from posture.integrations.models import Delivery, DeliveryStatus, Event, JiraConnection, Target, WebhookEndpoint
@@ -100,7 +100,7 @@ def request_ticket(connection: JiraConnection, finding: Finding, *, user: Any = 
     delivery.drain("jira", connection.pk)
     d.refresh_from_db()
     if d.status == DeliveryStatus.PENDING:
-        events.wake({("jira", connection.pk)})
+        tasks.wake({("jira", connection.pk)})
     return d
 
 
@@ -109,5 +109,5 @@ def resend(deliveries: list[Delivery], *, user: Any = None, source: str = "api")
     targets = {("webhook", d.webhook_id) if d.webhook_id else ("jira", d.jira_id) for d in deliveries}
     if count:
         record("integration.resend", None, user=user, source=source, detail={"deliveries": [d.pk for d in deliveries]})
-        events.wake(targets)
+        tasks.wake(targets)
     return count

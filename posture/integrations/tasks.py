@@ -1,10 +1,23 @@
-"""Thin Celery tasks over :mod:`.delivery` and :mod:`.events`."""
+"""Thin Celery tasks over :mod:`.delivery` and :mod:`.events`, and the queueing around them.
+
+:func:`sweep` dispatches what is new into the outbox (``events``) and :func:`wake` queues a drain per target
+with something due; :func:`on_scan_finished` runs a sweep after every scan.
+"""
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+from typing import Any
 
+from celery import shared_task
+from django.db import transaction
+
+from posture.findings.attestations import announce_expired
 from posture.integrations import delivery, events
+from posture.integrations.drift_events import dispatch_drift
+from posture.scans.models import Scan
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, name="posture.integrations.tasks.drain", max_retries=None, acks_late=True)
@@ -28,4 +41,33 @@ def drain_task(self, kind: str, target_id: int) -> dict:
 @shared_task(name="posture.integrations.tasks.sweep")
 def sweep_task() -> int:
     """Periodic: dispatch new finding events (mutes made in the API, expiries) and resend what is due."""
-    return events.sweep()
+    return sweep()
+
+
+def wake(targets: set[tuple[str, int]]) -> None:
+    """Queue a drain per target once the current transaction commits."""
+    for kind, pk in sorted(targets):
+        transaction.on_commit(lambda kind=kind, pk=pk: drain_task.delay(kind, pk))
+
+
+def sweep(scan: Scan | None = None) -> int:
+    """Dispatch what is new (the scan's own event too), then wake every target with something due."""
+    created = events.dispatch_scan(scan).deliveries if scan is not None else 0
+    if scan is not None:
+        dispatch_drift(scan)
+    created += events.dispatch_attestations(announce_expired()).deliveries
+    while True:
+        batch = events.dispatch_findings()
+        created += batch.deliveries
+        if batch.events < events.BATCH:
+            break
+    wake(events.due_targets())
+    return created
+
+
+def on_scan_finished(sender: Any, scan: Scan, **kwargs: Any) -> None:
+    """The ``scan_finished`` receiver: never lets an integration problem reach the scan."""
+    try:
+        sweep(scan)
+    except Exception:
+        log.exception("integrations: dispatch after scan %s failed; the next sweep retries", scan.pk)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import django_filters as df
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from posture.access.roles import Role
-from posture.access.scoping import account_filter, scope
-from posture.findings.models import Finding
+from posture.access.scoping import account_filter
 from posture.integrations import operations
+from posture.integrations.filters import TicketFilter
 from posture.integrations.models import Delivery, JiraConnection, Ticket, WebhookEndpoint
 from posture.integrations.serializers import (
     DeliverySerializer,
@@ -75,19 +74,6 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
         count = operations.resend([d], user=request.user, source="api")
         d.refresh_from_db()
         return Response({"requeued": count, "delivery": DeliverySerializer(d).data})
-
-
-class TicketFilter(df.FilterSet):
-    finding = df.ModelChoiceFilter(
-        field_name="findings",
-        queryset=lambda request: scope(Finding.objects.all(), request.user) if request else Finding.objects.none(),
-        label="tracks this finding",
-    )
-    connection = df.CharFilter(field_name="connection__name", label="connection name")
-
-    class Meta:
-        model = Ticket
-        fields = ["key", "done"]
 
 
 class TicketViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

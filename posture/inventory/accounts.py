@@ -1,7 +1,8 @@
 """Adding, changing, testing and removing cloud accounts: one place for the CLI, API and pages.
 
-Every function validates all input before writing anything and raises
-:class:`AccountInputError` with a one-line message naming what is wrong.
+Every function validates all input before writing anything and raises :class:`AccountInputError`
+with a one-line message saying what is wrong, and the field it is about (``error.field``): the page
+marks that field, the API answers ``{field: [message]}``, the command line names the option.
 
 Who gives credentials decides what they may make the server do (:func:`credential_policy`): only
 the operator (the command line without ``--as-user``) may name server files or use the allow-listed
@@ -27,7 +28,12 @@ from posture.security import UnsafeURL, check_outbound_url
 
 
 class AccountInputError(ValueError):
-    pass
+    """Bad account input. ``field`` is the :class:`AccountInput` field it is about ("" for the account as a whole,
+    e.g. a refused removal); the message does not repeat it."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def parse_regions(raw: str | list[str] | None) -> list[str]:
@@ -37,18 +43,19 @@ def parse_regions(raw: str | list[str] | None) -> list[str]:
     items = raw.split(",") if isinstance(raw, str) else list(raw)
     regions = [str(item).strip() for item in items]
     if any(not r for r in regions):
-        raise AccountInputError(f"--regions {raw!r} has an empty item; give names separated by commas")
+        raise AccountInputError(f"{raw!r} has an empty item; give names separated by commas", "regions")
     return list(dict.fromkeys(regions))
 
 
-def parse_labels(items: list[str] | dict[str, str] | None) -> dict[str, str]:
+def parse_labels(items: str | list[str] | dict[str, str] | None) -> dict[str, str]:
+    """``["env=prod", ...]``, ``"env=prod team=x"`` (separated by spaces) or a dict -> a dict."""
     if isinstance(items, dict):
         return {str(k): str(v) for k, v in items.items()}
     labels = {}
-    for item in items or []:
+    for item in items.split() if isinstance(items, str) else items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise AccountInputError(f"--label {item!r} is not KEY=VALUE")
+            raise AccountInputError(f"{item!r} is not KEY=VALUE", "labels")
         labels[key.strip()] = value.strip()
     return labels
 
@@ -57,25 +64,25 @@ def check_provider(name: str) -> Any:
     try:
         return REGISTRY.provider(name)
     except UnknownProvider as exc:
-        raise AccountInputError(str(exc)) from None
+        raise AccountInputError(str(exc), "provider") from None
 
 
 def check_common(provider: Any, regions: list[str], endpoint_url: str, schedule: str) -> None:
     try:
         provider.validate_regions(regions)
     except ValueError as exc:
-        raise AccountInputError(f"--regions: {exc}") from None
+        raise AccountInputError(str(exc), "regions") from None
     if endpoint_url:
         try:
             URLValidator(schemes=["http", "https"])(endpoint_url)
         except ValidationError:
-            raise AccountInputError(f"--endpoint-url {endpoint_url!r} is not an http(s) URL") from None
+            raise AccountInputError(f"{endpoint_url!r} is not an http(s) URL", "endpoint_url") from None
         try:
             check_outbound_url(endpoint_url)
         except UnsafeURL as exc:
-            raise AccountInputError(f"--endpoint-url: {exc}") from None
+            raise AccountInputError(str(exc), "endpoint_url") from None
     if schedule not in Schedule.values:
-        raise AccountInputError(f"--schedule {schedule!r} must be one of: none, hourly, daily, weekly")
+        raise AccountInputError(f"{schedule!r} must be one of: none, hourly, daily, weekly", "schedule")
 
 
 def is_operator(user: Any, source: str) -> bool:
@@ -90,7 +97,7 @@ def _check_credentials(provider: Any, credentials: dict[str, Any], operator: boo
         provider.check_policy(credentials, credential_policy(operator))
         provider.validate_credentials(credentials)
     except InvalidCredentials as exc:
-        raise AccountInputError(str(exc)) from None
+        raise AccountInputError(str(exc), "credentials") from None
     return credentials
 
 
@@ -112,9 +119,9 @@ def check_new_name(name: str) -> None:
     try:
         NAME_VALIDATOR(name)
     except ValidationError:
-        raise AccountInputError(f"name {name!r}: {NAME_VALIDATOR.message}") from None
+        raise AccountInputError(f"{name!r}: {NAME_VALIDATOR.message}", "name") from None
     if CloudAccount.objects.filter(name=name).exists():
-        raise AccountInputError(f"an account named {name!r} exists already")
+        raise AccountInputError(f"an account named {name!r} exists already", "name")
 
 
 def create_account(data: AccountInput, *, user: Any = None, source: str = "web") -> CloudAccount:
@@ -153,7 +160,8 @@ def update_account(
     if changes.get("credentials") and account.via_id:
         raise AccountInputError(
             f"{account.name} borrows the credentials of {account.via.name}: change those, or remove {account.name} "
-            "and add the cluster with a kubeconfig"
+            "and add the cluster with a kubeconfig",
+            "credentials",
         )
     if changes.get("credentials"):
         credentials = _check_credentials(provider, changes["credentials"], is_operator(user, source))

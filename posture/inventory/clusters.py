@@ -46,7 +46,8 @@ def check_cloud_account(account: CloudAccount) -> str:
     if account.provider not in PLATFORMS:
         raise AccountInputError(
             f"{account.name} is a {account.provider} account, not a cloud account (aws, azure or gcp) with managed "
-            "clusters"
+            "clusters",
+            "via",
         )
     return PLATFORMS[account.provider][0]
 
@@ -87,7 +88,7 @@ def add_cluster_account(data: ClusterAccountInput, *, user: Any = None, source: 
     try:
         parse_cluster_ref(cloud.provider, data.cluster)
     except ClusterRefError as exc:
-        raise AccountInputError(f"{exc} (the form for {cloud.provider} account {cloud.name})") from None
+        raise AccountInputError(f"{exc} (the form for {cloud.provider} account {cloud.name})", "cluster") from None
     known = {c.ref.lower(): c for c in cloud_clusters(cloud)}
     wanted = cluster_ref_of_uid(cloud.provider, data.cluster.strip())
     found = known.get(wanted.lower())
@@ -97,10 +98,10 @@ def add_cluster_account(data: ClusterAccountInput, *, user: Any = None, source: 
         else:
             hint = f"; scan it first (python manage.py scan {cloud.name})"
         raise AccountInputError(
-            f"--cluster {data.cluster!r} is not among the clusters {cloud.name}'s scans found{hint}"
+            f"{data.cluster!r} is not among the clusters {cloud.name}'s scans found{hint}", "cluster"
         )
     if found.scanned_as:
-        raise AccountInputError(f"cluster {found.ref} is scanned already, as {', '.join(found.scanned_as)}")
+        raise AccountInputError(f"cluster {found.ref} is scanned already, as {', '.join(found.scanned_as)}", "cluster")
     check_common(provider, [], data.endpoint_url, data.schedule)
     labels = {**(data.labels or {}), "platform": platform}
     account = CloudAccount(

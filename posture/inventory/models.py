@@ -7,7 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from collectors.records import CredentialPolicy, Target
-from posture.inventory.crypto import decrypt_json, encrypt_json
+from posture.crypto import decrypt_json, encrypt_json
 
 NAME_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",

@@ -18,6 +18,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from posture.scans.models import ACTIVE_STATES, Scan, ScanState
+from posture.scans.pipeline import run_scan
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ def _serve() -> None:
 
 def run_one(scan_id: int, run: Callable[[int], object] | None = None) -> None:
     """Run one scan with a fresh database connection; anything unexpected fails the scan with its kind."""
-    from posture.scans.pipeline import run_scan
-
     close_old_connections()
     try:
         (run or run_scan)(scan_id)

@@ -1,12 +1,12 @@
-"""The scan pipeline as plain functions; ``tasks.py`` wraps them for Celery.
+"""The scan pipeline as plain functions; ``tasks.py`` queues them and wraps them for Celery.
 
-start_scan -> (queue) -> run_scan: connect, plan, collect (parallel per
+create_scan -> (tasks.enqueue_scan) -> run_scan: connect, plan, collect (parallel per
 service x region), evaluate rules, persist in one transaction, take
 compliance snapshots, set the final state.
 
 Faults: a dropped database connection while storing rolls the transaction
 back and it is tried again (:data:`settings.SCAN_STORE_ATTEMPTS`); a broker
-that does not answer makes :func:`enqueue_scan` mark the scan failed and raise
+that does not answer makes ``tasks.enqueue_scan`` mark the scan failed and raise
 :class:`QueueUnavailable` within a few seconds.
 """
 
@@ -17,14 +17,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from collectors import REGISTRY
-from collectors.failures import detail, log_failure, traceback_detail
+from collectors.failures import detail, traceback_detail
 from collectors.redact import credential_values
 from collectors.run import Collection, collect, plan
 from posture.findings.mutes import apply_mutes
@@ -68,71 +67,6 @@ def create_scan(account: CloudAccount, *, trigger: str = "manual", user: Any = N
             )
     except IntegrityError:
         raise ScanRefused(f"account {account.name} already has a scan queued or running") from None
-
-
-def broker_address() -> str:
-    """The broker as scheme://host:port, never with its password."""
-    from posture.celery import app
-
-    url = urlsplit(str(app.conf.broker_url or ""))
-    port = f":{url.port}" if url.port else ""
-    return f"{url.scheme}://{url.hostname or ''}{port}"
-
-
-def enqueue_scan(scan: Scan, *, background: bool | None = None) -> None:
-    """Hand the scan to Celery once the transaction that created it commits.
-
-    Without a broker, ``background`` (default: ``POSTURE_SCAN_IN_BACKGROUND``) runs it in this process's
-    background worker instead of in the caller; a command that exits at once passes False.
-
-    If the broker is down or does not answer (bounded by ``POSTURE_QUEUE_TIMEOUT_SECONDS``),
-    the scan is marked failed with the reason and :class:`QueueUnavailable` is raised, from
-    the call itself or, inside a transaction, from its commit.
-    """
-    from kombu.exceptions import OperationalError as BrokerError
-
-    from posture.scans import background as worker
-    from posture.scans.tasks import run_scan_task
-
-    def send() -> None:
-        if background is not False and worker.in_background():
-            worker.submit(scan.pk)
-            return
-        try:
-            run_scan_task.delay(scan.pk)
-        except BrokerError as exc:
-            message = f"the task queue is unavailable ({broker_address()}): the scan was not started"
-            log_failure(log, logging.WARNING, f"scan {scan.pk} of account {scan.account_id}: {message}", exc)
-            # Never queued, so nothing ran: no scan_finished signal (its listeners would need the queue too).
-            Scan.objects.filter(pk=scan.pk, state=ScanState.QUEUED).update(
-                state=ScanState.FAILED, finished_at=timezone.now(), message=message
-            )
-            scan.refresh_from_db()
-            raise QueueUnavailable(message) from None
-
-    transaction.on_commit(send)
-
-
-def start_scan(
-    account: CloudAccount,
-    *,
-    user: Any,
-    source: str,
-    trigger: str = "manual",
-    queue: bool = True,
-    background: bool | None = None,
-) -> Scan:
-    """What a person starts from a page, the API or the command line: the scan, its audit entry, and (with
-    ``queue``) its task (``background``: see :func:`enqueue_scan`). Raises :class:`ScanRefused`, or
-    :class:`QueueUnavailable` when the broker does not answer."""
-    from posture.access.audit import record
-
-    with transaction.atomic():
-        scan = create_scan(account, trigger=trigger, user=user)
-        record("scan.start", scan, user=user, source=source, detail={"account": account.name})
-        if queue:
-            enqueue_scan(scan, background=background)
-    return scan
 
 
 def cancel_scan(scan: Scan) -> bool:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from posture.access import totp
 from posture.access.models import AuditLog, LoginFailure, TotpDevice
 from posture.access.tokens import issue_token
-from posture.inventory.crypto import decrypt_json
+from posture.crypto import decrypt_json
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-test-password"

@@ -14,7 +14,7 @@ from django.utils import timezone
 from posture.access.models import AuditLog
 from posture.findings.compliance import MEMO
 from posture.findings.models import Attestation, Finding
-from posture.integrations import events
+from posture.integrations import tasks
 from posture.integrations.models import Delivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -71,10 +71,10 @@ def test_added_expired_and_revoked_change_the_score_and_the_trend(client, user_w
 
     Attestation.objects.filter(pk=passing.json()["id"]).update(expires_at=timezone.now() - timedelta(minutes=1))
     assert headline(client) == (0.0, 0, 3, 1)  # expiry counts at once, by time
-    events.sweep()
+    tasks.sweep()
     delivery = Delivery.objects.get(event="attestation.expired")
     assert delivery.payload["attestation"]["control"] == "1.2" and delivery.webhook_id == hook.pk
-    events.sweep()
+    tasks.sweep()
     assert Delivery.objects.filter(event="attestation.expired").count() == 1  # announced once
     listed = client.get("/api/v1/attestations/?state=expired").json()["results"]
     assert [a["id"] for a in listed] == [passing.json()["id"]]

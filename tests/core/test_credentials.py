@@ -7,7 +7,7 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from posture.inventory.crypto import DecryptionError, _fernet
+from posture.crypto import DecryptionError, _fernet
 from posture.inventory.models import CloudAccount
 
 pytestmark = pytest.mark.django_db

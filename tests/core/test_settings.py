@@ -68,7 +68,7 @@ def test_a_bad_setting_stops_start_up(tmp_path, variable, value, message) -> Non
     env = {**os.environ, "POSTURE_DATA_DIR": str(tmp_path), variable: value}
     code = (
         "import django; django.setup()\n"
-        "from posture.inventory.crypto import encrypt_json; encrypt_json({'a': 1})\n"
+        "from posture.crypto import encrypt_json; encrypt_json({'a': 1})\n"
         "from django.db import connection; connection.ensure_connection()\n"
     )
     result = subprocess.run(

@@ -151,7 +151,7 @@ def test_work_resumes_through_the_worker_that_lived_through_the_outage(pg_app, p
 def test_scheduled_scans_with_redis_down_fail_with_the_reason_and_are_due_again(account, broker) -> None:
     import redis
 
-    from posture.scans.schedule import dispatch_due_scans
+    from posture.scans.tasks import dispatch_due_scans
 
     account.scan_schedule = "daily"
     account.save(update_fields=["scan_schedule"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from frontend.views.accounts import field_of
 from posture.access.models import ApiToken, AuditLog
 from posture.findings.models import Finding, MuteRule
 from posture.inventory.models import CloudAccount
@@ -45,13 +44,6 @@ def test_adding_an_account_with_a_bad_value_marks_that_field(fields, field, text
     assert '<label class="field has-error">' in html or 'class="creds full has-error"' in html
     assert text in response.context["errors"][field]
     assert CloudAccount.objects.count() == 1
-
-
-def test_field_of_maps_every_core_message():
-    assert field_of("--regions: not aws region names: 'x'") == "regions"
-    assert field_of("--endpoint-url 'x' is not an http(s) URL") == "endpoint_url"
-    assert field_of("missing credentials: --secret-access-key") == "credentials"
-    assert field_of("choose one way to authenticate, not --profile and --access-key-id") == "credentials"
 
 
 def test_add_then_edit_keeps_credentials_write_only(db, estate, admin):

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from emulators.kubernetes import KubernetesEmulator, demo_estate
 from posture.findings.models import Finding
-from posture.integrations import events
+from posture.integrations import tasks
 from posture.integrations.models import Delivery, DeliveryStatus, Event, Ticket, WebhookEndpoint
 from posture.inventory.models import CloudAccount
 from posture.scans.pipeline import create_scan, run_scan
@@ -80,7 +80,7 @@ def test_webhooks_get_each_changed_resource_once_through_their_filters(
     assert miner["change"]["scan_id"] == scan.pk and "spec" in miner["change"]["fields"]
 
     with django_capture_on_commit_callbacks(execute=True):
-        events.sweep(scan)  # the same scan dispatched again: nothing twice
+        tasks.sweep(scan)  # the same scan dispatched again: nothing twice
     assert len([r for r in receiver.received if r.headers["Posture-Event"] == drift]) == 6
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from posture.findings.models import Finding, MuteRule
 from posture.findings.mutes import apply_mutes
-from posture.integrations import events
+from posture.integrations import tasks
 from posture.integrations.jira import sync
 from posture.integrations.models import Delivery, DeliveryStatus, Event, Ticket
 from tests.integrations.helpers import make_jira, set_estate
@@ -70,7 +70,7 @@ def test_an_issue_opens_closes_reopens_and_hears_of_mutes(request, flavor, accou
     MuteRule.objects.create(rule_id=BUCKET_RULE, reason="accepted risk until the migration")
     apply_mutes()  # as the API does; the event has no scan, the sweep picks it up
     with after_commit():
-        events.sweep()
+        tasks.sweep()
     assert "was muted. accepted risk" in comment_text(jira.issues["SEC-1"].comments[-1])
 
     assert len(jira.calls("POST", "/issue")) == 1, "never a second issue for the same finding"
@@ -137,7 +137,7 @@ def test_a_repeated_delivery_uses_the_stored_key(jira_cloud, account, scan, afte
     connection = make_jira(jira_cloud)
     scan()
     with after_commit():
-        assert events.sweep() == 0  # dispatching again sends nothing twice
+        assert tasks.sweep() == 0  # dispatching again sends nothing twice
     bucket = Finding.objects.get(rule_id=BUCKET_RULE, resource_uid="b-public")
     with after_commit():
         d = request_ticket(connection, bucket, source="cli")

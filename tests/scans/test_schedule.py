@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from posture.scans.models import Scan
-from posture.scans.schedule import dispatch_due_scans
+from posture.scans.tasks import dispatch_due_scans
 
 pytestmark = pytest.mark.django_db
 

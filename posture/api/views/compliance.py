@@ -13,8 +13,8 @@ from posture.access.scoping import scope
 from posture.findings.compliance import summaries, summary, trend
 from posture.findings.scoring import STATUS_LABELS
 from posture.inventory.models import CloudAccount
+from posture.rules.framework_json import framework_json
 from posture.rules.frameworks import FrameworkError, catalog
-from posture.rules.management.commands.frameworks import framework_json
 
 SCOPE = [
     OpenApiParameter("account", OpenApiTypes.STR, description="one account's name"),

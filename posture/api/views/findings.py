@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from posture.access.audit import record
 from posture.access.roles import Role, has_role
 from posture.access.scoping import account_filter, can_see
-from posture.api.filters import EventFilter, FindingFilter, StrictFilterBackend
+from posture.api.filters import StrictFilterBackend
 from posture.api.schema import OBJECT, OBJECTS
 from posture.api.scoped import Scoped
 from posture.api.serializers import (
@@ -25,6 +25,7 @@ from posture.api.serializers import (
     findings_json,
 )
 from posture.findings.export import FORMATS, export_stream
+from posture.findings.filters import EventFilter, FindingFilter
 from posture.findings.models import Finding, FindingEvent, MuteRule
 from posture.findings.mutes import apply_mutes, validate
 from posture.findings.triage import revoke_rule

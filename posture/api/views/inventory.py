@@ -11,26 +11,27 @@ from collectors.cluster_access import PLATFORMS
 from posture.access.audit import record
 from posture.access.roles import Role
 from posture.access.scoping import can_see
-from posture.api.filters import ResourceFilter
 from posture.api.schema import CONFLICT, QUEUE_DOWN
 from posture.api.scoped import Scoped
 from posture.api.serializers import AccountSerializer, ClusterSerializer, ResourceSerializer, ScanSerializer
 from posture.api.views.scan_drift import ScanDriftActions
-from posture.inventory.accounts import (
-    AccountInput,
-    create_account,
-    parse_regions,
-    remove_account,
-    test_account,
-    update_account,
-)
-from posture.inventory.clusters import ClusterAccountInput, add_cluster_account, cloud_clusters
+from posture.inventory.account_input import account_changes, new_account, new_cluster_account
+from posture.inventory.accounts import create_account, remove_account, test_account, update_account
+from posture.inventory.clusters import add_cluster_account, cloud_clusters
+from posture.inventory.filters import ResourceFilter
 from posture.inventory.models import CloudAccount, Resource
 from posture.scans.baseline import BaselineRefused, clear_baseline, mark_baseline
 from posture.scans.diff import KINDS
 from posture.scans.drift import DriftError, DriftFilters, drift
 from posture.scans.models import Scan
-from posture.scans.pipeline import cancel_scan, start_scan
+from posture.scans.pipeline import cancel_scan
+from posture.scans.tasks import start_scan
+
+
+def account_values(validated: dict) -> dict:
+    """The serializer's fields under the AccountInput names (the API says scan_schedule and via_cluster)."""
+    renamed = {"scan_schedule": "schedule", "via_cluster": "cluster"}
+    return {renamed.get(k, k): value for k, value in validated.items()}
 
 
 class AccountViewSet(Scoped, viewsets.ModelViewSet):
@@ -51,20 +52,7 @@ class AccountViewSet(Scoped, viewsets.ModelViewSet):
         v = data.validated_data
         if v.get("via") or v.get("via_cluster"):
             return self._create_via(v)
-        account = create_account(
-            AccountInput(
-                provider=v.get("provider", ""),
-                name=v.get("name", ""),
-                regions=parse_regions(v.get("regions") or []),
-                endpoint_url=v.get("endpoint_url", ""),
-                credentials=v.get("credentials") or {},
-                team=v.get("team", ""),
-                labels=v.get("labels") or {},
-                schedule=v.get("scan_schedule", ""),
-            ),
-            user=request.user,
-            source="api",
-        )
+        account = create_account(new_account(account_values(v)), user=request.user, source="api")
         return Response(self.get_serializer(account).data, status=status.HTTP_201_CREATED)
 
     def _create_via(self, v: dict) -> Response:
@@ -77,17 +65,7 @@ class AccountViewSet(Scoped, viewsets.ModelViewSet):
         if borrowed:
             raise ValidationError({name: ["does not apply: the cloud account's identity is used"] for name in borrowed})
         account = add_cluster_account(
-            ClusterAccountInput(
-                name=v.get("name", ""),
-                via=v["via"],
-                cluster=v["via_cluster"],
-                endpoint_url=v.get("endpoint_url", ""),
-                team=v.get("team"),
-                labels=v.get("labels"),
-                schedule=v.get("scan_schedule", ""),
-            ),
-            user=self.request.user,
-            source="api",
+            new_cluster_account(account_values(v), v["via"]), user=self.request.user, source="api"
         )
         return Response(self.get_serializer(account).data, status=status.HTTP_201_CREATED)
 
@@ -100,11 +78,7 @@ class AccountViewSet(Scoped, viewsets.ModelViewSet):
             return Response({"detail": "provider and name cannot change"}, status=status.HTTP_400_BAD_REQUEST)
         if ("via" in v and v["via"] != account.via) or ("via_cluster" in v and v["via_cluster"] != account.via_cluster):
             return Response({"detail": "via and via_cluster cannot change"}, status=status.HTTP_400_BAD_REQUEST)
-        changes = {k: v[k] for k in ("endpoint_url", "team", "labels", "enabled", "credentials") if k in v}
-        if "regions" in v:
-            changes["regions"] = parse_regions(v["regions"])
-        if "scan_schedule" in v:
-            changes["schedule"] = v["scan_schedule"]
+        changes = account_changes(account_values(v))
         update_account(account, changes, user=request.user, source="api")
         return Response(self.get_serializer(account).data)
 

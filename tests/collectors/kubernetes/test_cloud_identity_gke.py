@@ -125,9 +125,9 @@ def test_a_cluster_is_listed_added_via_its_cloud_account_and_scanned_through_the
                 "via": "acme",
                 "via_cluster": "projects/p/locations/l/clusters/other",
             },
-            "detail",
+            "via_cluster",
         ),
-        ({"provider": "kubernetes", "name": "k", "via": "acme", "via_cluster": "not a reference"}, "detail"),
+        ({"provider": "kubernetes", "name": "k", "via": "acme", "via_cluster": "not a reference"}, "via_cluster"),
     ],
 )
 def test_bad_via_input_is_a_400_naming_it_and_writes_nothing(admin_client, scanned, body, field) -> None:
@@ -143,7 +143,7 @@ def test_a_non_cloud_account_has_no_clusters(admin_client, scanned) -> None:
     plain = CloudAccount.objects.get(name="plain")
     assert admin_client.get(f"/api/v1/accounts/{plain.pk}/clusters/").json() == []
     created = post(admin_client, {"provider": "kubernetes", "name": "k2", "via": "plain", "via_cluster": REF})
-    assert created.status_code == 400 and "not a cloud account" in created.json()["detail"]
+    assert created.status_code == 400 and "not a cloud account" in created.json()["via"][0]
 
 
 def test_the_clusters_page_scans_inside_a_managed_cluster_with_one_click(admin_client, scanned) -> None:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from posture.access import totp
 from posture.access.audit import record
-from posture.inventory.crypto import DecryptionError
+from posture.crypto import DecryptionError
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """python manage.py findings export [--account NAME] [--status FAIL] [--framework ID] [--category exposure]
     --format json|csv|ocsf|sarif
 
-The filters are the API's (posture.api.filters.FindingFilter) and ``--as-user`` scopes as the API does.
+The filters are the API's (posture.findings.filters.FindingFilter) and ``--as-user`` scopes as the API does.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from rest_framework.exceptions import ValidationError
 
 from posture.access.audit import record
 from posture.access.cli import add_as_user, as_user, scoped
-from posture.api.filters import FindingFilter
 from posture.findings.export import FORMATS, export_stream
+from posture.findings.filters import FindingFilter
 from posture.findings.models import Finding
-from posture.inventory.management.commands.accounts import get_account
+from posture.inventory.cli import get_account
 from posture.rules.registry import CATEGORIES
 
 FILTER_OPTIONS = ("account", "status", "framework", "category")

@@ -6,9 +6,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from posture.access.audit import record
-from posture.integrations import events, operations
+from posture.crypto import DecryptionError, decrypt_json, rotate
+from posture.integrations import operations, tasks
 from posture.integrations.models import Delivery, DeliveryStatus, JiraConnection, Target, WebhookEndpoint
-from posture.inventory.crypto import DecryptionError, decrypt_json, rotate
 
 
 def get_target(name: str) -> Target:
@@ -61,7 +61,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"{name}: {result.detail}"))
 
     def do_sweep(self, **_: object) -> None:
-        created = events.sweep()
+        created = tasks.sweep()
         self.stdout.write(f"{created} new deliveries; due deliveries sent")
 
     def do_resend(self, name: str, **_: object) -> None:

@@ -10,17 +10,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from collectors import REGISTRY
 from posture.access.cli import add_as_user, as_user, require_role, scoped
 from posture.access.roles import Role
-from posture.inventory.accounts import (
-    AccountInput,
-    AccountInputError,
-    create_account,
-    parse_labels,
-    parse_regions,
-    remove_account,
-    test_account,
-    update_account,
-)
-from posture.inventory.clusters import ClusterAccountInput, add_cluster_account, cloud_clusters
+from posture.inventory.account_input import account_changes, new_account, new_cluster_account
+from posture.inventory.accounts import AccountInputError, create_account, remove_account, test_account, update_account
+from posture.inventory.cli import get_account, input_error
+from posture.inventory.clusters import add_cluster_account, cloud_clusters
 from posture.inventory.models import CloudAccount, Provider
 
 
@@ -31,22 +24,6 @@ def credential_fields() -> dict[str, str]:
         for f in REGISTRY.provider(name).credential_fields:
             fields.setdefault(f.name, f"{name}: {f.help}")
     return fields
-
-
-def get_account(name: str, user: Any = None) -> CloudAccount:
-    """The account named ``name`` among those ``user`` may see (all for the operator, ``user`` None)."""
-    accounts = scoped(CloudAccount.objects.all(), user, account_path="")
-    try:
-        return accounts.get(name=name)
-    except CloudAccount.DoesNotExist:
-        known = ", ".join(accounts.values_list("name", flat=True)[:20]) or "none yet"
-        raise CommandError(f"no account named {name!r} (accounts: {known})") from None
-
-
-def schedule_value(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    return "" if raw in ("none", "manual") else raw
 
 
 class Command(BaseCommand):
@@ -115,29 +92,25 @@ class Command(BaseCommand):
         try:
             getattr(self, "do_" + options["action"])(options)
         except AccountInputError as exc:
-            raise CommandError(str(exc)) from None
+            raise input_error(exc) from None
 
     @staticmethod
     def _credentials(options: dict) -> dict[str, str]:
         return {k[5:]: v for k, v in options.items() if k.startswith("cred_") and v not in (None, "")}
 
+    def _values(self, options: dict) -> dict[str, Any]:
+        """The options under the AccountInput field names (None: not given)."""
+        names = ("provider", "name", "regions", "endpoint_url", "team", "schedule", "enabled", "via", "cluster")
+        return {
+            **{name: options.get(name) for name in names},
+            "labels": options.get("label"),
+            "credentials": self._credentials(options),
+        }
+
     def do_add(self, options: dict) -> None:
         if options["via"] or options["cluster"]:
             return self._add_via(options)
-        account = create_account(
-            AccountInput(
-                provider=options["provider"],
-                name=options["name"],
-                regions=parse_regions(options["regions"]),
-                endpoint_url=options["endpoint_url"] or "",
-                credentials=self._credentials(options),
-                team=options["team"] or "",
-                labels=parse_labels(options["label"]),
-                schedule=schedule_value(options["schedule"]) or "",
-            ),
-            user=options["user"],
-            source="cli",
-        )
+        account = create_account(new_account(self._values(options)), user=options["user"], source="cli")
         self.stdout.write(
             f"added {account.provider} account {account.name}; check it with: accounts test {account.name}"
         )
@@ -151,18 +124,9 @@ class Command(BaseCommand):
         if given or options["regions"]:
             extra = ", ".join(given + (["--regions"] if options["regions"] else []))
             raise CommandError(f"--via {options['via']} borrows that account's identity: {extra} do not apply")
+        cloud = get_account(options["via"], options["user"])
         account = add_cluster_account(
-            ClusterAccountInput(
-                name=options["name"],
-                via=get_account(options["via"], options["user"]),
-                cluster=options["cluster"],
-                endpoint_url=options["endpoint_url"] or "",
-                team=options["team"],
-                labels=parse_labels(options["label"]),
-                schedule=schedule_value(options["schedule"]) or "",
-            ),
-            user=options["user"],
-            source="cli",
+            new_cluster_account(self._values(options), cloud), user=options["user"], source="cli"
         )
         self.stdout.write(
             f"added kubernetes account {account.name} ({account.labels['platform']} cluster {account.via_cluster}, "
@@ -171,7 +135,10 @@ class Command(BaseCommand):
 
     def do_clusters(self, options: dict) -> None:
         cloud = get_account(options["name"], options["user"])
-        found = cloud_clusters(cloud)
+        try:
+            found = cloud_clusters(cloud)
+        except AccountInputError as exc:  # about the account named, not a --via
+            raise CommandError(str(exc)) from None
         if options["format"] == "json":
             rows = [
                 {"cluster": c.ref, "name": c.name, "region": c.region, "platform": c.platform, "version": c.version,
@@ -195,21 +162,7 @@ class Command(BaseCommand):
 
     def do_update(self, options: dict) -> None:
         account = get_account(options["name"], options["user"])
-        changes: dict = {}
-        if options["regions"] is not None:
-            changes["regions"] = parse_regions(options["regions"])
-        if options["endpoint_url"] is not None:
-            changes["endpoint_url"] = options["endpoint_url"]
-        if options["team"] is not None:
-            changes["team"] = options["team"]
-        if options["label"]:
-            changes["labels"] = parse_labels(options["label"])
-        if options["schedule"] is not None:
-            changes["schedule"] = schedule_value(options["schedule"])
-        if options["enabled"] is not None:
-            changes["enabled"] = options["enabled"]
-        if self._credentials(options):
-            changes["credentials"] = self._credentials(options)
+        changes = account_changes({**self._values(options), "labels": options["label"] or None})
         if not changes:
             raise CommandError("nothing to change: give at least one option")
         update_account(account, changes, user=options["user"], source="cli")

@@ -8,7 +8,7 @@ from django.db import transaction
 from posture.access.audit import record
 from posture.access.cli import add_as_user, as_user, require_role
 from posture.access.roles import Role
-from posture.inventory.crypto import DecryptionError, decrypt_json, rotate
+from posture.crypto import DecryptionError, decrypt_json, rotate
 from posture.inventory.models import CloudAccount
 
 

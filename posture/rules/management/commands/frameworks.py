@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from posture.rules.framework_json import framework_json
 from posture.rules.frameworks import Framework, FrameworkError, catalog
-
-
-def framework_json(fw: Framework) -> dict[str, Any]:
-    return {
-        "id": fw.id,
-        "title": fw.title,
-        "version": fw.version,
-        "provider": fw.provider,
-        "description": fw.description,
-        "controls": [
-            {
-                "id": c.id,
-                "title": c.title,
-                "section": " > ".join(f"{s.id} {s.title}" for s in fw.section_path(c.section_id)),
-                "assessment": c.assessment,
-                "in_scope": c.in_scope,
-                "rules": list(c.rules),
-            }
-            for c in fw.controls
-        ],
-    }
 
 
 class Command(BaseCommand):

@@ -8,10 +8,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from posture.access.cli import add_as_user, as_user, require_role, scoped
 from posture.access.roles import Role
-from posture.inventory.management.commands.accounts import get_account
+from posture.inventory.cli import get_account
 from posture.inventory.models import CloudAccount
 from posture.scans.models import Scan, ScanState
-from posture.scans.pipeline import QueueUnavailable, ScanRefused, run_scan, start_scan
+from posture.scans.pipeline import QueueUnavailable, ScanRefused, run_scan
+from posture.scans.tasks import start_scan
 
 
 class ProgressBar:
