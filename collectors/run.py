@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collectors.failures import describe, log_failure
+from collectors.permissions import denied_hint
 from collectors.records import GLOBAL_REGION, CollectionError, ResourceRecord, Target
 from collectors.registry import REGISTRY, CollectorSpec, Provider, Registry
 
@@ -63,6 +64,8 @@ def _run_unit(
     except Exception as exc:  # any failure stays inside its unit
         kind = provider.classify_error(exc)
         message = describe(exc, kind)
+        hint = denied_hint(provider.name, exc) if kind == "denied" else ""
+        message = f"{message}; {hint}" if hint else message
         log_failure(log, logging.INFO, f"collection of {unit.service} in {unit.region} failed: {message}", exc, known)
         return records, CollectionError(unit.service, unit.region, message, kind)
     return records, None

@@ -11,6 +11,7 @@ import logging
 
 from collectors import REGISTRY
 from collectors.failures import describe, log_failure
+from collectors.permissions import denied_hint
 from collectors.redact import credential_values
 from posture.inventory.models import CloudAccount
 
@@ -25,6 +26,8 @@ def failure_message(account: CloudAccount, exc: BaseException, what: str) -> str
     except Exception:  # an unknown provider: its own error says so
         kind = "error"
     message = f"{what}: {describe(exc, kind, known)}"
+    hint = denied_hint(account.provider, exc) if kind == "denied" else ""
+    message = f"{message}; {hint}" if hint else message
     log_failure(log, logging.WARNING, f"{account.name}: {message}", exc, known)
     return message
 
