@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from collectors.failures import describe
 from collectors.registry import REGISTRY, Registry
 
 PROVIDER_SERVICE = "connect"  # who needs a provider's own permissions, beside the collectors
@@ -195,12 +196,19 @@ def lacking(provider: str, exc: BaseException, registry: Registry = REGISTRY) ->
         }
         return [p for p in declared if p in named]
     found = [p for p in declared if re.search(rf"(?<![\w./:-]){re.escape(p)}(?![\w/-])", text)]
+    if found:
+        return found
     operation = getattr(exc, "operation_name", None)
-    if not found and provider == "aws" and isinstance(operation, str):
+    if provider == "aws" and isinstance(operation, str):
         from collectors.aws.actions import actions_for_operation
 
-        found = actions_for_operation(operation, declared)
-    return found
+        return actions_for_operation(operation, declared)
+    if provider == "azure":
+        from collectors.azure.operations import operation_of
+
+        wanted = operation_of(exc).lower()
+        return [p for p in declared if p.lower() == wanted]
+    return []
 
 
 def denied_hint(provider: str, exc: BaseException, registry: Registry = REGISTRY) -> str:
@@ -209,3 +217,10 @@ def denied_hint(provider: str, exc: BaseException, registry: Registry = REGISTRY
     if not names:
         return ""
     return f"the credentials lack {' or '.join(names)}; `manage.py permissions {provider}` prints what a scan needs"
+
+
+def explain(provider: str, exc: BaseException, kind: str, known: Iterable[str] = ()) -> str:
+    """:func:`collectors.failures.describe`, and for a refusal the permission it names (:func:`denied_hint`)."""
+    text = describe(exc, kind, known)
+    hint = denied_hint(provider, exc) if kind == "denied" else ""
+    return f"{text}; {hint}" if hint else text

@@ -1,7 +1,6 @@
 """Azure and Google Cloud: every request a collector sends to the emulator is covered by its declaration.
 
-Azure names an operation after the Resource Manager path (``.../providers/NS/type/name/subtype`` ->
-``NS/type/subtype/read``; a POST to ``.../action`` -> ``NS/type/action/action``); Google Cloud's request
+Azure names an operation after the Resource Manager path (:mod:`collectors.azure.operations`); Google Cloud's request
 paths are mapped to permissions by the table below, and a path it does not know fails the test.
 """
 
@@ -12,6 +11,7 @@ import re
 import collectors.azure
 import collectors.gcp
 from collectors import REGISTRY
+from collectors.azure.operations import operation as azure_operation
 from emulators.azure import ArmEmulator
 from emulators.azure.demo import demo_estate as azure_estate
 from emulators.gcp import GcpEmulator
@@ -49,20 +49,6 @@ GCP_PERMISSIONS = [  # (api, path) -> the permission Google Cloud checks for it
     ("logging", rf"/v2{P}/metrics", "logging.logMetrics.list"),
     ("monitoring", rf"/v3{P}/alertPolicies", "monitoring.alertPolicies.list"),
 ]
-
-
-def azure_operation(method: str, path: str) -> str:
-    """``GET /subscriptions/S/resourceGroups/G/providers/Microsoft.Storage/storageAccounts/A/fileServices/default``
-    -> ``Microsoft.Storage/storageAccounts/fileServices/read``."""
-    path = path.split("?", 1)[0].rstrip("/")
-    if "/providers/" not in path:  # the subscription itself, its resource groups, its locations
-        segments = path.strip("/").split("/")
-        return "/".join(["Microsoft.Resources", *segments[0::2]]) + "/read"
-    namespace, _, rest = path.rsplit("/providers/", 1)[1].partition("/")
-    segments = rest.split("/")
-    if method == "POST":  # an action on a resource: type/name/.../action
-        return "/".join([namespace, *segments[0:-1:2], segments[-1]]) + "/action"
-    return "/".join([namespace, *segments[0::2]]) + "/read"
 
 
 def gcp_permission(api: str, path: str) -> str:

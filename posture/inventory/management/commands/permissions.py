@@ -28,5 +28,9 @@ class Command(BaseCommand):
         if provider not in REGISTRY.provider_names():
             raise CommandError(f"unknown provider {provider!r} (available: {', '.join(REGISTRY.provider_names())})")
         extra = {"scope": options["scope"]} if provider == "azure" else {}
-        self.stdout.write(render(provider, document(provider, **extra)), ending="")
+        try:
+            body = document(provider, **extra)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(render(provider, body), ending="")
         self.stderr.write(grant_hint(provider))
