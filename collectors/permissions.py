@@ -55,9 +55,7 @@ AZURE_SCOPE = re.compile(
 )
 GRANT_HINTS = {
     "aws": "# attach it to the scanning user or role: aws iam put-role-policy --role-name ROLE "
-    "--policy-name posture-reader --policy-document file://policy.json\n"
-    "# or attach the AWS managed policies SecurityAudit and job-function/ViewOnlyAccess, which grant all of it "
-    "(and more read access)\n",
+    "--policy-name posture-reader --policy-document file://policy.json\n",
     "azure": "# create it: az role definition create --role-definition @role.json; then assign it to the service "
     "principal: az role assignment create --assignee APP_ID --role 'Posture reader' --scope /subscriptions/ID\n"
     "# the built-in Reader grants every /read action here; the rest needs this role\n",
@@ -179,7 +177,14 @@ def render(provider: str, body: dict[str, Any]) -> str:
 
 def grant_hint(provider: str) -> str:
     """How to apply the document: for stderr, beside the document on stdout."""
-    return GRANT_HINTS.get(provider, "")
+    hint = GRANT_HINTS.get(provider, "")
+    if provider == "aws":
+        from collectors.aws.actions import MANAGED_POLICIES, NOT_IN_MANAGED
+
+        names = " and ".join(arn.removeprefix("arn:aws:iam::aws:policy/") for arn in MANAGED_POLICIES)
+        gap = f", plus {', '.join(NOT_IN_MANAGED)}" if NOT_IN_MANAGED else " (and much more read access)"
+        hint += f"# or attach the AWS managed policies {names}, which grant all of it{gap}\n"
+    return hint
 
 
 def lacking(provider: str, exc: BaseException, registry: Registry = REGISTRY) -> list[str]:

@@ -25,6 +25,12 @@ from emulators.kubernetes import KubernetesEmulator, demo_estate
 from emulators.kubernetes.server import LIST_PATH
 
 TOKEN = "posture-scanner-token"
+KUBE_SYSTEM_ONLY = {
+    "apiGroups": [""],
+    "resources": ["namespaces"],
+    "verbs": ["get", "list"],
+    "resourceNames": ["kube-system"],
+}
 RBAC = "rbac.authorization.k8s.io"
 
 
@@ -141,3 +147,40 @@ def test_a_token_bound_to_nothing_reads_only_discovery(tmp_path: Path) -> None:
             provider.identify(session)
     assert provider.classify_error(refused.value) == "denied"
     assert cluster.forbidden == ["get namespaces"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "path", "allowed"),
+    [
+        ({"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}, "/apis/apps/v1/deployments", True),
+        ({"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]}, "/apis/apps/v1/deployments", False),
+        ({"apiGroups": [""], "resources": ["deployments"], "verbs": ["list"]}, "/apis/apps/v1/deployments", False),
+        (KUBE_SYSTEM_ONLY, "/api/v1/namespaces/kube-system", True),
+        (KUBE_SYSTEM_ONLY, "/api/v1/namespaces/default", False),
+        (KUBE_SYSTEM_ONLY, "/api/v1/namespaces", False),  # resourceNames never grant a list
+        ({"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}, "/api/v1/namespaces/shop/pods", True),
+    ],
+)
+def test_the_emulator_evaluates_rules_as_the_api_server_does(rule: dict, path: str, allowed: bool) -> None:
+    with rbac_cluster({"metadata": {"name": "r"}, "rules": [rule]}) as cluster:  # answers called directly
+        code, body = cluster.answer(path, f"Bearer {TOKEN}")
+        assert (code == 200) is allowed
+        if not allowed:
+            assert code == 403 and body["reason"] == "Forbidden"
+            assert 'User "system:serviceaccount:posture:scanner" cannot' in body["message"]
+        assert cluster.answer("/version", f"Bearer {TOKEN}")[0] == 200  # discovery stays open
+        assert cluster.answer(path, "Bearer someone-else")[0] == 401
+
+
+def test_a_binding_to_another_account_grants_nothing() -> None:
+    estate = demo_estate()
+    estate.add("ClusterRole", "all", rules=[{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}])
+    estate.add(
+        "ClusterRoleBinding",
+        "other",
+        roleRef={"apiGroup": RBAC, "kind": "ClusterRole", "name": "all"},
+        subjects=[{"kind": "ServiceAccount", "name": "scanner", "namespace": "elsewhere"}],
+    )
+    with KubernetesEmulator(estate, token="admin", service_accounts={TOKEN: "posture:scanner"}) as cluster:
+        assert cluster.answer("/api/v1/pods", f"Bearer {TOKEN}")[0] == 403
+        assert cluster.answer("/api/v1/pods", "Bearer admin")[0] == 200  # the static token is not subject to RBAC
