@@ -116,3 +116,17 @@ def test_every_google_cloud_request_is_declared() -> None:
         assert {gcp_permission(*call) for call in emulator.calls[start:]} <= set(provider.permissions)
     assert not undeclared, f"requests not declared in the collector's permissions=(...): {undeclared}"
     assert not unused, f"declared but never requested: {unused}"
+
+
+def test_an_azure_refusal_names_the_operation_of_the_refused_request() -> None:
+    provider = collectors.azure.PROVIDER
+    with ArmEmulator(azure_estate(), token=AZURE_TOKEN) as emulator:
+        session = provider.connect(azure_target(emulator))
+        emulator.fail("/diagnosticSettings", 403)
+        errors = {}
+        for spec in REGISTRY.collectors("azure"):
+            for record in spec.fn(session, "global"):
+                errors.update(record.config.get("_errors") or {})
+    hint = "the credentials lack Microsoft.Insights/diagnosticSettings/read; `manage.py permissions azure` prints"
+    assert hint in errors["diagnosticSettings"]
+    assert AZURE_TOKEN not in errors["diagnosticSettings"]
