@@ -50,6 +50,7 @@ class CollectorSpec:
     service: str
     fn: CollectorFn
     regional: bool = True
+    permissions: tuple[str, ...] = ()
 
 
 class Provider(Protocol):
@@ -96,12 +97,17 @@ class Registry:
         self._collectors.setdefault(provider.name, {})
         return provider
 
-    def collector(self, provider: str, service: str, *, regional: bool = True) -> Callable[[CollectorFn], CollectorFn]:
+    def collector(
+        self, provider: str, service: str, *, regional: bool = True, permissions: Iterable[str] = ()
+    ) -> Callable[[CollectorFn], CollectorFn]:
+        """Register ``fn`` for (provider, service); ``permissions`` are the read-only cloud permissions its calls need
+        (IAM actions, Azure operations, Google Cloud permissions, Kubernetes ``verb resource.group``)."""
+
         def register(fn: CollectorFn) -> CollectorFn:
             services = self._collectors.setdefault(provider, {})
             if service in services and services[service].fn is not fn:
                 raise ValueError(f"collector {provider}/{service} is registered twice")
-            services[service] = CollectorSpec(provider, service, fn, regional)
+            services[service] = CollectorSpec(provider, service, fn, regional, tuple(permissions))
             return fn
 
         return register
@@ -140,6 +146,7 @@ class BaseProvider:
     name: str = ""
     title: str = ""
     credential_fields: tuple[CredentialField, ...] = ()
+    permissions: tuple[str, ...] = ()  # what connect, identify and list_regions call, beside the collectors'
     credential_groups: tuple[tuple[str, ...], ...] = ()
     exclusive_groups: tuple[tuple[str, ...], ...] = ()
     credentials_required: bool = False

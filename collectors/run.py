@@ -9,7 +9,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectors.failures import describe, log_failure
+from collectors.failures import log_failure
+from collectors.permissions import explain
 from collectors.records import GLOBAL_REGION, CollectionError, ResourceRecord, Target
 from collectors.registry import REGISTRY, CollectorSpec, Provider, Registry
 
@@ -62,7 +63,7 @@ def _run_unit(
             records.append(record)
     except Exception as exc:  # any failure stays inside its unit
         kind = provider.classify_error(exc)
-        message = describe(exc, kind)
+        message = explain(provider.name, exc, kind)
         log_failure(log, logging.INFO, f"collection of {unit.service} in {unit.region} failed: {message}", exc, known)
         return records, CollectionError(unit.service, unit.region, message, kind)
     return records, None

@@ -10,7 +10,11 @@ from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
 
 
-@REGISTRY.collector("aws", "cloudtrail")
+@REGISTRY.collector(
+    "aws",
+    "cloudtrail",
+    permissions=("cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"),
+)
 def collect_cloudtrail(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     trail_client = session.client("cloudtrail", region)
     # a multi-region trail shows up in every region (as a "shadow" outside its home): report it once, from its

@@ -12,7 +12,8 @@ from typing import Any
 import botocore.exceptions
 
 from collectors.aws.provider import AwsProvider
-from collectors.failures import describe, log_failure
+from collectors.failures import log_failure
+from collectors.permissions import explain
 from collectors.records import GLOBAL_REGION, ResourceRecord
 
 PROVIDER = "aws"
@@ -88,7 +89,7 @@ def error_code(exc: BaseException) -> str:
 
 def failure_text(exc: BaseException) -> str:
     """A failed call in words with its error code, HTTP status and operation; never the exception's text."""
-    text = describe(exc, AwsProvider().classify_error(exc))
+    text = explain(PROVIDER, exc, AwsProvider().classify_error(exc))
     log_failure(log, logging.DEBUG, f"aws: a secondary call failed: {text}", exc)
     return text
 

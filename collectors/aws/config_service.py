@@ -10,7 +10,9 @@ from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
 
 
-@REGISTRY.collector("aws", "config")
+@REGISTRY.collector(
+    "aws", "config", permissions=("config:DescribeConfigurationRecorders", "config:DescribeConfigurationRecorderStatus")
+)
 def collect_config(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     client = session.client("config", region)
     account = session.account_id()

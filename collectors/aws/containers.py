@@ -67,7 +67,17 @@ def cluster_records(
     return [cluster_record, *nodegroups]
 
 
-@REGISTRY.collector("aws", "eks")
+@REGISTRY.collector(
+    "aws",
+    "eks",
+    permissions=(
+        "eks:ListClusters",
+        "eks:DescribeCluster",
+        "eks:DescribeClusterVersions",
+        "eks:ListNodegroups",
+        "eks:DescribeNodegroup",
+    ),
+)
 def collect_eks(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     eks = session.client("eks", region)
     names = list(paginate(eks, "list_clusters", "clusters"))
@@ -100,7 +110,9 @@ def repository_record(ecr: Any, repo: dict[str, Any], region: str) -> ResourceRe
     )
 
 
-@REGISTRY.collector("aws", "ecr")
+@REGISTRY.collector(
+    "aws", "ecr", permissions=("ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:GetRegistryScanningConfiguration")
+)
 def collect_ecr(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     ecr = session.client("ecr", region)
     account = session.account_id()

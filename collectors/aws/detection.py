@@ -12,7 +12,7 @@ from collectors.registry import REGISTRY
 HUB_NOT_ENABLED = ("InvalidAccessException", "ResourceNotFoundException")
 
 
-@REGISTRY.collector("aws", "securityhub")
+@REGISTRY.collector("aws", "securityhub", permissions=("securityhub:DescribeHub", "securityhub:GetEnabledStandards"))
 def collect_security_hub(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     client = session.client("securityhub", region)
     account = session.account_id()
@@ -32,7 +32,7 @@ def collect_security_hub(session: AwsSession, region: str) -> Iterator[ResourceR
     yield record("securityhub", "securityhub.hub", uid, f"{account}/{region}", extra.attach(config), region=region)
 
 
-@REGISTRY.collector("aws", "guardduty")
+@REGISTRY.collector("aws", "guardduty", permissions=("guardduty:ListDetectors", "guardduty:GetDetector"))
 def collect_guardduty(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     client = session.client("guardduty", region)
     account = session.account_id()
@@ -45,7 +45,7 @@ def collect_guardduty(session: AwsSession, region: str) -> Iterator[ResourceReco
     yield record("guardduty", "guardduty.region_settings", uid, f"{account}/{region}", config, region=region)
 
 
-@REGISTRY.collector("aws", "accessanalyzer")
+@REGISTRY.collector("aws", "accessanalyzer", permissions=("access-analyzer:ListAnalyzers",))
 def collect_access_analyzers(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     client = session.client("accessanalyzer", region)
     account = session.account_id()

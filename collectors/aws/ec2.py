@@ -35,7 +35,20 @@ def name_of(item: dict[str, Any], default: str) -> str:
     return tags_of(item.get("Tags")).get("Name") or default
 
 
-@REGISTRY.collector("aws", "ec2")
+@REGISTRY.collector(
+    "aws",
+    "ec2",
+    permissions=(
+        "ec2:GetEbsEncryptionByDefault",
+        "ec2:GetEbsDefaultKmsKeyId",
+        "ec2:GetInstanceMetadataDefaults",
+        "ec2:DescribeFlowLogs",
+        "ec2:DescribeVpcs",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeNetworkAcls",
+        "ec2:DescribeInstances",
+    ),
+)
 def collect_ec2(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     ec2 = session.client("ec2", region)
     account = session.account_id()

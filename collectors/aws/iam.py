@@ -101,7 +101,25 @@ def user_record(iam: Any, user: dict[str, Any], report_row: dict[str, str] | Non
     return record("iam", "iam.user", user["Arn"], name, extra.attach(config), tags=tags_of(user.get("Tags")))
 
 
-@REGISTRY.collector("aws", "iam", regional=False)
+@REGISTRY.collector(
+    "aws",
+    "iam",
+    regional=False,
+    permissions=(
+        "iam:GenerateCredentialReport",
+        "iam:GetCredentialReport",
+        "iam:GetAccountSummary",
+        "iam:GetAccountPasswordPolicy",
+        "iam:ListVirtualMFADevices",
+        "iam:ListEntitiesForPolicy",
+        "iam:GetAccountAuthorizationDetails",
+        "iam:GetLoginProfile",
+        "iam:ListMFADevices",
+        "iam:ListAccessKeys",
+        "iam:GetAccessKeyLastUsed",
+        "iam:ListServerCertificates",
+    ),
+)
 def collect_iam(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     iam = session.client("iam")
     account_errors = Secondary()

@@ -25,7 +25,9 @@ def key_record(kms: Any, key_id: str, region: str) -> ResourceRecord | None:
     return record("kms", "kms.key", meta["Arn"], meta["KeyId"], extra.attach(config), region=region)
 
 
-@REGISTRY.collector("aws", "kms")
+@REGISTRY.collector(
+    "aws", "kms", permissions=("kms:ListKeys", "kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy")
+)
 def collect_kms(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     kms = session.client("kms", region)
     keys = [k["KeyId"] for k in paginate(kms, "list_keys", "Keys")]

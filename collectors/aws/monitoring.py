@@ -11,7 +11,7 @@ from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
 
 
-@REGISTRY.collector("aws", "logs")
+@REGISTRY.collector("aws", "logs", permissions=("logs:DescribeMetricFilters",))
 def collect_metric_filters(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     logs = session.client("logs", region)
     account = session.account_id()
@@ -21,7 +21,7 @@ def collect_metric_filters(session: AwsSession, region: str) -> Iterator[Resourc
         yield record("logs", "logs.metric_filter", uid, name, mf, region=region)
 
 
-@REGISTRY.collector("aws", "cloudwatch")
+@REGISTRY.collector("aws", "cloudwatch", permissions=("cloudwatch:DescribeAlarms",))
 def collect_alarms(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     cloudwatch = session.client("cloudwatch", region)
     for alarm in paginate(cloudwatch, "describe_alarms", "MetricAlarms"):
@@ -44,7 +44,9 @@ def topic_record(sns: Any, arn: str, region: str) -> ResourceRecord:
     return record("sns", "sns.topic", arn, arn.rsplit(":", 1)[-1], extra.attach(config), region=region)
 
 
-@REGISTRY.collector("aws", "sns")
+@REGISTRY.collector(
+    "aws", "sns", permissions=("sns:ListTopics", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic")
+)
 def collect_topics(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     sns = session.client("sns", region)
     arns = [t["TopicArn"] for t in paginate(sns, "list_topics", "Topics")]

@@ -101,6 +101,9 @@ class AwsProvider(BaseProvider):
         CredentialField("external_id", "the external id the role's trust policy requires"),
         CredentialField("role_session_name", "the session name for the assumed role (default: posture)"),
     )
+    # ec2:DescribeRegions lists the regions when none are given; sts:GetCallerIdentity (identify) needs no grant.
+    # eks:DescribeCluster, which cluster access (eks_auth) calls, is the eks collector's already.
+    permissions = ("ec2:DescribeRegions",)
     credential_groups = (("access_key_id", "secret_access_key"),)
     exclusive_groups = (("profile",), ("access_key_id", "secret_access_key", "session_token"))
     region_pattern = REGION
@@ -161,7 +164,7 @@ class AwsProvider(BaseProvider):
         if isinstance(exc, botocore.exceptions.ClientError):
             code = exc.response.get("Error", {}).get("Code", "")
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if code in DENIED:
+            if code in DENIED or status == 403:  # an emulator's bare 403 too
                 return "denied"
             if code in THROTTLED:
                 return "throttled"

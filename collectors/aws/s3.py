@@ -50,7 +50,23 @@ def bucket_record(session: AwsSession, bucket: dict[str, Any]) -> ResourceRecord
     return record("s3", "s3.bucket", f"arn:aws:s3:::{name}", name, extra.attach(config), region=region or "global")
 
 
-@REGISTRY.collector("aws", "s3", regional=False)
+@REGISTRY.collector(
+    "aws",
+    "s3",
+    regional=False,
+    permissions=(
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketLocation",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketPolicy",
+        "s3:GetBucketPolicyStatus",
+        "s3:GetBucketAcl",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetBucketVersioning",
+        "s3:GetBucketLogging",
+        "s3:GetAccountPublicAccessBlock",
+    ),
+)
 def collect_s3(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     account = session.account_id()
     extra = Secondary()

@@ -10,7 +10,7 @@ from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
 
 
-@REGISTRY.collector("aws", "rds")
+@REGISTRY.collector("aws", "rds", permissions=("rds:DescribeDBInstances",))
 def collect_rds(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     rds = session.client("rds", region)
     for db in paginate(rds, "describe_db_instances", "DBInstances"):
@@ -25,7 +25,7 @@ def collect_rds(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
         )
 
 
-@REGISTRY.collector("aws", "efs")
+@REGISTRY.collector("aws", "efs", permissions=("elasticfilesystem:DescribeFileSystems",))
 def collect_efs(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     efs = session.client("efs", region)
     for fs in paginate(efs, "describe_file_systems", "FileSystems"):

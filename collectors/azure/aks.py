@@ -53,6 +53,15 @@ def _cluster_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         yield from records
 
 
-@REGISTRY.collector("azure", "aks", regional=False)
+@REGISTRY.collector(
+    "azure",
+    "aks",
+    regional=False,
+    permissions=(
+        "Microsoft.ContainerService/managedClusters/read",
+        "Microsoft.ContainerService/managedClusters/agentPools/read",
+        "Microsoft.Insights/diagnosticSettings/read",
+    ),
+)
 def collect_aks(session: AzureSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_subscription(session, lambda sub: _cluster_records(session, sub))

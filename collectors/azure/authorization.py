@@ -33,6 +33,11 @@ def _rbac_records(session: AzureSession, sub: Subscription) -> Iterator[Resource
         yield record("authorization", "role_definition", to_json(definition))
 
 
-@REGISTRY.collector("azure", "authorization", regional=False)
+@REGISTRY.collector(
+    "azure",
+    "authorization",
+    regional=False,
+    permissions=("Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleDefinitions/read"),
+)
 def collect_authorization(session: AzureSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_subscription(session, lambda sub: _rbac_records(session, sub))

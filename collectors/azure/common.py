@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from collectors.azure.session import AzureSession, Subscription, normalize_location
-from collectors.failures import StatedError, describe, log_failure
+from collectors.failures import StatedError, log_failure
+from collectors.permissions import explain
 from collectors.records import ResourceRecord
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def error_text(exc: BaseException) -> str:
     """A failed call in words with its HTTP status and ARM error code; never the exception's text."""
     from collectors.azure.provider import AzureProvider  # the provider's package imports this one
 
-    return describe(exc, AzureProvider().classify_error(exc))
+    return explain("azure", exc, AzureProvider().classify_error(exc))
 
 
 def to_json(model: Any) -> dict[str, Any]:

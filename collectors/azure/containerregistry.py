@@ -16,6 +16,6 @@ def _registry_records(session: AzureSession, sub: Subscription) -> Iterator[Reso
         yield record("acr", "registry", to_json(registry))
 
 
-@REGISTRY.collector("azure", "acr", regional=False)
+@REGISTRY.collector("azure", "acr", regional=False, permissions=("Microsoft.ContainerRegistry/registries/read",))
 def collect_registries(session: AzureSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_subscription(session, lambda sub: _registry_records(session, sub))

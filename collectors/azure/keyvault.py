@@ -30,6 +30,11 @@ def _vault_records(session: AzureSession, sub: Subscription) -> Iterator[Resourc
     yield from map_details(lambda config: _vault(session, sub, config), vaults)
 
 
-@REGISTRY.collector("azure", "keyvault", regional=False)
+@REGISTRY.collector(
+    "azure",
+    "keyvault",
+    regional=False,
+    permissions=("Microsoft.KeyVault/vaults/read", "Microsoft.Insights/diagnosticSettings/read"),
+)
 def collect_keyvault(session: AzureSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_subscription(session, lambda sub: _vault_records(session, sub))

@@ -41,6 +41,11 @@ def _monitor_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         yield record("monitor", "activity_log_alert", alert)
 
 
-@REGISTRY.collector("azure", "monitor", regional=False)
+@REGISTRY.collector(
+    "azure",
+    "monitor",
+    regional=False,
+    permissions=("Microsoft.Insights/activityLogAlerts/read", "Microsoft.Insights/diagnosticSettings/read"),
+)
 def collect_monitor(session: AzureSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_subscription(session, lambda sub: _monitor_records(session, sub))

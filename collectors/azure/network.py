@@ -63,6 +63,19 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
     yield record("network", "bastion_hosts", summary)
 
 
-@REGISTRY.collector("azure", "network", regional=False)
+@REGISTRY.collector(
+    "azure",
+    "network",
+    regional=False,
+    permissions=(
+        "Microsoft.Network/networkWatchers/read",
+        "Microsoft.Network/networkWatchers/flowLogs/read",
+        "Microsoft.Network/networkSecurityGroups/read",
+        "Microsoft.Network/virtualNetworks/read",
+        "Microsoft.Network/applicationGateways/read",
+        "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/read",
+        "Microsoft.Network/bastionHosts/read",
+    ),
+)
 def collect_network(session: AzureSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_subscription(session, lambda sub: _network_records(session, sub))

@@ -63,6 +63,11 @@ def _text(value: Any) -> str:
 class AzureProvider(BaseProvider):
     name = "azure"
     title = "Microsoft Azure"
+    # the subscriptions (connect, identify); an AKS cluster's user kubeconfig when its cluster is scanned (aks_auth)
+    permissions = (
+        "Microsoft.Resources/subscriptions/read",
+        "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
+    )
     credential_fields = (
         CredentialField("subscription_id", "the subscription to scan (default: every subscription it can see)"),
         CredentialField("tenant_id", "the Entra ID tenant of the service principal"),

@@ -32,6 +32,11 @@ def _security_records(session: AzureSession, sub: Subscription) -> Iterator[Reso
         )
 
 
-@REGISTRY.collector("azure", "security", regional=False)
+@REGISTRY.collector(
+    "azure",
+    "security",
+    regional=False,
+    permissions=("Microsoft.Security/pricings/read", "Microsoft.Security/securityContacts/read"),
+)
 def collect_security(session: AzureSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_subscription(session, lambda sub: _security_records(session, sub))

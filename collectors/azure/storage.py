@@ -49,6 +49,15 @@ def _account_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         yield from records
 
 
-@REGISTRY.collector("azure", "storage", regional=False)
+@REGISTRY.collector(
+    "azure",
+    "storage",
+    regional=False,
+    permissions=(
+        "Microsoft.Storage/storageAccounts/read",
+        "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+        "Microsoft.Storage/storageAccounts/fileServices/read",
+    ),
+)
 def collect_storage(session: AzureSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_subscription(session, lambda sub: _account_records(session, sub))

@@ -53,6 +53,11 @@ def _project_logging(session: GcpSession, project: str) -> Iterator[ResourceReco
         raise failures[0]
 
 
-@REGISTRY.collector("gcp", "logging", regional=False)
+@REGISTRY.collector(
+    "gcp",
+    "logging",
+    regional=False,
+    permissions=("logging.sinks.list", "logging.logMetrics.list", "monitoring.alertPolicies.list"),
+)
 def collect_logging(session: GcpSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_project(session, _project_logging)

@@ -9,9 +9,10 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
-from collectors.failures import describe, log_failure
+from collectors.failures import log_failure
 from collectors.gcp.provider import GcpProvider, ScopeFailures
 from collectors.gcp.session import GcpSession
+from collectors.permissions import explain
 from collectors.records import GLOBAL_REGION, ResourceRecord
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,9 @@ def per_project(
 def error_text(exc: BaseException) -> str:
     """A failed secondary call in words (never the exception's text, which may quote a credential)."""
     kind = GcpProvider().classify_error(exc)
-    log_failure(log, logging.DEBUG, f"gcp: a secondary call failed: {describe(exc, kind)}", exc)
-    return describe(exc, kind)
+    text = explain("gcp", exc, kind)
+    log_failure(log, logging.DEBUG, f"gcp: a secondary call failed: {text}", exc)
+    return text
 
 
 def policy_json(policy: Any) -> dict[str, Any]:

@@ -77,21 +77,23 @@ def _project(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
     yield record("compute", "project", full_name("compute", f"projects/{project}"), project, project, info)
 
 
-@REGISTRY.collector("gcp", "compute_networks", regional=False)
+@REGISTRY.collector(
+    "gcp", "compute_networks", regional=False, permissions=("compute.networks.list", "compute.subnetworks.list")
+)
 def collect_networks(session: GcpSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_project(session, _networks)
 
 
-@REGISTRY.collector("gcp", "compute_firewalls", regional=False)
+@REGISTRY.collector("gcp", "compute_firewalls", regional=False, permissions=("compute.firewalls.list",))
 def collect_firewalls(session: GcpSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_project(session, _firewalls)
 
 
-@REGISTRY.collector("gcp", "compute_instances", regional=False)
+@REGISTRY.collector("gcp", "compute_instances", regional=False, permissions=("compute.instances.list",))
 def collect_instances(session: GcpSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_project(session, _instances)
 
 
-@REGISTRY.collector("gcp", "compute_project", regional=False)
+@REGISTRY.collector("gcp", "compute_project", regional=False, permissions=("compute.projects.get",))
 def collect_compute_project(session: GcpSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_project(session, _project)

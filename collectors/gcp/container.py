@@ -63,6 +63,6 @@ def _clusters(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
             )
 
 
-@REGISTRY.collector("gcp", "container", regional=False)
+@REGISTRY.collector("gcp", "container", regional=False, permissions=("container.clusters.list",))
 def collect_clusters(session: GcpSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_project(session, _clusters)

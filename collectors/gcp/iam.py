@@ -29,6 +29,8 @@ def _service_accounts(session: GcpSession, project: str) -> Iterator[ResourceRec
         yield record("iam", "service_account", uid, email, project, config)
 
 
-@REGISTRY.collector("gcp", "iam", regional=False)
+@REGISTRY.collector(
+    "gcp", "iam", regional=False, permissions=("iam.serviceAccounts.list", "iam.serviceAccountKeys.list")
+)
 def collect_service_accounts(session: GcpSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_project(session, _service_accounts)

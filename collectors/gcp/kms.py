@@ -53,6 +53,16 @@ def _keys(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
                 )
 
 
-@REGISTRY.collector("gcp", "kms", regional=False)
+@REGISTRY.collector(
+    "gcp",
+    "kms",
+    regional=False,
+    permissions=(
+        "cloudkms.locations.list",
+        "cloudkms.keyRings.list",
+        "cloudkms.cryptoKeys.list",
+        "cloudkms.cryptoKeys.getIamPolicy",
+    ),
+)
 def collect_crypto_keys(session: GcpSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_project(session, _keys)

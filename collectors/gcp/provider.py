@@ -94,6 +94,13 @@ def read_key_file(path: str) -> dict[str, Any]:
 class GcpProvider(BaseProvider):
     name = "gcp"
     title = "Google Cloud"
+    # identify; the projects under a --folder or --organization; a GKE cluster when its cluster is scanned (gke_auth)
+    permissions = (
+        "resourcemanager.projects.get",
+        "resourcemanager.projects.list",
+        "resourcemanager.folders.list",
+        "container.clusters.get",
+    )
     credential_fields = (
         CredentialField("service_account_key_file", "path of a service account key JSON file", server_file=True),
         CredentialField("access_token", "a pre-issued OAuth 2.0 access token", secret=True),

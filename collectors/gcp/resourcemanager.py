@@ -47,6 +47,11 @@ def _project(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
     )
 
 
-@REGISTRY.collector("gcp", "resourcemanager", regional=False)
+@REGISTRY.collector(
+    "gcp",
+    "resourcemanager",
+    regional=False,
+    permissions=("resourcemanager.projects.get", "resourcemanager.projects.getIamPolicy", "serviceusage.services.list"),
+)
 def collect_project(session: GcpSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_project(session, _project)

@@ -45,6 +45,8 @@ def _buckets(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
         )
 
 
-@REGISTRY.collector("gcp", "storage", regional=False)
+@REGISTRY.collector(
+    "gcp", "storage", regional=False, permissions=("storage.buckets.list", "storage.buckets.getIamPolicy")
+)
 def collect_buckets(session: GcpSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_project(session, _buckets)

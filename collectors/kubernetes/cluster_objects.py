@@ -22,43 +22,53 @@ def _records(objects: Iterator[dict]) -> Iterator[ResourceRecord]:
             yield record
 
 
-@REGISTRY.collector(PROVIDER_NAME, "namespaces", regional=False)
+@REGISTRY.collector(PROVIDER_NAME, "namespaces", regional=False, permissions=("list namespaces",))
 def collect_namespaces(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     core = session.api(client.CoreV1Api)
     yield from _records(list_items(session, core.list_namespace, "Namespace"))
 
 
-@REGISTRY.collector(PROVIDER_NAME, "serviceaccounts", regional=False)
+@REGISTRY.collector(PROVIDER_NAME, "serviceaccounts", regional=False, permissions=("list serviceaccounts",))
 def collect_service_accounts(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     core = session.api(client.CoreV1Api)
     yield from _records(list_items(session, core.list_service_account_for_all_namespaces, "ServiceAccount"))
 
 
-@REGISTRY.collector(PROVIDER_NAME, "services", regional=False)
+@REGISTRY.collector(PROVIDER_NAME, "services", regional=False, permissions=("list services",))
 def collect_services(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     core = session.api(client.CoreV1Api)
     yield from _records(list_items(session, core.list_service_for_all_namespaces, "Service"))
 
 
-@REGISTRY.collector(PROVIDER_NAME, "secrets", regional=False)
+@REGISTRY.collector(PROVIDER_NAME, "secrets", regional=False, permissions=("list secrets",))
 def collect_secrets(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     """Metadata only: the list is requested as PartialObjectMetadataList, and values are dropped regardless."""
     yield from _records(list_metadata(session, "/api/v1/secrets", "Secret", "v1"))
 
 
-@REGISTRY.collector(PROVIDER_NAME, "configmaps", regional=False)
+@REGISTRY.collector(PROVIDER_NAME, "configmaps", regional=False, permissions=("list configmaps",))
 def collect_config_maps(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     core = session.api(client.CoreV1Api)
     yield from _records(list_items(session, core.list_config_map_for_all_namespaces, "ConfigMap"))
 
 
-@REGISTRY.collector(PROVIDER_NAME, "nodes", regional=False)
+@REGISTRY.collector(PROVIDER_NAME, "nodes", regional=False, permissions=("list nodes",))
 def collect_nodes(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     core = session.api(client.CoreV1Api)
     yield from _records(list_items(session, core.list_node, "Node"))
 
 
-@REGISTRY.collector(PROVIDER_NAME, "rbac", regional=False)
+@REGISTRY.collector(
+    PROVIDER_NAME,
+    "rbac",
+    regional=False,
+    permissions=(
+        "list clusterroles.rbac.authorization.k8s.io",
+        "list roles.rbac.authorization.k8s.io",
+        "list clusterrolebindings.rbac.authorization.k8s.io",
+        "list rolebindings.rbac.authorization.k8s.io",
+    ),
+)
 def collect_rbac(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     rbac = session.api(client.RbacAuthorizationV1Api)
     yield from _records(list_items(session, rbac.list_cluster_role, "ClusterRole"))
@@ -67,19 +77,30 @@ def collect_rbac(session: KubernetesSession, region: str) -> Iterator[ResourceRe
     yield from _records(list_items(session, rbac.list_role_binding_for_all_namespaces, "RoleBinding"))
 
 
-@REGISTRY.collector(PROVIDER_NAME, "networkpolicies", regional=False)
+@REGISTRY.collector(
+    PROVIDER_NAME, "networkpolicies", regional=False, permissions=("list networkpolicies.networking.k8s.io",)
+)
 def collect_network_policies(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     net = session.api(client.NetworkingV1Api)
     yield from _records(list_items(session, net.list_network_policy_for_all_namespaces, "NetworkPolicy"))
 
 
-@REGISTRY.collector(PROVIDER_NAME, "ingresses", regional=False)
+@REGISTRY.collector(PROVIDER_NAME, "ingresses", regional=False, permissions=("list ingresses.networking.k8s.io",))
 def collect_ingresses(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     net = session.api(client.NetworkingV1Api)
     yield from _records(list_items(session, net.list_ingress_for_all_namespaces, "Ingress"))
 
 
-@REGISTRY.collector(PROVIDER_NAME, "admission", regional=False)
+@REGISTRY.collector(
+    PROVIDER_NAME,
+    "admission",
+    regional=False,
+    permissions=(
+        "list validatingwebhookconfigurations.admissionregistration.k8s.io",
+        "list mutatingwebhookconfigurations.admissionregistration.k8s.io",
+        "list validatingadmissionpolicies.admissionregistration.k8s.io",
+    ),
+)
 def collect_admission(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     admission = session.api(client.AdmissionregistrationV1Api)
     yield from _records(
@@ -97,6 +118,7 @@ def collect_admission(session: KubernetesSession, region: str) -> Iterator[Resou
             raise
 
 
+# No permission: /version is granted to every authenticated user (system:public-info-viewer).
 @REGISTRY.collector(PROVIDER_NAME, "cluster", regional=False)
 def collect_cluster(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     """The cluster itself: the control plane's version, for the node and cluster-wide rules."""

@@ -138,6 +138,8 @@ def _check_host(host: str, policy: CredentialPolicy) -> None:
 class KubernetesProvider(BaseProvider):
     name = "kubernetes"
     title = "Kubernetes"
+    # identify reads the kube-system namespace; /version and discovery are every authenticated user's already
+    permissions = ("get namespaces",)
     credential_fields = (
         CredentialField("kubeconfig", "a kubeconfig file path", server_file=True),
         CredentialField("kubeconfig_content", "the kubeconfig itself (YAML text), stored encrypted", secret=True),

@@ -91,7 +91,20 @@ def _owner_map(objects: Iterator[dict]) -> dict[tuple[str, str], tuple[str, str]
     return owners
 
 
-@REGISTRY.collector(PROVIDER_NAME, "workloads", regional=False)
+@REGISTRY.collector(
+    PROVIDER_NAME,
+    "workloads",
+    regional=False,
+    permissions=(
+        "list pods",
+        "list replicasets.apps",
+        "list deployments.apps",
+        "list daemonsets.apps",
+        "list statefulsets.apps",
+        "list jobs.batch",
+        "list cronjobs.batch",
+    ),
+)
 def collect_workloads(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     core = session.api(client.CoreV1Api)
     apps = session.api(client.AppsV1Api)

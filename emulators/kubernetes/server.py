@@ -8,6 +8,13 @@ A bearer token is required when one is set, or one a reviewer accepts (an EKS
 token, a cloud access token: see :mod:`emulators.kubernetes.cloud_auth`);
 ``fail`` maps a resource plural to an HTTP status (or ``"junk"``) to test how
 a scan copes.
+
+RBAC is opt-in: a token in ``service_accounts`` (token -> ``namespace:name``) proves that service
+account, and its requests are authorized as the API server would, from the estate's ClusterRoleBindings
+naming it and their ClusterRoles' rules (verb ``get`` or ``list``, API group, resource, resourceNames);
+discovery and ``/version`` stay open to every authenticated user, as the default
+``system:discovery`` and ``system:public-info-viewer`` bindings keep them. A refusal is the API server's
+403 ``Forbidden`` Status. The static token and reviewed tokens stay unrestricted.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ LIST_PATH = re.compile(
     r"(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)(?:/(?P<name>[^/]+))?$"
 )
 METADATA_ONLY = "as=PartialObjectMetadataList"
+SERVICE_ACCOUNT_USER = "system:serviceaccount:"
 SHORT_NAMES = {
     "namespaces": ["ns"],
     "nodes": ["no"],
@@ -48,6 +56,20 @@ SHORT_NAMES = {
     "networkpolicies": ["netpol"],
     "ingresses": ["ing"],
 }
+
+
+def _grants(rule: dict[str, Any], verb: str, kind: ResourceKind, name: str) -> bool:
+    """One PolicyRule's answer: every list must name the request's value (or ``*``); resourceNames limits names."""
+    return (
+        _names(rule.get("verbs"), verb)
+        and _names(rule.get("apiGroups"), kind.group)
+        and _names(rule.get("resources"), kind.plural)
+        and (not rule.get("resourceNames") or name in rule["resourceNames"])
+    )
+
+
+def _names(values: Any, wanted: str) -> bool:
+    return isinstance(values, list) and (wanted in values or "*" in values)
 
 
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
@@ -72,9 +94,12 @@ class KubernetesEmulator:
         port: int = 0,
         tls: TlsMaterial | None = None,
         reviewers: list[Callable[[str], str | None]] | None = None,
+        service_accounts: dict[str, str] | None = None,
     ) -> None:
         self.estate = estate
         self.token = token
+        self.service_accounts = dict(service_accounts or {})  # token -> "namespace:name", authorized by RBAC
+        self.forbidden: list[str] = []  # "verb resource.group" of every request RBAC refused
         self.tls = tls
         self.reviewers = list(reviewers or [])  # token -> user name, None (not theirs), or raise Refused
         self.authenticated: list[str] = []  # the user of every accepted request
@@ -158,10 +183,13 @@ class KubernetesEmulator:
     ) -> tuple[int, Any]:
         url = urlparse(raw_path)
         self.requests.append(raw_path)
+        user = ""
         if client_certificate:
             self.authenticated.append("posture-scanner")
-        elif (self.token or self.reviewers) and not self.authenticate(authorization):
-            return 401, _status(401, "Unauthorized", "Unauthorized")
+        elif self.token or self.reviewers or self.service_accounts:
+            user = self.authenticate(authorization)
+            if not user:
+                return 401, _status(401, "Unauthorized", "Unauthorized")
         if url.path.rstrip("/") == "/version":
             return 200, self.estate.version
         if url.path == "/api":
@@ -175,6 +203,10 @@ class KubernetesEmulator:
         kind = self._kind_for(match)
         if match is None or kind is None:
             return 404, _status(404, "NotFound", f"the server could not find the requested resource ({url.path})")
+        if user.startswith(SERVICE_ACCOUNT_USER):
+            verb = "get" if match.group("name") else "list"
+            if not self.authorized(user, verb, kind, match.group("name") or ""):
+                return 403, self._forbidden(user, verb, kind, match.group("ns") or "")
         failure = self.fail.get(kind.plural)
         if failure == "junk":
             return 200, b"<html>gateway says no</html>"
@@ -196,6 +228,8 @@ class KubernetesEmulator:
             return ""
         if self.token and token == self.token:
             user = "emulator-admin"
+        elif token in self.service_accounts:
+            user = SERVICE_ACCOUNT_USER + self.service_accounts[token]
         else:
             user = ""
             for review in self.reviewers:
@@ -211,6 +245,32 @@ class KubernetesEmulator:
             return ""
         self.authenticated.append(user)
         return user
+
+    def authorized(self, user: str, verb: str, kind: ResourceKind, name: str) -> bool:
+        """Whether a ClusterRoleBinding naming the service account ``user`` grants ``verb`` on ``kind``."""
+        namespace, _, account = user.removeprefix(SERVICE_ACCOUNT_USER).partition(":")
+        roles = {role["metadata"]["name"]: role for role in self.estate.objects("ClusterRole")}
+        for binding in self.estate.objects("ClusterRoleBinding"):
+            subjects = binding.get("subjects") or []
+            if not any(
+                s.get("kind") == "ServiceAccount" and s.get("name") == account and s.get("namespace") == namespace
+                for s in subjects
+            ):
+                continue
+            role = roles.get((binding.get("roleRef") or {}).get("name", ""))
+            if role and any(_grants(rule, verb, kind, name) for rule in role.get("rules") or []):
+                return True
+        return False
+
+    def _forbidden(self, user: str, verb: str, kind: ResourceKind, namespace: str) -> dict[str, Any]:
+        resource = f"{kind.plural}.{kind.group}" if kind.group else kind.plural
+        self.forbidden.append(f"{verb} {resource}")
+        where = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+        message = (
+            f'{resource} is forbidden: User "{user}" cannot {verb} resource "{kind.plural}" '
+            f'in API group "{kind.group}" {where}'
+        )
+        return {**_status(403, "Forbidden", message), "details": {"group": kind.group, "kind": kind.plural}}
 
     def _kind_for(self, match: re.Match | None) -> ResourceKind | None:
         if match is None:

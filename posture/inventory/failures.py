@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 
 from collectors import REGISTRY
-from collectors.failures import describe, log_failure
+from collectors.failures import log_failure
+from collectors.permissions import explain
 from collectors.redact import credential_values
 from posture.inventory.models import CloudAccount
 
@@ -24,7 +25,7 @@ def failure_message(account: CloudAccount, exc: BaseException, what: str) -> str
         kind = REGISTRY.provider(account.provider).classify_error(exc)
     except Exception:  # an unknown provider: its own error says so
         kind = "error"
-    message = f"{what}: {describe(exc, kind, known)}"
+    message = f"{what}: {explain(account.provider, exc, kind, known)}"
     log_failure(log, logging.WARNING, f"{account.name}: {message}", exc, known)
     return message
 

@@ -15,6 +15,7 @@ from posture.inventory.accounts import AccountInputError, create_account, remove
 from posture.inventory.cli import get_account, input_error
 from posture.inventory.clusters import add_cluster_account, cloud_clusters
 from posture.inventory.models import CloudAccount, Provider
+from posture.inventory.permission_check import refusals
 
 
 def credential_fields() -> dict[str, str]:
@@ -60,6 +61,11 @@ class Command(BaseCommand):
         rm.add_argument("name")
         test = sub.add_parser("test", help="prove the credentials work and record the provider's own id")
         test.add_argument("name")
+        test.add_argument(
+            "--permissions",
+            action="store_true",
+            help="then run every collector, storing nothing, and name each permission the credentials lack",
+        )
         clusters = sub.add_parser(
             "clusters", help="list the managed clusters a cloud account's scans found, and which are scanned inside"
         )
@@ -227,3 +233,13 @@ class Command(BaseCommand):
         account = get_account(options["name"], options["user"])
         who = test_account(account, user=options["user"], source="cli")
         self.stdout.write(f"{account.name}: credentials work ({account.provider} id {account.external_id}; {who})")
+        if options["permissions"]:
+            self._test_permissions(account)
+
+    def _test_permissions(self, account: CloudAccount) -> None:
+        denied = refusals(account)
+        for line in denied:
+            self.stdout.write(f"{account.name}: denied: {line}")
+        if denied:
+            raise CommandError(f"{account.name}: {len(denied)} call(s) denied; see above")
+        self.stdout.write(f"{account.name}: every collector's calls were allowed")
