@@ -3,7 +3,7 @@
 A cloud's scanner (ECR basic scanning, Amazon Inspector, Defender for Containers, Artifact Analysis) and an
 imported Trivy or Grype report all end as the same plain dict: per image digest, its vulnerabilities with
 severity, package and fixed version where known, and when it was scanned. Collectors yield it as a
-:class:`~collectors.records.ResourceRecord` of type ``<service>.image_scan`` with the dict under
+:class:`~collectors.records.ResourceRecord` of type ``<provider>.<service>.image_scan`` with the dict under
 ``config[IMAGE_SCAN_KEY]`` (beside whatever of the API's own answer the collector keeps); importers build
 the dict directly.
 """
@@ -105,7 +105,7 @@ def image_scan_record(
     uid = f"{scan['registry']}/{scan['repository']}@{scan['digest']}"
     config = dict(extra or {})
     config[IMAGE_SCAN_KEY] = scan
-    return ResourceRecord(provider, service, f"{service}.image_scan", uid, uid, region=region, config=config)
+    return ResourceRecord(provider, service, f"{provider}.{service}.image_scan", uid, uid, region=region, config=config)
 
 
 def counts(scan: ImageScan) -> dict[str, dict[str, int]]:

@@ -161,7 +161,7 @@ class AwsProvider(BaseProvider):
         if isinstance(exc, botocore.exceptions.ClientError):
             code = exc.response.get("Error", {}).get("Code", "")
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if code in DENIED:
+            if code in DENIED or status == 403:  # 403 alone: an error body botocore could not read
                 return "denied"
             if code in THROTTLED:
                 return "throttled"
