@@ -9,13 +9,12 @@ says it scanned it (``COMPLETE``, or ``ACTIVE`` for continuous scanning); otherw
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 from collectors.aws.common import detail_map, error_code, jsonable, paginate
 from collectors.aws.provider import AwsSession
-from collectors.image_scans import ImageScan, Vulnerability, image_scan, image_scan_record, vulnerability
+from collectors.image_scans import ImageScan, Vulnerability, image_scan, image_scan_record, iso_time, vulnerability
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
 
@@ -34,13 +33,6 @@ ECR_IMAGE_FINDINGS = {
     "resourceType": [{"comparison": "EQUALS", "value": "AWS_ECR_CONTAINER_IMAGE"}],
     "findingStatus": [{"comparison": "EQUALS", "value": "ACTIVE"}],
 }
-
-
-def iso(value: Any) -> str | None:
-    """A botocore timestamp as ISO 8601 UTC; a string is kept as it is, anything else is no time."""
-    if isinstance(value, dt.datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
-    return value if isinstance(value, str) and value else None
 
 
 def status_of(word: Any) -> str:
@@ -96,7 +88,7 @@ def scan_of(image: dict[str, Any], region: str, scanner: str, status: str, **fie
         tags=image.get("imageTags") or [],
         scanner=scanner,
         status=status,
-        pushed_at=iso(image.get("imagePushedAt")),
+        pushed_at=iso_time(image.get("imagePushedAt")),
         **fields,
     )
 
@@ -124,7 +116,7 @@ def basic_record(ecr: Any, image: dict[str, Any], region: str) -> ResourceRecord
         region,
         "ecr-basic",
         status,
-        scanned_at=iso((first.get("imageScanFindings") or {}).get("imageScanCompletedAt")),
+        scanned_at=iso_time((first.get("imageScanFindings") or {}).get("imageScanCompletedAt")),
         vulnerabilities=[basic_vulnerability(f) for f in found] if status == "complete" else [],
     )
     extra = {"imageScanStatus": state, "findingSeverityCounts": image_counts(first)}
@@ -151,12 +143,12 @@ def enhanced_record(image: dict[str, Any], findings: list[dict[str, Any]], regio
     """Inspector's findings for one image; status and scan time as DescribeImages reports them."""
     state = image.get("imageScanStatus") or {}
     summary = image.get("imageScanFindingsSummary") or {}
-    scanned_at = iso(summary.get("imageScanCompletedAt"))
+    scanned_at = iso_time(summary.get("imageScanCompletedAt"))
     if state.get("status"):
         status = status_of(state["status"])
     elif findings:  # no status reported, but Inspector did scan it
         status = "complete"
-        scanned_at = max((iso(f.get("lastObservedAt")) or "" for f in findings), default="") or None
+        scanned_at = max((iso_time(f.get("lastObservedAt")) or "" for f in findings), default="") or None
     else:
         status = "unsupported"
     vulns = [v for f in findings for v in inspector_vulnerabilities(f)] if status == "complete" else []
