@@ -81,6 +81,11 @@ class DemoImage:
     def host(self) -> str:
         return self.registry.split("/", 1)[0]
 
+    @property
+    def path(self) -> str:
+        """The image's path on its registry host: ``payments/checkout``, ``acme-prod/apps/ledger``."""
+        return f"{self.registry}/{self.repository}".split("/", 1)[1]
+
     def scanned_at(self, now: datetime) -> datetime | None:
         return None if self.scanned_days_ago is None else now - timedelta(days=self.scanned_days_ago, hours=3)
 
