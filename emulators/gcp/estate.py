@@ -2,8 +2,9 @@
 
 ``demo_estate()`` gives two projects under one folder of one organization:
 ``acme-prod`` (mostly kept to the CIS benchmarks, with a few known gaps) and
-``acme-sandbox`` (left as created); ``acme-prod``'s Artifact Registry images and what
-Artifact Analysis found in them come from :mod:`emulators.images` (see :mod:`.estate_images`). Tests and the demo load it into
+``acme-sandbox`` (left as created); ``acme-prod``'s Artifact Registry images and
+what Artifact Analysis found in them come from :mod:`emulators.images` (see
+:mod:`.estate_images`). Tests and the demo load it into
 :class:`emulators.gcp.server.GcpEmulator`; its shape is::
 
     {"organization": {...}, "folders": [...], "projects": [{"projectId": ..., "clusters": [...], ...}]}
