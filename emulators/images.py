@@ -3,8 +3,9 @@
 Every estate that shows an image imports it from here, so a digest is the same wherever it appears: in an
 ECR repository (moto), an Azure Container Registry sub-assessment (the ARM emulator), an Artifact Analysis
 occurrence (the Google Cloud emulator) and a pod's ``status.containerStatuses[].imageID`` in the demo
-kubeconfig cluster (the Kubernetes emulator). A digest is ``"sha256:" + sha256(b"<name>:<tag>")``, where
-``<name>`` is the last part of the repository.
+kubeconfig cluster (the Kubernetes emulator). A digest is ``"sha256:" + sha256(b"<registry>/<repository>:<tag>")``
+for a cloud's image, ``"sha256:" + sha256(b"<name>:<tag>")`` (``<name>``: the repository's last part) for the
+three others.
 
 Per cloud registry (``aws``: ECR ``123456789012.dkr.ecr.us-east-1.amazonaws.com``, ``azure``: ACR
 ``acrprod.azurecr.io``, ``gcp``: Artifact Registry ``europe-docker.pkg.dev/acme-prod``), four images:
@@ -70,7 +71,8 @@ class DemoImage:
 
     @property
     def digest(self) -> str:
-        return digest_of(self.name, self.tag)
+        """Unique per image: a cloud's ``checkout:3.2.0`` is not another cloud's."""
+        return digest_of(f"{self.registry}/{self.repository}" if self.cloud else self.name, self.tag)
 
     @property
     def ref(self) -> str:
