@@ -49,8 +49,8 @@ def basic_vulnerability(finding: dict[str, Any]) -> Vulnerability:
     return vulnerability(
         finding.get("name", ""),
         finding.get("severity"),
-        package=attributes.get("package_name", ""),
-        installed_version=attributes.get("package_version", ""),
+        package=attributes.get("package_name") or "",
+        installed_version=attributes.get("package_version") or "",
         title=finding.get("description", ""),
         url=finding.get("uri", ""),
     )

@@ -94,10 +94,10 @@ def vulnerability_of(item: dict[str, Any]) -> Vulnerability | None:
     data = props.get("additionalData") or {}
     severity = (props.get("status") or {}).get("severity")
     if data.get("assessedResourceType") == LEGACY_TYPE:
-        cves = [c.get("title") for c in data.get("cve") or [] if isinstance(c, dict) and c.get("title")]
+        cves = [str(c["title"]) for c in data.get("cve") or [] if isinstance(c, dict) and c.get("title")]
         return vulnerability(cves[0] if cves else props.get("id", ""), severity, title=props.get("displayName", ""))
     details, software = data.get("vulnerabilityDetails") or {}, data.get("softwareDetails") or {}
-    references = [r.get("link") for r in details.get("references") or [] if isinstance(r, dict) and r.get("link")]
+    references = [str(r["link"]) for r in details.get("references") or [] if isinstance(r, dict) and r.get("link")]
     fixed = "" if software.get("fixStatus") in NO_FIX_STATUSES else software.get("fixedVersion")
     return vulnerability(
         details.get("cveId") or props.get("id", ""),

@@ -47,7 +47,7 @@ def vulnerabilities_of(occurrence: dict[str, Any]) -> list[Vulnerability]:
     """One vulnerability per package issue; the CVE is the note's own id."""
     details = occurrence.get("vulnerability") or {}
     cve = str(occurrence.get("noteName", "")).rsplit("/", 1)[-1]
-    urls = [u.get("url") for u in details.get("relatedUrls") or [] if isinstance(u, dict) and u.get("url")]
+    urls = [str(u["url"]) for u in details.get("relatedUrls") or [] if isinstance(u, dict) and u.get("url")]
     out = []
     for issue in details.get("packageIssue") or [{}]:
         fixed = issue.get("fixedVersion") or {}

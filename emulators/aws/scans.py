@@ -190,7 +190,8 @@ def put_ecr_scan(
 def put_inspector_findings(account: str, region: str, findings: list[dict[str, Any]]) -> None:
     from moto.moto_api._internal.models import moto_api_backend
 
-    moto_api_backend.set_inspector2_findings_result(results=findings, account_id=account, region=region)
+    # one queue entry is one list of findings (as the moto-api handler passes them), whatever moto's hint says
+    moto_api_backend.set_inspector2_findings_result(results=findings, account_id=account, region=region)  # type: ignore[arg-type]
 
 
 def backdate_push(account: str, region: str, repository: str, digest: str, pushed_at: datetime) -> None:
