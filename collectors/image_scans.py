@@ -3,13 +3,14 @@
 A cloud's scanner (ECR basic scanning, Amazon Inspector, Defender for Containers, Artifact Analysis) and an
 imported Trivy or Grype report all end as the same plain dict: per image digest, its vulnerabilities with
 severity, package and fixed version where known, and when it was scanned. Collectors yield it as a
-:class:`~collectors.records.ResourceRecord` of type ``<service>.image_scan`` with the dict under
+:class:`~collectors.records.ResourceRecord` of type ``<provider>.<service>.image_scan`` with the dict under
 ``config[IMAGE_SCAN_KEY]`` (beside whatever of the API's own answer the collector keeps); importers build
 the dict directly.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any, TypedDict
 
@@ -48,6 +49,24 @@ def normalize_severity(raw: object) -> str:
     word = str(raw or "").strip().upper()
     word = _ALIASES.get(word, word)
     return word if word in SEVERITIES else "UNKNOWN"
+
+
+def iso_time(raw: object) -> str | None:
+    """A scanner's timestamp (a datetime, or ISO 8601 text with ``Z`` and up to 9 fractional digits) as ISO 8601
+    UTC (``2024-05-01T10:00:00+00:00``); anything unreadable is no time."""
+    if isinstance(raw, str) and raw:
+        head, dot, tail = raw.strip().partition(".")
+        if dot:  # more fractional digits than Python reads: keep microseconds
+            digits = len(tail) - len(tail.lstrip("0123456789"))
+            raw = f"{head}.{tail[: min(digits, 6)]}{tail[digits:]}"
+        try:
+            raw = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(raw, dt.datetime):
+        return None
+    moment = raw if raw.tzinfo else raw.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat()
 
 
 def vulnerability(
@@ -105,7 +124,7 @@ def image_scan_record(
     uid = f"{scan['registry']}/{scan['repository']}@{scan['digest']}"
     config = dict(extra or {})
     config[IMAGE_SCAN_KEY] = scan
-    return ResourceRecord(provider, service, f"{service}.image_scan", uid, uid, region=region, config=config)
+    return ResourceRecord(provider, service, f"{provider}.{service}.image_scan", uid, uid, region=region, config=config)
 
 
 def counts(scan: ImageScan) -> dict[str, dict[str, int]]:

@@ -14,6 +14,13 @@ deleted and created again (a change of kind "recreated"); they are volatile for 
 
 from __future__ import annotations
 
+IMAGE_SCAN_FIELDS = (  # collectors.image_scans: every field but the image's own name and digest moves by itself
+    "_ImageScan.tags",
+    "_ImageScan.status",
+    "_ImageScan.scanned_at",
+    "_ImageScan.pushed_at",
+    "_ImageScan.vulnerabilities",
+)
 VOLATILE: dict[str, tuple[str, ...]] = {
     # -- Kubernetes: server bookkeeping, status, and the pods that come and go under a workload
     "kubernetes": (
@@ -145,6 +152,10 @@ VOLATILE: dict[str, tuple[str, ...]] = {
     "gcp.compute.instance": ("status", "lastStartTimestamp", "lastStopTimestamp", "lastSuspendedTimestamp"),
     "gcp.storage.bucket": ("updated", "metageneration", "**.updated", "iamPolicy.etag"),
     "gcp.monitoring.alert_policy": ("mutationRecord", "mutationRecords"),  # who edited last: the edit shows itself
+    # -- image scan results: what a scanner found is findings' business, not configuration drift
+    "aws.ecr_scans.image_scan": (*IMAGE_SCAN_FIELDS, "imageScanStatus", "findingSeverityCounts"),
+    "azure.defender_scans.image_scan": (*IMAGE_SCAN_FIELDS, "assessments"),
+    "gcp.artifact_analysis.image_scan": (*IMAGE_SCAN_FIELDS, "discovery"),
 }
 
 IDENTITY: dict[str, tuple[str, ...]] = {

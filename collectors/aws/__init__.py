@@ -12,7 +12,8 @@ Record types (``aws.<service>.<kind>``) and their uids:
   ``cloudtrail.trail`` (home region only), ``config.region_settings``, ``kms.key`` (customer keys),
   ``logs.metric_filter``, ``cloudwatch.alarm``, ``sns.topic``, ``securityhub.hub``,
   ``guardduty.region_settings``, ``accessanalyzer.region_settings``, ``rds.db_instance``,
-  ``efs.file_system``, ``eks.cluster``, ``eks.nodegroup``, ``ecr.registry``, ``ecr.repository``.
+  ``efs.file_system``, ``eks.cluster``, ``eks.nodegroup``, ``ecr.registry``, ``ecr.repository``,
+  ``ecr_scans.image_scan`` (``REGISTRY_HOST/REPOSITORY@DIGEST``: ECR basic or Amazon Inspector findings per image).
 
 A failed main listing fails its (service, region) unit; a failed per-resource call is kept under
 ``config["_errors"]`` and the resource is still recorded.
@@ -31,6 +32,7 @@ from collectors.aws import (  # noqa: E402
     detection,
     ec2,
     iam,
+    image_scans,
     kms,
     monitoring,
     s3,
@@ -45,6 +47,7 @@ __all__ = [
     "detection",
     "ec2",
     "iam",
+    "image_scans",
     "kms",
     "monitoring",
     "s3",

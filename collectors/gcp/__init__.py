@@ -10,9 +10,20 @@ from collectors.gcp import (  # noqa: E402  (the collectors register themselves 
     compute,
     container,
     iam,
+    image_scans,
     kms,
     resourcemanager,
     storage,
 )
 
-__all__ = ["PROVIDER", "cloud_logging", "compute", "container", "iam", "kms", "resourcemanager", "storage"]
+__all__ = [
+    "PROVIDER",
+    "cloud_logging",
+    "compute",
+    "container",
+    "iam",
+    "image_scans",
+    "kms",
+    "resourcemanager",
+    "storage",
+]

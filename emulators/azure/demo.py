@@ -16,7 +16,9 @@ What is wrong on purpose (the tests assert these failures):
 - one subscription Owner, a standing User Access Administrator, a custom role with ``*``;
 - Defender for Storage, Resource Manager, App Service, SQL, Cosmos DB, APIs off;
 - Key Vault ``kv-legacy``: no purge protection, access policies, public, no audit logs;
-- registry ``acrlegacy``: admin user, public network, anonymous pull.
+- registry ``acrlegacy``: admin user, public network, anonymous pull;
+- Defender's vulnerability assessment of ``acrprod``'s images (:mod:`emulators.images`): one with a CRITICAL
+  vulnerability that has a fix, one scanned 45 days ago, one pushed 200 days ago (one is clean).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from emulators.azure import estate as e
 from emulators.azure import estate_governance as gov
+from emulators.azure import estate_images
 from emulators.azure import estate_network as net
 
 SUB = e.SUBSCRIPTION
@@ -314,6 +317,10 @@ def _registries(resources: list[dict[str, Any]]) -> None:
     resources.append(legacy)
 
 
+def _image_scans(resources: list[dict[str, Any]]) -> None:
+    resources += estate_images.image_sub_assessments()
+
+
 def _find(resources: list[dict[str, Any]], suffix: str) -> dict[str, Any]:
     return next(r for r in resources if r["id"].endswith(suffix))
 
@@ -338,7 +345,8 @@ def demo_estate(page_size: int = 3, step: int = 0) -> dict[str, Any]:
     ``step`` 1 and 2 are the same subscription later on (see :func:`_evolve`), for history and drift.
     """
     resources: list[dict[str, Any]] = []
-    for part in (_aks, _storage, _network, _monitor, _authorization, _security, _vaults, _registries):
+    parts = (_aks, _storage, _network, _monitor, _authorization, _security, _vaults, _registries, _image_scans)
+    for part in parts:
         part(resources)
     _evolve(resources, step)
     return {"subscriptions": [e.subscription(SUB, "Production")], "resources": resources, "page_size": page_size}

@@ -7,6 +7,8 @@ It serves an estate (see :mod:`emulators.azure.estate`) the way ARM does:
   in the subscription, at any scope (role assignments at resource-group scope included);
 - ``GET {resource id}``: one resource; ``GET {parent id}/{child type}``: its children
   (agent pools, blob containers, flow logs, diagnostic settings of any scope);
+- ``GET /subscriptions/{id}/providers/Microsoft.Security/subAssessments``: every security sub-assessment
+  (``.../providers/Microsoft.Security/assessments/{key}/subAssessments/{name}``) in the subscription;
 - list bodies ``{"value": [...], "nextLink": "..."}``, paged by ``page_size``;
 - any ``api-version``; ``$filter=type eq 'CustomRole'`` on role definitions;
 - ARM error bodies ``{"error": {"code", "message"}}``: 404 for an unknown type or resource,
@@ -54,8 +56,12 @@ KNOWN_TYPES = frozenset(
         "microsoft.security/securitycontacts",
         "microsoft.keyvault/vaults",
         "microsoft.containerregistry/registries",
+        "microsoft.security/assessments/subassessments",
+        "microsoft.security/subassessments",
     }
 )
+# Collections that list resources of another (nested) type: subscription-wide sub-assessments.
+LISTS_OF = {"microsoft.security/subassessments": "microsoft.security/assessments/subassessments"}
 # Lists the REST API answers in one body, without nextLink (azure-mgmt-security's PricingList).
 UNPAGED_TYPES = frozenset({"microsoft.security/pricings"})
 # Extension resources listed at exactly one scope, never subscription-wide.
@@ -234,8 +240,9 @@ class ArmEmulator:
         )
         if subscription_wide:
             prefix = f"/subscriptions/{parts[1]}/"
+            listed = LISTS_OF.get(ctype, ctype)
             items = [
-                r for r in self.resources if r["id"].lower().startswith(prefix) and resource_type(r["id"]) == ctype
+                r for r in self.resources if r["id"].lower().startswith(prefix) and resource_type(r["id"]) == listed
             ]
         else:
             items = [r for r in self.resources if r["id"].lower().rsplit("/", 1)[0] == lowered]
@@ -301,7 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_raw(200, b"<html>upstream proxy error</html>")
         if fault is not None:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            code = "TooManyRequests" if fault.status == 429 else "InternalServerError"
+            code = {429: "TooManyRequests", 403: "AuthorizationFailed"}.get(fault.status, "InternalServerError")
             return self._send(fault.status, _error(code, f"simulated failure ({fault.status})"), headers)
         status, body = self.emulator.answer(split.path, query)
         if status == 200 and isinstance(body, list):

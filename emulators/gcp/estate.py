@@ -2,7 +2,9 @@
 
 ``demo_estate()`` gives two projects under one folder of one organization:
 ``acme-prod`` (mostly kept to the CIS benchmarks, with a few known gaps) and
-``acme-sandbox`` (left as created). Tests and the demo load it into
+``acme-sandbox`` (left as created); ``acme-prod``'s Artifact Registry images and
+what Artifact Analysis found in them come from :mod:`emulators.images` (see
+:mod:`.estate_images`). Tests and the demo load it into
 :class:`emulators.gcp.server.GcpEmulator`; its shape is::
 
     {"organization": {...}, "folders": [...], "projects": [{"projectId": ..., "clusters": [...], ...}]}
@@ -13,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from emulators.gcp import estate_compute, estate_gke
+from emulators.gcp import estate_compute, estate_gke, estate_images
 from emulators.gcp.estate_logging import alert_policies, log_metrics, sinks
 
 ORGANIZATION = "organizations/9001"
@@ -262,6 +264,7 @@ def build_project(project: str, number: str, now: datetime, *, kept: bool) -> di
     ]
     if kept:
         services += ["cloudasset.googleapis.com", "containerscanning.googleapis.com", "artifactregistry.googleapis.com"]
+    occurrences, docker_images = estate_images.image_results(project, now) if kept else ([], {})
     networks = estate_compute.networks(project, with_default=not kept)
     if not kept:
         networks.append(estate_compute.legacy_network(project))
@@ -292,6 +295,8 @@ def build_project(project: str, number: str, now: datetime, *, kept: bool) -> di
         "kmsLocations": ["europe-west1", "us-central1", "global"],
         "cryptoKeys": crypto_keys(project, now, kept=kept),
         "cryptoKeyPolicies": key_policies(project, kept=kept),
+        "occurrences": occurrences,
+        "dockerImages": docker_images,
     }
 
 

@@ -270,6 +270,33 @@ def _project_list(key: str) -> Callable[[Request], dict[str, Any]]:
     return handler
 
 
+# -- artifact analysis and artifact registry ---------------------------------
+def list_occurrences(req: Request) -> dict[str, Any]:
+    """Occurrences of the project, narrowed by a ``filter`` of ``field="value"`` terms joined by AND."""
+    wanted = {}
+    for term in filter(None, (t.strip() for t in req.query.get("filter", "").split(" AND "))):
+        field, sep, value = term.partition("=")
+        if not sep or not value.strip().startswith('"'):
+            raise ApiError(400, f"Invalid filter: {term}")
+        wanted[field.strip()] = value.strip().strip('"')
+    if set(wanted) - {"kind", "resourceUri", "noteProjectId"}:
+        raise ApiError(400, f"Unsupported filter field in {req.query['filter']}")
+    found = [
+        o
+        for o in req.project().get("occurrences", [])
+        if all(o.get(k) == v for k, v in wanted.items() if k != "noteProjectId")
+    ]
+    return req.page(found, "occurrences")
+
+
+def list_docker_images(req: Request) -> dict[str, Any]:
+    project = req.project()
+    name = f"projects/{project['projectId']}/locations/{req.params['location']}/repositories/{req.params['repo']}"
+    if name not in project.get("dockerImages", {}):
+        raise ApiError(404, f"Requested entity was not found: {name}")
+    return req.page(project["dockerImages"][name], "dockerImages")
+
+
 ROUTES: list[tuple[str, str, str, Callable[[Request], dict[str, Any]]]] = [
     ("container", "GET", rf"/v1/projects/{P}/locations/(?P<location>[^/]+)/clusters", list_clusters),
     ("container", "GET", rf"/v1/projects/{P}/locations/(?P<location>[^/]+)/clusters/(?P<cluster>[^/]+)", get_cluster),
@@ -314,4 +341,11 @@ ROUTES: list[tuple[str, str, str, Callable[[Request], dict[str, Any]]]] = [
     ("logging", "GET", rf"/v2/projects/{P}/sinks", _project_list("sinks")),
     ("logging", "GET", rf"/v2/projects/{P}/metrics", _project_list("metrics")),
     ("monitoring", "GET", rf"/v3/projects/{P}/alertPolicies", _project_list("alertPolicies")),
+    ("containeranalysis", "GET", rf"/v1/projects/{P}/occurrences", list_occurrences),
+    (
+        "artifactregistry",
+        "GET",
+        rf"/v1/projects/{P}/locations/(?P<location>[^/]+)/repositories/(?P<repo>[^/]+)/dockerImages",
+        list_docker_images,
+    ),
 ]

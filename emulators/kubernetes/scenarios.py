@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from emulators.images import ALL_IMAGES, DemoImage, deployment_name
 from emulators.kubernetes.estate import DIGEST, KUBE_SYSTEM_UID, Estate, timestamp
 
 
@@ -156,8 +157,10 @@ def _oddities(e: Estate) -> None:
     e.pods(e.owner_ref("apps/v1", "StatefulSet", sts), "legacy", "oddities", oddities_spec(), 1, timedelta(days=10))
 
 
-def demo_estate(now: datetime | None = None) -> Estate:
-    """A small cluster: namespace ``shop`` well kept, ``legacy`` neglected, a bare pod in ``default``."""
+def demo_estate(now: datetime | None = None, *, images: bool = False) -> Estate:
+    """A small cluster: namespace ``shop`` well kept, ``legacy`` neglected, a bare pod in ``default``; with
+    ``images`` (the demo's kubeconfig cluster), the demo's scanned and unscanned images (:mod:`emulators.images`)
+    running in namespace ``payments``."""
     e = Estate(now=now)
     restricted = {"pod-security.kubernetes.io/enforce": "restricted"}
     _cluster_basics(
@@ -170,6 +173,7 @@ def demo_estate(now: datetime | None = None) -> Estate:
             ("shop", restricted),
             ("legacy", {}),
             ("monitoring", {}),
+            *([("payments", restricted)] if images else []),
         ],
     )
     e.objects("ServiceAccount")[4]["automountServiceAccountToken"] = False  # shop/default
@@ -328,7 +332,24 @@ def demo_estate(now: datetime | None = None) -> Estate:
         ],
     )
     _applied_and_restarted(e)
+    if images:
+        _catalogue_images(e)
     return e
+
+
+def _catalogue_images(e: Estate) -> None:
+    """The demo's images (:mod:`emulators.images`), a hardened Deployment each in ``payments``."""
+    e.add("ServiceAccount", "payments", "payments", automountServiceAccountToken=False)
+    e.add("NetworkPolicy", "default-deny", "payments", spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+    run_images(e, ALL_IMAGES, "payments", "payments")
+
+
+def run_images(e: Estate, images: list[DemoImage], namespace: str, service_account: str = "default") -> None:
+    """One hardened single-pod Deployment per image, named by :func:`emulators.images.deployment_name`, whose
+    pod's ``imageID`` carries the image's catalogue digest (the tag resolves to it)."""
+    for image in images:
+        e.tag_digests[image.ref] = image.digest
+        e.deployment(namespace, deployment_name(image), hardened_spec(image.ref, service_account), replicas=1)
 
 
 def _applied_and_restarted(e: Estate) -> None:

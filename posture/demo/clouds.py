@@ -107,7 +107,8 @@ class GcpDemo:
 
     The sandbox's GKE cluster ``legacy-web`` is scanned inside with the folder account's own access token
     (``legacy-web-gke``, added via ``gcp-acme``): its API server is a TLS Kubernetes emulator the cluster
-    record points at. Its ``team-0001`` namespace gets a default-deny network policy (step 2).
+    record points at. It runs two of ``acme-prod``'s scanned Artifact Registry images (``team-0000``); its
+    ``team-0001`` namespace gets a default-deny network policy (step 2).
     """
 
     title = "Google Cloud projects with GKE (local emulator; GKE legacy-web scanned inside via gcp-acme)"
@@ -125,9 +126,11 @@ class GcpDemo:
 
     @staticmethod
     def _workloads(step: int) -> Any:
-        from emulators.kubernetes.scenarios import large_estate
+        from emulators.images import GCP_IMAGES
+        from emulators.kubernetes.scenarios import large_estate, run_images
 
         estate = large_estate(namespaces=3, pods=30)
+        run_images(estate, GCP_IMAGES[:2], "team-0000")  # Artifact Registry images Artifact Analysis scanned
         if step >= 2:
             estate.add(
                 "NetworkPolicy", "default-deny", "team-0001", spec={"podSelector": {}, "policyTypes": ["Ingress"]}
@@ -199,7 +202,7 @@ class KubernetesDemo:
     def _estate(step: int) -> Any:
         from emulators.kubernetes.scenarios import demo_estate
 
-        estate = demo_estate()
+        estate = demo_estate(images=True)  # with the images the clouds scanned (emulators.images)
         if step >= 1:
             estate.add("NetworkPolicy", "default-deny", "legacy", spec={"podSelector": {}, "policyTypes": ["Ingress"]})
             estate.tag_digests["docker.io/library/postgres:16"] = "sha256:" + "5e" * 32  # the tag moved upstream
@@ -258,11 +261,13 @@ class AwsDemo:
 
     def start(self) -> list[DemoAccount]:
         from emulators.aws.estate import REGION, build_estate
+        from emulators.aws.estate_images import build_image_scans
         from emulators.aws.server import FAKE_KEYS
 
         url = self.emulator.start()
         self.emulator.reset()  # moto keeps its accounts in the process: a second demo run in it would find them
         build_estate(self.emulator.clients(REGION))
+        build_image_scans(self.emulator.clients(REGION))  # ECR images with Inspector findings (emulators.images)
         self.role = f"arn:aws:iam::{self.STAGING}:role/posture-scanner"
         build_estate(self.emulator.clients(REGION, **self.emulator.assume(self.role, REGION)), prefix="staging")
         keys = {

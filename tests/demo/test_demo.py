@@ -11,7 +11,7 @@ from django.core.management import call_command
 from frontend.clusters import stacks
 from posture.demo.clouds import GcpDemo
 from posture.findings.models import ComplianceScore, FindingEvent
-from posture.inventory.models import CloudAccount
+from posture.inventory.models import CloudAccount, Resource
 from posture.scans.models import Scan
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +35,7 @@ def test_demo_builds_history_then_reuses_it_then_resets() -> None:
     assert FindingEvent.objects.filter(kind__in=["resolved", "reopened"]).exists(), "history moves"
     assert "sign in as  demo / " in out
     assert_scanned_inside_via_gcp(scans=4)
+    assert_image_scans_collected()
 
     again = demo()
     assert "reusing it" in again and Scan.objects.count() == scans.count()
@@ -48,6 +49,21 @@ def test_demo_builds_history_then_reuses_it_then_resets() -> None:
 
     demo("--reset", "--scan-days", "2")
     assert Scan.objects.count() == 2 * len(accounts)
+
+
+def assert_image_scans_collected() -> None:
+    """Each cloud's scanner reports the demo's four images (emulators.images), each account its own."""
+    scans = Resource.objects.filter(type__endswith=".image_scan", gone_at__isnull=True)
+    found = {(r.account.name, r.type) for r in scans.select_related("account")}
+    assert found == {
+        ("aws-production", "aws.ecr_scans.image_scan"),
+        ("aws-staging", "aws.ecr_scans.image_scan"),
+        ("azure-production", "azure.defender_scans.image_scan"),
+        ("gcp-acme", "gcp.artifact_analysis.image_scan"),
+    }
+    assert scans.count() == 12 + 2  # and each AWS account's unscanned "api" image (status unsupported)
+    unscanned = [r.config["_ImageScan"]["status"] for r in scans if r.config["_ImageScan"]["repository"] == "api"]
+    assert unscanned == ["unsupported", "unsupported"]
 
 
 def assert_scanned_inside_via_gcp(scans: int) -> None:

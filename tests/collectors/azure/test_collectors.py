@@ -41,6 +41,7 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "acr",
         "aks",
         "authorization",
+        "defender_scans",
         "keyvault",
         "monitor",
         "network",
@@ -69,6 +70,7 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "azure.security.contact": 1,
         "azure.keyvault.vault": 2,
         "azure.acr.registry": 2,
+        "azure.defender_scans.image_scan": 4,
     }
     records = by_uid(result)
     legacy = records[LEGACY_AKS]
@@ -139,7 +141,8 @@ def test_one_failing_provider_leaves_the_rest_intact(session: AzureSession, emul
     emulator.fail("Microsoft.KeyVault", junk=True)
     result = run(session, emulator)
     kinds = {e.service: e.kind for e in result.errors}
-    assert kinds == {"security": "error", "acr": "throttled", "keyvault": "invalid_response"}
+    # the Defender provider down takes its image scan results with it
+    assert kinds == {"security": "error", "defender_scans": "error", "acr": "throttled", "keyvault": "invalid_response"}
     assert "500" in next(e.error for e in result.errors if e.service == "security")
     types = {r.type for r in result.records}
     assert "azure.security.pricing" not in types and "azure.acr.registry" not in types

@@ -110,7 +110,7 @@ def test_scan_a_subscription_and_export_its_findings(emulator: ArmEmulator, tmp_
     call_command("scan", "azure-prod")
     scan = Scan.objects.get()
     assert scan.state == "succeeded", (scan.errors, scan.message)
-    assert scan.counts["resources"] == 53
+    assert scan.counts["resources"] == 57  # 53 resources and 4 ACR image scans (emulators.images)
 
     findings = export(tmp_path)
     status = {(f["rule"], f["resource"]["uid"]): f["status"] for f in findings}
@@ -174,7 +174,7 @@ def test_one_failing_provider_leaves_a_partial_scan_with_the_rest_intact(emulato
     call_command("scan", "azure-prod")
     scan = Scan.objects.get()
     assert scan.state == "partial"
-    assert [(e["service"], e["kind"]) for e in scan.errors] == [("security", "error")]
+    assert [(e["service"], e["kind"]) for e in scan.errors] == [("defender_scans", "error"), ("security", "error")]
     findings = export(tmp_path)
     rules = {f["rule"] for f in findings}
     assert not any(r.startswith("azure.security.") for r in rules)

@@ -2,7 +2,7 @@
 
 Proto-based clients (container, compute, KMS, Resource Manager) parse every
 document with unknown fields refused; the APIs reached as plain REST (IAM,
-Logging, Monitoring, Service Usage) and Cloud Storage are checked against the
+Logging, Monitoring, Service Usage, Container Analysis, Artifact Registry) and Cloud Storage are checked against the
 discovery documents bundled with google-api-python-client.
 """
 
@@ -84,3 +84,5 @@ def test_rest_documents_match_the_discovery_schemas(project: dict[str, Any]) -> 
     check("storage.v1.json", "Policy", list(project["bucketPolicies"].values()))
     check("cloudresourcemanager.v3.json", "Policy", [project["iamPolicy"]])
     check("cloudkms.v1.json", "Policy", list(project["cryptoKeyPolicies"].values()))
+    check("containeranalysis.v1.json", "Occurrence", project["occurrences"])
+    check("artifactregistry.v1.json", "DockerImage", [i for r in project["dockerImages"].values() for i in r])
