@@ -10,8 +10,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+# Scope-wide list calls whose path leaves out a parent type that the operation's name keeps.
+ALIASES = {
+    "Microsoft.Security/subAssessments/read": "Microsoft.Security/assessments/subAssessments/read",
+}
+
 
 def operation(method: str, url: str) -> str:
+    name = _operation(method, url)
+    return ALIASES.get(name, name)
+
+
+def _operation(method: str, url: str) -> str:
     path = urlsplit(url).path.rstrip("/")
     if "/providers/" not in path:  # the subscription itself, its resource groups, its locations
         segments = path.strip("/").split("/")

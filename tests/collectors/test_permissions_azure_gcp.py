@@ -48,6 +48,12 @@ GCP_PERMISSIONS = [  # (api, path) -> the permission Google Cloud checks for it
     ("logging", rf"/v2{P}/sinks", "logging.sinks.list"),
     ("logging", rf"/v2{P}/metrics", "logging.logMetrics.list"),
     ("monitoring", rf"/v3{P}/alertPolicies", "monitoring.alertPolicies.list"),
+    ("containeranalysis", rf"/v1{P}/occurrences", "containeranalysis.occurrences.list"),
+    (
+        "artifactregistry",
+        rf"/v1{P}/locations/[^/]+/repositories/[^/]+/dockerImages",
+        "artifactregistry.dockerimages.list",
+    ),
 ]
 
 
@@ -66,6 +72,8 @@ def test_azure_operations_are_named_as_azure_names_them() -> None:
     assert azure_operation("GET", "/subscriptions/S?api-version=1") == "Microsoft.Resources/subscriptions/read"
     flow_logs = "/subscriptions/S/resourceGroups/G/providers/Microsoft.Network/networkWatchers/W/flowLogs"
     assert azure_operation("GET", flow_logs) == "Microsoft.Network/networkWatchers/flowLogs/read"
+    sub_assessments = "/subscriptions/S/providers/Microsoft.Security/subAssessments"
+    assert azure_operation("GET", sub_assessments) == "Microsoft.Security/assessments/subAssessments/read"
     credential = "/subscriptions/S/providers/Microsoft.ContainerService/managedClusters/C/listClusterUserCredential"
     assert (
         azure_operation("POST", credential)
