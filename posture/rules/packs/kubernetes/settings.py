@@ -4,6 +4,8 @@
   from; images without a registry host come from ``docker.io``.
 - ``POSTURE_K8S_MAX_POD_AGE_DAYS``: pods running longer than this are flagged (default 30).
 - ``POSTURE_K8S_MAX_KUBELET_MINOR_LAG``: how many minor versions a kubelet may trail the control plane (default 1).
+- ``POSTURE_K8S_IMAGE_SCAN_MAX_AGE_DAYS``: a running image's vulnerability scan older than this is stale (default 30).
+- ``POSTURE_K8S_IMAGE_MAX_AGE_DAYS``: an image built or pushed longer ago than this is flagged (default 180).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class K8sRuleSettings:
     allowed_registries: tuple[str, ...]
     max_pod_age_days: int
     max_kubelet_minor_lag: int
+    image_scan_max_age_days: int
+    image_max_age_days: int
 
 
 def _int(name: str, default: int, minimum: int = 0) -> int:
@@ -50,4 +54,6 @@ def rule_settings() -> K8sRuleSettings:
         allowed_registries=registries,
         max_pod_age_days=_int("POSTURE_K8S_MAX_POD_AGE_DAYS", 30, minimum=1),
         max_kubelet_minor_lag=_int("POSTURE_K8S_MAX_KUBELET_MINOR_LAG", 1),
+        image_scan_max_age_days=_int("POSTURE_K8S_IMAGE_SCAN_MAX_AGE_DAYS", 30, minimum=1),
+        image_max_age_days=_int("POSTURE_K8S_IMAGE_MAX_AGE_DAYS", 180, minimum=1),
     )
