@@ -79,3 +79,12 @@ def diff_value(value: Any) -> str:
     if value is None:
         return "—"
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(", ", ": "))
+
+
+VULN_LEVELS = [("CRITICAL", "critical"), ("HIGH", "high"), ("MEDIUM", "medium"), ("LOW", "low"), ("UNKNOWN", "unknown")]
+
+
+@register.inclusion_tag("frontend/partials/vuln_counts.html")
+def vuln_counts(counts: dict[str, dict[str, int]] | None) -> dict[str, Any]:
+    """Vulnerability counts by severity (``{SEVERITY: {total, fixable}}``) as chips: "3 crit · 2 fix"."""
+    return {"counts": counts or {}, "vuln_levels": VULN_LEVELS}

@@ -69,5 +69,11 @@ class ImageScanResult(models.Model):
         return sum(getattr(self, f"{s}_fixable") for s in ("critical", "high", "medium", "low", "unknown"))
 
     @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{"CRITICAL": {"total": n, "fixable": m}, ...}``, as the pages and the API show them."""
+        levels = ("critical", "high", "medium", "low", "unknown")
+        return {s.upper(): {"total": getattr(self, s), "fixable": getattr(self, f"{s}_fixable")} for s in levels}
+
+    @property
     def total(self) -> int:
         return sum(getattr(self, s) for s in ("critical", "high", "medium", "low", "unknown"))

@@ -107,6 +107,12 @@ class ImageVulnerabilities:
     use: ImageUse
     scans: dict[str, ImageScanResult | None] = field(default_factory=dict)
 
+    def __getattr__(self, name: str) -> Any:
+        """Reads as the :class:`ImageUse` it wraps too (``ref``, ``image``, ``workloads``, ``failing``...)."""
+        if name.startswith("__") or name == "use":
+            raise AttributeError(name)
+        return getattr(self.use, name)
+
     @property
     def results(self) -> list[ImageScanResult]:
         return [r for r in self.scans.values() if r is not None]
@@ -188,3 +194,42 @@ def filtered(rows: Iterable[ImageVulnerabilities], severity: str | None, fixable
 def running_digest_set(workload_configs: Iterable[dict[str, Any]]) -> set[str]:
     """Every digest the given workloads' pods run."""
     return {d for config in workload_configs for d in running_digests(config)}
+
+
+@dataclass
+class DigestScans:
+    """One digest: every stored result for it (each scanner's), the result to go by, and who runs it."""
+
+    digest: str
+    results: list[ImageScanResult]
+    running: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def best(self) -> ImageScanResult | None:
+        return freshest(self.results)
+
+    @property
+    def name(self) -> str:
+        r = self.best
+        return f"{r.registry}/{r.repository}" if r else ""
+
+
+def digest_scans(digest: str, workloads: Iterable[tuple[int, str, str, dict[str, Any]]]) -> DigestScans:
+    """All results for one digest (one query) and the workloads, of those given as ``(id, account, uid,
+    config)``, whose pods run it."""
+    results = results_by_digest([digest]).get(digest, [])
+    running = []
+    for pk, account, uid, config in workloads:
+        containers = running_digests(config).get(digest)
+        if containers:
+            running.append({"id": pk, "account": account, "uid": uid, "containers": containers})
+    return DigestScans(digest, results, running)
+
+
+def finding_vulnerabilities(rule_id: str, config: dict[str, Any] | None) -> list[tuple[str, ImageScanResult, list]]:
+    """For a finding of an image vulnerability rule: each digest its workload runs with a result, and that
+    result's fixable critical and high vulnerabilities (one query; none for other rules)."""
+    if not rule_id.startswith("kubernetes.image_vulnerabilities.") or not isinstance(config, dict):
+        return []
+    scans = scans_for_workload(config)
+    return [(d, r, urgent_fixable(r.vulnerabilities or [])) for d, r in scans.items() if r is not None]
