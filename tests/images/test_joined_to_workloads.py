@@ -51,7 +51,13 @@ def test_a_cluster_scan_rules_on_the_imported_results(db, emulator, tmp_path):  
     assert failed.status == "FAIL"
     assert {
         "path": f"_imageScans.{WEB_DIGEST}.fixable.0",
-        "value": "CVE-2023-38545 CRITICAL libcurl4 7.88.1-10+deb12u1 -> 7.88.1-10+deb12u4",
+        "value": {
+            "id": "CVE-2023-38545",
+            "severity": "CRITICAL",
+            "package": "libcurl4",
+            "installed_version": "7.88.1-10+deb12u1",
+            "fixed_version": "7.88.1-10+deb12u4",
+        },
     } in failed.evidence
     miner = finding(account, CURRENT, "legacy/Deployment/miner")
     assert miner.status == "FAIL" and {"path": f"_imageScans.{MINER_DIGEST}", "value": None} in miner.evidence

@@ -43,11 +43,13 @@ def age_days(raw: Any) -> float | None:
     return (datetime.now(UTC) - moment).total_seconds() / 86400
 
 
-def fix_line(v: dict[str, Any]) -> str:
-    """``CVE-... CRITICAL package installed -> fixed``: the evidence line of one fixable vulnerability."""
-    return " ".join(str(v.get(k)) for k in ("id", "severity", "package", "installed_version")) + (
-        f" -> {v.get('fixed_version')}"
-    )
+FIX_FIELDS = ("id", "severity", "package", "installed_version", "fixed_version")
+
+
+def fix_evidence(v: dict[str, Any]) -> dict[str, str]:
+    """One fixable vulnerability as evidence: its id, severity, package, installed and fixed versions (the
+    exports read these back as OCSF and SARIF vulnerability fields)."""
+    return {k: str(v.get(k) or "") for k in FIX_FIELDS}
 
 
 @rule(
@@ -67,7 +69,7 @@ def no_fixable_critical_or_high(resource: ResourceRecord, ctx: RuleContext) -> V
     if not done:
         return None  # nothing scanned: kubernetes.image_vulnerabilities.scan_current says so
     evidence = [
-        Evidence(f"{KEY}.{digest}.fixable.{i}", fix_line(v))
+        Evidence(f"{KEY}.{digest}.fixable.{i}", fix_evidence(v))
         for digest, scan in done.items()
         for i, v in enumerate(scan.get("fixable") or [])
     ]
