@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
@@ -128,7 +128,7 @@ class ImageScanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(ImageScanDetailSerializer(result, context=context).data)
 
     @extend_schema(
-        request=OpenApiRequest(ImportSerializer),
+        request={"multipart/form-data": ImportSerializer, "application/json": OpenApiTypes.OBJECT},
         parameters=[
             OpenApiParameter(
                 "report_format", OpenApiTypes.STR, enum=list(UPLOAD_FORMATS), description="for a JSON body"
