@@ -31,7 +31,7 @@ from posture.findings import triage
 from posture.findings.export import FORMATS, export_stream
 from posture.findings.models import Finding, FindingEvent
 from posture.findings.mutes import MuteInputError
-from posture.images.running import finding_vulnerabilities
+from posture.images.in_use import finding_vulnerabilities
 from posture.rules.frameworks import catalog
 from posture.rules.registry import CATEGORIES, RULES
 

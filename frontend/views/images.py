@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from frontend.views.common import page
 from frontend.views.workloads import visible_resources
 from posture.access.scoping import scope
-from posture.images.running import digest_scans
+from posture.images.in_use import digest_scans
 from posture.inventory.images import DIGEST
 from posture.inventory.models import CloudAccount
 from posture.inventory.workloads import WORKLOAD_TYPE

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404
 from collectors.image_scans import SEVERITIES
 from frontend.views.common import page
 from posture.access.scoping import scope
-from posture.images.running import filtered, image_vulnerabilities, running_digests, scans_for_workload
+from posture.images.in_use import filtered, image_vulnerabilities
+from posture.images.running import running_digests, scans_for_workload
 from posture.inventory.images import matching
 from posture.inventory.models import Resource
 from posture.inventory.workloads import WORKLOAD_TYPE, image_uses, workload_view

@@ -13,15 +13,9 @@ from rest_framework.response import Response
 from collectors.image_scans import SEVERITIES
 from posture.access.scoping import scope
 from posture.api.schema import PostureAutoSchema
+from posture.images.in_use import ImageVulnerabilities, filtered, image_vulnerabilities
 from posture.images.models import ImageScanResult
-from posture.images.running import (
-    ImageVulnerabilities,
-    filtered,
-    image_vulnerabilities,
-    running_digests,
-    scans_for_workload,
-    tally,
-)
+from posture.images.running import running_digests, scans_for_workload, tally
 from posture.inventory.images import ContainerImage, ImageRef, matching
 from posture.inventory.models import Resource
 from posture.inventory.workloads import WORKLOAD_TYPE, WorkloadView, image_uses, workload_view
