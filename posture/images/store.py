@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from collectors.image_scans import IMAGE_SCAN_KEY, SEVERITIES, ImageScan, counts
+from collectors.image_scans import IMAGE_SCAN_KEY, SEVERITIES, ImageScan, Vulnerability, counts, vulnerability
 from collectors.records import ResourceRecord
 from posture.images.models import ImageScanResult, Source
 
@@ -65,7 +65,24 @@ def when(value: Any) -> datetime | None:
     return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def clean(v: dict[str, Any]) -> Vulnerability:
+    """One vulnerability as stored: through :func:`collectors.image_scans.vulnerability` again (a record is
+    data from a cloud API: a severity it does not know is UNKNOWN), with a link only if it is http(s)."""
+    url = str(v.get("url") or "")
+    return vulnerability(
+        str(v.get("id") or "")[:100],
+        v.get("severity"),
+        str(v.get("package") or "")[:200],
+        str(v.get("installed_version") or "")[:200],
+        str(v.get("fixed_version") or "")[:200],
+        str(v.get("title") or ""),
+        url[:500] if url.startswith(("https://", "http://")) else "",
+    )
+
+
 def row(scan: ImageScan, now: datetime, account: Any = None, user: Any = None) -> ImageScanResult:
+    found = [clean(v) for v in scan.get("vulnerabilities") or [] if isinstance(v, dict) and v.get("id")]
+    scan = ImageScan(**{**scan, "vulnerabilities": found})
     tally = counts(scan)
     numbers = {f"{s.lower()}": tally[s]["total"] for s in SEVERITIES}
     numbers |= {f"{s.lower()}_fixable": tally[s]["fixable"] for s in SEVERITIES}

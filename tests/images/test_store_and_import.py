@@ -148,3 +148,25 @@ def test_the_command_imports_and_refuses(db, tmp_path):
         call_command("images", "import", str(bad))
     with pytest.raises(CommandError, match="no such file"):
         call_command("images", "import", str(tmp_path / "missing.json"))
+
+
+def test_a_cloud_record_is_data_too(db, account):
+    scan = ecr_scan()
+    scan["vulnerabilities"] = [
+        {"id": "CVE-1", "severity": "SEVERE", "package": "p", "fixed_version": "2", "url": "javascript:alert(1)"},
+        "junk",
+    ]
+    store_scan_records(account, [image_scan_record("aws", "ecr", scan, "eu-west-1")], NOW)
+    row = ImageScanResult.objects.get()
+    assert (row.unknown, row.unknown_fixable, row.total) == (1, 1, 1)  # junk left out
+    assert [v["url"] for v in row.vulnerabilities] == [""]
+
+
+def test_the_command_refuses_a_viewer(db, tmp_path):
+    from django.contrib.auth.models import Group, User
+
+    viewer = User.objects.create_user("vic", password="a-long-test-password")
+    viewer.groups.add(Group.objects.get(name="viewer"))
+    with pytest.raises(CommandError, match="may not import"):
+        call_command("images", "import", str(REPORTS / "web.trivy.json"), "--as-user", "vic")
+    assert not ImageScanResult.objects.exists()
