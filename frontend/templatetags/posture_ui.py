@@ -81,7 +81,13 @@ def diff_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(", ", ": "))
 
 
-VULN_LEVELS = [("CRITICAL", "critical"), ("HIGH", "high"), ("MEDIUM", "medium"), ("LOW", "low"), ("UNKNOWN", "unknown")]
+VULN_LEVELS = [  # (severity, its badge class, its short label)
+    ("CRITICAL", "critical", "crit"),
+    ("HIGH", "high", "high"),
+    ("MEDIUM", "medium", "med"),
+    ("LOW", "low", "low"),
+    ("UNKNOWN", "unknown", "unknown"),
+]
 
 
 @register.inclusion_tag("frontend/partials/vuln_counts.html")
