@@ -35,6 +35,7 @@ VOLATILE: dict[str, tuple[str, ...]] = {
         "_pods",
         "_podCount",
         "_oldestPodStart",
+        "_imageScans",  # scan results of the images it runs, attached by the pipeline: a rescan is no change
         "status",
         "spec.template.metadata.creationTimestamp",
         "spec.jobTemplate.metadata.creationTimestamp",

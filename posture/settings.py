@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "posture.rules",
     "posture.findings",
     "posture.scans",
+    "posture.images",
     "posture.api",
     "posture.integrations",
     "posture.demo",

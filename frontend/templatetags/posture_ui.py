@@ -79,3 +79,18 @@ def diff_value(value: Any) -> str:
     if value is None:
         return "—"
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(", ", ": "))
+
+
+VULN_LEVELS = [  # (severity, its badge class, its short label)
+    ("CRITICAL", "critical", "crit"),
+    ("HIGH", "high", "high"),
+    ("MEDIUM", "medium", "med"),
+    ("LOW", "low", "low"),
+    ("UNKNOWN", "unknown", "unknown"),
+]
+
+
+@register.inclusion_tag("frontend/partials/vuln_counts.html")
+def vuln_counts(counts: dict[str, dict[str, int]] | None) -> dict[str, Any]:
+    """Vulnerability counts by severity (``{SEVERITY: {total, fixable}}``) as chips: "3 crit · 2 fix"."""
+    return {"counts": counts or {}, "vuln_levels": VULN_LEVELS}

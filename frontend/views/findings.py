@@ -31,6 +31,7 @@ from posture.findings import triage
 from posture.findings.export import FORMATS, export_stream
 from posture.findings.models import Finding, FindingEvent
 from posture.findings.mutes import MuteInputError
+from posture.images.in_use import finding_vulnerabilities
 from posture.rules.frameworks import catalog
 from posture.rules.registry import CATEGORIES, RULES
 
@@ -144,6 +145,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "controls": controls,
             "events": events,
             "back": request.GET.get("back", ""),
+            "image_vulnerabilities": finding_vulnerabilities(
+                finding.rule_id, finding.resource.config if finding.resource else None
+            ),
             **ticket_card(request, finding),
         },
     )

@@ -9,6 +9,7 @@ from posture.api.views.compliance import ComplianceViewSet, FrameworkViewSet
 from posture.api.views.compliance_rollup import ComplianceRollupViewSet
 from posture.api.views.exposure import ExposureView
 from posture.api.views.findings import EventViewSet, FindingViewSet, MuteRuleViewSet
+from posture.api.views.images import ImageScanViewSet
 from posture.api.views.inventory import AccountViewSet, ResourceViewSet, ScanViewSet
 from posture.api.views.workloads import ImageViewSet, WorkloadViewSet
 
@@ -17,6 +18,7 @@ router = DefaultRouter()
 router.register("accounts", AccountViewSet)
 router.register("scans", ScanViewSet)
 router.register("resources", ResourceViewSet)
+router.register("images/scans", ImageScanViewSet, basename="image-scan")
 router.register("images", ImageViewSet, basename="image")
 router.register("workloads", WorkloadViewSet, basename="workload")
 router.register("findings", FindingViewSet)

@@ -12,6 +12,7 @@ from django.db.models import CharField, Func, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from posture.findings.models import Finding
+from posture.images.export import ocsf_fields, sarif_fields
 from posture.rules.frameworks import catalog
 from posture.rules.registry import RULES
 
@@ -257,6 +258,7 @@ def ocsf(item: dict[str, Any], provider: str = "") -> dict[str, Any]:
             "region": item["resource"]["region"],
         },
         "evidences": [{"data": e} for e in item["evidence"]],
+        **ocsf_fields(item["evidence"]),
         "unmapped": {"muted": item["muted"]},
     }
 
@@ -292,6 +294,7 @@ def sarif_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
                 "evidence": item["evidence"],
                 "controls": item["controls"],
                 "muted": item["muted"],
+                **sarif_fields(item["evidence"]),
             },
         }
         yield ("," if n else "") + "\n" + json.dumps(result, default=str)

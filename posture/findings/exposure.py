@@ -6,7 +6,8 @@ Read from the stored findings, never recomputed: a resource is reachable when a 
 by its very type (an Ingress, an Application Gateway). A Service of type LoadBalancer or NodePort is
 listed through its failing ``kubernetes.core.service_not_exposed`` finding: an internal load balancer or
 one limited to known source ranges passes that rule, and is not the internet's to reach.
-Two queries whatever the estate's size: the failing exposure findings, and the entry points.
+Three queries whatever the estate's size: the failing exposure findings, the entry points, and the workloads
+with a critical vulnerability with a fix (footholds: marked on the Service or Ingress reaching them).
 Muted findings stay listed (marked): muting accepts a risk, it does not close the door.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from posture.access.scoping import scope
+from posture.findings.footholds import footholds
 from posture.findings.models import Finding, severity_rank
 from posture.inventory.models import Resource
 from posture.rules.registry import rules_in_category
@@ -102,6 +104,7 @@ class ExposedResource:
     provider: str
     kind: str
     findings: list[dict[str, Any]] = field(default_factory=list)
+    footholds: list[dict[str, Any]] = field(default_factory=list)  # vulnerable workloads it reaches
 
     @property
     def kind_label(self) -> str:
@@ -154,7 +157,8 @@ def entry_points(user: Any) -> list[dict[str, Any]]:
 
 
 def exposure(user: Any) -> Exposure:
-    """Everything reachable from the internet that ``user`` may see, in two queries."""
+    """Everything reachable from the internet that ``user`` may see, in three queries (four when a running
+    workload behind it has a critical vulnerability with a fix: a foothold, see :mod:`footholds`)."""
     findings, points = failing_exposure_findings(user), entry_points(user)
     truncated = len(findings) > MAX_FINDINGS or len(points) > MAX_ENTRY_POINTS
     found: dict[int, ExposedResource] = {}
@@ -165,4 +169,6 @@ def exposure(user: Any) -> Exposure:
         )
     for row in points[:MAX_ENTRY_POINTS]:
         found.setdefault(row["id"], _resource(row))
+    for resource_id, workloads in footholds(user, set(found)).items():
+        found[resource_id].footholds = workloads
     return Exposure(resources=list(found.values()), truncated=truncated)

@@ -32,6 +32,7 @@ from posture.inventory.failures import failure_message
 from posture.inventory.models import CloudAccount
 from posture.rules.evaluate import evaluate
 from posture.scans.container_drift import record_container_state
+from posture.scans.image_scans import attach_image_scans, store_image_scans
 from posture.scans.models import ACTIVE_STATES, Scan, ScanState
 from posture.scans.persist import PersistStats, persist_findings, persist_resources, resolve_gone
 from posture.scans.signals import scan_finished
@@ -195,11 +196,13 @@ def _store(scan: Scan, collection: Collection, clock: Clock) -> Scan:
     errors = [e.as_dict() for e in collection.errors]
     if collection.units and len(collection.failed_units) == len(collection.units) and not collection.records:
         return _finish(scan, ScanState.FAILED, clock, errors=errors, message="every service failed; see errors")
-    results = list(evaluate(collection.records))
     now = clock()
+    records = attach_image_scans(scan.account, collection.records, now)
+    results = list(evaluate(records))
     stats = PersistStats()
     with transaction.atomic():
-        resource_ids = persist_resources(scan.account, scan, collection.records, now, stats)
+        resource_ids = persist_resources(scan.account, scan, records, now, stats)
+        images = store_image_scans(scan.account, records, now)
         persist_findings(scan.account, scan, results, resource_ids, now, stats)
         gone = resolve_gone(scan.account, scan, {e.service for e in collection.errors}, now, stats)
         record_container_state(scan, collection.records)
@@ -216,6 +219,7 @@ def _store(scan: Scan, collection: Collection, clock: Clock) -> Scan:
             "snapshots": snapshots,
             "units": len(collection.units),
             "units_failed": len(collection.failed_units),
+            "image_scans": images.new + images.updated,
         }
         state = ScanState.PARTIAL if errors else ScanState.SUCCEEDED
         finished = _finish(scan, state, clock, errors=errors, counts=counts, progress_done=len(collection.units))

@@ -8,10 +8,10 @@ from posture.scans.pipeline import create_scan, run_scan
 from tests.frontend.conftest import client_for
 from tests.frontend.test_images_workloads import cluster, emulator, estate_with_routes  # noqa: F401  (fixtures)
 
-# session, user, groups (session auth); failing counts, workloads, ECR repositories
-IMAGES_QUERIES = 6
-# ...; the workload with its account; its namespace's neighbours; its findings
-WORKLOAD_QUERIES = 6
+# session, user, groups (session auth); failing counts, workloads, ECR repositories; scan results of their digests
+IMAGES_QUERIES = 7
+# ...; the workload with its account; its namespace's neighbours; its findings; scan results of its digests
+WORKLOAD_QUERIES = 7
 
 
 def test_images_list_and_search(cluster, user_with_role):  # noqa: F811

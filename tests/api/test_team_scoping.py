@@ -18,7 +18,7 @@ from posture.findings.models import Attestation, Finding, FindingEvent, MuteRule
 from posture.integrations.models import Delivery, JiraConnection, Ticket, WebhookEndpoint
 from posture.inventory.models import CloudAccount
 from tests.conftest import scanned_team_accounts
-from tests.support.workloads import stored_workload
+from tests.support.workloads import stored_image_scan, stored_workload
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,7 @@ LISTS = [
     ("/api/v1/attestations/", lambda item: item["account"]),
     ("/api/v1/integrations/tickets/", lambda item: finding_account(item["findings"][0])),
     ("/api/v1/images/", lambda item: item["workloads"][0]["account"]),
+    ("/api/v1/images/scans/?imported=false", lambda item: item["account"]),
 ]
 # One account's objects, by the placeholders below: 200 where the user sees the account, else 404.
 OBJECT_READS = [
@@ -50,6 +51,7 @@ OBJECT_READS = [
     "/api/v1/scans/{scan}/compliance-drift/",
     "/api/v1/resources/{resource}/",
     "/api/v1/workloads/{workload}/",
+    "/api/v1/images/scans/{image_scan}/",
     "/api/v1/findings/{finding}/",
     "/api/v1/events/{event}/",
     "/api/v1/mutes/{mute}/",
@@ -112,6 +114,7 @@ def objects_of_teams(estate_of_teams) -> dict[str, dict[str, int | str]]:
             "attestation": attest(account),
             "ticket": ticket.pk,
             "workload": stored_workload(account).pk,
+            "image_scan": stored_image_scan(account).pk,
         }
     return objects
 

@@ -148,11 +148,12 @@ def test_images_and_workloads_of_another_team_are_hidden(db, emulator, tmp_path)
     assert "red-cluster" in html and "blue-cluster" in html
 
 
-# session, user, groups; the workloads' failing counts, the workloads, the ECR repositories
-IMAGES_QUERIES = 6
+# session, user, groups; the workloads' failing counts, the workloads, the ECR repositories; the scan results of
+# the digests they run
+IMAGES_QUERIES = 7
 # session, user, groups; the workload and its account; its namespace's Services, Ingresses and service
-# accounts; its findings
-WORKLOAD_QUERIES = 6
+# accounts; its findings; the scan results of the digests it runs
+WORKLOAD_QUERIES = 7
 
 
 def test_query_counts_do_not_grow_with_the_estate(cluster, emulator, admin, django_assert_num_queries):

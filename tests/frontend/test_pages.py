@@ -33,7 +33,7 @@ PAGES = [
     ("/clusters/", 8),  # ... and one for the clusters' own control planes and node groups
     ("/images/", 6),  # session, user, groups; the workloads' failing counts, the workloads, ECR repositories
     ("/workloads/{workload}/", 6),  # ...; the workload, its namespace's Services/Ingresses/accounts, findings
-    ("/exposure/", 5),  # session, user, groups; the failing exposure findings; the entry points
+    ("/exposure/", 6),  # session, user, groups; the failing exposure findings; the entry points; image findings
     # session, user, groups; the latest scan, the previous one, its changes, the next change after it of
     # those resources, the findings that moved, the baseline, the scan picker
     ("/drift/", 10),

@@ -24,7 +24,7 @@ from tests.frontend.conftest import PASSWORD, client_for
 from tests.frontend.test_compliance_drift_clusters import _failing, _resource
 from tests.frontend.test_pages import PAGES
 from tests.support.fingerprint import fingerprint
-from tests.support.workloads import stored_workload
+from tests.support.workloads import stored_image_scan, stored_workload
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +88,7 @@ OBJECT_PAGES = [
     "/drift/?scan={scan}",
     "/accounts/{account}/",
     "/workloads/{workload}/",
+    "/images/{image_digest}/",
     "/findings/?account={name}",
     "/compliance/test-benchmark-1.0/?account={name}",
     "/compliance/test-benchmark-1.0/scores/?account={name}",
@@ -140,6 +141,7 @@ def objects_of(account: CloudAccount) -> dict[str, object]:
         "scan": account.scans.order_by("-id").first().pk,
         "account": account.pk,
         "workload": stored_workload(account).pk,
+        "image_digest": stored_image_scan(account).digest,
         "name": account.name,
         "team": account.team,
     }
@@ -184,6 +186,7 @@ def test_another_teams_objects_are_not_found(estate_of_teams, role, teams, visib
             f"/drift/?scan={scan.pk}",
             f"/accounts/{account.pk}/",
             f"/workloads/{stored_workload(account).pk}/",
+            f"/images/{stored_image_scan(account).digest}/",
         ):
             assert client.get(url).status_code == 404, url
         assert client.get(f"/drift/?scan={Scan.objects.order_by('-id').first().pk + 100}").status_code == 404

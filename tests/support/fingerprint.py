@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 
 from posture.access.models import ApiToken, AuditLog
 from posture.findings.models import Attestation, Finding, MuteRule
+from posture.images.models import ImageScanResult
 from posture.integrations.models import Delivery, JiraConnection, Ticket, WebhookEndpoint
 from posture.inventory.models import CloudAccount
 from posture.scans.models import Scan
@@ -27,5 +28,6 @@ def fingerprint() -> dict[str, Any]:
         "jira": list(JiraConnection.objects.order_by("id").values_list()),
         "deliveries": list(Delivery.objects.order_by("id").values_list("id", "status", "attempts")),
         "tickets": list(Ticket.objects.order_by("id").values_list()),
+        "image_scans": list(ImageScanResult.objects.order_by("id").values_list("id", "digest", "source", "updated_at")),
         "audit": AuditLog.objects.count(),
     }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.utils import timezone
 
+from posture.images.models import ImageScanResult
 from posture.inventory.models import CloudAccount, Resource
 from posture.inventory.workloads import WORKLOAD_TYPE
 
@@ -34,3 +37,33 @@ def stored_workload(account: CloudAccount) -> Resource:
         },
     )
     return resource
+
+
+def stored_image_scan(account: CloudAccount) -> ImageScanResult:
+    """An ECR basic scan result of the account's own image (its digest from the account name); made once."""
+    digest = "sha256:" + hashlib.sha256(account.name.encode()).hexdigest()
+    result, _ = ImageScanResult.objects.get_or_create(
+        digest=digest,
+        source="ecr-basic",
+        defaults={
+            "account": account,
+            "registry": "registry.example.com",
+            "repository": f"{account.name}/web",
+            "scanned_at": timezone.now(),
+            "critical": 1,
+            "critical_fixable": 1,
+            "vulnerabilities": [
+                {
+                    "id": "CVE-2024-0001",
+                    "severity": "CRITICAL",
+                    "package": "p",
+                    "installed_version": "1",
+                    "fixed_version": "2",
+                    "title": "",
+                    "url": "",
+                }
+            ],
+            "updated_at": timezone.now(),
+        },
+    )
+    return result

@@ -21,6 +21,14 @@ class ExposureFindingSerializer(serializers.Serializer):
     muted = serializers.BooleanField(help_text="muted findings stay listed: muting accepts a risk")
 
 
+class FootholdSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="the workload's resource id (GET workloads/{id}/)")
+    uid = serializers.CharField()
+    finding = serializers.IntegerField(help_text="its failing kubernetes.image_vulnerabilities finding")
+    muted = serializers.BooleanField()
+    cves = serializers.ListField(child=serializers.CharField(), help_text="the critical ones with a fix")
+
+
 class ExposedResourceSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="the resource's id (GET resources/{id}/)")
     uid = serializers.CharField()
@@ -31,6 +39,9 @@ class ExposedResourceSerializer(serializers.Serializer):
     provider = serializers.CharField()
     kind = serializers.CharField(help_text=f"one of {', '.join(k for k, _ in KINDS)}")
     findings = ExposureFindingSerializer(many=True, help_text="failing exposure findings; empty for an entry point")
+    footholds = FootholdSerializer(
+        many=True, help_text="running workloads it reaches whose image has a critical vulnerability with a fix"
+    )
 
 
 class ExposureKindSerializer(serializers.Serializer):

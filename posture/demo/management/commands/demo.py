@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from posture.demo.clouds import start_clouds
+from posture.demo.image_reports import import_demo_reports
 from posture.demo.replay import SCAN_DAYS, add_missing_inside, demo_accounts, register, replay, reset
 from posture.demo.serve import serve
 
@@ -54,6 +55,8 @@ class Command(BaseCommand):
         if options["reset"]:
             self.stdout.write(f"removed {reset()} demo accounts")
         replayed = bool(demo_accounts())
+        self.stdout.write("importing image scan reports:")
+        import_demo_reports(say=self.stdout.write)
         t0 = time.monotonic()
         started = start_clouds()
         if not started:

@@ -5,6 +5,10 @@
 - ``POSTURE_K8S_MAX_POD_AGE_DAYS``: pods running longer than this are flagged (default 30, at least 1).
 - ``POSTURE_K8S_MAX_KUBELET_MINOR_LAG``: how many minor versions a kubelet may trail the control plane
   (default 1, at least 0).
+- ``POSTURE_K8S_IMAGE_SCAN_MAX_AGE_DAYS``: a running image's vulnerability scan older than this is stale
+  (default 30, at least 1).
+- ``POSTURE_K8S_IMAGE_MAX_AGE_DAYS``: an image built or pushed longer ago than this is flagged (default 180,
+  at least 1).
 
 They go through the typed readers of ``posture.env``: a bad value raises ``SettingError`` naming the variable
 and the expected form. Django's settings read them once so that the process stops at start-up.
@@ -38,6 +42,8 @@ class K8sRuleSettings:
     allowed_registries: tuple[str, ...]
     max_pod_age_days: int
     max_kubelet_minor_lag: int
+    image_scan_max_age_days: int
+    image_max_age_days: int
 
 
 def allowed_registries() -> tuple[str, ...]:
@@ -61,4 +67,6 @@ def rule_settings() -> K8sRuleSettings:
         allowed_registries=allowed_registries(),
         max_pod_age_days=env_int("POSTURE_K8S_MAX_POD_AGE_DAYS", 30, minimum=1),
         max_kubelet_minor_lag=env_int("POSTURE_K8S_MAX_KUBELET_MINOR_LAG", 1, minimum=0),
+        image_scan_max_age_days=env_int("POSTURE_K8S_IMAGE_SCAN_MAX_AGE_DAYS", 30, minimum=1),
+        image_max_age_days=env_int("POSTURE_K8S_IMAGE_MAX_AGE_DAYS", 180, minimum=1),
     )
