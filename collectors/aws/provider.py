@@ -63,6 +63,7 @@ class AwsSession:
         self._count_lock = threading.Lock()
         self.api_calls = 0
         self._account_id = ""
+        self._account_lock = threading.Lock()
 
     def _count_call(self, **_: Any) -> None:
         """How many API operations this session's clients have started (retries not counted)."""
@@ -70,10 +71,11 @@ class AwsSession:
             self.api_calls += 1
 
     def account_id(self) -> str:
-        """The account the credentials belong to (one STS call, then cached)."""
-        if not self._account_id:
-            self._account_id = self.client("sts").get_caller_identity()["Account"]
-        return self._account_id
+        """The account the credentials belong to (one STS call, then cached; concurrent callers wait for it)."""
+        with self._account_lock:
+            if not self._account_id:
+                self._account_id = self.client("sts").get_caller_identity()["Account"]
+            return self._account_id
 
     def client(self, service: str, region: str = DEFAULT_REGION) -> Any:
         """A cached client; boto3 clients are thread-safe, sessions are not (hence the lock)."""
