@@ -4,14 +4,20 @@ Each ``start_*`` starts its emulator on 127.0.0.1 (moto for AWS, the project's o
 others) with the estate the demo and the tests use, and returns an :class:`Estate`: the Target to scan,
 the emulator's URL, a way to read the emulator's own request log, and ``stop``. ``through`` points the
 Target at another address (a proxy in front of the emulator) instead. No Django here.
+
+:func:`in_own_process` serves an estate from a child process instead, so that the emulator's work
+does not share the scanner's interpreter (and its lock) when a benchmark times the scan.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +120,65 @@ STARTERS: dict[str, Callable[[], Estate]] = {
     "gcp": start_gcp,
     "kubernetes": start_kubernetes,
 }
+
+
+def _serve(provider: str, conn: Connection) -> None:
+    """The child process: start the estate, then answer the parent's requests until it says stop."""
+    estate = STARTERS[provider]()
+    conn.send(estate.url)
+    try:
+        while True:
+            what, argument = conn.recv()
+            if what == "through":
+                conn.send(estate.through(argument))
+            elif what == "log":
+                conn.send(estate.requests())
+            else:
+                return
+    finally:
+        estate.stop()
+
+
+@dataclass
+class RemoteEstate:
+    """An estate served by a child process: its emulator's URL, Targets and request log through a pipe."""
+
+    provider: str
+    url: str
+    conn: Connection
+
+    def _ask(self, what: str, argument: Any = None) -> Any:
+        self.conn.send((what, argument))
+        if not self.conn.poll(120):
+            raise TimeoutError(f"the {self.provider} estate's process did not answer {what!r}")
+        return self.conn.recv()
+
+    def through(self, url: str) -> Target:
+        return self._ask("through", url)
+
+    @property
+    def target(self) -> Target:
+        return self.through(self.url)
+
+    def requests(self) -> list[tuple[str, str]]:
+        return self._ask("log")
+
+
+@contextmanager
+def in_own_process(provider: str) -> Iterator[RemoteEstate]:
+    """The provider's estate served by a child process (spawned: no threads inherited), stopped on exit."""
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=_serve, args=(provider, child), name=f"{provider}-estate", daemon=True)
+    process.start()
+    try:
+        if not parent.poll(300):
+            raise TimeoutError(f"the {provider} estate did not start")
+        yield RemoteEstate(provider, parent.recv(), parent)
+    finally:
+        if process.is_alive():
+            parent.send(("stop", None))
+            process.join(30)
+        if process.is_alive():
+            process.terminate()
+            process.join(10)
