@@ -1,7 +1,8 @@
 """Provider collectors: SDK calls in, ``ResourceRecord``s out. No Django here.
 
 Import a provider package (``collectors.aws`` ...) to register its provider
-and collectors in :data:`collectors.registry.REGISTRY`.
+in :data:`collectors.registry.REGISTRY`; that loads no SDK. Its collector
+modules (and the SDK) are imported on the first ``REGISTRY.collectors(name)``.
 """
 
 from collectors.records import CollectionError, ResourceRecord, Target
@@ -11,7 +12,7 @@ __all__ = ["REGISTRY", "CollectionError", "Provider", "Registry", "ResourceRecor
 
 
 def load_providers() -> list[str]:
-    """Import every provider package under ``collectors`` so that each registers itself."""
+    """Import every provider package under ``collectors`` so that each registers itself (no SDK is loaded)."""
     import importlib
     import pkgutil
 

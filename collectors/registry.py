@@ -4,11 +4,17 @@ A provider knows how to turn a :class:`Target` into an authenticated session,
 which regions to scan, and who the credentials belong to. A collector is a
 function ``(session, region) -> Iterable[ResourceRecord]`` registered for one
 (provider, service); ``regional=False`` collectors run once, in ``global``.
+
+Registering a provider is cheap: a provider module imports no SDK at import time, and its package names
+its collector modules (which do) for :meth:`Registry.collectors` to import on first use. A command or
+web process that never scans Google Cloud never loads the Google client libraries.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -91,11 +97,24 @@ class Registry:
     def __init__(self) -> None:
         self._providers: dict[str, Provider] = {}
         self._collectors: dict[str, dict[str, CollectorSpec]] = {}
+        self._unloaded: dict[str, tuple[str, ...]] = {}
+        self._load_lock = threading.Lock()
 
-    def add_provider(self, provider: Provider) -> Provider:
+    def add_provider(self, provider: Provider, collector_modules: Iterable[str] = ()) -> Provider:
+        """Register ``provider``; ``collector_modules`` register its collectors when first asked for."""
         self._providers[provider.name] = provider
         self._collectors.setdefault(provider.name, {})
+        self._unloaded[provider.name] = tuple(collector_modules)
         return provider
+
+    def _load_collectors(self, provider: str) -> None:
+        """Import the provider's collector modules (and so its SDK) once, on the first call that needs them."""
+        if not self._unloaded.get(provider):
+            return
+        with self._load_lock:
+            for module in self._unloaded.get(provider, ()):
+                importlib.import_module(module)
+            self._unloaded[provider] = ()
 
     def collector(
         self, provider: str, service: str, *, regional: bool = True, permissions: Iterable[str] = ()
@@ -123,6 +142,7 @@ class Registry:
         return sorted(self._providers)
 
     def collectors(self, provider: str, services: Iterable[str] | None = None) -> list[CollectorSpec]:
+        self._load_collectors(provider)
         specs = self._collectors.get(provider, {})
         if services is None:
             return [specs[name] for name in sorted(specs)]

@@ -10,9 +10,6 @@ import html
 import re
 from typing import Any
 
-import pygal
-from pygal.style import Style
-
 SEVERITY_COLOURS = {
     "critical": "#9f1239",
     "high": "#dc2626",
@@ -177,6 +174,9 @@ def _config(**extra: Any) -> dict[str, Any]:
 
 def trend_chart(series: dict[str, list[dict[str, Any]]], *, height: int = 240, raw: bool = False) -> str:
     """Score (%) per day, one line per framework; ``series`` maps a label to trend() points."""
+    import pygal  # loaded on the first chart, not at start-up (a serving process's warm-up preloads it)
+    from pygal.style import Style
+
     chart = pygal.Line(
         **_config(
             width=720,
@@ -217,6 +217,9 @@ def trend_chart(series: dict[str, list[dict[str, Any]]], *, height: int = 240, r
 def severity_chart(counts: dict[str, int], *, height: int = 220, raw: bool = False) -> str:
     """Failing findings per severity, one coloured bar each."""
     present = list(SEVERITY_COLOURS)  # always all five, so colour N is always the same severity
+    import pygal
+    from pygal.style import Style
+
     chart = pygal.StackedBar(  # one series per severity, each bar the full width of its slot
         **_config(
             width=420,

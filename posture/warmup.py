@@ -10,15 +10,21 @@ what requests allocate. ``benchmarks/gc_pause.py`` measures it.
 from __future__ import annotations
 
 import gc
+import importlib
+
+# what views import on first use, so that a command line process does not pay for them
+LATE_IMPORTS = ("posture.findings.report_pdf", "pygal")
 
 
 def warm_up() -> None:
-    """Import every view module and build the rule and framework catalogue now, not in the first request."""
+    """Import every view module (and what they load late) and build the rule and framework catalogue now."""
     from django.urls import get_resolver
 
     from posture.rules.frameworks import catalog
 
     get_resolver().url_patterns  # noqa: B018  (imports every URLconf and view)
+    for name in LATE_IMPORTS:
+        importlib.import_module(name)
     catalog()
 
 

@@ -22,25 +22,8 @@ A failed main listing fails its (service, region) unit; a failed per-resource ca
 from collectors.aws.provider import AwsProvider
 from collectors.registry import REGISTRY
 
-PROVIDER = REGISTRY.add_provider(AwsProvider())
-
-# the service collectors register themselves on import
-from collectors.aws import (  # noqa: E402
-    cloudtrail,
-    config_service,
-    containers,
-    detection,
-    ec2,
-    iam,
-    image_scans,
-    kms,
-    monitoring,
-    s3,
-    storage,
-)
-
-__all__ = [
-    "PROVIDER",
+# the service collectors (and boto3) are imported on the first REGISTRY.collectors("aws")
+SERVICE_MODULES = (
     "cloudtrail",
     "config_service",
     "containers",
@@ -52,4 +35,7 @@ __all__ = [
     "monitoring",
     "s3",
     "storage",
-]
+)
+PROVIDER = REGISTRY.add_provider(AwsProvider(), [f"{__name__}.{m}" for m in SERVICE_MODULES])
+
+__all__ = ["PROVIDER", "SERVICE_MODULES"]

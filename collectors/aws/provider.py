@@ -1,16 +1,15 @@
-"""How Posture reaches an AWS account: credential chain, profile, keys or an assumed role."""
+"""How Posture reaches an AWS account: credential chain, profile, keys or an assumed role.
+
+boto3 and botocore are imported by the methods that call them, not here: registering the provider (and
+checking an account's credential options) must not load them.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import threading
-from typing import Any
-
-import boto3
-import botocore.exceptions
-import botocore.parsers
-from botocore.config import Config
+from typing import TYPE_CHECKING, Any
 
 from collectors.records import Identity, Target
 from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
@@ -31,6 +30,9 @@ UNSUPPORTED = {"InvalidAction", "NotImplemented", "UnknownOperationException", "
 ACCOUNT_HOST = re.compile(r"//\d{12}\.")
 DEFAULT_MAX_ATTEMPTS = 6
 
+if TYPE_CHECKING:
+    import boto3
+
 
 def _strip_account_host(request: Any, **_: Any) -> None:
     """s3control puts the account id in front of the host; an emulator on 127.0.0.1 has no such name."""
@@ -46,6 +48,8 @@ class AwsSession:
     """A boto3 session plus the endpoint override and retry settings every client shares."""
 
     def __init__(self, session: boto3.Session, endpoint_url: str = "") -> None:
+        from botocore.config import Config
+
         self.session = session
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.config = Config(
@@ -59,6 +63,7 @@ class AwsSession:
         self._count_lock = threading.Lock()
         self.api_calls = 0
         self._account_id = ""
+        self._account_lock = threading.Lock()
 
     def _count_call(self, **_: Any) -> None:
         """How many API operations this session's clients have started (retries not counted)."""
@@ -66,10 +71,11 @@ class AwsSession:
             self.api_calls += 1
 
     def account_id(self) -> str:
-        """The account the credentials belong to (one STS call, then cached)."""
-        if not self._account_id:
-            self._account_id = self.client("sts").get_caller_identity()["Account"]
-        return self._account_id
+        """The account the credentials belong to (one STS call, then cached; concurrent callers wait for it)."""
+        with self._account_lock:
+            if not self._account_id:
+                self._account_id = self.client("sts").get_caller_identity()["Account"]
+            return self._account_id
 
     def client(self, service: str, region: str = DEFAULT_REGION) -> Any:
         """A cached client; boto3 clients are thread-safe, sessions are not (hence the lock)."""
@@ -121,6 +127,9 @@ class AwsProvider(BaseProvider):
             raise InvalidCredentials("--external-id and --role-session-name need --role-arn")
 
     def connect(self, target: Target) -> AwsSession:
+        import boto3
+        import botocore.exceptions
+
         creds = target.credentials
         region = target.regions[0] if target.regions else DEFAULT_REGION
         try:
@@ -161,6 +170,9 @@ class AwsProvider(BaseProvider):
         return Identity(external_id=me["Account"], display=me.get("Arn", ""))
 
     def classify_error(self, exc: BaseException) -> str:
+        import botocore.exceptions
+        import botocore.parsers
+
         if isinstance(exc, botocore.exceptions.ClientError):
             code = exc.response.get("Error", {}).get("Code", "")
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

@@ -5,25 +5,8 @@ import logging
 from collectors.azure.provider import AzureProvider
 from collectors.registry import REGISTRY
 
-PROVIDER = REGISTRY.add_provider(AzureProvider())
-# azure-core logs every request and response at INFO: far too loud for a scan of hundreds of calls.
-logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
-logging.getLogger("azure.identity").setLevel(logging.WARNING)
-
-from collectors.azure import (  # noqa: E402  (collectors register themselves on import)
-    aks,
-    authorization,
-    containerregistry,
-    image_scans,
-    keyvault,
-    monitor,
-    network,
-    security,
-    storage,
-)
-
-__all__ = [
-    "PROVIDER",
+# the service collectors (and the management SDKs) are imported on the first REGISTRY.collectors("azure")
+SERVICE_MODULES = (
     "aks",
     "authorization",
     "containerregistry",
@@ -33,4 +16,10 @@ __all__ = [
     "network",
     "security",
     "storage",
-]
+)
+PROVIDER = REGISTRY.add_provider(AzureProvider(), [f"{__name__}.{m}" for m in SERVICE_MODULES])
+# azure-core logs every request and response at INFO: far too loud for a scan of hundreds of calls.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
+logging.getLogger("azure.identity").setLevel(logging.WARNING)
+
+__all__ = ["PROVIDER", "SERVICE_MODULES"]

@@ -20,11 +20,12 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
-
-from azure.core.credentials import AccessToken
+from typing import TYPE_CHECKING, Any
 
 from collectors.registry import InvalidCredentials
+
+if TYPE_CHECKING:
+    from azure.core.credentials import AccessToken
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 TENANT_DOMAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,}$")
@@ -40,6 +41,8 @@ class StaticTokenCredential:
     expires_on: int
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        from azure.core.credentials import AccessToken  # imported late: checking credentials needs no SDK
+
         return AccessToken(self.token, self.expires_on)
 
     def __repr__(self) -> str:  # never show the token

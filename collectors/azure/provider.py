@@ -6,29 +6,23 @@ scanned, listed through azure-mgmt-resource-subscriptions. The account's
 ``--regions`` (Azure locations such as ``westeurope``) narrow the scan to
 resources in those locations; subscription-wide settings are always collected.
 Every collector runs once ("global") and walks the subscriptions itself.
+
+The Azure SDKs are imported by the methods that call them, not here: registering the provider (and
+checking an account's credential options) must not load them.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from azure.core.exceptions import (
-    ClientAuthenticationError,
-    DecodeError,
-    HttpResponseError,
-    ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceRequestTimeoutError,
-    ServiceResponseError,
-    ServiceResponseTimeoutError,
-)
+from typing import TYPE_CHECKING, Any
 
 from collectors.azure.credentials import check_credentials, token_credential
-from collectors.azure.session import PUBLIC_ARM, AzureSession, Subscription, cloud_for, is_loopback
 from collectors.failures import StatedError
 from collectors.records import Identity, Target
 from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
+
+if TYPE_CHECKING:
+    from collectors.azure.session import AzureSession, Subscription
 
 LOCATION = re.compile(r"^[a-z][a-z0-9]{2,40}$")
 SKIPPED_STATES = {"disabled", "deleted"}
@@ -50,6 +44,8 @@ class SubscriptionWithoutId(ValueError, StatedError):
 
 def _subscription(answer: Any) -> Subscription:
     """One subscription from the SDK's model; SubscriptionWithoutId (an invalid_response) if the id is missing."""
+    from collectors.azure.session import Subscription
+
     if not answer.subscription_id:
         raise SubscriptionWithoutId()
     return Subscription(answer.subscription_id, answer.display_name or "", answer.tenant_id or "", _text(answer.state))
@@ -90,6 +86,8 @@ class AzureProvider(BaseProvider):
         check_credentials(credentials)
 
     def connect(self, target: Target) -> AzureSession:
+        from collectors.azure.session import PUBLIC_ARM, AzureSession, cloud_for, is_loopback
+
         creds = {k: v for k, v in target.credentials.items() if v not in (None, "")}
         check_credentials(creds)
         base_url = (target.endpoint_url or PUBLIC_ARM).rstrip("/")
@@ -132,6 +130,17 @@ class AzureProvider(BaseProvider):
         )
 
     def classify_error(self, exc: BaseException) -> str:
+        from azure.core.exceptions import (
+            ClientAuthenticationError,
+            DecodeError,
+            HttpResponseError,
+            ResourceNotFoundError,
+            ServiceRequestError,
+            ServiceRequestTimeoutError,
+            ServiceResponseError,
+            ServiceResponseTimeoutError,
+        )
+
         cause = getattr(exc, "first_error", None)
         if isinstance(cause, BaseException):
             exc = cause

@@ -3,27 +3,8 @@
 from collectors.gcp.provider import GcpProvider
 from collectors.registry import REGISTRY
 
-PROVIDER = REGISTRY.add_provider(GcpProvider())
+# the service collectors (and the Google client libraries) are imported on the first REGISTRY.collectors("gcp")
+SERVICE_MODULES = ("cloud_logging", "compute", "container", "iam", "image_scans", "kms", "resourcemanager", "storage")
+PROVIDER = REGISTRY.add_provider(GcpProvider(), [f"{__name__}.{m}" for m in SERVICE_MODULES])
 
-from collectors.gcp import (  # noqa: E402  (the collectors register themselves on import)
-    cloud_logging,
-    compute,
-    container,
-    iam,
-    image_scans,
-    kms,
-    resourcemanager,
-    storage,
-)
-
-__all__ = [
-    "PROVIDER",
-    "cloud_logging",
-    "compute",
-    "container",
-    "iam",
-    "image_scans",
-    "kms",
-    "resourcemanager",
-    "storage",
-]
+__all__ = ["PROVIDER", "SERVICE_MODULES"]

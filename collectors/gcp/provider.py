@@ -4,6 +4,9 @@ Scope: the projects named in ``projects``, every project under ``folder``
 or ``organization`` (found through Resource Manager, recursively), or the
 one project the credentials belong to (the key file's ``project_id``, the
 default chain's project, or the account's recorded external id).
+
+google-auth and the client libraries are imported by the methods that call them, not here: registering
+the provider (and checking an account's credential options) must not load them.
 """
 
 from __future__ import annotations
@@ -12,37 +15,22 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import google.api_core.exceptions as gexc
-import google.auth
-import google.auth.exceptions
-import requests
-from google.auth.credentials import Credentials
-from google.oauth2 import credentials as user_credentials
-from google.oauth2 import service_account
+from typing import TYPE_CHECKING, Any
 
 from collectors.failures import StatedError, describe
-from collectors.gcp.session import GcpSession
 from collectors.records import Identity, Target
 from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
+    from collectors.gcp.session import GcpSession
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 REGION = re.compile(r"^(global|[a-z]+-[a-z]+\d{1,2})$")
 KEY_FIELDS = ("type", "client_email", "private_key", "token_uri")
 SCOPE_FIELDS = ("projects", "folder", "organization")
-
-
-class EndpointServiceAccountCredentials(service_account.Credentials):
-    """Service-account credentials for an endpoint override (an emulator, a private or sovereign endpoint).
-
-    google-auth looks up a "regional access boundary" at iamcredentials.googleapis.com
-    after each token refresh; with the APIs served elsewhere that call must not leave.
-    """
-
-    def _is_regional_access_boundary_lookup_required(self) -> bool:
-        return False
 
 
 class ScopeFailures(StatedError):
@@ -129,6 +117,13 @@ class GcpProvider(BaseProvider):
 
     # -- sessions ------------------------------------------------------------
     def _credentials(self, creds: dict[str, Any], endpoint_url: str = "") -> tuple[Credentials, str]:
+        import google.auth
+        import google.auth.exceptions
+        from google.oauth2 import credentials as user_credentials
+        from google.oauth2 import service_account
+
+        from collectors.gcp.session import EndpointServiceAccountCredentials
+
         if creds.get("access_token"):
             return user_credentials.Credentials(token=creds["access_token"]), ""
         if creds.get("service_account_key_file"):
@@ -143,6 +138,8 @@ class GcpProvider(BaseProvider):
         return default, project or ""
 
     def connect(self, target: Target) -> GcpSession:
+        from collectors.gcp.session import GcpSession
+
         creds = target.credentials
         credentials, own_project = self._credentials(creds, target.endpoint_url)
         scope = scope_name(creds)
@@ -178,6 +175,10 @@ class GcpProvider(BaseProvider):
         return Identity(external_id=found.project_id or projects[0], display=display)
 
     def classify_error(self, exc: BaseException) -> str:
+        import google.api_core.exceptions as gexc
+        import google.auth.exceptions
+        import requests
+
         if isinstance(exc, ScopeFailures):
             return self.classify_error(next(iter(exc.failures.values())))
         if isinstance(exc, (gexc.Forbidden, gexc.Unauthorized, gexc.PermissionDenied, gexc.Unauthenticated)):

@@ -22,12 +22,24 @@ import requests
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession, Request
+from google.oauth2 import service_account
 
 USER_AGENT = "posture"
 RETRIED = (gexc.TooManyRequests, gexc.ServiceUnavailable, gexc.GatewayTimeout)
 REST_TIMEOUT = 30.0
 REDIRECT_STATUSES = frozenset({300, 301, 302, 303, 307, 308})
 SessionT = TypeVar("SessionT", bound=requests.Session)
+
+
+class EndpointServiceAccountCredentials(service_account.Credentials):
+    """Service-account credentials for an endpoint override (an emulator, a private or sovereign endpoint).
+
+    google-auth looks up a "regional access boundary" at iamcredentials.googleapis.com
+    after each token refresh; with the APIs served elsewhere that call must not leave.
+    """
+
+    def _is_regional_access_boundary_lookup_required(self) -> bool:
+        return False
 
 
 class RedirectRefused(requests.exceptions.RequestException):

@@ -3,6 +3,6 @@
 from collectors.kubernetes.provider import KubernetesProvider
 from collectors.registry import REGISTRY
 
-PROVIDER = REGISTRY.add_provider(KubernetesProvider())
-
-from collectors.kubernetes import cluster_objects, workloads  # noqa: E402,F401  (registers the collectors)
+# the collectors (and the Kubernetes client) are imported on the first REGISTRY.collectors("kubernetes")
+SERVICE_MODULES = ("cluster_objects", "workloads")
+PROVIDER = REGISTRY.add_provider(KubernetesProvider(), [f"{__name__}.{m}" for m in SERVICE_MODULES])

@@ -15,26 +15,26 @@ A managed cluster added ``--via`` a cloud account has no kubeconfig: its
 Target carries the cloud account's credentials (``{"via": ..., "cluster":
 REF}``, resolved by the Django side at scan time) and :mod:`.cloud` builds the
 Configuration from the cloud's answer (see :mod:`collectors.cluster_access`).
+
+The Kubernetes client is imported by the methods that call it, not here: registering the provider,
+checking a kubeconfig and the rule packs that read this package's record helpers must not load it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import urllib3
 import yaml
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
-from kubernetes.config.kube_config import load_kube_config, load_kube_config_from_dict
 
 from collectors.cluster_access import ClusterAccessError
-from collectors.kubernetes.cloud import cloud_configuration
 from collectors.kubernetes.kubeconfig import check_kubeconfig
 from collectors.records import CredentialPolicy, Identity, Target
 from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
+
+if TYPE_CHECKING:
+    from kubernetes import client
 
 DEFAULT_PAGE_SIZE = 500
 REQUEST_TIMEOUT = (10, 60)
@@ -171,6 +171,12 @@ class KubernetesProvider(BaseProvider):
         check_kubeconfig(data, context, policy, where)
 
     def connect(self, target: Target) -> KubernetesSession:
+        from kubernetes import client
+        from kubernetes.config.config_exception import ConfigException
+        from kubernetes.config.kube_config import load_kube_config, load_kube_config_from_dict
+
+        from collectors.kubernetes.cloud import cloud_configuration
+
         creds = target.credentials
         if creds.get("via"):  # a managed cluster, reached with its cloud account's identity
             configuration, context = cloud_configuration(creds)
@@ -197,6 +203,9 @@ class KubernetesProvider(BaseProvider):
 
     @staticmethod
     def _session(configuration: client.Configuration, context: str, target: Target) -> KubernetesSession:
+        import urllib3
+        from kubernetes import client
+
         if target.endpoint_url:
             _override_host(configuration, target.endpoint_url.rstrip("/"))
         _check_host(str(configuration.host), target.policy)
@@ -209,6 +218,8 @@ class KubernetesProvider(BaseProvider):
         return []
 
     def identify(self, session: KubernetesSession) -> Identity:
+        from kubernetes import client
+
         version = session.get_json(session.api(client.VersionApi).get_code)
         kube_system = session.get_json(session.api(client.CoreV1Api).read_namespace, "kube-system")
         uid = (kube_system.get("metadata") or {}).get("uid")
@@ -218,6 +229,10 @@ class KubernetesProvider(BaseProvider):
         return Identity(external_id=str(uid), display=f"{where} (Kubernetes {version.get('gitVersion', '?')})")
 
     def classify_error(self, exc: BaseException) -> str:
+        import urllib3
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.config.config_exception import ConfigException
+
         if not isinstance(exc, ApiException) and isinstance(exc.__context__, ApiException):
             exc = exc.__context__  # the client fails decoding the body of its own transport errors
         if isinstance(exc, ApiException):

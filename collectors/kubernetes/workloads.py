@@ -8,7 +8,7 @@ every workload is yielded with the pods it runs.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kubernetes import client
@@ -81,14 +81,21 @@ class PodIndex:
         }
 
 
-def _owner_map(objects: Iterator[dict]) -> dict[tuple[str, str], tuple[str, str]]:
+def _owners_and_workloads(objects: Iterator[dict]) -> tuple[dict[tuple[str, str], tuple[str, str]], list[dict]]:
+    """Each object's controller by (namespace, name), and the objects no workload kind controls (workloads too).
+
+    ReplicaSets and Jobs are read once for both: a Deployment's or CronJob's own are only kept in the map.
+    """
     owners = {}
+    workloads = []
     for obj in objects:
         owner = controller_of(obj)
         if owner is not None:
             metadata = obj["metadata"]
             owners[(str(metadata.get("namespace", "")), str(metadata.get("name", "")))] = owner
-    return owners
+        if owner is None or owner[0] not in WORKLOAD_KINDS:
+            workloads.append(obj)
+    return owners, workloads
 
 
 @REGISTRY.collector(
@@ -109,8 +116,10 @@ def collect_workloads(session: KubernetesSession, region: str) -> Iterator[Resou
     core = session.api(client.CoreV1Api)
     apps = session.api(client.AppsV1Api)
     batch = session.api(client.BatchV1Api)
-    rs_owners = _owner_map(list_items(session, apps.list_replica_set_for_all_namespaces, "ReplicaSet"))
-    job_owners = _owner_map(list_items(session, batch.list_job_for_all_namespaces, "Job"))
+    rs_owners, replica_sets = _owners_and_workloads(
+        list_items(session, apps.list_replica_set_for_all_namespaces, "ReplicaSet")
+    )
+    job_owners, jobs = _owners_and_workloads(list_items(session, batch.list_job_for_all_namespaces, "Job"))
     index = PodIndex()
     for pod in list_items(session, core.list_pod_for_all_namespaces, "Pod"):
         namespace = str(pod["metadata"].get("namespace", ""))
@@ -130,19 +139,16 @@ def collect_workloads(session: KubernetesSession, region: str) -> Iterator[Resou
             )
             continue
         index.add(object_uid(owner[0], owner[1], namespace), pod)
-    controllers = (
-        (apps.list_deployment_for_all_namespaces, "Deployment"),
-        (apps.list_daemon_set_for_all_namespaces, "DaemonSet"),
-        (apps.list_stateful_set_for_all_namespaces, "StatefulSet"),
-        (apps.list_replica_set_for_all_namespaces, "ReplicaSet"),
-        (batch.list_cron_job_for_all_namespaces, "CronJob"),
-        (batch.list_job_for_all_namespaces, "Job"),
+    controllers: tuple[tuple[Iterable[dict], str], ...] = (
+        (list_items(session, apps.list_deployment_for_all_namespaces, "Deployment"), "Deployment"),
+        (list_items(session, apps.list_daemon_set_for_all_namespaces, "DaemonSet"), "DaemonSet"),
+        (list_items(session, apps.list_stateful_set_for_all_namespaces, "StatefulSet"), "StatefulSet"),
+        (replica_sets, "ReplicaSet"),  # those run by a Deployment count there, with their pods
+        (list_items(session, batch.list_cron_job_for_all_namespaces, "CronJob"), "CronJob"),
+        (jobs, "Job"),  # those run by a CronJob count there
     )
-    for method, kind in controllers:
-        for obj in list_items(session, method, kind):
-            parent = controller_of(obj) if kind in ("ReplicaSet", "Job") else None
-            if parent is not None and parent[0] in WORKLOAD_KINDS:
-                continue  # run by a Deployment / CronJob: its pods count there
+    for objects, kind in controllers:
+        for obj in objects:
             metadata = obj["metadata"]
             evidence = index.evidence(
                 object_uid(kind, str(metadata.get("name", "")), str(metadata.get("namespace", "")))

@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from frontend.views.common import page
 from frontend.views.compliance import framework_or_404, scope_context
 from posture.findings.report import build_report
-from posture.findings.report_pdf import render_pdf
 
 
 def scope_label(chosen: dict[str, str]) -> str:
@@ -35,6 +34,8 @@ def report(request: HttpRequest, framework_id: str) -> HttpResponse:
 
 
 def report_pdf(request: HttpRequest, framework_id: str) -> HttpResponse:
+    from posture.findings.report_pdf import render_pdf  # fpdf2 loads here, not at start-up (warm-up preloads it)
+
     _, data = _report(request, framework_id)
     response = HttpResponse(render_pdf(data), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename(data)}"'

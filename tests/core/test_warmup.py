@@ -14,6 +14,7 @@ def test_the_wsgi_application_is_warmed_up_and_frozen(tmp_path) -> None:
     code = (
         "import gc, posture.wsgi, sys\n"
         "assert 'posture.api.views.findings' in sys.modules, 'views not imported at start-up'\n"
+        "assert {'fpdf', 'pygal'} <= set(sys.modules), 'what views import late is not preloaded'\n"
         "print(gc.get_freeze_count())\n"
     )
     env = {**os.environ, "POSTURE_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "posture.settings"}

@@ -1,0 +1,174 @@
+"""How many API calls a scan of the small estates makes, per service and operation, and per resource found.
+
+    .venv/bin/python benchmarks/call_counts.py                 # every provider
+    .venv/bin/python benchmarks/call_counts.py aws gcp         # some of them
+    .venv/bin/python benchmarks/call_counts.py --json          # the figures as JSON (to compare two runs)
+
+AWS calls are counted by a botocore ``before-call`` hook on every client the scan makes (one per
+operation call and per page; retries not counted); the Azure, Google Cloud and Kubernetes calls are read
+from the emulators' own request logs, with names and ids in paths replaced by ``*``. A call repeated
+with the same path within one scan is a second read of the same thing: those are listed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.estates import PROVIDERS, STARTERS
+from benchmarks.scanning import scan
+
+# path segments after which a Google Cloud path names one thing (replaced by *)
+GCP_COLLECTIONS = {
+    "projects", "b", "o", "locations", "keyRings", "cryptoKeys", "serviceAccounts", "keys", "zones", "regions",
+    "clusters", "folders", "organizations", "nodePools", "sinks", "metrics", "alertPolicies", "networks",
+    "firewalls", "instances", "subnetworks", "services", "notificationChannels", "buckets",
+}  # fmt: skip
+
+
+class AwsCallCounter:
+    """Counts (service, operation) of every call made by the clients of every AwsSession while installed."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.paths: Counter[str] = Counter()  # operation and parameters: the same read twice shows here
+        self._lock = threading.Lock()
+        self._original: Any = None
+
+    def _count(self, model: Any, params: Any = None, **_: Any) -> None:
+        name = f"{model.service_model.service_name} {model.name}"
+        body = params.get("body") if isinstance(params, dict) else None
+        key = f"{name} {params.get('url_path', '')} {json.dumps(body, sort_keys=True, default=str)}" if params else name
+        with self._lock:
+            self.calls[name] += 1
+            self.paths[key] += 1
+
+    def __enter__(self) -> AwsCallCounter:
+        from collectors.aws.provider import AwsSession
+
+        self._original = original = AwsSession.client
+        counter = self
+
+        def counting_client(session: AwsSession, service: str, region: str = "us-east-1") -> Any:
+            client = original(session, service, region)
+            if not getattr(client, "_posture_counted", False):
+                client.meta.events.register("before-call", counter._count)
+                client._posture_counted = True
+            return client
+
+        AwsSession.client = counting_client  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from collectors.aws.provider import AwsSession
+
+        AwsSession.client = self._original  # type: ignore[method-assign]
+
+
+def arm_operation(method: str, path: str) -> str:
+    """``GET Microsoft.Storage/storageAccounts/blobServices (item)`` for an ARM request path."""
+    parts = [p for p in urlsplit(path).path.split("/") if p]
+    lowered = [p.lower() for p in parts]
+    if "providers" in lowered:
+        at = len(lowered) - 1 - lowered[::-1].index("providers")
+        namespace, rest = parts[at + 1] if at + 1 < len(parts) else "", parts[at + 2 :]
+    else:
+        namespace, rest = "", parts
+    kinds = rest[0::2]
+    shape = "item" if len(rest) % 2 == 0 and rest else "list"
+    return f"{method} {'/'.join(p for p in [namespace, *kinds] if p)} ({shape})"
+
+
+def gcp_operation(api: str, path: str) -> str:
+    parts = [p for p in urlsplit(path).path.split("/") if p]
+    out = []
+    for i, part in enumerate(parts):
+        if i and parts[i - 1] in GCP_COLLECTIONS:
+            verb = part.split(":", 1)[1] if ":" in part else ""
+            out.append("*" + (f":{verb}" if verb else ""))
+        else:
+            out.append(part)
+    return f"{api} /{'/'.join(out)}"
+
+
+def k8s_operation(path: str) -> str:
+    parts = [p for p in urlsplit(path).path.split("/") if p]
+    out = ["*" if i and parts[i - 1] == "namespaces" else p for i, p in enumerate(parts)]
+    return "GET /" + "/".join(out)
+
+
+def count(provider: str) -> dict[str, Any]:
+    estate = STARTERS[provider]()
+    try:
+        if provider == "aws":
+            with AwsCallCounter() as counter:
+                result = scan(estate.target)
+            calls, repeated = counter.calls, counter.paths
+        else:
+            result = scan(estate.target)
+            log = estate.requests()
+            if provider == "azure":
+                calls = Counter(arm_operation(method, path) for method, path in log)
+            elif provider == "gcp":
+                calls = Counter(gcp_operation(api, path) for api, path in log)
+            else:
+                calls = Counter(k8s_operation(path) for _, path in log)
+            # the Google Cloud emulator logs paths without their query: the same path may be another project's
+            repeated = Counter(f"{a} {p}" for a, p in log) if provider != "gcp" else Counter()
+    finally:
+        estate.stop()
+    total = sum(calls.values())
+    resources = len(result.records)
+    return {
+        "provider": provider,
+        "calls": total,
+        "resources": resources,
+        "calls_per_resource": round(total / resources, 2) if resources else None,
+        "failed_units": sorted(f"{e.service}/{e.region}: {e.kind}" for e in result.errors),
+        "by_operation": dict(sorted(calls.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "same_call_repeated": {k: n for k, n in sorted(repeated.items(), key=lambda kv: -kv[1]) if n > 1},
+        "seconds": round(result.seconds, 2),
+    }
+
+
+def show(figures: dict[str, Any]) -> None:
+    print(f"== {figures['provider']}: {figures['calls']} calls, {figures['resources']} resources, ", end="")
+    print(f"{figures['calls_per_resource']} calls per resource, {figures['seconds']} s")
+    for name, n in figures["by_operation"].items():
+        print(f"  {n:5d}  {name}")
+    if figures["same_call_repeated"]:
+        print("  the same call more than once in the scan:")
+        for name, n in list(figures["same_call_repeated"].items())[:15]:
+            print(f"  {n:5d}x {name[:150]}")
+    if figures["failed_units"]:
+        print(f"  failed units: {', '.join(figures['failed_units'])}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("providers", nargs="*", help=f"some of {', '.join(PROVIDERS)} (default: all)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    unknown = sorted(set(args.providers) - set(PROVIDERS))
+    if unknown:
+        parser.error(f"unknown providers: {', '.join(unknown)}")
+    results = [count(p) for p in args.providers or PROVIDERS]
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for figures in results:
+        show(figures)
+    total = sum(f["calls"] for f in results)
+    print(f"\ntotal: {total} calls for {sum(f['resources'] for f in results)} resources")
+
+
+if __name__ == "__main__":
+    main()
