@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from fnmatch import fnmatch
 from typing import Any
 
-from collectors.kubernetes.objects import REDACTED, SECRET_NAME
+from collectors.kubernetes.objects import REDACTED, literal_secret
 from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext
 from posture.rules.packs.kubernetes.context_index import by_namespace_and_name
@@ -62,6 +62,10 @@ def secrets_as_env(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None
     remediation="Move the value into a Secret (or an external secret store) and mount it as a file.",
 )
 def literal_secret_in_env(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    """A value the collector redacted (whole, or a credential inside it), or a secret's name with a literal
+    value; a name that only says where the secret is (``*_FILE=/run/secrets/x``, ``$(VAR)``, a secret
+    store's reference) is not, nor is ``valueFrom`` (no literal at all)."""
+
     def bad(t: Template, path: str, c: dict[str, Any]) -> list[Evidence]:
         return [
             Evidence(f"{path}.env.{i}.name", e.get("name"))
@@ -69,7 +73,7 @@ def literal_secret_in_env(resource: ResourceRecord, ctx: RuleContext) -> Verdict
             if isinstance(e, dict)
             and isinstance(e.get("value"), str)
             and e["value"]
-            and (REDACTED in e["value"] or SECRET_NAME.search(str(e.get("name", ""))))
+            and (REDACTED in e["value"] or literal_secret(str(e.get("name", "")), e["value"]))
         ]
 
     return per_container(resource, bad, "no secret-looking literal in env", "secret-looking literal env values")
