@@ -166,7 +166,10 @@ def secrets_access_minimized(resource: ResourceRecord, ctx: RuleContext) -> Verd
 def no_wildcards(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     return _role_check(
         resource,
-        lambda r: any("*" in (r.get(k) or []) for k in ("apiGroups", "resources", "verbs", "nonResourceURLs")),
+        lambda r: (
+            any("*" in (r.get(k) or []) for k in ("apiGroups", "verbs", "nonResourceURLs"))
+            or any("*" in str(x).split("/") for x in r.get("resources") or [])
+        ),  # "*", "nodes/*", "*/scale"
         "no wildcards",
         "wildcards in",
     )
