@@ -127,12 +127,41 @@ def no_anonymous_bindings(resource: ResourceRecord, ctx: RuleContext) -> Verdict
         return None
     subjects = resource.config.get("subjects") or []
     anonymous = [s for s in subjects if isinstance(s, dict) and s.get("name") in ANONYMOUS]
+    role = role_of(resource, ctx)
+    if anonymous and role is not None and _public_cluster_info_only(role):
+        return check(
+            True,
+            "anonymous users may read the public cluster-info ConfigMap only (the kubeadm join discovery)",
+            "",
+            Evidence("subjects", subjects),
+            *[Evidence(f"role[{role.uid}].rules.{i}", r) for i, r in _rules(role)],
+        )
     return check(
         not anonymous,
         "no anonymous subjects",
         f"{resource.config.get('roleRef', {}).get('name')} is granted to {', '.join(s['name'] for s in anonymous)}",
         Evidence("subjects", subjects),
         Evidence("roleRef.name", (resource.config.get("roleRef") or {}).get("name")),
+    )
+
+
+def _public_cluster_info_only(role: ResourceRecord) -> bool:
+    """A Role in kube-public granting get on the cluster-info ConfigMap and nothing else: what kubeadm grants
+    anonymous users so that nodes can discover the cluster before they join (judged by content, not name)."""
+    meta = role.config.get("metadata") or {}
+    rules = [r for _, r in _rules(role)]
+    return (
+        role.config.get("kind") == "Role"
+        and meta.get("namespace") == "kube-public"
+        and bool(rules)
+        and all(
+            r.get("apiGroups") == [""]
+            and r.get("resources") == ["configmaps"]
+            and r.get("resourceNames") == ["cluster-info"]
+            and r.get("verbs") == ["get"]
+            and not r.get("nonResourceURLs")
+            for r in rules
+        )
     )
 
 
