@@ -35,9 +35,13 @@ KEY_SHAPES = (
     r"\bnpm_[A-Za-z0-9]{36}",
     r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}",
     r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*",
+    r"(?i:\b(?:bearer|basic)[ \t]+)[A-Za-z0-9._~+/-]{16,}=*",  # an Authorization header's credentials
 )
 KEY_SHAPE = re.compile("|".join(KEY_SHAPES))
-SECRET_VALUE = re.compile(KEY_SHAPE.pattern + r"|(?i:password\s*[=:]\s*\S+)")
+# ``password: ...`` in a config text, unless what follows is a reference (${VAR}, $(VAR), {{ tpl }}, a path)
+SECRET_VALUE = re.compile(
+    KEY_SHAPE.pattern + r"|(?i:passw(?:or)?d[ \t]*[=:][ \t]*(?!['\"]?(?:\$\{|\$\(|\{\{|/|<|['\"]))\S+)"
+)
 PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.DOTALL)
 URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s@?#]+)@")
 # ``--db-password VALUE`` / ``--password=VALUE`` inside one string; the flag's own name decides.

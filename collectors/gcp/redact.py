@@ -26,6 +26,7 @@ SAFE_METADATA_KEYS = frozenset(
         "enable-os-inventory",
         "cluster-name",
         "cluster-location",
+        "created-by",  # the instance group manager that made the VM: a resource path (GKE nodes are told by it)
     }
 )
 SECRET_FIELDS = ("password", "clientKey", "privateKeyData", "privateKey")

@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from collectors.kubernetes.applied import LAST_APPLIED, last_applied_drift
+from collectors.literal_secrets import literal_secret
 from collectors.records import GLOBAL_REGION, ResourceRecord
 from collectors.redact import REDACTED, SECRET_NAME, SECRET_VALUE, redact_annotations, redact_args, redact_string
 
@@ -19,6 +20,7 @@ __all__ = [
     "REDACTED",
     "SECRET_NAME",
     "SECRET_VALUE",
+    "literal_secret",
 ]  # the rules read redacted values through these names
 
 PROVIDER_NAME = "kubernetes"
@@ -132,17 +134,16 @@ def _secret_literal(env: dict[str, Any]) -> bool:
     value = env.get("value")
     if not isinstance(value, str) or not value or value == REDACTED:
         return False
-    return bool(SECRET_NAME.search(str(env.get("name", ""))) or SECRET_VALUE.search(value))
+    return literal_secret(str(env.get("name", "")), value) is not None
 
 
 def secret_looking_keys(data: dict[str, Any]) -> list[dict[str, str]]:
     """``[{key, reason}]`` for ConfigMap entries that look like secrets; the values are never returned."""
     flagged = []
     for key, value in sorted((data or {}).items()):
-        if SECRET_NAME.search(str(key)):
-            flagged.append({"key": str(key), "reason": "the key is named like a secret"})
-        elif isinstance(value, str) and SECRET_VALUE.search(value):
-            flagged.append({"key": str(key), "reason": "the value looks like a credential or private key"})
+        reason = literal_secret(str(key), value if isinstance(value, str) else "?")
+        if reason is not None:
+            flagged.append({"key": str(key), "reason": reason})
     return flagged
 
 

@@ -249,6 +249,18 @@ def demo_estate(now: datetime | None = None, *, images: bool = False) -> Estate:
     e.add("ClusterRole", "pod-maker", rules=[{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}])
     e.add("Role", "everything", "legacy", rules=[{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}])
     e.add("Role", "web-reader", "shop", rules=[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}])
+    # an on-call role that reaches every kubelet and shell (nodes/proxy, pods/exec), bound to a group
+    debug_rules = [
+        {"apiGroups": [""], "resources": ["nodes", "nodes/proxy"], "verbs": ["get", "list"]},
+        {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create", "get"]},
+    ]
+    e.add("ClusterRole", "node-debugger", rules=debug_rules)
+    e.add(
+        "ClusterRoleBinding",
+        "oncall-node-debugger",
+        roleRef={"apiGroup": rbac, "kind": "ClusterRole", "name": "node-debugger"},
+        subjects=[{"apiGroup": rbac, "kind": "Group", "name": "oncall"}],
+    )
     e.add(
         "ClusterRoleBinding",
         "ci-admin",

@@ -132,7 +132,7 @@ def test_emulator_objects_are_valid_for_the_typed_client(session: KubernetesSess
     ]
     counts = {call.__name__: len(call().items) for call in calls}
     assert counts["list_pod_for_all_namespaces"] == 8
-    assert counts["list_cluster_role_binding"] == 3
+    assert counts["list_cluster_role_binding"] == 4  # cluster-admin, ci-admin, anonymous-view, oncall-node-debugger
     page = core.list_namespace(limit=3)
     assert len(page.items) == 3 and page.metadata._continue
     assert client.VersionApi(api).get_code().git_version == "v1.30.4"

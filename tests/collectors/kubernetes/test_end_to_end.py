@@ -32,6 +32,8 @@ def test_add_scan_export(emulator: KubernetesEmulator, kubeconfig: Path, tmp_pat
     assert ("kubernetes.workloads.privileged_containers", "legacy/Deployment/miner") in failing
     assert ("kubernetes.workloads.host_network", "legacy/Deployment/miner") in failing
     assert ("kubernetes.rbac.cluster_admin_bound_narrowly", "ClusterRoleBinding/ci-admin") in failing
+    assert ("kubernetes.rbac.node_proxy_minimized", "ClusterRole/node-debugger") in failing
+    assert not any(rule.startswith("kubernetes.rbac.") and uid.endswith("/cluster-admin") for rule, uid in failing)
     assert ("kubernetes.core.namespace_has_network_policy", "Namespace/legacy") in failing
     # the hardened web workload fails nothing but the image-scan rules (no scanner has seen its image here)
     web = {rule for rule, uid in failing if uid == "shop/Deployment/web"}

@@ -292,12 +292,14 @@ def user_permissions_through_groups(resource: ResourceRecord, ctx: Any) -> Verdi
 
 
 def allows_everything(document: Any) -> bool:
+    """An Allow of Action "*" on Resource "*". A condition does not make it less than admin: whoever meets it
+    (an MFA session, a source address, a tag) holds every permission. ``s3:*`` or ``iam:*`` is not "*"."""
     for s in statements(document):
         actions = s.get("Action")
         resources = s.get("Resource")
         actions = actions if isinstance(actions, list) else [actions]
         resources = resources if isinstance(resources, list) else [resources]
-        if s.get("Effect") == "Allow" and "*" in actions and "*" in resources and not s.get("Condition"):
+        if s.get("Effect") == "Allow" and "*" in actions and "*" in resources:
             return True
     return False
 

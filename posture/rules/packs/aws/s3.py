@@ -17,7 +17,7 @@ def denies_insecure_transport(statement: dict[str, Any]) -> bool:
     if statement.get("Effect") != "Deny" or not is_public_principal(statement.get("Principal")):
         return False
     actions = as_list(statement.get("Action"))
-    if not any(a in ("*", "s3:*") for a in actions):
+    if not any(str(a).lower() in ("*", "s3:*") for a in actions):  # action names are case-insensitive
         return False
     for block in ("Bool", "BoolIfExists"):
         value = ((statement.get("Condition") or {}).get(block) or {}).get("aws:SecureTransport")

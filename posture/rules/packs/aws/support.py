@@ -88,14 +88,32 @@ def condition_keys(statement: dict[str, Any]) -> set[str]:
     return keys
 
 
+# condition values that restrict nothing: any string, any address
+OPEN_CONDITION_VALUES = {"*", "0.0.0.0/0", "::/0"}
+
+
+def restricting_conditions(statement: dict[str, Any]) -> list[str]:
+    """The condition keys that tie a statement to known callers: a restricting key under a positive operator
+    (not ``...IfExists``, which passes a caller without the key; not a ``Not...`` operator, which admits
+    everyone outside a list; not ``Null``), with a value that is not everything (``*``, ``0.0.0.0/0``)."""
+    found = []
+    for operator, block in (statement.get("Condition") or {}).items():
+        op = str(operator).split(":")[-1].lower()
+        if not isinstance(block, dict) or op.endswith("ifexists") or "not" in op or op == "null":
+            continue
+        for key, value in block.items():
+            values = {str(v).strip() for v in as_list(value)}
+            if str(key).lower() in RESTRICTING_CONDITION_KEYS and values and not values & OPEN_CONDITION_VALUES:
+                found.append(str(key).lower())
+    return found
+
+
 def public_allow_statements(policy: Any) -> list[dict[str, Any]]:
     """Allow statements open to ``Principal: "*"`` with no condition restricting who may call."""
     return [
         s
         for s in statements(policy)
-        if s.get("Effect") == "Allow"
-        and is_public_principal(s.get("Principal"))
-        and not (condition_keys(s) & RESTRICTING_CONDITION_KEYS)
+        if s.get("Effect") == "Allow" and is_public_principal(s.get("Principal")) and not restricting_conditions(s)
     ]
 
 

@@ -95,7 +95,14 @@ def no_custom_subscription_admin_role(resource: ResourceRecord, ctx: RuleContext
         return None
     actions = [a for perm in p.get("permissions") or [] for a in perm.get("actions") or []]
     scopes = [str(s).rstrip("/") for s in p.get("assignableScopes") or []]
-    broad = [s for s in scopes if s == "" or (s.lower().count("/") == 2 and s.lower().startswith("/subscriptions/"))]
+    # the root, a management group (every subscription under it) or a whole subscription
+    broad = [
+        s
+        for s in scopes
+        if s == ""
+        or (s.count("/") == 2 and s.lower().startswith("/subscriptions/"))
+        or (s.count("/") == 4 and s.lower().startswith("/providers/microsoft.management/managementgroups/"))
+    ]
     admin = "*" in actions and bool(broad)
     return check(
         not admin,

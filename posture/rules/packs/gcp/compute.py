@@ -5,19 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.records import ResourceRecord
+from posture.rules.context import RuleContext
 from posture.rules.packs.gcp.helpers import is_default_compute_sa, is_true, metadata_value, same_project
 from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Verdict, check, lookup, observed
 
 INSTANCE = "gcp.compute.instance"
+GKE_CLUSTER = "gcp.container.cluster"
 
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
 
-def is_gke_node(resource: ResourceRecord) -> bool:
-    labels = resource.config.get("labels") or {}
-    return "goog-gke-node" in labels or str(resource.config.get("name", "")).startswith("gke-")
+def is_gke_node(resource: ResourceRecord, ctx: RuleContext) -> bool:
+    """A VM that GKE made for a node pool: its ``created-by`` metadata names the instance group manager of a
+    node pool the scan read. A name (``gke-...``) or a label (``goog-gke-node``) is anyone's to set, and
+    would take any VM out of every instance rule."""
+    items = (resource.config.get("metadata") or {}).get("items") or []
+    created_by = next((str(i.get("value")) for i in items if isinstance(i, dict) and i.get("key") == "created-by"), "")
+    zone_path, _, manager = created_by.rpartition("/instanceGroupManagers/")
+    if not manager or "/zones/" not in f"/{zone_path}":
+        return False
+    wanted = "zones/" + zone_path.rsplit("zones/", 1)[-1] + "/instanceGroupManagers/" + manager
+    return any(
+        str(url).endswith("/" + wanted)
+        for cluster in ctx.resources(GKE_CLUSTER)
+        for pool in cluster.config.get("nodePools") or []
+        if isinstance(pool, dict)
+        for url in pool.get("instanceGroupUrls") or []
+    )
 
 
 def _emails(resource: ResourceRecord) -> list[str]:
@@ -34,7 +50,7 @@ def _emails(resource: ResourceRecord) -> list[str]:
     remediation="Give the instance a dedicated, least-privilege service account.",
 )
 def not_default_sa(resource: ResourceRecord, ctx) -> Verdict | None:
-    if is_gke_node(resource):
+    if is_gke_node(resource, ctx):
         return None
     return check(
         not any(is_default_compute_sa(e) for e in _emails(resource)),
@@ -54,7 +70,7 @@ def not_default_sa(resource: ResourceRecord, ctx) -> Verdict | None:
     remediation="Use a dedicated service account, or narrow the access scopes.",
 )
 def default_sa_full_access(resource: ResourceRecord, ctx) -> Verdict | None:
-    if is_gke_node(resource):
+    if is_gke_node(resource, ctx):
         return None
     bad = [
         a.get("email")
@@ -79,7 +95,7 @@ def default_sa_full_access(resource: ResourceRecord, ctx) -> Verdict | None:
     remediation="Set the instance metadata block-project-ssh-keys to true (or use OS Login).",
 )
 def blocks_project_ssh_keys(resource: ResourceRecord, ctx) -> Verdict | None:
-    if is_gke_node(resource):
+    if is_gke_node(resource, ctx):
         return None
     value = metadata_value(resource.config.get("metadata"), "block-project-ssh-keys")
     return check(
@@ -119,7 +135,7 @@ def project_oslogin(resource: ResourceRecord, ctx) -> Verdict:
     remediation="Remove enable-oslogin=FALSE from the instance metadata.",
 )
 def instance_oslogin(resource: ResourceRecord, ctx) -> Verdict | None:
-    if is_gke_node(resource):
+    if is_gke_node(resource, ctx):
         return None
     value = metadata_value(resource.config.get("metadata"), "enable-oslogin")
     return check(
@@ -164,7 +180,7 @@ def serial_port(resource: ResourceRecord, ctx) -> Verdict:
     remediation="Recreate the instance with canIpForward false.",
 )
 def ip_forwarding(resource: ResourceRecord, ctx) -> Verdict | None:
-    if is_gke_node(resource):
+    if is_gke_node(resource, ctx):
         return None
     return check(
         resource.config.get("canIpForward") is not True,
@@ -228,7 +244,7 @@ def shielded_vm(resource: ResourceRecord, ctx) -> Verdict:
     remediation="Remove the external access config; reach the instance through IAP or a load balancer.",
 )
 def no_public_ip(resource: ResourceRecord, ctx) -> Verdict | None:
-    if is_gke_node(resource):
+    if is_gke_node(resource, ctx):
         return None
     public = [
         config.get("natIP") or config.get("name")

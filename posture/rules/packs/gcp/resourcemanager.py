@@ -25,14 +25,25 @@ KMS_DATA_ROLES = (
 )
 
 
-def is_user_managed_sa(member: str) -> bool:
-    """A service account the customer manages (not a Google service agent)."""
+SERVICE_AGENT_NAME = re.compile(r"^service-\d+$")  # service-<project number>
+
+
+def is_user_managed_sa(member: str, project_id: str = "") -> bool:
+    """A service account the customer manages (not a Google service agent).
+
+    A service agent lives in a Google-owned domain (``gcp-sa-*``, ``compute-system``, ``container-engine-robot``
+    ...) under the name ``service-<project number>``; an account in the project's own domain is the customer's,
+    whatever it is called (``service-api@acme-prod.iam.gserviceaccount.com`` is not an agent).
+    """
     if not member.startswith("serviceAccount:"):
         return False
     email = member.split(":", 1)[1]
     local, _, domain = email.partition("@")
     if domain.endswith(".iam.gserviceaccount.com"):
-        return not (domain.startswith("gcp-sa-") or local.startswith("service-") or domain.startswith("compute-system"))
+        if project_id and domain == f"{project_id}.iam.gserviceaccount.com":
+            return True
+        agent = domain.startswith(("gcp-sa-", "compute-system.")) or bool(SERVICE_AGENT_NAME.match(local))
+        return not agent
     return email.endswith("-compute@developer.gserviceaccount.com") or domain == "appspot.gserviceaccount.com"
 
 
@@ -52,7 +63,7 @@ def service_accounts_not_admin(resource: ResourceRecord, ctx) -> Verdict:
         for b in bindings(policy)
         if ADMIN_ROLE.search(str(b.get("role", "")))
         for m in b.get("members") or []
-        if is_user_managed_sa(str(m))
+        if is_user_managed_sa(str(m), str(resource.config.get("projectId") or ""))
     ]
     return unreadable(resource, "iamPolicy") or check(
         not found,

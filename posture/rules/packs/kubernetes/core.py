@@ -146,6 +146,22 @@ def no_long_lived_token_secrets(resource: ResourceRecord, ctx: RuleContext) -> V
     )
 
 
+# The annotations (exact key, accepted values) by which each cloud's controller makes a load balancer internal;
+# an annotation that merely mentions "internal" in its key (team/internal-notes: "true") makes nothing internal.
+INTERNAL_LB_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": {"true", "0.0.0.0/0"},
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": {"internal"},
+    "service.beta.kubernetes.io/azure-load-balancer-internal": {"true"},
+    "networking.gke.io/load-balancer-type": {"internal"},
+    "cloud.google.com/load-balancer-type": {"internal"},
+    "service.beta.kubernetes.io/oci-load-balancer-internal": {"true"},
+    "service.beta.kubernetes.io/openstack-internal-load-balancer": {"true"},
+    "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type": {"intranet"},
+    "service.kubernetes.io/ibm-load-balancer-cloud-provider-ip-type": {"private"},
+}
+SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
+
+
 @rule(
     id="kubernetes.core.service_not_exposed",
     title="Service is not exposed on node ports or an open load balancer",
@@ -160,12 +176,12 @@ def service_not_exposed(resource: ResourceRecord, ctx: RuleContext) -> Verdict |
     spec = resource.config.get("spec") or {}
     kind = spec.get("type") or "ClusterIP"
     annotations = (resource.config.get("metadata") or {}).get("annotations") or {}
-    internal = any(
-        str(v).lower() in ("true", "internal")
-        and any(w in str(k) for w in ("internal", "load-balancer-type", "scheme"))
-        for k, v in annotations.items()
-    )
+    internal = any(str(annotations.get(k, "")).strip().lower() in v for k, v in INTERNAL_LB_ANNOTATIONS.items())
     ranges = spec.get("loadBalancerSourceRanges") or []
+    ranges_path = "spec.loadBalancerSourceRanges"
+    if not ranges and annotations.get(SOURCE_RANGES_ANNOTATION):  # the older form of the same setting
+        ranges = [r.strip() for r in str(annotations[SOURCE_RANGES_ANNOTATION]).split(",") if r.strip()]
+        ranges_path = f"metadata.annotations.{SOURCE_RANGES_ANNOTATION}"
     open_ranges = not ranges or any(str(r).strip() in ("0.0.0.0/0", "::/0") for r in ranges)
     exposed = kind == "NodePort" or (kind == "LoadBalancer" and open_ranges and not internal)
     return check(
@@ -173,7 +189,7 @@ def service_not_exposed(resource: ResourceRecord, ctx: RuleContext) -> Verdict |
         f"{kind} service, not openly exposed",
         f"{kind} service open to any source",
         Evidence("spec.type", kind),
-        Evidence("spec.loadBalancerSourceRanges", ranges or None),
+        Evidence(ranges_path, ranges or None),
     )
 
 

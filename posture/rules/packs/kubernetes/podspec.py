@@ -56,6 +56,20 @@ class Template:
         return meta_path + ".annotations", annotations if isinstance(annotations, dict) else {}
 
 
+# pod phases in which no container runs any more (an evicted pod is Failed, reason Evicted)
+ENDED_PHASES = {"Succeeded", "Failed"}
+
+
+def live_pods(resource: ResourceRecord) -> list[dict[str, Any]]:
+    """The workload's pods that still run: not Succeeded, Failed or evicted (a pod recorded without its phase,
+    by an older collector, counts as running)."""
+    return [
+        p
+        for p in resource.config.get("_pods") or []
+        if isinstance(p, dict) and p.get("phase") not in ENDED_PHASES and p.get("reason") != "Evicted"
+    ]
+
+
 def pods_evidence(resource: ResourceRecord) -> list[Evidence]:
     """The workload's pods (names), where the scan saw any: the findings' evidence on running objects."""
     pods = resource.config.get("_pods")

@@ -13,17 +13,10 @@ from typing import Any
 
 from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext
-from posture.rules.packs.kubernetes.podspec import WORKLOAD, Template, pods_evidence
+from posture.rules.packs.kubernetes.digests import digest_of
+from posture.rules.packs.kubernetes.podspec import WORKLOAD, Template, live_pods, pods_evidence
 from posture.rules.registry import rule
 from posture.rules.verdicts import Evidence, Verdict, check, errored, failed, lookup, passed
-
-DIGEST_MARK = "@sha256:"
-
-
-def digest_of(reference: Any) -> str | None:
-    """``sha256:...`` of an image reference or an ``imageID`` (``docker-pullable://repo@sha256:...`` too)."""
-    text = str(reference or "")
-    return text.rsplit("@", 1)[1] if DIGEST_MARK in text else None
 
 
 def pinned_containers(template: Template) -> dict[str, tuple[str, str]]:
@@ -37,11 +30,11 @@ def pinned_containers(template: Template) -> dict[str, tuple[str, str]]:
 
 
 def running(resource: ResourceRecord) -> list[tuple[str, dict[str, Any]]]:
-    """``(pod name, container status)`` for every container status the collector recorded."""
+    """``(pod name, container status)`` for every container of the workload's running pods (a Succeeded, Failed
+    or evicted pod runs nothing: its last image is history, not drift)."""
     found = []
-    for pod in resource.config.get("_pods") or []:
-        if isinstance(pod, dict):
-            found += [(str(pod.get("name")), c) for c in pod.get("containers") or [] if isinstance(c, dict)]
+    for pod in live_pods(resource):
+        found += [(str(pod.get("name")), c) for c in pod.get("containers") or [] if isinstance(c, dict)]
     return found
 
 

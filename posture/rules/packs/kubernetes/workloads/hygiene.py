@@ -6,11 +6,19 @@ from datetime import UTC, datetime
 from fnmatch import fnmatch
 from typing import Any
 
-from collectors.kubernetes.objects import REDACTED, SECRET_NAME
+from collectors.kubernetes.objects import REDACTED, literal_secret
 from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext
 from posture.rules.packs.kubernetes.context_index import by_namespace_and_name
-from posture.rules.packs.kubernetes.podspec import WORKLOAD, Template, per_container, pods_evidence, verdict
+from posture.rules.packs.kubernetes.digests import pinned
+from posture.rules.packs.kubernetes.podspec import (
+    WORKLOAD,
+    Template,
+    live_pods,
+    per_container,
+    pods_evidence,
+    verdict,
+)
 from posture.rules.packs.kubernetes.settings import rule_settings
 from posture.rules.registry import rule
 from posture.rules.verdicts import Evidence, Verdict, check
@@ -54,6 +62,10 @@ def secrets_as_env(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None
     remediation="Move the value into a Secret (or an external secret store) and mount it as a file.",
 )
 def literal_secret_in_env(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    """A value the collector redacted (whole, or a credential inside it), or a secret's name with a literal
+    value; a name that only says where the secret is (``*_FILE=/run/secrets/x``, ``$(VAR)``, a secret
+    store's reference) is not, nor is ``valueFrom`` (no literal at all)."""
+
     def bad(t: Template, path: str, c: dict[str, Any]) -> list[Evidence]:
         return [
             Evidence(f"{path}.env.{i}.name", e.get("name"))
@@ -61,7 +73,7 @@ def literal_secret_in_env(resource: ResourceRecord, ctx: RuleContext) -> Verdict
             if isinstance(e, dict)
             and isinstance(e.get("value"), str)
             and e["value"]
-            and (REDACTED in e["value"] or SECRET_NAME.search(str(e.get("name", ""))))
+            and (REDACTED in e["value"] or literal_secret(str(e.get("name", "")), e["value"]))
         ]
 
     return per_container(resource, bad, "no secret-looking literal in env", "secret-looking literal env values")
@@ -192,12 +204,14 @@ def image_registry_allowed(resource: ResourceRecord, ctx: RuleContext) -> Verdic
     resource_type=WORKLOAD,
     rationale="A tag (latest above all) can be moved to other content: the cluster may run an image nobody "
     "reviewed, and two pods of one workload may run different code.",
-    remediation="Reference images by digest (name@sha256:...), as CI resolved and scanned them.",
+    remediation="Reference images by their full digest (name@sha256:<64 hex>), as CI resolved and scanned them.",
 )
 def image_pinned_by_digest(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    """Pinned means a well-formed digest: a registered algorithm (sha256, sha384, sha512) and its full length."""
+
     def bad(t: Template, path: str, c: dict[str, Any]) -> list[Evidence]:
         image = str(c.get("image") or "")
-        return [] if "@sha256:" in image else [Evidence(path + ".image", image)]
+        return [] if pinned(image) else [Evidence(path + ".image", image)]
 
     result = per_container(resource, bad, "every image is pinned by digest", "images by mutable tag")
     if (
@@ -222,11 +236,11 @@ def _parse_time(raw: Any) -> datetime | None:
 
 
 def restarts_evidence(resource: ResourceRecord) -> list[Evidence]:
-    """``pod/container -> restartCount`` for the containers that restarted (a restart is a replacement too)."""
+    """``pod/container -> restartCount`` for the running pods' containers that restarted (a restart is a
+    replacement too)."""
     restarts = {
         f"{pod.get('name')}/{c.get('name')}": c["restartCount"]
-        for pod in resource.config.get("_pods") or []
-        if isinstance(pod, dict)
+        for pod in live_pods(resource)
         for c in pod.get("containers") or []
         if isinstance(c, dict) and isinstance(c.get("restartCount"), int) and c["restartCount"] > 0
     }
@@ -245,14 +259,20 @@ def restarts_evidence(resource: ResourceRecord) -> list[Evidence]:
     "POSTURE_K8S_MAX_POD_AGE_DAYS setting (default 30).",
 )
 def pods_recently_replaced(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
-    """The oldest *running* pod's start (the collector counts pods in phase Running only), restarts as evidence."""
-    oldest = _parse_time(resource.config.get("_oldestPodStart")) if resource.config.get("_oldestPodStart") else None
+    """The oldest *running* pod's start, restarts as evidence.
+
+    A Succeeded, Failed or evicted pod runs nothing, however old: its start does not count. The listed pods
+    decide when the list is whole; past the listed few, the collector's ``_oldestPodStart`` (pods in phase
+    Running only) counts too.
+    """
+    started = _oldest_running_start(resource)
+    oldest = _parse_time(started) if started else None
     if oldest is None:
         return None  # no running pods seen (or a manifest)
     days = (datetime.now(UTC) - oldest).total_seconds() / 86400
     limit = rule_settings().max_pod_age_days
     evidence = [
-        Evidence("_oldestPodStart", resource.config.get("_oldestPodStart")),
+        Evidence("_oldestPodStart", started),
         *pods_evidence(resource),
         *restarts_evidence(resource),
     ]
@@ -262,6 +282,18 @@ def pods_recently_replaced(resource: ResourceRecord, ctx: RuleContext) -> Verdic
         f"a pod has run {days:.0f} days, more than {limit}",
         *evidence,
     )
+
+
+def _oldest_running_start(resource: ResourceRecord) -> str | None:
+    pods = resource.config.get("_pods")
+    recorded = resource.config.get("_oldestPodStart")
+    if not isinstance(pods, list) or not pods:
+        return str(recorded) if recorded else None
+    starts = [str(p["startTime"]) for p in live_pods(resource) if p.get("startTime") and _parse_time(p["startTime"])]
+    count = resource.config.get("_podCount")
+    if recorded and isinstance(count, int) and count > len(pods):  # more pods than listed
+        starts.append(str(recorded))
+    return min(starts, key=lambda s: _parse_time(s) or datetime.max.replace(tzinfo=UTC)) if starts else None
 
 
 @rule(

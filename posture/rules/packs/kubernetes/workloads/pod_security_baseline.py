@@ -175,7 +175,8 @@ def windows_host_process(resource: ResourceRecord, ctx: RuleContext) -> Verdict 
 def capabilities_baseline(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
     def bad(t: Template, path: str, c: dict[str, Any]) -> list[Evidence]:
         added = (t.security(c).get("capabilities") or {}).get("add") or []
-        extra = [cap for cap in added if str(cap).upper().removeprefix("CAP_") not in BASELINE_CAPABILITIES]
+        # compared exactly as written, as admission compares them: "chown" and "CAP_CHOWN" are not CHOWN
+        extra = [cap for cap in added if cap not in BASELINE_CAPABILITIES]
         return [Evidence(path + ".securityContext.capabilities.add", added)] if extra else []
 
     return per_container(resource, bad, "only baseline capabilities are added", "capabilities beyond baseline")

@@ -188,12 +188,14 @@ def capabilities_restricted(resource: ResourceRecord, ctx: RuleContext) -> Verdi
     if template is None:
         return exempt
 
+    # names compare exactly as written, as admission compares them: "all" is not ALL, "CAP_NET_BIND_SERVICE"
+    # is not NET_BIND_SERVICE
     def bad(t: Template, path: str, c: dict[str, Any]) -> list[Evidence]:
         caps = t.security(c).get("capabilities") or {}
         found = []
-        if "ALL" not in [str(x).upper() for x in caps.get("drop") or []]:
+        if "ALL" not in (caps.get("drop") or []):
             found.append(Evidence(path + ".securityContext.capabilities.drop", caps.get("drop")))
-        if any(str(x).upper().removeprefix("CAP_") != "NET_BIND_SERVICE" for x in caps.get("add") or []):
+        if any(x != "NET_BIND_SERVICE" for x in caps.get("add") or []):
             found.append(Evidence(path + ".securityContext.capabilities.add", caps.get("add")))
         return found
 
@@ -211,10 +213,13 @@ def capabilities_restricted(resource: ResourceRecord, ctx: RuleContext) -> Verdi
     remediation="Drop NET_RAW (or ALL) in securityContext.capabilities.drop and never add it.",
 )
 def net_raw_dropped(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    """A drop counts only as written ("NET_RAW" or "ALL", as admission reads a drop); an add counts in any
+    spelling a runtime may honour (net_raw, CAP_NET_RAW): the doubt goes against the container."""
+
     def bad(t: Template, path: str, c: dict[str, Any]) -> list[Evidence]:
         caps = t.security(c).get("capabilities") or {}
         added = [str(x).upper().removeprefix("CAP_") for x in caps.get("add") or []]
-        dropped = [str(x).upper().removeprefix("CAP_") for x in caps.get("drop") or []]
+        dropped = caps.get("drop") or []
         if "NET_RAW" in added or "ALL" in added:
             return [Evidence(path + ".securityContext.capabilities.add", caps.get("add"))]
         if "NET_RAW" not in dropped and "ALL" not in dropped:
