@@ -41,7 +41,11 @@ def test_every_kubernetes_rule_both_passes_and_fails_on_emulated_clusters(result
     for cluster in results.values():
         for r in cluster:
             seen[r.rule_id].add(str(r.status))
-    kubernetes_rules = [r.id for r in RULES if r.provider == "kubernetes"]
+    # the image-vulnerability rules judge what the scan pipeline attaches from stored scan results
+    # (``_imageScans``); tests/images runs them through the pipeline
+    kubernetes_rules = [
+        r.id for r in RULES if r.provider == "kubernetes" and not r.id.startswith("kubernetes.image_vulnerabilities.")
+    ]
     missing = {rule_id: sorted(seen[rule_id]) for rule_id in kubernetes_rules if not {"PASS", "FAIL"} <= seen[rule_id]}
     assert not missing
     assert not any(r.status == "ERROR" for cluster in results.values() for r in cluster)
