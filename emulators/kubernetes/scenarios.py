@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from emulators.kubernetes import kubelet as kubelet_config
 from emulators.kubernetes.estate import DIGEST, KUBE_SYSTEM_UID, Estate, timestamp
 
 
@@ -85,7 +86,8 @@ def _cluster_basics(estate: Estate, namespaces: list[tuple[str, dict]]) -> None:
     )
 
 
-def _node(estate: Estate, name: str, kubelet: str) -> None:
+def _node(estate: Estate, name: str, kubelet: str, configz: dict[str, Any] | None = None) -> None:
+    estate.kubelet_configs[name] = configz or kubelet_config.hardened()
     estate.add(
         "Node",
         name,
@@ -176,7 +178,7 @@ def demo_estate(now: datetime | None = None) -> Estate:
     e.add("ServiceAccount", "web", "shop", automountServiceAccountToken=False)
     e.add("ServiceAccount", "deployer", "legacy")
     _node(e, "node-1", "v1.30.4")
-    _node(e, "node-2", "v1.27.3")
+    _node(e, "node-2", "v1.27.3", kubelet_config.weak())
     e.deployment("shop", "web", hardened_spec(f"ghcr.io/acme/web{DIGEST}", "web"))
     e.deployment("legacy", "miner", neglected_spec(), replicas=1, started=timedelta(days=90))
     e.daemonset(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from argparse import BooleanOptionalAction
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -104,6 +105,15 @@ class Command(BaseCommand):
         parser.add_argument("--team", help="the team that owns the account")
         parser.add_argument("--label", action="append", metavar="KEY=VALUE", help="a label; repeat for more")
         parser.add_argument("--schedule", choices=["none", "hourly", "daily", "weekly"])
+        parser.add_argument(
+            "--read-node-config",
+            action=BooleanOptionalAction,
+            default=None,
+            help="kubernetes only, off by default: read each node's live kubelet configuration through the API "
+            "server's node proxy (/api/v1/nodes/NAME/proxy/configz) for the kubelet rules (sets the label "
+            "read-node-config=true). RISK: this needs `get` on nodes/proxy, which reaches the whole kubelet API: "
+            "whoever holds the identity can exec into any pod on any node. Grant it only to a dedicated identity.",
+        )
         group = parser.add_argument_group("credentials (each provider takes its own)")
         for name, text in credential_fields().items():
             group.add_argument("--" + name.replace("_", "-"), dest=f"cred_{name}", help=text)
@@ -121,7 +131,20 @@ class Command(BaseCommand):
     def _credentials(options: dict) -> dict[str, str]:
         return {k[5:]: v for k, v in options.items() if k.startswith("cred_") and v not in (None, "")}
 
+    @staticmethod
+    def _node_config_label(options: dict, provider: str, labels: dict[str, str]) -> dict[str, str]:
+        """``labels`` with ``read-node-config`` set as --read-node-config / --no-read-node-config asks."""
+        if options.get("read_node_config") is None:
+            return labels
+        if provider != "kubernetes":
+            raise CommandError(f"--read-node-config applies to kubernetes accounts, not {provider} ones")
+        return {**labels, "read-node-config": "true" if options["read_node_config"] else "false"}
+
     def do_add(self, options: dict) -> None:
+        options["label"] = [
+            f"{k}={v}"
+            for k, v in self._node_config_label(options, options["provider"], parse_labels(options["label"])).items()
+        ]
         if options["via"] or options["cluster"]:
             return self._add_via(options)
         account = create_account(
@@ -204,6 +227,9 @@ class Command(BaseCommand):
             changes["team"] = options["team"]
         if options["label"]:
             changes["labels"] = parse_labels(options["label"])
+        if options.get("read_node_config") is not None:
+            labels = changes.get("labels", account.labels or {})
+            changes["labels"] = self._node_config_label(options, account.provider, labels)
         if options["schedule"] is not None:
             changes["schedule"] = schedule_value(options["schedule"])
         if options["enabled"] is not None:
