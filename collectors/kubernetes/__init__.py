@@ -5,4 +5,4 @@ from collectors.registry import REGISTRY
 
 PROVIDER = REGISTRY.add_provider(KubernetesProvider())
 
-from collectors.kubernetes import cluster_objects, kubelet_config, workloads  # noqa: E402,F401  (registers the collectors)
+from collectors.kubernetes import cluster_objects, workloads  # noqa: E402,F401  (registers the collectors)

@@ -72,3 +72,14 @@ def weak() -> dict[str, Any]:
         protectKernelDefaults=None,
         streamingConnectionIdleTimeout="0s",
     )
+
+
+def drifted() -> dict[str, Any]:
+    """A kubelet whose other settings drifted: no client CA, iptables chains and rotation off, events throttled."""
+    return hardened(
+        authentication__x509__clientCAFile="",
+        makeIPTablesUtilChains=False,
+        eventRecordQPS=1,
+        rotateCertificates=None,
+        featureGates__RotateKubeletServerCertificate=False,
+    )

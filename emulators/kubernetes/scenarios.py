@@ -351,7 +351,7 @@ def large_estate(namespaces: int = 200, pods: int = 20000, now: datetime | None 
     e = Estate(now=now)
     _cluster_basics(e, [("default", {}), ("kube-system", {})] + [(f"team-{n:04d}", {}) for n in range(namespaces)])
     for n in range(10):
-        _node(e, f"node-{n}", "v1.30.4" if n % 3 else "v1.28.9")
+        _node(e, f"node-{n}", "v1.30.4" if n % 3 else "v1.28.9", kubelet_config.drifted() if n == 1 else None)
     per_deployment, made, index = 10, 0, 0
     while made < pods:
         namespace = f"team-{index % namespaces:04d}"

@@ -63,9 +63,10 @@ def test_a_refused_configz_is_an_error_for_the_unit_and_the_nodes_not_a_lost_sca
 ) -> None:
     emulator.fail["nodes/proxy"] = failure
     collection = scan(provider, kubeconfig, frozenset({"read-node-config"}))
-    assert [(e.service, e.kind) for e in collection.errors] == [("kubeletconfig", kind)]
+    assert [(e.service, e.kind) for e in collection.errors] == [("nodes", kind)]
     assert "node-1, node-2" in collection.errors[0].error
     assert any(r.type == "kubernetes.workloads.workload" for r in collection.records)  # the rest is kept
+    assert {r.name for r in collection.records if r.type == "kubernetes.core.node"} == {"node-1", "node-2"}
     found = configs(collection)
     assert set(found) == {"node-1", "node-2"} and all(c["_errors"]["configz"] for c in found.values())
     kubelet = [r for r in collection.records if r.type == KUBELET_CONFIG_TYPE]
