@@ -29,7 +29,6 @@ from collectors.records import GLOBAL_REGION, ResourceRecord
 from collectors.registry import REGISTRY
 
 KUBELET_CONFIG_TYPE = "kubernetes.nodes.kubelet_config"
-READ_NODE_CONFIG = "read-node-config"  # the account label (and option) that opts in
 NODE_WORKERS = 8  # configz calls in flight at once: one per node, each a round trip through the API server
 SECRET_FIELDS = ("staticPodURLHeader",)  # HTTP headers the kubelet sends for static pods: may hold tokens
 

@@ -37,6 +37,7 @@ from collectors.records import CredentialPolicy, Identity, Target
 from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
 
 DEFAULT_PAGE_SIZE = 500
+READ_NODE_CONFIG = "read-node-config"  # the Target option (account label) that opts in to the kubelets' configz
 REQUEST_TIMEOUT = (10, 60)
 
 
@@ -208,7 +209,7 @@ class KubernetesProvider(BaseProvider):
         configuration.retries = urllib3.Retry(
             total=3, backoff_factor=0.5, status_forcelist=(429, 502, 503, 504), redirect=0, raise_on_redirect=True
         )
-        read_node_config = "read-node-config" in target.options
+        read_node_config = READ_NODE_CONFIG in target.options
         return KubernetesSession(client.ApiClient(configuration), context, read_node_config=read_node_config)
 
     def list_regions(self, session: KubernetesSession, target: Target) -> list[str]:
