@@ -86,6 +86,8 @@ class Target:
     endpoint_url: str = ""
     credentials: dict[str, Any] = field(default_factory=dict, repr=False)
     policy: CredentialPolicy = field(default_factory=CredentialPolicy, repr=False)
+    # opt-in collection the account asked for (its labels set to "true"), e.g. "read-node-config"
+    options: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ def layer_of(resource_type: str) -> str | None:
     t = resource_type.lower()
     if t in MANAGED_CLUSTER_TYPES or t.startswith(("kubernetes.cluster.", "kubernetes.admission.", "kubernetes.rbac.")):
         return "control_plane"
-    if any(k in t for k in NODE_WORDS) or t == "kubernetes.core.node":
+    if any(k in t for k in NODE_WORDS) or t == "kubernetes.core.node" or t.startswith("kubernetes.nodes."):
         return "nodes"
     if t.startswith(("kubernetes.workloads.", "kubernetes.core.", "kubernetes.networking.")):
         return "workloads"

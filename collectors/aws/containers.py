@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from collectors.aws.common import Secondary, detail_map, paginate, record, tags_of
+from collectors.aws.eks_nodes import launch_template_kubelet
 from collectors.aws.provider import AwsSession
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
@@ -24,8 +25,20 @@ def cluster_versions(eks: Any, extra: Secondary) -> dict[str, dict[str, Any]]:
     }
 
 
+def nodegroup_config(ec2: Any, nodegroup: dict[str, Any]) -> dict[str, Any]:
+    """The node group with the kubelet settings its launch template's user data overrides, if it has one."""
+    if not ec2 or not isinstance(nodegroup.get("launchTemplate"), dict):
+        return nodegroup
+    extra = Secondary()
+    config = {
+        **nodegroup,
+        "_KubeletSettings": extra.call("LaunchTemplate", launch_template_kubelet, ec2, nodegroup["launchTemplate"]),
+    }
+    return extra.attach(config)
+
+
 def cluster_records(
-    eks: Any, name: str, region: str, versions: dict[str, Any], region_errors: dict[str, str]
+    eks: Any, name: str, region: str, versions: dict[str, Any], region_errors: dict[str, str], ec2: Any = None
 ) -> list[ResourceRecord]:
     """The cluster and its node groups; a node group that cannot be read is noted on the cluster."""
     cluster = eks.describe_cluster(name=name)["cluster"]
@@ -43,7 +56,7 @@ def cluster_records(
         detail = extra.call(f"Nodegroup.{group}", eks.describe_nodegroup, clusterName=name, nodegroupName=group)
         if detail is None:
             continue
-        ng = detail["nodegroup"]
+        ng = nodegroup_config(ec2, detail["nodegroup"])
         nodegroups.append(
             record(
                 "eks",
@@ -76,6 +89,7 @@ def cluster_records(
         "eks:DescribeClusterVersions",
         "eks:ListNodegroups",
         "eks:DescribeNodegroup",
+        "ec2:DescribeLaunchTemplateVersions",
     ),
 )
 def collect_eks(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
@@ -85,7 +99,8 @@ def collect_eks(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
         return
     extra = Secondary()
     versions = cluster_versions(eks, extra)
-    for records in detail_map(lambda n: cluster_records(eks, n, region, versions, extra.errors), names):
+    ec2 = session.client("ec2", region)  # node groups' launch templates
+    for records in detail_map(lambda n: cluster_records(eks, n, region, versions, extra.errors, ec2), names):
         yield from records
 
 

@@ -8,6 +8,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from collectors.kubernetes.convert import CLUSTER_TYPE, record_from_object
+from collectors.kubernetes.kubelet_config import kubelet_configs
 from collectors.kubernetes.objects import PROVIDER_NAME
 from collectors.kubernetes.paging import list_items, list_metadata
 from collectors.kubernetes.provider import KubernetesSession
@@ -54,8 +55,13 @@ def collect_config_maps(session: KubernetesSession, region: str) -> Iterator[Res
 
 @REGISTRY.collector(PROVIDER_NAME, "nodes", regional=False, permissions=("list nodes",))
 def collect_nodes(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
+    """The nodes, then (opt-in) each node's live kubelet configuration: see :mod:`.kubelet_config`."""
     core = session.api(client.CoreV1Api)
-    yield from _records(list_items(session, core.list_node, "Node"))
+    names = []
+    for record in _records(list_items(session, core.list_node, "Node")):
+        names.append(record.name)
+        yield record
+    yield from kubelet_configs(session, names)
 
 
 @REGISTRY.collector(

@@ -37,16 +37,24 @@ if TYPE_CHECKING:
     from kubernetes import client
 
 DEFAULT_PAGE_SIZE = 500
+READ_NODE_CONFIG = "read-node-config"  # the Target option (account label) that opts in to the kubelets' configz
 REQUEST_TIMEOUT = (10, 60)
 
 
 class KubernetesSession:
     """One cluster's ApiClient plus paged listing; thread-safe (urllib3 pools are)."""
 
-    def __init__(self, api_client: client.ApiClient, context: str = "", page_size: int = DEFAULT_PAGE_SIZE) -> None:
+    def __init__(
+        self,
+        api_client: client.ApiClient,
+        context: str = "",
+        page_size: int = DEFAULT_PAGE_SIZE,
+        read_node_config: bool = False,
+    ) -> None:
         self.api_client = api_client
         self.context = context
         self.page_size = page_size
+        self.read_node_config = read_node_config  # the account opted in to the kubelets' configz (nodes/proxy)
 
     @property
     def host(self) -> str:
@@ -212,7 +220,8 @@ class KubernetesProvider(BaseProvider):
         configuration.retries = urllib3.Retry(
             total=3, backoff_factor=0.5, status_forcelist=(429, 502, 503, 504), redirect=0, raise_on_redirect=True
         )
-        return KubernetesSession(client.ApiClient(configuration), context)
+        read_node_config = READ_NODE_CONFIG in target.options
+        return KubernetesSession(client.ApiClient(configuration), context, read_node_config=read_node_config)
 
     def list_regions(self, session: KubernetesSession, target: Target) -> list[str]:
         return []

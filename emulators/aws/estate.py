@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -190,6 +191,64 @@ def build_containers(client: ClientFactory) -> dict[str, str]:
     return {"cluster": cluster, "nodegroup": nodegroup, "api_repo": api, "base_repo": base}
 
 
+NODEADM_USER_DATA = """MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="BOUNDARY"
+
+--BOUNDARY
+Content-Type: application/node.eks.aws
+
+apiVersion: node.eks.aws/v1alpha1
+kind: NodeConfig
+spec:
+  cluster:
+    name: prod
+  kubelet:
+    config:
+      maxPods: 58
+      eventRecordQPS: 10
+    flags:
+      - --node-labels=tier=api
+
+--BOUNDARY--
+"""
+BOOTSTRAP_USER_DATA = """MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="==BOUNDARY=="
+
+--==BOUNDARY==
+Content-Type: text/x-shellscript; charset="us-ascii"
+
+#!/bin/bash
+export DB_PASSWORD='hunter2-never-stored'
+/etc/eks/bootstrap.sh prod --kubelet-extra-args '--read-only-port=10255 --anonymous-auth=true --max-pods=30'
+
+--==BOUNDARY==--
+"""
+
+
+def build_node_settings(client: ClientFactory) -> dict[str, str]:
+    """Node groups of cluster ``prod`` built from launch templates: an AL2023 one whose nodeadm NodeConfig keeps
+    the kubelet hardened, and a legacy AL2 one whose bootstrap opens the read-only port and anonymous auth."""
+    ec2, eks = client("ec2"), client("eks")
+    found = {}
+    for name, ami, user_data in (
+        ("api", "AL2023_x86_64_STANDARD", NODEADM_USER_DATA),
+        ("legacy", "AL2_x86_64", BOOTSTRAP_USER_DATA),
+    ):
+        template = ec2.create_launch_template(
+            LaunchTemplateName=f"prod-{name}-nodes",
+            LaunchTemplateData={"InstanceType": "m5.large", "UserData": base64.b64encode(user_data.encode()).decode()},
+        )["LaunchTemplate"]
+        found[f"nodegroup_{name}"] = eks.create_nodegroup(
+            clusterName="prod",
+            nodegroupName=name,
+            subnets=["subnet-1"],
+            nodeRole=f"arn:aws:iam::{ACCOUNT}:role/eks-node",
+            amiType=ami,
+            launchTemplate={"id": template["LaunchTemplateId"], "version": "1"},
+        )["nodegroup"]["nodegroupArn"]
+    return found
+
+
 def build_estate(client: ClientFactory, prefix: str = "posture") -> dict[str, str]:
     """Every service's part of the estate; returns the uids the tests assert on.
 
@@ -201,4 +260,5 @@ def build_estate(client: ClientFactory, prefix: str = "posture") -> dict[str, st
     found = build_network(client)
     found.update(build_keys_and_data(client))
     found.update(build_containers(client))
+    found.update(build_node_settings(client))
     return found

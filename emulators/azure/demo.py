@@ -105,6 +105,27 @@ def _aks(resources: list[dict[str, Any]]) -> None:
     resources.append(gov.diagnostic_setting(legacy["id"], "metrics-only", ["cluster-autoscaler"], workspace=WORKSPACE))
 
 
+# agent pool -> its custom kubelet configuration (KubeletConfig), in the cluster's profile and its agentPools child
+AKS_KUBELET = {
+    "aks-prod/apps": {"cpuManagerPolicy": "static", "podMaxPids": 4096, "failSwapOn": True},
+    "aks-legacy/batch": {"allowedUnsafeSysctls": ["kernel.msg*", "net.ipv4.route.min_pmtu"], "podMaxPids": -1},
+}
+
+
+def _aks_kubelet(resources: list[dict[str, Any]]) -> None:
+    """Custom kubelet configurations: one pool tuned safely, one that lets pods set unsafe sysctls."""
+    for resource in resources:
+        props, kind = resource.get("properties") or {}, str(resource.get("type", "")).lower()
+        if kind == "microsoft.containerservice/managedclusters":
+            for profile in props.get("agentPoolProfiles") or []:
+                if f"{resource['name']}/{profile['name']}" in AKS_KUBELET:
+                    profile["kubeletConfig"] = dict(AKS_KUBELET[f"{resource['name']}/{profile['name']}"])
+        elif kind == "microsoft.containerservice/managedclusters/agentpools":
+            cluster = resource["id"].split("/managedClusters/")[1].split("/")[0]
+            if f"{cluster}/{resource['name']}" in AKS_KUBELET:
+                props["kubeletConfig"] = dict(AKS_KUBELET[f"{cluster}/{resource['name']}"])
+
+
 def _storage(resources: list[dict[str, Any]]) -> None:
     logs = e.storage_account(SUB, "platform", "stprodlogs", sku={"name": "Standard_GRS", "tier": "Standard"})
     logs["properties"]["privateEndpointConnections"] = [e.private_endpoint_connection(logs["id"])]
@@ -345,8 +366,8 @@ def demo_estate(page_size: int = 3, step: int = 0) -> dict[str, Any]:
     ``step`` 1 and 2 are the same subscription later on (see :func:`_evolve`), for history and drift.
     """
     resources: list[dict[str, Any]] = []
-    parts = (_aks, _storage, _network, _monitor, _authorization, _security, _vaults, _registries, _image_scans)
-    for part in parts:
+    parts = (_aks, _aks_kubelet, _storage, _network, _monitor, _authorization, _security, _vaults, _registries)
+    for part in (*parts, _image_scans):
         part(resources)
     _evolve(resources, step)
     return {"subscriptions": [e.subscription(SUB, "Production")], "resources": resources, "page_size": page_size}

@@ -279,9 +279,12 @@ def build_project(project: str, number: str, now: datetime, *, kept: bool) -> di
         "iamPolicy": project_iam_policy(project, number, kept=kept),
         "enabledServices": services,
         "computeProject": estate_compute.compute_project(project, number, oslogin=kept),
-        "clusters": [estate_gke.hardened_cluster(project, number)]
-        if kept
-        else [estate_gke.neglected_cluster(project, number)],
+        "clusters": [
+            estate_gke.with_kubelet_config(
+                estate_gke.hardened_cluster(project, number) if kept else estate_gke.neglected_cluster(project, number),
+                kept=kept,
+            )
+        ],
         "networks": networks,
         "subnetworks": estate_compute.subnetworks(project),
         "firewalls": estate_compute.firewalls(project),

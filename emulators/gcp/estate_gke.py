@@ -240,3 +240,18 @@ def point_cluster(estate: dict[str, Any], ref: str, server: str, ca_pem: bytes) 
                 cluster.setdefault("masterAuth", {})["clusterCaCertificate"] = base64.b64encode(ca_pem).decode()
                 return cluster
     raise KeyError(f"no cluster {ref} in the estate")
+
+
+def with_kubelet_config(cluster: dict[str, Any], *, kept: bool) -> dict[str, Any]:
+    """The cluster with its node pools' kubelet configuration (NodeKubeletConfig): a kept cluster turns the
+    insecure read-only port off everywhere; a neglected one leaves it on explicitly on its first pool."""
+    kubelet: dict[str, Any] = {"insecureKubeletReadonlyPortEnabled": not kept}
+    if kept:
+        kubelet.update({"cpuManagerPolicy": "none", "podPidsLimit": "4096"})
+        cluster["nodePoolDefaults"] = {
+            "nodeConfigDefaults": {"nodeKubeletConfig": {"insecureKubeletReadonlyPortEnabled": False}}
+        }
+    for n, pool in enumerate(cluster.get("nodePools") or []):
+        if kept or n == 0:
+            pool["config"] = {**(pool.get("config") or {}), "kubeletConfig": dict(kubelet)}
+    return cluster

@@ -96,6 +96,7 @@ class Estate:
         self.tag_digests: dict[str, str] = {}  # image tag -> the digest it resolves to now (else one made up)
         self.running_digests: dict[str, str] = {}  # pod name -> the digest its containers run (image drift)
         self.restarts: dict[str, int] = {}  # pod name -> restartCount of its containers
+        self.kubelet_configs: dict[str, dict[str, Any]] = {}  # node name -> its kubelet's configz answer
 
     def objects(self, kind: str) -> list[dict[str, Any]]:
         return self._objects.get(kind, [])

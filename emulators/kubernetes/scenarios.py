@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from emulators.images import ALL_IMAGES, DemoImage, deployment_name
+from emulators.kubernetes import kubelet as kubelet_config
 from emulators.kubernetes.estate import DIGEST, KUBE_SYSTEM_UID, Estate, timestamp
 
 
@@ -86,7 +87,8 @@ def _cluster_basics(estate: Estate, namespaces: list[tuple[str, dict]]) -> None:
     )
 
 
-def _node(estate: Estate, name: str, kubelet: str) -> None:
+def _node(estate: Estate, name: str, kubelet: str, configz: dict[str, Any] | None = None) -> None:
+    estate.kubelet_configs[name] = configz or kubelet_config.hardened()
     estate.add(
         "Node",
         name,
@@ -180,7 +182,7 @@ def demo_estate(now: datetime | None = None, *, images: bool = False) -> Estate:
     e.add("ServiceAccount", "web", "shop", automountServiceAccountToken=False)
     e.add("ServiceAccount", "deployer", "legacy")
     _node(e, "node-1", "v1.30.4")
-    _node(e, "node-2", "v1.27.3")
+    _node(e, "node-2", "v1.27.3", kubelet_config.weak())
     e.deployment("shop", "web", hardened_spec(f"ghcr.io/acme/web{DIGEST}", "web"))
     e.deployment("legacy", "miner", neglected_spec(), replicas=1, started=timedelta(days=90))
     e.daemonset(
@@ -382,7 +384,7 @@ def large_estate(namespaces: int = 200, pods: int = 20000, now: datetime | None 
     e = Estate(now=now)
     _cluster_basics(e, [("default", {}), ("kube-system", {})] + [(f"team-{n:04d}", {}) for n in range(namespaces)])
     for n in range(10):
-        _node(e, f"node-{n}", "v1.30.4" if n % 3 else "v1.28.9")
+        _node(e, f"node-{n}", "v1.30.4" if n % 3 else "v1.28.9", kubelet_config.drifted() if n == 1 else None)
     per_deployment, made, index = 10, 0, 0
     while made < pods:
         namespace = f"team-{index % namespaces:04d}"

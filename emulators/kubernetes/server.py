@@ -39,6 +39,7 @@ LIST_PATH = re.compile(
     r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+)/(?P<version>[^/]+))"
     r"(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)(?:/(?P<name>[^/]+))?$"
 )
+CONFIGZ_PATH = re.compile(r"^/api/v1/nodes/(?P<node>[^/]+)/proxy/configz$")
 METADATA_ONLY = "as=PartialObjectMetadataList"
 SERVICE_ACCOUNT_USER = "system:serviceaccount:"
 SHORT_NAMES = {
@@ -199,6 +200,9 @@ class KubernetesEmulator:
         discovery = self._resource_list(url.path)
         if discovery is not None:
             return 200, discovery
+        configz = CONFIGZ_PATH.match(url.path)
+        if configz:
+            return self._configz(configz.group("node"))
         match = LIST_PATH.match(url.path)
         kind = self._kind_for(match)
         if match is None or kind is None:
@@ -283,6 +287,17 @@ class KubernetesEmulator:
                     return None
                 return kind
         return None
+
+    def _configz(self, node: str) -> tuple[int, Any]:
+        """The node's kubelet configuration through the node proxy (``fail["nodes/proxy"]`` refuses it)."""
+        failure = self.fail.get("nodes/proxy")
+        if isinstance(failure, int):
+            return failure, _status(failure, "Forbidden" if failure == 403 else "InternalError", "injected failure")
+        if failure == "junk":
+            return 200, b"<html>gateway says no</html>"
+        if node not in self.estate.kubelet_configs:
+            return 404, _status(404, "NotFound", f'nodes "{node}" not found')
+        return 200, self.estate.kubelet_configs[node]
 
     def _get(self, kind: ResourceKind, namespace: str, name: str) -> tuple[int, Any]:
         for obj in self.estate.objects(kind.kind):

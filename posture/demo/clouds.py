@@ -232,7 +232,8 @@ class KubernetesDemo:
                 team="platform",
                 endpoint_url="",
                 credentials={"kubeconfig_content": self.kubeconfig.read_text()},
-                labels={"platform": "gke", "cluster": "payments"},  # the GKE cluster in acme-prod
+                # the GKE cluster in acme-prod; opted in to the kubelets' configz (node-2's kubelet is left open)
+                labels={"platform": "gke", "cluster": "payments", "read-node-config": "true"},
             )
         ]
 

@@ -44,6 +44,11 @@ class Schedule(models.TextChoices):
     WEEKLY = "weekly", "Every week"
 
 
+# Account labels that opt in to collection that needs more than read access (see the README):
+# read-node-config reads each kubelet's configz through nodes/proxy.
+OPT_IN_LABELS = ("read-node-config",)
+
+
 class CloudAccount(models.Model):
     """An AWS account, Azure subscription, Google Cloud project or Kubernetes cluster to scan."""
 
@@ -112,6 +117,12 @@ class CloudAccount(models.Model):
     def has_credentials(self) -> bool:
         return bool(self.credentials_encrypted)
 
+    @property
+    def collection_options(self) -> frozenset[str]:
+        """The opt-in collection this account asked for: its labels among OPT_IN_LABELS set to ``true``."""
+        labels = self.labels if isinstance(self.labels, dict) else {}
+        return frozenset(k for k in OPT_IN_LABELS if str(labels.get(k, "")).strip().lower() == "true")
+
     def target(self) -> Target:
         if self.via_id:
             return self._via_target()
@@ -123,6 +134,7 @@ class CloudAccount(models.Model):
             endpoint_url=self.endpoint_url,
             credentials=self.credentials,
             policy=self.credential_policy(),
+            options=self.collection_options,
         )
 
     def _via_target(self) -> Target:
@@ -153,6 +165,7 @@ class CloudAccount(models.Model):
             endpoint_url=self.endpoint_url,
             credentials={"via": via, "cluster": self.via_cluster},
             policy=CredentialPolicy(server_files=False, check_url=check_outbound_url if cloud.endpoint_url else None),
+            options=self.collection_options,
         )
 
 

@@ -99,6 +99,7 @@ def test_layer_of_classifies_types():
     assert layer_of("gcp.container.cluster") == "control_plane"
     assert layer_of("aws.eks.nodegroup") == "nodes"
     assert layer_of("kubernetes.core.node") == "nodes"
+    assert layer_of("kubernetes.nodes.kubelet_config") == "nodes"  # each kubelet's live configuration
     assert layer_of("kubernetes.workloads.workload") == "workloads"
     assert layer_of("kubernetes.rbac.binding") == "control_plane"
     assert layer_of("aws.s3.bucket") is None

@@ -17,7 +17,9 @@ from posture.rules.registry import RULES
 def scan_estate(provider: KubernetesProvider, estate, tmp_path, name: str) -> list:
     with KubernetesEmulator(estate) as emulator:
         path = emulator.write_kubeconfig(tmp_path / f"{name}.kubeconfig", context=name)
-        target = Target("kubernetes", name, credentials={"kubeconfig": str(path)})
+        target = Target(
+            "kubernetes", name, credentials={"kubeconfig": str(path)}, options=frozenset({"read-node-config"})
+        )
         session = provider.connect(target)
         collection = collect(provider, session, plan(provider, session, target))
     assert collection.errors == []

@@ -24,7 +24,7 @@ CLUSTER_ONLY = {
     "kubernetes.core.kubelet_version_current",
     "kubernetes.cluster.policy_engine_installed",
     "kubernetes.cluster.runtime_security_agent",
-}
+} | {r.id for r in RULES if r.resource_type == "kubernetes.nodes.kubelet_config"}  # each kubelet's live configuration
 
 
 def run(*args: str) -> int:

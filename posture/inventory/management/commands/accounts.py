@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from argparse import BooleanOptionalAction
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -87,6 +88,15 @@ class Command(BaseCommand):
         parser.add_argument("--team", help="the team that owns the account")
         parser.add_argument("--label", action="append", metavar="KEY=VALUE", help="a label; repeat for more")
         parser.add_argument("--schedule", choices=["none", "hourly", "daily", "weekly"])
+        parser.add_argument(
+            "--read-node-config",
+            action=BooleanOptionalAction,
+            default=None,
+            help="kubernetes only, off by default: read each node's live kubelet configuration through the API "
+            "server's node proxy (/api/v1/nodes/NAME/proxy/configz) for the kubelet rules (sets the label "
+            "read-node-config=true). RISK: this needs `get` on nodes/proxy, which reaches the whole kubelet API: "
+            "whoever holds the identity can exec into any pod on any node. Grant it only to a dedicated identity.",
+        )
         group = parser.add_argument_group("credentials (each provider takes its own)")
         for name, text in credential_fields().items():
             group.add_argument("--" + name.replace("_", "-"), dest=f"cred_{name}", help=text)
@@ -113,7 +123,20 @@ class Command(BaseCommand):
             "credentials": self._credentials(options),
         }
 
+    @staticmethod
+    def _node_config_label(options: dict, provider: str, labels: dict[str, str]) -> dict[str, str]:
+        """``labels`` with ``read-node-config`` set as --read-node-config / --no-read-node-config asks."""
+        if options.get("read_node_config") is None:
+            return labels
+        if provider != "kubernetes":
+            raise CommandError(f"--read-node-config applies to kubernetes accounts, not {provider} ones")
+        return {**labels, "read-node-config": "true" if options["read_node_config"] else "false"}
+
     def do_add(self, options: dict) -> None:
+        options["label"] = [
+            f"{k}={v}"
+            for k, v in self._node_config_label(options, options["provider"], parse_labels(options["label"])).items()
+        ]
         if options["via"] or options["cluster"]:
             return self._add_via(options)
         account = create_account(new_account(self._values(options)), user=options["user"], source="cli")
@@ -169,6 +192,9 @@ class Command(BaseCommand):
     def do_update(self, options: dict) -> None:
         account = get_account(options["name"], options["user"])
         changes = account_changes({**self._values(options), "labels": options["label"] or None})
+        if options.get("read_node_config") is not None:
+            labels = changes.get("labels", account.labels or {})
+            changes["labels"] = self._node_config_label(options, account.provider, labels)
         if not changes:
             raise CommandError("nothing to change: give at least one option")
         update_account(account, changes, user=options["user"], source="cli")

@@ -1,15 +1,19 @@
 """EKS rules: control plane logs, secrets encryption, endpoint access, versions in standard support,
-node groups behind the control plane, worker nodes with admin ports open to the internet."""
+node groups behind the control plane, worker nodes with admin ports open to the internet, node groups' kubelet
+settings (launch template overrides, AMI family)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from collectors.records import ResourceRecord
 from posture.rules.packs.aws.support import ADMIN_PORTS, WORLD_V4, WORLD_V6, now, open_ports, where
-from posture.rules.registry import field_rule, rule
-from posture.rules.verdicts import Evidence, Verdict, check, observed
+from posture.rules.packs.kubernetes.nodes import SETTINGS as KUBELET_SETTINGS
+from posture.rules.packs.kubernetes.nodes import KubeletSetting
+from posture.rules.registry import FieldCheck, field_rule, rule
+from posture.rules.verdicts import Evidence, Verdict, check, lookup, manual, observed, passed, unreadable
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
@@ -246,5 +250,84 @@ def nodegroup_admin_ports(resource: ResourceRecord, ctx: Any) -> Verdict:
         not problems,
         "no admin port of the worker nodes is open to the internet",
         "; ".join(problems),
+        *evidence,
+    )
+
+
+# -- node groups' kubelet settings: the AMI family's defaults, and what the launch template overrides --------
+# The EKS-optimized AMIs (Amazon Linux 2 and 2023, Bottlerocket) ship a hardened kubelet configuration
+# (awslabs/amazon-eks-ami: anonymous auth off, Webhook authorization, the cluster CA, read-only port 0,
+# certificate rotation) and root-owned kubelet files; a launch template's user data may override flags.
+EKS_OPTIMIZED = ("AL2_", "AL2023_", "BOTTLEROCKET_")
+SETTINGS_AT = "_KubeletSettings.settings"
+
+
+def ami_family(resource: ResourceRecord) -> str:
+    """``optimized``, ``custom`` (CUSTOM or an ImageId in the launch template) or ``windows``."""
+    ami = str(resource.config.get("amiType") or "")
+    if ami == "CUSTOM" or lookup(resource.config, "_KubeletSettings.customAmi"):
+        return "custom"
+    if ami.startswith("WINDOWS_"):
+        return "windows"
+    return "optimized" if ami.startswith(EKS_OPTIMIZED) or not ami else "custom"
+
+
+@dataclass(frozen=True, slots=True)
+class NodegroupKubeletCheck:
+    """A kubelet setting of a node group: the launch template's override if any, else the AMI's default."""
+
+    setting: KubeletSetting
+
+    def __call__(self, resource: ResourceRecord, ctx: Any) -> Verdict | None:
+        if ami_family(resource) == "windows":
+            return None
+        problem = unreadable(resource, "LaunchTemplate", "the launch template")
+        if problem:
+            return problem
+        path = f"{SETTINGS_AT}.{self.setting.path}"
+        value = lookup(resource.config, path)
+        if value is not None:
+            return FieldCheck(path, self.setting.expect, self.setting.ok, self.setting.bad)(resource, ctx)
+        evidence = (Evidence("amiType", resource.config.get("amiType")), Evidence(path, None))
+        if ami_family(resource) == "custom":
+            return manual("a custom AMI: its own kubelet defaults apply (read them with --read-node-config)", *evidence)
+        return passed("not overridden: the EKS-optimized AMI's kubelet default applies", *evidence)
+
+
+for _setting in KUBELET_SETTINGS:
+    if _setting.name == "kubelet_protect_kernel_defaults":
+        continue  # not a default of every EKS-optimized AMI family
+    rule(
+        id=f"aws.eks.nodegroup_{_setting.name}",
+        title=f"EKS node group: {_setting.title[0].lower()}{_setting.title[1:]}",
+        severity=_setting.severity,
+        category="cluster",
+        resource_type="aws.eks.nodegroup",
+        rationale=_setting.rationale + " Read from the launch template's user data and the AMI family.",
+        remediation=_setting.remediation + " Remove the override from the launch template's user data.",
+    )(NodegroupKubeletCheck(_setting))
+
+
+@rule(
+    id="aws.eks.nodegroup_eks_optimized_ami",
+    title="EKS node group runs an EKS-optimized AMI",
+    severity="low",
+    category="cluster",
+    resource_type="aws.eks.nodegroup",
+    rationale="The EKS-optimized AMIs keep the kubelet's configuration and kubeconfig files root-owned and not "
+    "world-writable, and are patched by AWS; a custom AMI's files and defaults are its builder's.",
+    remediation="Use an AL2023, Bottlerocket or AL2 amiType (no ImageId in the launch template), or verify the "
+    "custom AMI's kubelet files and settings.",
+)
+def nodegroup_eks_optimized_ami(resource: ResourceRecord, ctx: Any) -> Verdict | None:
+    family = ami_family(resource)
+    if family == "windows":
+        return None
+    custom = observed(resource.config, "_KubeletSettings.customAmi")
+    evidence = (Evidence("amiType", resource.config.get("amiType")), custom)
+    return check(
+        family == "optimized",
+        f"{resource.config.get('amiType') or 'the default AMI type'} is an EKS-optimized AMI",
+        "a custom AMI: its kubelet files and defaults are not EKS's",
         *evidence,
     )

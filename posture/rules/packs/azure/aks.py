@@ -361,3 +361,25 @@ field_rule(
     remediation="Create node pools without --enable-node-public-ip and move workloads to them.",
     references=(AKS_DOCS + "use-node-public-ips",),
 )
+
+
+field_rule(
+    id="azure.aks.node_pool_no_unsafe_sysctls",
+    title="AKS node pool lets no pod set unsafe sysctls",
+    severity="medium",
+    category="workload",
+    resource_type=POOL,
+    path="properties.kubeletConfig.allowedUnsafeSysctls",
+    expect=lambda value: not value,
+    ok="the kubelet allows only the safe, namespaced sysctls",
+    bad=lambda value: f"the kubelet lets pods set unsafe sysctls: {', '.join(map(str, value or []))}",
+    rationale="An unsafe sysctl is not isolated per pod: a pod allowed to set it changes the kernel for every "
+    "pod on the node, and can starve or destabilize them. AKS allows none unless the pool's custom kubelet "
+    "configuration lists them.",
+    remediation="Create the node pool with a kubelet configuration without allowedUnsafeSysctls, and move the "
+    "workloads that need a sysctl to a dedicated, tainted pool.",
+    references=(
+        AKS_DOCS + "custom-node-configuration",
+        "https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/",
+    ),
+)

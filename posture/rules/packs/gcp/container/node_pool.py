@@ -126,3 +126,48 @@ field_rule(
     rationale="A customer-managed key lets you control and revoke access to node boot disks.",
     remediation="Create node pools with bootDiskKmsKey set to a Cloud KMS key.",
 )
+
+
+field_rule(
+    id="gcp.container.node_pool_kubelet_readonly_port_disabled",
+    title="GKE nodes have the kubelet's insecure read-only port turned off",
+    severity="medium",
+    category="cluster",
+    resource_type=POOL,
+    path="config.kubeletConfig.insecureKubeletReadonlyPortEnabled",
+    expect=False,
+    ok="the read-only port (10255) is off",
+    bad=lambda v: (
+        "the read-only port (10255) is on"
+        if v
+        else "the read-only port is not turned off: the GKE version's default applies"
+    ),
+    rationale="The kubelet's read-only port serves pod and node data with no authentication; GKE keeps it open "
+    "unless the node pool's kubelet configuration turns it off (unset, the version's default applies).",
+    remediation="gcloud container node-pools update POOL --cluster CLUSTER --no-enable-insecure-kubelet-readonly-port",
+    references=("https://cloud.google.com/kubernetes-engine/docs/how-to/disable-kubelet-readonly-port",),
+)
+
+
+# GKE's node images (Container-Optimized OS and Ubuntu with containerd, Windows Server) come with GKE's own
+# kubelet set-up: the kubelet kubeconfig and configuration files root-owned and not world-writable, anonymous
+# authentication off, Webhook authorization, the cluster CA, certificate rotation. The Docker-based images
+# (COS, UBUNTU, WINDOWS_LTSC, WINDOWS_SAC) are out of support since containerd became the only runtime.
+GKE_NODE_IMAGES = ("COS_CONTAINERD", "UBUNTU_CONTAINERD", "WINDOWS_LTSC_CONTAINERD", "WINDOWS_SAC_CONTAINERD")
+
+field_rule(
+    id="gcp.container.node_pool_supported_node_image",
+    title="GKE nodes run a supported GKE node image",
+    severity="medium",
+    category="cluster",
+    resource_type=POOL,
+    path="config.imageType",
+    expect=lambda image: str(image or "").upper() in GKE_NODE_IMAGES,
+    ok="{value} is a supported GKE node image, with GKE's kubelet files and defaults",
+    bad=lambda image: f"{image or 'no image type'} is not a supported GKE node image",
+    rationale="GKE's supported node images keep the kubelet's kubeconfig and configuration files root-owned "
+    "and not world-writable and run the kubelet with GKE's hardened defaults; the Docker-based images are "
+    "out of support.",
+    remediation="gcloud container node-pools update POOL --cluster CLUSTER --image-type COS_CONTAINERD",
+    references=("https://cloud.google.com/kubernetes-engine/docs/concepts/node-images",),
+)
