@@ -12,7 +12,14 @@ from collectors import REGISTRY
 from posture.access.cli import add_as_user, as_user, require_role, scoped
 from posture.access.roles import Role
 from posture.inventory.account_input import account_changes, new_account, new_cluster_account
-from posture.inventory.accounts import AccountInputError, create_account, remove_account, test_account, update_account
+from posture.inventory.accounts import (
+    AccountInputError,
+    create_account,
+    parse_labels,
+    remove_account,
+    test_account,
+    update_account,
+)
 from posture.inventory.cli import get_account, input_error
 from posture.inventory.clusters import add_cluster_account, cloud_clusters
 from posture.inventory.models import CloudAccount, Provider
