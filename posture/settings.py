@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "posture.findings",
     "posture.scans",
     "posture.api",
+    "posture.paths",
     "posture.integrations",
     "posture.demo",
     "frontend",
