@@ -10,6 +10,7 @@ from posture.api.views.compliance_rollup import ComplianceRollupViewSet
 from posture.api.views.exposure import ExposureView
 from posture.api.views.findings import EventViewSet, FindingViewSet, MuteRuleViewSet
 from posture.api.views.inventory import AccountViewSet, ResourceViewSet, ScanViewSet
+from posture.api.views.paths import PathViewSet
 from posture.api.views.workloads import ImageViewSet, WorkloadViewSet
 
 DOCS_PERMISSIONS = [ApiDocsPermission]
@@ -20,6 +21,7 @@ router.register("resources", ResourceViewSet)
 router.register("images", ImageViewSet, basename="image")
 router.register("workloads", WorkloadViewSet, basename="workload")
 router.register("findings", FindingViewSet)
+router.register("paths", PathViewSet, basename="path")
 router.register("events", EventViewSet)
 router.register("mutes", MuteRuleViewSet)
 router.register("frameworks", FrameworkViewSet, basename="framework")

@@ -6,10 +6,11 @@ to see (:mod:`posture.access.scoping`), so a path never reveals another team's r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 
 from posture.access.scoping import account_filter
 from posture.inventory.models import CloudAccount
@@ -48,8 +49,10 @@ class PathFilters:
 
 
 def visible_paths(user: Any) -> QuerySet[ExposurePath]:
-    """Every stored path whose accounts the user may all see."""
+    """Every stored path whose accounts the user may all see; ``None`` is the operator at the command line."""
     paths = ExposurePath.objects.all()
+    if user is None:
+        return paths
     q = account_filter(user)
     return paths if q is None else paths.exclude(accounts__in=CloudAccount.objects.exclude(q))
 
@@ -74,10 +77,12 @@ def open_path_count(user: Any) -> int:
     return visible_paths(user).filter(closed_at__isnull=True).count()
 
 
-def path_rows(paths: QuerySet[ExposurePath]) -> list[dict[str, Any]]:
-    """Paths as plain JSON (the API's items and the exports)."""
+def path_rows(paths: Iterable[ExposurePath]) -> list[dict[str, Any]]:
+    """Paths as plain JSON (the API's items and the exports): one query for them, one for their accounts."""
+    found = list(paths)
+    prefetch_related_objects(found, "accounts")
     rows = []
-    for p in paths.prefetch_related("accounts"):
+    for p in found:
         rows.append(
             {
                 "id": p.pk,

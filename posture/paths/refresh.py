@@ -95,7 +95,8 @@ def load_links() -> list[ClusterLink]:
     return links
 
 
-def hop_json(path: FoundPath) -> list[dict[str, Any]]:
+def hop_json(path: FoundPath, refs: dict[int, tuple[str, str]]) -> list[dict[str, Any]]:
+    """The path's hops as stored: each node with its resource's uid and type (``refs``) and its findings."""
     hops = []
     for index, node in enumerate(path.nodes):
         edge = path.edges[index - 1] if index else None
@@ -106,6 +107,8 @@ def hop_json(path: FoundPath) -> list[dict[str, Any]]:
                 "target_kind": node.target_kind,
                 "label": node.label,
                 "resource": node.resource,
+                "uid": refs.get(node.resource or 0, ("", ""))[0],
+                "type": refs.get(node.resource or 0, ("", ""))[1],
                 "account": node.account,
                 "findings": [f.as_dict() for f in node.findings[:MAX_HOP_FINDINGS]],
                 "edge": {"kind": edge.kind, "detail": edge.detail} if edge else None,
@@ -140,6 +143,8 @@ def store_graph(graph: Graph) -> None:
 def store_paths(found: list[FoundPath], now: datetime, scan: Scan | None) -> Refreshed:
     out = Refreshed(paths=len(found))
     existing = {p.key: p for p in ExposurePath.objects.all()}
+    ids = {n.resource for p in found for n in p.nodes if n.resource is not None}
+    refs = {pk: (uid, type_) for pk, uid, type_ in Resource.objects.filter(pk__in=ids).values_list("pk", "uid", "type")}
     keys = set()
     for path in found:
         keys.add(path.key)
@@ -148,7 +153,8 @@ def store_paths(found: list[FoundPath], now: datetime, scan: Scan | None) -> Ref
         if row.closed_at is not None:
             row.opened_at, row.closed_at = now, None
         row.title, row.target_kind, row.rank = path.title[:1000], path.target_kind, path.rank
-        row.reach, row.entries, row.hops, row.last_seen, row.scan = path.reach, path.entries, hop_json(path), now, scan
+        row.reach, row.entries, row.hops = path.reach, path.entries, hop_json(path, refs)
+        row.last_seen, row.scan = now, scan
         row.save()
         row.accounts.set(sorted(path.accounts))
         if reopened:
