@@ -137,8 +137,10 @@ class GcpDemo:
     def _estate(self, step: int) -> dict[str, Any]:
         from emulators.gcp.estate import demo_estate
         from emulators.gcp.estate_gke import point_cluster
+        from emulators.gcp.estate_paths import add_workload_identities
 
         estate = demo_estate()
+        add_workload_identities(estate)  # the identities the payments cluster's exposure paths reach
         prod, sandbox = estate["projects"]
         if step >= 1:
             sandbox["bucketPolicies"] = {}
@@ -197,9 +199,11 @@ class KubernetesDemo:
 
     @staticmethod
     def _estate(step: int) -> Any:
+        from emulators.kubernetes.paths_scenario import add_exposure_paths
         from emulators.kubernetes.scenarios import demo_estate
 
         estate = demo_estate()
+        add_exposure_paths(estate)  # an exposure path into acme-prod's data, and its decoys
         if step >= 1:
             estate.add("NetworkPolicy", "default-deny", "legacy", spec={"podSelector": {}, "policyTypes": ["Ingress"]})
             estate.tag_digests["docker.io/library/postgres:16"] = "sha256:" + "5e" * 32  # the tag moved upstream

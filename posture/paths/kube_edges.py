@@ -61,10 +61,25 @@ def add_cluster(graph: Graph, items: list[Item], findings: dict[int, list[HopFin
     _rbac(graph, items)
 
 
+def object_label(item: Item) -> str:
+    """``Kind namespace/name`` (a workload's kind is its controller's)."""
+    kind = str(item.config.get("kind") or item.type.rsplit(".", 1)[-1])
+    namespace = namespace_of(item)
+    return f"{kind} {namespace}/{item.name}" if namespace else f"{kind} {item.name}"
+
+
 def _node(graph: Graph, item: Item, kind: str, findings: dict[int, list[HopFinding]]) -> Node:
-    label = item.uid
     return graph.node(
-        Node(resource_key(item.id), kind, label, item.account, item.id, item.provider, "", findings.get(item.id, []))
+        Node(
+            resource_key(item.id),
+            kind,
+            object_label(item),
+            item.account,
+            item.id,
+            item.provider,
+            "",
+            findings.get(item.id, []),
+        )
     )
 
 
