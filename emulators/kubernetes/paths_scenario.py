@@ -75,3 +75,43 @@ def add_exposure_paths(estate: Estate, *, fixed: bool = False) -> None:
     estate.add(
         "Ingress", "reports", NAMESPACE, spec={"tls": tls, "rules": [{"host": "reports.acme.example", "http": http}]}
     )
+
+
+IRSA = "eks.amazonaws.com/role-arn"
+ORDERS = "orders"
+
+
+def eks_orders_estate(app_role: str, audit_role: str, *, fixed: bool = False) -> Estate:
+    """The demo's EKS ``prod`` cluster, namespace ``orders``:
+
+    - **path**: LoadBalancer ``storefront`` -> ``storefront`` (privileged) as ``storefront``, IRSA ``app_role``;
+    - decoy, weak role: LoadBalancer ``audit`` -> ``audit`` (privileged), IRSA ``audit_role`` (reaches no bucket);
+    - decoy, internal: ClusterIP ``ledger`` -> ``ledger`` (privileged), IRSA ``app_role``;
+    - decoy, hardened: LoadBalancer ``status`` -> ``status`` (restricted profile), IRSA ``app_role``.
+
+    ``fixed``: the storefront Service is made internal (ClusterIP): the path closes on the next scan.
+    """
+    from emulators.kubernetes.estate import KUBE_SYSTEM_UID
+
+    estate = Estate()
+    for ns in ("default", "kube-system", ORDERS):
+        uid = KUBE_SYSTEM_UID if ns == "kube-system" else ""
+        estate.add("Namespace", ns, uid=uid, labels={"kubernetes.io/metadata.name": ns}, status={"phase": "Active"})
+        estate.add("ServiceAccount", "default", ns)
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api"
+    for name, role, spec in (
+        ("storefront", app_role, None),
+        ("audit", audit_role, None),
+        ("ledger", app_role, None),
+        ("status", app_role, hardened_spec(f"{image}{DIGEST}", "status")),
+    ):
+        estate.add("ServiceAccount", name, ORDERS, annotations={IRSA: role})
+        spec = spec or {
+            "serviceAccountName": name,
+            "containers": [container(name, f"{image}{DIGEST}", securityContext={"privileged": True})],
+        }
+        estate.deployment(ORDERS, name, spec)
+        kind = "ClusterIP" if name == "ledger" or (fixed and name == "storefront") else "LoadBalancer"
+        ports = [{"port": 443, "targetPort": 8443}]
+        estate.add("Service", name, ORDERS, spec={"type": kind, "selector": {"app": name}, "ports": ports})
+    return estate
