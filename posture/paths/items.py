@@ -26,6 +26,8 @@ ENTRY, ROUTE, WORKLOAD, SERVICE_ACCOUNT, IDENTITY, TARGET = (
 # What a target is: the order is the blast radius, worst first.
 TARGET_KINDS = ("admin", "secrets", "data")
 FOOTHOLD_SEVERITIES = ("critical", "high")
+# More targets of one kind than this behind one identity are one hop ("412 S3 buckets"), weighted by their number.
+MAX_LISTED_TARGETS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class Node:
     provider: str = ""
     target_kind: str = ""  # for targets: admin, secrets or data
     findings: list[HopFinding] = field(default_factory=list)
+    weight: int = 1  # how many resources the node stands for (a grouped target)
 
     @property
     def foothold(self) -> bool:
@@ -99,6 +102,7 @@ class Graph:
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     out: dict[str, list[Edge]] = field(default_factory=dict)
+    _seen: set[tuple[str, str, str]] = field(default_factory=set)
 
     def node(self, node: Node) -> Node:
         return self.nodes.setdefault(node.key, node)
@@ -106,8 +110,9 @@ class Graph:
     def link(self, source: str, target: str, kind: str, detail: str = "") -> None:
         if source not in self.nodes or target not in self.nodes or source == target:
             return
-        if any(e.target == target and e.kind == kind for e in self.out.get(source, ())):
+        if (source, target, kind) in self._seen:
             return
+        self._seen.add((source, target, kind))
         edge = Edge(source, target, kind, detail)
         self.edges.append(edge)
         self.out.setdefault(source, []).append(edge)
@@ -125,4 +130,10 @@ def target_node(graph: Graph, item: Item, target_kind: str, label: str) -> str:
         graph.nodes[key] = Node(key, TARGET, label, item.account, item.id, item.provider, target_kind)
     elif node.kind == TARGET and TARGET_KINDS.index(target_kind) < TARGET_KINDS.index(node.target_kind):
         node.target_kind, node.label = target_kind, label
+    return key
+
+
+def many_targets(graph: Graph, key: str, target_kind: str, label: str, owner: Item) -> str:
+    """A virtual target standing for many resources of ``owner``'s account (no single resource to link to)."""
+    graph.node(Node(key, TARGET, label, owner.account, None, owner.provider, target_kind))
     return key

@@ -91,7 +91,7 @@ def find_paths(graph: Graph) -> list[FoundPath]:
         if not graph.nodes[workload].foothold:
             continue
         chains = onward(graph, workload)
-        reach = len({c[-1].target for c in chains})
+        reach = sum(graph.nodes[t].weight for t in {c[-1].target for c in chains})
         for chain in chains:
             edges = [*way_in, *chain]
             nodes = [graph.nodes[INTERNET], *(graph.nodes[e.target] for e in edges)]
