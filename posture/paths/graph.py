@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from posture.paths.aws_edges import AwsIdentities
+from posture.paths.azure_edges import AzureIdentities
 from posture.paths.gcp_edges import GcpIdentities
 from posture.paths.items import (
     IDENTITY,
@@ -31,6 +32,7 @@ EKS_NODEGROUP = "aws.eks.nodegroup"
 EKS_POD_IDENTITY = "aws.eks.pod_identity_associations"
 GKE_CLUSTER = "gcp.container.cluster"
 GKE_NODE_POOL = "gcp.container.node_pool"
+AKS_CLUSTER = "azure.aks.managed_cluster"
 
 
 class Builder:
@@ -45,6 +47,7 @@ class Builder:
         cloud = [i for i in items if i.provider != "kubernetes"]
         self.aws = AwsIdentities(cloud)
         self.gcp = GcpIdentities(cloud)
+        self.azure = AzureIdentities(cloud)
         self.cloud_by_account: dict[int, list[Item]] = defaultdict(list)
         for item in cloud:
             self.cloud_by_account[item.account].append(item)
@@ -93,6 +96,16 @@ class Builder:
         elif platform == "gke" and ref.lower() in self.gcp.accounts:
             target = self._identity(self.gcp.accounts[ref.lower()], "gcp")
             self.graph.link(key, target, "impersonates", f"GKE Workload Identity {ref}")
+        elif platform == "aks" and (found := self.azure.identity(ref)) is not None:
+            self.graph.link(key, self._azure_identity(*found), "federates", f"AKS workload identity {ref}")
+
+    def _azure_identity(self, item: Item, principal: str, label: str) -> str:
+        """A managed identity's node (an AKS kubelet identity is keyed apart from its cluster's resource)."""
+        key = f"azure-identity:{principal or item.uid}"
+        if key not in self.graph.nodes:
+            self.graph.node(Node(key, IDENTITY, label, item.account, item.id, item.provider))
+            self.azure.link_targets(self.graph, principal, key)
+        return key
 
     def _cluster(self, link: ClusterLink | None, type_: str) -> Item | None:
         """The cluster's cloud resource: by uid (``--via``), or by name in any account (a labelled kubeconfig)."""
@@ -123,6 +136,12 @@ class Builder:
         """The key of the cluster nodes' identity and how a pod reaches it, or None when unknown."""
         eks = self._cluster(link, EKS_CLUSTER)
         gke = self._cluster(link, GKE_CLUSTER)
+        aks = self._cluster(link, AKS_CLUSTER)
+        if aks is not None:  # every AKS node runs as the cluster's kubelet identity
+            kubelet = (aks.config.get("properties") or aks.config).get("identityProfile") or {}
+            found = self.azure.identity(str((kubelet.get("kubeletidentity") or {}).get("clientId") or ""))
+            if found is not None:
+                return self._azure_identity(*found), f"host network: {aks.name}'s kubelet identity"
         cluster = eks or gke
         for item in self.cloud_by_account.get(cluster.account, []) if cluster is not None else []:
             if eks is not None and item.type == EKS_NODEGROUP and item.config.get("clusterName") == eks.name:

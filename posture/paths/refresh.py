@@ -49,6 +49,11 @@ PATH_TYPES = (
     "gcp.kms.crypto_key",
     "gcp.container.cluster",
     "gcp.container.node_pool",
+    "azure.aks.managed_cluster",
+    "azure.managedidentity.user_assigned",
+    "azure.authorization.role_assignments",
+    "azure.storage.account",
+    "azure.keyvault.vault",
 )
 MAX_HOP_FINDINGS = 12
 

@@ -187,3 +187,53 @@ def test_host_network_pod_reaches_the_node_role():
     assert path.edges[2].kind == "reaches node identity" and path.nodes[3].label == "node"
     estate.items[1].config["spec"]["template"]["spec"]["hostNetwork"] = False
     assert paths(estate) == []
+
+
+AZURE_CLIENT = "11111111-2222-3333-4444-555555555555"
+OWNER, BLOB_READER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+SUB = "/subscriptions/0000-sub"
+
+
+def aks_estate(role: str, scope: str) -> Estate:
+    estate = Estate()
+    exposed_app(estate, "api")
+    estate.service_account("api", {"azure.workload.identity/client-id": AZURE_CLIENT})
+    identity = {"properties": {"clientId": AZURE_CLIENT, "principalId": "p-1"}}
+    uid = f"{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/api"
+    estate.add(AWS, "azure", "azure.managedidentity.user_assigned", uid, "api-identity", identity)
+    storage = f"{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acmedata"
+    estate.add(AWS, "azure", "azure.storage.account", storage, "acmedata", {})
+    assignment = {
+        "properties": {
+            "roleDefinitionId": f"{SUB}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+            "principalId": "p-1",
+            "scope": scope,
+        }
+    }
+    config = {"roleAssignments": [assignment]}
+    estate.add(AWS, "azure", "azure.authorization.role_assignments", f"{SUB}/providers/x", "ra", config)
+    return estate
+
+
+def test_aks_workload_identity_to_blob_reader_on_the_resource_group_reaches_its_storage():
+    [path] = paths(aks_estate(BLOB_READER, f"{SUB}/resourceGroups/rg"))
+    assert path.nodes[-1].label == "Storage account acmedata" and path.edges[3].kind == "federates"
+    assert paths(aks_estate(BLOB_READER, f"{SUB}/resourceGroups/other")) == []
+
+
+def test_aks_owner_on_the_subscription_is_admin():
+    [path] = paths(aks_estate(OWNER, SUB))
+    assert path.target_kind == "admin"
+
+
+def test_host_network_pod_on_aks_reaches_the_kubelet_identity():
+    estate = aks_estate(BLOB_READER, f"{SUB}/resourceGroups/rg")
+    estate.items[2].config["metadata"]["annotations"] = {}  # no workload identity: only the node's
+    kubelet = {"kubeletidentity": {"clientId": AZURE_CLIENT, "objectId": "p-1"}}
+    cluster = f"{SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/prod"
+    estate.add(AWS, "azure", "azure.aks.managed_cluster", cluster, "prod", {"properties": {"identityProfile": kubelet}})
+    estate.links.append(ClusterLink(CLUSTER, AWS, "aks", cluster))
+    assert paths(estate) == []
+    estate.items[1].config["spec"]["template"]["spec"]["hostNetwork"] = True
+    [path] = paths(estate)
+    assert path.edges[2].kind == "reaches node identity" and path.nodes[-1].label == "Storage account acmedata"
