@@ -4,7 +4,7 @@ shape with one hop broken (the identities are in :mod:`emulators.gcp.estate_path
 Namespace ``analytics``:
 
 - **path**: Ingress ``reports`` -> Service ``reports`` -> Deployment ``report-builder`` (privileged) running as
-  ``report-builder``, bound to ``report-builder@acme-prod`` -> ``roles/storage.admin`` on ``acme-prod-artifacts``;
+  ``report-builder``, bound to ``report-builder@acme-prod`` -> ``roles/storage.admin`` on ``acme-prod-reports``;
 - decoy, internal: Service ``batch`` is ClusterIP and no Ingress routes to it -> ``batch`` (privileged), same
   identity;
 - decoy, hardened: LoadBalancer ``catalog`` -> ``catalog`` (passes the restricted profile), same identity;

@@ -1,6 +1,6 @@
 """The GKE path end to end, real SDKs against the emulators: the demo's Google Cloud folder and its GKE
 ``payments`` cluster (kubeconfig, labelled platform=gke cluster=payments) are scanned; the seeded path (Ingress
--> privileged report-builder -> Workload Identity -> storage.admin on the artifacts bucket) opens and its decoys
+-> privileged report-builder -> Workload Identity -> storage.admin on the reports bucket) opens and its decoys
 (internal Service, hardened pod, identity with no data) do not; the foothold is hardened in the emulator, a
 rescan closes the path and a ``path.closed`` delivery is queued."""
 
@@ -64,7 +64,7 @@ def test_the_seeded_gke_path_opens_its_decoys_do_not_and_fixing_the_foothold_clo
         scan(cloud)
         scan(inside)
         opened = list(ExposurePath.objects.filter(closed_at__isnull=True))
-        assert [p.title for p in opened] == ["Ingress analytics/reports -> Bucket acme-prod-artifacts"]
+        assert [p.title for p in opened] == ["Ingress analytics/reports -> Bucket acme-prod-reports"]
         [path] = opened
         assert [h["kind"] for h in path.hops] == [
             "internet", "entry", "route", "workload", "service_account", "identity", "target",
