@@ -13,7 +13,7 @@ from urllib.parse import quote
 from django.urls import reverse
 from django.utils.html import escape
 
-BOX_W, BOX_H, GAP, TOP = 168, 58, 54, 22
+BOX_W, BOX_H, GAP, TOP = 168, 58, 74, 22
 KIND_LABELS = {
     "internet": "Internet",
     "entry": "Entry",
@@ -52,13 +52,19 @@ def _box(index: int, hop: dict[str, Any]) -> str:
     kind = KIND_LABELS.get(str(hop.get("kind")), str(hop.get("kind")))
     if hop.get("target_kind"):
         kind = f"{kind}: {hop['target_kind']}"
+    label = str(hop.get("label", ""))
+    if str(hop.get("type", "")).startswith("kubernetes.") and " " in label:  # "Ingress ns/name": kind up top
+        object_kind, label = label.split(" ", 1)
+        kind = f"{kind} · {object_kind}"
+    elif "@" in label:  # a service account's email: its name is what tells them apart
+        label = label.split("@", 1)[0] + "@…"
     note = f"{len(findings)} finding{'s' if len(findings) != 1 else ''}" + (" (muted)" if dash else "")
     body = (
         f'<rect x="{x}" y="{TOP}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="{stroke}" '
         f'stroke-width="{2 if findings else 1}"{dash}/>'
         f'<text x="{x + 8}" y="{TOP + 17}" font-size="10.5" fill="#475569">{escape(kind)}</text>'
         f'<text x="{x + 8}" y="{TOP + 34}" font-size="12" font-weight="600" fill="#0f172a">'
-        f"{escape(_short(hop.get('label', '')))}</text>"
+        f"{escape(_short(label))}</text>"
     )
     if findings:
         body += f'<text x="{x + 8}" y="{TOP + 50}" font-size="10.5" fill="{stroke}">{escape(note)}</text>'
