@@ -112,6 +112,8 @@ def test_api_filters_pages_exports_and_scopes(people):
     assert red.get("/api/v1/paths/?bogus=1").status_code == 400
     csv = red.get("/api/v1/paths/?format=csv")
     assert csv["Content-Type"] == "text/csv" and csv.content.decode().count("\n") == 3
+    exported = red.get("/api/v1/paths/?format=json").json()
+    assert exported["next"] is None and [r["id"] for r in exported["results"]] == [r["id"] for r in body["results"]]
     path_id = body["results"][0]["id"]
     assert red.get(f"/api/v1/paths/{path_id}/").status_code == 200
     hidden = ExposurePath.objects.filter(accounts__name="x-aws").first()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -64,7 +66,10 @@ class PathViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return visible_paths(self.request.user)
 
-    @extend_schema(parameters=PARAMETERS, responses={200: PathSerializer(many=True)})
+    @extend_schema(
+        parameters=PARAMETERS,
+        responses={(200, "application/json"): PathSerializer(many=True), (200, "text/csv"): OpenApiTypes.STR},
+    )
     def list(self, request):
         unknown = sorted(set(request.query_params) - set(FILTERS))
         if unknown:
@@ -77,7 +82,10 @@ class PathViewSet(viewsets.GenericViewSet):
         if fmt is not None:
             if fmt not in FORMATS:
                 raise ValidationError({"format": [f"one of {', '.join(sorted(FORMATS))}"]})
-            response = HttpResponse(render(fmt, path_rows(paths.order_by("-rank", "id"))), content_type=FORMATS[fmt])
+            rows = path_rows(paths.order_by("-rank", "id"))
+            # JSON as one page holding every path (the list's own shape); CSV one row per path
+            body = json.dumps({"next": None, "previous": None, "results": rows}) if fmt == "json" else render(fmt, rows)
+            response = HttpResponse(body, content_type=FORMATS[fmt])
             response["Content-Disposition"] = f'attachment; filename="paths.{fmt}"'
             return response
         page = self.paginate_queryset(paths)
