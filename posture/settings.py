@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "posture.scans",
     "posture.images",
     "posture.api",
+    "posture.paths",
     "posture.integrations",
     "posture.demo",
     "frontend",

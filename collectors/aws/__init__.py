@@ -5,14 +5,15 @@ Record types (``aws.<service>.<kind>``) and their uids:
 - global: ``iam.account`` (``arn:aws:iam::ACCOUNT:account-settings``: password policy, account summary,
   the credential report's root row, root virtual MFA, AWSSupportAccess / AWSCloudShellFullAccess
   attachments), ``iam.user`` / ``iam.group`` / ``iam.role`` / ``iam.policy`` / ``iam.server_certificate``
-  (ARNs), ``s3.account`` (``arn:aws:s3::ACCOUNT:account-settings``), ``s3.bucket`` (``arn:aws:s3:::NAME``,
-  region = the bucket's own);
+  / ``iam.aws_managed_policy`` (attached AWS-managed policies) (ARNs), ``s3.account``
+  (``arn:aws:s3::ACCOUNT:account-settings``), ``s3.bucket`` (``arn:aws:s3:::NAME``, region = the bucket's own);
 - per region: ``ec2.region_settings`` (``arn:aws:ec2:REGION:ACCOUNT:account-settings``), ``ec2.vpc``
   (with its flow logs), ``ec2.security_group``, ``ec2.network_acl``, ``ec2.instance``,
   ``cloudtrail.trail`` (home region only), ``config.region_settings``, ``kms.key`` (customer keys),
   ``logs.metric_filter``, ``cloudwatch.alarm``, ``sns.topic``, ``securityhub.hub``,
   ``guardduty.region_settings``, ``accessanalyzer.region_settings``, ``rds.db_instance``,
-  ``efs.file_system``, ``eks.cluster``, ``eks.nodegroup``, ``ecr.registry``, ``ecr.repository``,
+  ``efs.file_system``, ``eks.cluster``, ``eks.nodegroup``, ``eks.pod_identity_associations``,
+  ``ecr.registry``, ``ecr.repository``,
   ``ecr_scans.image_scan`` (``REGISTRY_HOST/REPOSITORY@DIGEST``: ECR basic or Amazon Inspector findings per image).
 
 A failed main listing fails its (service, region) unit; a failed per-resource call is kept under
@@ -29,7 +30,9 @@ SERVICE_MODULES = (
     "containers",
     "detection",
     "ec2",
+    "eks_identity",
     "iam",
+    "iam_managed",
     "image_scans",
     "kms",
     "monitoring",

@@ -14,6 +14,7 @@ from frontend.views.common import SEVERITIES, page, visible_accounts
 from posture.access.scoping import scope
 from posture.findings.compliance import summaries, trend
 from posture.findings.models import Finding
+from posture.paths.query import open_path_count
 from posture.rules.frameworks import catalog
 from posture.scans.models import Scan
 
@@ -97,5 +98,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "resolved": resolved,
             "attention": attention,
             "rows": rows,
+            "path_count": open_path_count(request.user),
         },
     )

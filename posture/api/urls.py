@@ -11,6 +11,7 @@ from posture.api.views.exposure import ExposureView
 from posture.api.views.findings import EventViewSet, FindingViewSet, MuteRuleViewSet
 from posture.api.views.images import ImageScanViewSet
 from posture.api.views.inventory import AccountViewSet, ResourceViewSet, ScanViewSet
+from posture.api.views.paths import PathViewSet
 from posture.api.views.workloads import ImageViewSet, WorkloadViewSet
 
 DOCS_PERMISSIONS = [ApiDocsPermission]
@@ -22,6 +23,7 @@ router.register("images/scans", ImageScanViewSet, basename="image-scan")
 router.register("images", ImageViewSet, basename="image")
 router.register("workloads", WorkloadViewSet, basename="workload")
 router.register("findings", FindingViewSet)
+router.register("paths", PathViewSet, basename="path")
 router.register("events", EventViewSet)
 router.register("mutes", MuteRuleViewSet)
 router.register("frameworks", FrameworkViewSet, basename="framework")

@@ -140,8 +140,10 @@ class GcpDemo:
     def _estate(self, step: int) -> dict[str, Any]:
         from emulators.gcp.estate import demo_estate
         from emulators.gcp.estate_gke import point_cluster
+        from emulators.gcp.estate_paths import add_workload_identities
 
         estate = demo_estate()
+        add_workload_identities(estate)  # the identities the payments cluster's exposure paths reach
         prod, sandbox = estate["projects"]
         if step >= 1:
             sandbox["bucketPolicies"] = {}
@@ -200,9 +202,11 @@ class KubernetesDemo:
 
     @staticmethod
     def _estate(step: int) -> Any:
+        from emulators.kubernetes.paths_scenario import add_exposure_paths
         from emulators.kubernetes.scenarios import demo_estate
 
         estate = demo_estate(images=True)  # with the images the clouds scanned (emulators.images)
+        add_exposure_paths(estate)  # an exposure path into acme-prod's data, and its decoys
         if step >= 1:
             estate.add("NetworkPolicy", "default-deny", "legacy", spec={"podSelector": {}, "policyTypes": ["Ingress"]})
             estate.tag_digests["docker.io/library/postgres:16"] = "sha256:" + "5e" * 32  # the tag moved upstream
@@ -251,14 +255,49 @@ class AwsDemo:
     then closed again (step 2); staging turns on EKS control-plane logging (step 3).
     """
 
-    title = "AWS accounts with EKS and ECR (moto)"
+    title = "AWS accounts with EKS and ECR (moto; EKS prod scanned inside via aws-production)"
     steps = 4
     STAGING = "210987654321"
+    PROD_EKS = "arn:aws:eks:us-east-1:123456789012:cluster/prod"
 
     def __init__(self) -> None:
         from emulators.aws.server import MotoEmulator
+        from posture.demo.inside import ClusterServer, InsideSpec
 
         self.emulator = MotoEmulator()
+        self.cluster = ClusterServer(self._workloads, {})  # EKS tokens: a reviewer is added at start
+        self.inside = [InsideSpec("prod-eks", via="aws-production", cluster=self.PROD_EKS)]
+
+    @staticmethod
+    def _workloads(step: int) -> Any:
+        from emulators.aws.estate_paths import role_arn
+        from emulators.kubernetes.paths_scenario import eks_orders_estate
+
+        return eks_orders_estate(role_arn("orders-app"), role_arn("orders-audit"))
+
+    def _start_prod_eks(self) -> None:
+        """EKS ``prod`` answers at a TLS Kubernetes emulator that accepts aws-production's EKS tokens, as EKS
+        would; its service accounts are bound to IAM roles (IRSA) that the exposure paths lead through."""
+        from urllib.parse import urlsplit
+
+        from emulators.aws.estate import ACCOUNT, REGION
+        from emulators.aws.estate_paths import build_irsa_roles
+        from emulators.aws.server import FAKE_KEYS
+        from emulators.kubernetes.cloud_auth import AwsKey, EksTokenReviewer
+        from emulators.kubernetes.managed import point_eks_cluster
+
+        build_irsa_roles(self.emulator.clients(REGION))
+        self.cluster.start()
+        point_eks_cluster(ACCOUNT, REGION, "prod", self.cluster.url, self.cluster.tls.ca_pem)
+        scanner = f"arn:aws:iam::{ACCOUNT}:user/posture-demo"
+        key = AwsKey(FAKE_KEYS["aws_secret_access_key"], scanner)
+        reviewer = EksTokenReviewer(
+            "prod",
+            keys={FAKE_KEYS["aws_access_key_id"]: key},
+            users={scanner: "posture-demo"},
+            sts_endpoints=(urlsplit(self.emulator.url).netloc,),
+        )
+        self.cluster.emulator.reviewers.append(reviewer)
 
     def start(self) -> list[DemoAccount]:
         from emulators.aws.estate import REGION, build_estate
@@ -269,6 +308,7 @@ class AwsDemo:
         self.emulator.reset()  # moto keeps its accounts in the process: a second demo run in it would find them
         build_estate(self.emulator.clients(REGION))
         build_image_scans(self.emulator.clients(REGION))  # ECR images with Inspector findings (emulators.images)
+        self._start_prod_eks()
         self.role = f"arn:aws:iam::{self.STAGING}:role/posture-scanner"
         build_estate(self.emulator.clients(REGION, **self.emulator.assume(self.role, REGION)), prefix="staging")
         keys = {
@@ -317,6 +357,7 @@ class AwsDemo:
 
     def stop(self) -> None:
         self.emulator.stop()
+        self.cluster.stop()
 
 
 CLOUDS: list[type] = [AwsDemo, AzureDemo, GcpDemo, KubernetesDemo]

@@ -23,6 +23,8 @@ class Event(models.TextChoices):
     TICKET_REQUESTED = "ticket.requested", "Ticket requested by hand"
     ATTESTATION_EXPIRED = "attestation.expired", "Attestation expired (the control needs attestation again)"
     RESOURCE_DRIFTED = "resource.drifted", "Resource drifted (its configuration changed since the last scan)"
+    PATH_OPENED = "path.opened", "Exposure path opened (internet to a foothold to a target)"
+    PATH_CLOSED = "path.closed", "Exposure path closed (a hop of it was fixed)"
     TEST = "test", "Test delivery"
 
 
@@ -34,6 +36,8 @@ WEBHOOK_EVENTS = (
     Event.SCAN_FAILED,
     Event.ATTESTATION_EXPIRED,
     Event.RESOURCE_DRIFTED,
+    Event.PATH_OPENED,
+    Event.PATH_CLOSED,
 )
 
 

@@ -17,6 +17,7 @@ from posture.access.tokens import issue_token
 from posture.findings.models import Attestation, Finding, FindingEvent, MuteRule
 from posture.integrations.models import Delivery, JiraConnection, Ticket, WebhookEndpoint
 from posture.inventory.models import CloudAccount
+from posture.paths.models import ExposurePath
 from tests.conftest import scanned_team_accounts
 from tests.support.workloads import stored_image_scan, stored_workload
 
@@ -40,6 +41,7 @@ LISTS = [
     ("/api/v1/integrations/tickets/", lambda item: finding_account(item["findings"][0])),
     ("/api/v1/images/", lambda item: item["workloads"][0]["account"]),
     ("/api/v1/images/scans/?imported=false", lambda item: item["account"]),
+    ("/api/v1/paths/", lambda item: item["accounts"][0]),
 ]
 # One account's objects, by the placeholders below: 200 where the user sees the account, else 404.
 OBJECT_READS = [
@@ -52,6 +54,7 @@ OBJECT_READS = [
     "/api/v1/resources/{resource}/",
     "/api/v1/workloads/{workload}/",
     "/api/v1/images/scans/{image_scan}/",
+    "/api/v1/paths/{path}/",
     "/api/v1/findings/{finding}/",
     "/api/v1/events/{event}/",
     "/api/v1/mutes/{mute}/",
@@ -115,8 +118,23 @@ def objects_of_teams(estate_of_teams) -> dict[str, dict[str, int | str]]:
             "ticket": ticket.pk,
             "workload": stored_workload(account).pk,
             "image_scan": stored_image_scan(account).pk,
+            "path": stored_path(account),
         }
     return objects
+
+
+def stored_path(account: CloudAccount) -> int:
+    """An exposure path through the account alone."""
+    path = ExposurePath.objects.create(
+        key=f"path-{account.pk}",
+        title=account.name,
+        target_kind="data",
+        rank=40,
+        opened_at=timezone.now(),
+        last_seen=timezone.now(),
+    )
+    path.accounts.add(account)
+    return path.pk
 
 
 def attest(account: CloudAccount) -> int:

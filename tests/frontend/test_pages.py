@@ -14,7 +14,7 @@ from tests.support.workloads import stored_workload
 
 # (url, queries): the number is what the page runs for a signed-in admin, at any data size.
 PAGES = [
-    ("/", 14),  # compliance: the latest scans, attestations, scores, snapshots, then the trend
+    ("/", 15),  # compliance: the latest scans, attestations, scores, snapshots, then the trend; open paths
     ("/findings/", 6),  # session, user, groups; accounts for the form; the page of rows; the total (capped)
     ("/findings/?status=all&muted=any&category=exposure&q=bucket", 6),
     ("/findings/?group=control", 5),
@@ -34,6 +34,7 @@ PAGES = [
     ("/images/", 6),  # session, user, groups; the workloads' failing counts, the workloads, ECR repositories
     ("/workloads/{workload}/", 6),  # ...; the workload, its namespace's Services/Ingresses/accounts, findings
     ("/exposure/", 6),  # session, user, groups; the failing exposure findings; the entry points; image findings
+    ("/paths/", 6),  # session, user, groups; the count, the paths (with their accounts), the form's accounts
     # session, user, groups; the latest scan, the previous one, its changes, the next change after it of
     # those resources, the findings that moved, the baseline, the scan picker
     ("/drift/", 10),

@@ -54,6 +54,7 @@ LISTS = [
     "/drift/",
     "/images/",
     "/exposure/",
+    "/paths/",
     "/scans/",
     "/accounts/",
     "/settings/",
