@@ -15,10 +15,12 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from collectors.aws.provider import max_attempts as aws_max_attempts
 from posture.access.claims import ROLES, parse_group_map
 from posture.env import env_bool, env_choice, env_commands, env_int, env_list, env_str
 from posture.local_keys import new_fernet_key, new_secret_key, read_or_create
 from posture.logs import audit_handlers
+from posture.rules.packs.aws.ecr import stale_image_days
 from posture.rules.packs.kubernetes.settings import rule_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -259,9 +261,11 @@ SCAN_STORE_ATTEMPTS = env_int("POSTURE_SCAN_STORE_ATTEMPTS", 4, minimum=1, maxim
 PLUGINS = env_list("POSTURE_PLUGINS")
 # Extra folders of framework files (*.yaml), besides posture/rules/frameworks.
 FRAMEWORK_DIRS = [Path(p) for p in env_list("POSTURE_FRAMEWORK_DIRS")]
-# The Kubernetes rules read POSTURE_K8S_* themselves, through the same readers (they know no Django);
+# The rules and collectors read their settings themselves, through the same readers (they know no Django);
 # reading them here once stops start-up on a bad value.
 rule_settings()
+stale_image_days()
+aws_max_attempts()
 
 LOG_LEVEL = env_choice("POSTURE_LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 LOG_FORMAT = env_choice("POSTURE_LOG_FORMAT", "plain", ("plain", "json"))

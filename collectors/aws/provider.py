@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from collectors.records import Identity, Target
 from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
+from posture.env import env_int
 
 DEFAULT_REGION = "us-east-1"
 REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
@@ -39,9 +40,8 @@ def _strip_account_host(request: Any, **_: Any) -> None:
     request.url = ACCOUNT_HOST.sub("//", request.url, count=1)
 
 
-def _max_attempts() -> int:
-    raw = os.environ.get("POSTURE_AWS_MAX_ATTEMPTS", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_ATTEMPTS
+def max_attempts() -> int:
+    return env_int("POSTURE_AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, minimum=1, maximum=20)
 
 
 class AwsSession:
@@ -53,7 +53,7 @@ class AwsSession:
         self.session = session
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.config = Config(
-            retries={"mode": "adaptive", "max_attempts": _max_attempts()},
+            retries={"mode": "adaptive", "max_attempts": max_attempts()},
             connect_timeout=10,
             read_timeout=30,
             user_agent_extra="posture",

@@ -7,15 +7,17 @@ cross any of them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 from django.utils import timezone
 
 from posture.integrations.models import Delivery, Event, WebhookEndpoint
 from posture.integrations.payloads import PAYLOAD_VERSION, base_url
-from posture.paths.models import ExposurePath
 from posture.scans.models import Scan
+
+if TYPE_CHECKING:  # paths call in here; the events need no more of them than their fields
+    from posture.paths.models import ExposurePath
 
 
 def path_payload(event: str, path: ExposurePath) -> dict[str, Any]:

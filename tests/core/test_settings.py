@@ -62,6 +62,9 @@ def test_bad_values_fail_loudly_naming_the_variable(monkeypatch, name, value, ca
         ("POSTURE_K8S_MAX_POD_AGE_DAYS", "30d", "POSTURE_K8S_MAX_POD_AGE_DAYS='30d' is not a whole number"),
         ("POSTURE_K8S_MAX_KUBELET_MINOR_LAG", "-1", "POSTURE_K8S_MAX_KUBELET_MINOR_LAG=-1 is below the minimum 0"),
         ("POSTURE_K8S_ALLOWED_REGISTRIES", "ghcr.io/acme", "POSTURE_K8S_ALLOWED_REGISTRIES: 'ghcr.io/acme' is not"),
+        ("POSTURE_K8S_IMAGE_MAX_AGE_DAYS", "six months", "POSTURE_K8S_IMAGE_MAX_AGE_DAYS='six months' is not a whole"),
+        ("POSTURE_ECR_STALE_IMAGE_DAYS", "0", "POSTURE_ECR_STALE_IMAGE_DAYS=0 is below the minimum 1"),
+        ("POSTURE_AWS_MAX_ATTEMPTS", "many", "POSTURE_AWS_MAX_ATTEMPTS='many' is not a whole number"),
     ],
 )
 def test_a_bad_setting_stops_start_up(tmp_path, variable, value, message) -> None:
