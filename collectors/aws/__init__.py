@@ -2,7 +2,9 @@
 
 Record types (``aws.<service>.<kind>``) and their uids:
 
-- global: ``iam.account`` (``arn:aws:iam::ACCOUNT:account-settings``: password policy, account summary,
+- global: ``organizations.account_settings`` (``arn:aws:organizations::ACCOUNT:account-settings``),
+  ``account.contacts`` (``arn:aws:account::ACCOUNT:account``),
+  ``iam.account`` (``arn:aws:iam::ACCOUNT:account-settings``: password policy, account summary,
   the credential report's root row, root virtual MFA, AWSSupportAccess / AWSCloudShellFullAccess
   attachments), ``iam.user`` / ``iam.group`` / ``iam.role`` / ``iam.policy`` / ``iam.server_certificate``
   (ARNs), ``s3.account`` (``arn:aws:s3::ACCOUNT:account-settings``), ``s3.bucket`` (``arn:aws:s3:::NAME``,
@@ -12,7 +14,8 @@ Record types (``aws.<service>.<kind>``) and their uids:
   ``cloudtrail.trail`` (home region only), ``config.region_settings``, ``kms.key`` (customer keys),
   ``logs.metric_filter``, ``cloudwatch.alarm``, ``sns.topic``, ``securityhub.hub``,
   ``guardduty.region_settings``, ``accessanalyzer.region_settings``, ``rds.db_instance``,
-  ``efs.file_system``, ``eks.cluster``, ``eks.nodegroup``, ``ecr.registry``, ``ecr.repository``.
+  ``efs.file_system``, ``vpc.route_table``, ``vpc.peering_connection``, ``vpc.endpoint``, ``eks.cluster``,
+  ``eks.nodegroup``, ``ecr.registry``, ``ecr.repository``.
 
 A failed main listing fails its (service, region) unit; a failed per-resource call is kept under
 ``config["_errors"]`` and the resource is still recorded.
@@ -25,6 +28,7 @@ PROVIDER = REGISTRY.add_provider(AwsProvider())
 
 # the service collectors register themselves on import
 from collectors.aws import (  # noqa: E402
+    account,
     cloudtrail,
     config_service,
     containers,
@@ -33,12 +37,15 @@ from collectors.aws import (  # noqa: E402
     iam,
     kms,
     monitoring,
+    organizations,
     s3,
     storage,
+    vpc,
 )
 
 __all__ = [
     "PROVIDER",
+    "account",
     "cloudtrail",
     "config_service",
     "containers",
@@ -47,6 +54,8 @@ __all__ = [
     "iam",
     "kms",
     "monitoring",
+    "organizations",
     "s3",
     "storage",
+    "vpc",
 ]
