@@ -201,4 +201,58 @@ def build_estate(client: ClientFactory, prefix: str = "posture") -> dict[str, st
     found = build_network(client)
     found.update(build_keys_and_data(client))
     found.update(build_containers(client))
+    found.update(build_private_network(client))
+    if prefix == "posture":  # the demo's staging account stays outside any organization
+        found.update(build_organization(client))
     return found
+
+
+GUARDRAIL = policy({"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"})
+
+
+def build_organization(client: ClientFactory) -> dict[str, str]:
+    """The account manages an organization: a guarded `prod` unit, an unguarded `sandbox` unit with a member
+    account, GuardDuty delegated to the member but Security Hub not; a security contact is registered."""
+    org = client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    prod = org.create_organizational_unit(ParentId=root, Name="prod")["OrganizationalUnit"]["Id"]
+    sandbox = org.create_organizational_unit(ParentId=root, Name="sandbox")["OrganizationalUnit"]["Id"]
+    member = org.create_account(Email="sandbox@example.com", AccountName="sandbox")["CreateAccountStatus"]["AccountId"]
+    org.move_account(AccountId=member, SourceParentId=root, DestinationParentId=sandbox)
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    guard = org.create_policy(
+        Name="deny-leave", Description="stay in the organization", Type="SERVICE_CONTROL_POLICY", Content=GUARDRAIL
+    )["Policy"]["PolicySummary"]["Id"]
+    org.attach_policy(PolicyId=guard, TargetId=prod)
+    for service in ("guardduty.amazonaws.com", "securityhub.amazonaws.com"):
+        org.enable_aws_service_access(ServicePrincipal=service)
+    org.register_delegated_administrator(AccountId=member, ServicePrincipal="guardduty.amazonaws.com")
+    client("account").put_alternate_contact(
+        AlternateContactType="SECURITY",
+        EmailAddress="security@example.com",
+        Name="Security team",
+        PhoneNumber="+1 555 0100",
+        Title="SOC",
+    )
+    return {"ou_prod": prod, "ou_sandbox": sandbox, "member": member}
+
+
+def build_private_network(client: ClientFactory) -> dict[str, str]:
+    """An `apps` VPC running an instance, with an S3 gateway endpoint and a peering to a `shared` VPC whose
+    route sends everything (0.0.0.0/0) to the peer."""
+    ec2 = client("ec2")
+    apps = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    shared = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=apps, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet)
+    table = ec2.create_route_table(VpcId=apps)["RouteTable"]["RouteTableId"]
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=apps, ServiceName=f"com.amazonaws.{REGION}.s3", VpcEndpointType="Gateway", RouteTableIds=[table]
+    )["VpcEndpoint"]["VpcEndpointId"]
+    peering = ec2.create_vpc_peering_connection(VpcId=apps, PeerVpcId=shared)["VpcPeeringConnection"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=peering["VpcPeeringConnectionId"])
+    ec2.create_route(
+        RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", VpcPeeringConnectionId=peering["VpcPeeringConnectionId"]
+    )
+    return {"apps_vpc": apps, "shared_vpc": shared, "peered_table": table, "s3_endpoint": endpoint}
