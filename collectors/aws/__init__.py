@@ -15,7 +15,9 @@ Record types (``aws.<service>.<kind>``) and their uids:
   ``logs.metric_filter``, ``cloudwatch.alarm``, ``sns.topic``, ``securityhub.hub``,
   ``guardduty.region_settings``, ``accessanalyzer.region_settings``, ``rds.db_instance``,
   ``efs.file_system``, ``vpc.route_table``, ``vpc.peering_connection``, ``vpc.endpoint``, ``eks.cluster``,
-  ``eks.nodegroup``, ``ecr.registry``, ``ecr.repository``.
+  ``eks.nodegroup``, ``ecr.registry``, ``ecr.repository``, ``elbv2.load_balancer`` (with its attributes),
+  ``apigateway.stage`` (REST API stages), ``apigateway.v2_stage`` (HTTP and WebSocket API stages); global:
+  ``cloudfront.distribution``.
 
 A failed main listing fails its (service, region) unit; a failed per-resource call is kept under
 ``config["_errors"]`` and the resource is still recorded.
@@ -41,6 +43,7 @@ from collectors.aws import (  # noqa: E402
     s3,
     storage,
     vpc,
+    web_front_ends,
 )
 
 __all__ = [
@@ -58,4 +61,5 @@ __all__ = [
     "s3",
     "storage",
     "vpc",
+    "web_front_ends",
 ]
