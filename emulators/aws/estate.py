@@ -202,6 +202,7 @@ def build_estate(client: ClientFactory, prefix: str = "posture") -> dict[str, st
     found.update(build_keys_and_data(client))
     found.update(build_containers(client))
     found.update(build_private_network(client))
+    found.update(build_web_front_ends(client, found["apps_vpc"]))
     if prefix == "posture":  # the demo's staging account stays outside any organization
         found.update(build_organization(client))
     return found
@@ -256,3 +257,61 @@ def build_private_network(client: ClientFactory) -> dict[str, str]:
         RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", VpcPeeringConnectionId=peering["VpcPeeringConnectionId"]
     )
     return {"apps_vpc": apps, "shared_vpc": shared, "peered_table": table, "s3_endpoint": endpoint}
+
+
+ORIGIN = {
+    "Id": "site",
+    "DomainName": "site.example.com",
+    "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+}
+DISTRIBUTION = {
+    "CallerReference": "web",
+    "Comment": "web",
+    "Enabled": True,
+    "Origins": {"Quantity": 1, "Items": [ORIGIN]},
+    "DefaultCacheBehavior": {
+        "TargetOriginId": "site",
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "MinTTL": 0,
+        "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+    },
+}
+
+
+def build_web_front_ends(client: ClientFactory, vpc: str) -> dict[str, str]:
+    """An application load balancer without access logs, a REST API stage with access logs, an HTTP API stage
+    without, and a CloudFront distribution without logging."""
+    ec2 = client("ec2")
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{n}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"]
+        for n, zone in ((10, "a"), (11, "b"))
+    ]
+    alb = client("elbv2").create_load_balancer(Name="web", Subnets=[s["SubnetId"] for s in subnets], Type="application")
+    rest = client("apigateway")
+    api = rest.create_rest_api(name="orders")["id"]
+    root = rest.get_resources(restApiId=api)["items"][0]["id"]
+    rest.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    rest.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    deployment = rest.create_deployment(restApiId=api)["id"]
+    rest.create_stage(restApiId=api, stageName="prod", deploymentId=deployment)
+    rest.update_stage(
+        restApiId=api,
+        stageName="prod",
+        patchOperations=[
+            {
+                "op": "replace",
+                "path": "/accessLogSettings/destinationArn",
+                "value": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:api-access",
+            }
+        ],
+    )
+    http = client("apigatewayv2")
+    http_api = http.create_api(Name="events", ProtocolType="HTTP")["ApiId"]
+    http.create_stage(ApiId=http_api, StageName="live")
+    distribution = client("cloudfront").create_distribution(DistributionConfig=DISTRIBUTION)["Distribution"]["ARN"]
+    return {
+        "alb": alb["LoadBalancers"][0]["LoadBalancerArn"],
+        "rest_stage": f"arn:aws:apigateway:{REGION}::/restapis/{api}/stages/prod",
+        "http_stage": f"arn:aws:apigateway:{REGION}::/apis/{http_api}/stages/live",
+        "distribution": distribution,
+    }
