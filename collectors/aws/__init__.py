@@ -3,7 +3,7 @@
 Record types (``aws.<service>.<kind>``) and their uids:
 
 - global: ``organizations.account_settings`` (``arn:aws:organizations::ACCOUNT:account-settings``),
-  ``account.contacts`` (``arn:aws:account::ACCOUNT:account``),
+  ``account.contacts`` (``arn:aws:account::ACCOUNT:account``: the security contact),
   ``iam.account`` (``arn:aws:iam::ACCOUNT:account-settings``: password policy, account summary,
   the credential report's root row, root virtual MFA, AWSSupportAccess / AWSCloudShellFullAccess
   attachments), ``iam.user`` / ``iam.group`` / ``iam.role`` / ``iam.policy`` / ``iam.server_certificate``

@@ -1,4 +1,7 @@
-"""The account's own contacts (``account.contacts``): its contact information and security alternate contact."""
+"""The account's contacts (``account.contacts``): the security alternate contact.
+
+The primary contact information (names, address, phone) is personal data no rule judges: it is not collected.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ def collect_contacts(session: AwsSession, region: str) -> Iterator[ResourceRecor
     client = session.client("account")
     account = session.account_id()
     extra = Secondary()
-    contact = extra.call("ContactInformation", client.get_contact_information)
     security = extra.call(
         "SecurityContact",
         client.get_alternate_contact,
@@ -24,7 +26,6 @@ def collect_contacts(session: AwsSession, region: str) -> Iterator[ResourceRecor
     )
     config = {
         "AccountId": account,
-        "ContactInformation": (contact or {}).get("ContactInformation"),
         "SecurityContact": (security or {}).get("AlternateContact"),
     }
     yield record("account", "account.contacts", f"arn:aws:account::{account}:account", account, extra.attach(config))
