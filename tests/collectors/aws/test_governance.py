@@ -1,4 +1,4 @@
-"""The organization, account contact and VPC routing collectors against moto, and the rules they feed."""
+"""The organization, account contact, VPC routing and Macie collectors against moto, and the rules they feed."""
 
 from __future__ import annotations
 
@@ -91,3 +91,16 @@ def test_an_unreadable_security_contact_is_an_error(mocked: None, monkeypatch: p
     records, _, verdicts = scan(("account",))
     assert "AccessDeniedException" in records[CONTACTS].config["_errors"]["SecurityContact"]
     assert str(verdicts[("aws.account.security_contact_registered", CONTACTS)].status) == "ERROR"
+
+
+def test_macie_is_judged_where_buckets_are(mocked: None) -> None:
+    local_client("s3").create_bucket(Bucket="orders")
+    local_client("macie2").disable_macie()  # moto starts with Macie on; AWS accounts start with it off
+    records, errors, verdicts = scan(("macie2", "s3"))
+    macie = f"arn:aws:macie2:{REGION}:{ACCOUNT}:session"
+    assert errors == [] and records[macie].config["Session"] is None  # never enabled: an answer, not a failure
+    assert str(verdicts[("aws.macie2.enabled_where_buckets_are", macie)].status) == "FAIL"
+    local_client("macie2").enable_macie()
+    records, _, verdicts = scan(("macie2", "s3"))
+    assert records[macie].config["Session"]["status"] == "ENABLED"
+    assert str(verdicts[("aws.macie2.enabled_where_buckets_are", macie)].status) == "PASS"
