@@ -70,7 +70,12 @@ def management_view(session: AwsSession, client: Any, extra: Secondary) -> dict[
     view["DelegatedAdministrators"] = extra.call("DelegatedAdministrators", delegated_administrators, client)
     policy = extra.call("ResourcePolicy", client.describe_resource_policy, absent=("ResourcePolicyNotFoundException",))
     view["ResourcePolicy"] = parse_policy(((policy or {}).get("ResourcePolicy") or {}).get("Content"))
-    features = extra.call("IamOrganizationsFeatures", session.client("iam").list_organizations_features)
+    features = extra.call(  # IAM without trusted access has no organization features to list: none is enabled
+        "IamOrganizationsFeatures",
+        session.client("iam").list_organizations_features,
+        absent=("ServiceAccessNotEnabledException",),
+        default={},
+    )
     view["IamOrganizationsFeatures"] = None if features is None else features.get("EnabledFeatures", [])
     return view
 

@@ -50,7 +50,7 @@ def test_the_management_account_of_an_organization(mocked: None) -> None:
     assert status("aws.organizations.accounts_in_units") == "PASS"
     assert status("aws.organizations.services_delegated") == "FAIL"  # Security Hub is not delegated
     assert status("aws.organizations.management_account_without_workloads") == "FAIL"
-    assert status("aws.organizations.root_access_centralized") == "ERROR"
+    assert status("aws.organizations.root_access_centralized") == "FAIL"  # IAM has no trusted access
     assert status("aws.organizations.policy_management_delegated") == "ERROR"
 
     contacts = records[CONTACTS].config

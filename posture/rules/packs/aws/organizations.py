@@ -69,10 +69,13 @@ def first_unreadable(resource: ResourceRecord, *keys: str) -> Verdict | None:
 def root_access_centralized(resource: ResourceRecord, ctx: Any) -> Verdict | None:
     if not management_only(resource):
         return from_management(resource)
-    problem = first_unreadable(resource, "EnabledServicePrincipals", "IamOrganizationsFeatures")
+    problem = unreadable(resource, "EnabledServicePrincipals")
     if problem:
         return problem
     trusted = "iam.amazonaws.com" in as_list(resource.config.get("EnabledServicePrincipals"))
+    problem = unreadable(resource, "IamOrganizationsFeatures") if trusted else None
+    if problem:
+        return problem
     missing = [f for f in ROOT_FEATURES if f not in as_list(resource.config.get("IamOrganizationsFeatures"))]
     return check(
         trusted and not missing,
@@ -188,7 +191,7 @@ def management_account_without_workloads(resource: ResourceRecord, ctx: Any) -> 
 def accounts_in_units(resource: ResourceRecord, ctx: Any) -> Verdict | None:
     if not management_only(resource):
         return from_management(resource)
-    problem = unreadable(resource, "RootChildren")
+    problem = first_unreadable(resource, "Roots", "RootChildren")
     if problem:
         return problem
     children = resource.config.get("RootChildren") or {}
