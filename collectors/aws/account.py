@@ -1,4 +1,4 @@
-"""The account's contacts (``account.contacts``): the security alternate contact.
+"""The account's contacts (``account.contacts``): its security, operations and billing alternate contacts.
 
 The primary contact information (names, address, phone) is personal data no rule judges: it is not collected.
 """
@@ -12,20 +12,19 @@ from collectors.aws.provider import AwsSession
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
 
+# config key -> AlternateContactType
+CONTACTS = {"SecurityContact": "SECURITY", "OperationsContact": "OPERATIONS", "BillingContact": "BILLING"}
+
 
 @REGISTRY.collector("aws", "account", regional=False)
 def collect_contacts(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     client = session.client("account")
     account = session.account_id()
     extra = Secondary()
-    security = extra.call(
-        "SecurityContact",
-        client.get_alternate_contact,
-        AlternateContactType="SECURITY",
-        absent=("ResourceNotFoundException",),
-    )
-    config = {
-        "AccountId": account,
-        "SecurityContact": (security or {}).get("AlternateContact"),
-    }
+    config: dict[str, object] = {"AccountId": account}
+    for key, kind in CONTACTS.items():
+        answer = extra.call(
+            key, client.get_alternate_contact, AlternateContactType=kind, absent=("ResourceNotFoundException",)
+        )
+        config[key] = (answer or {}).get("AlternateContact")
     yield record("account", "account.contacts", f"arn:aws:account::{account}:account", account, extra.attach(config))

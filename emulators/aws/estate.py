@@ -213,7 +213,8 @@ GUARDRAIL = policy({"Effect": "Deny", "Action": "organizations:LeaveOrganization
 
 def build_organization(client: ClientFactory) -> dict[str, str]:
     """The account manages an organization: a guarded `prod` unit, an unguarded `sandbox` unit with a member
-    account, GuardDuty delegated to the member but Security Hub not; a security contact is registered."""
+    account, GuardDuty delegated to the member but Security Hub not; security and operations contacts, no billing
+    one."""
     org = client("organizations")
     org.create_organization(FeatureSet="ALL")
     root = org.list_roots()["Roots"][0]["Id"]
@@ -229,13 +230,14 @@ def build_organization(client: ClientFactory) -> dict[str, str]:
     for service in ("guardduty.amazonaws.com", "securityhub.amazonaws.com"):
         org.enable_aws_service_access(ServicePrincipal=service)
     org.register_delegated_administrator(AccountId=member, ServicePrincipal="guardduty.amazonaws.com")
-    client("account").put_alternate_contact(
-        AlternateContactType="SECURITY",
-        EmailAddress="security@example.com",
-        Name="Security team",
-        PhoneNumber="+1 555 0100",
-        Title="SOC",
-    )
+    for kind, team in (("SECURITY", "security"), ("OPERATIONS", "ops")):  # no billing contact
+        client("account").put_alternate_contact(
+            AlternateContactType=kind,
+            EmailAddress=f"{team}@example.com",
+            Name=f"{team} team",
+            PhoneNumber="+1 555 0100",
+            Title=team,
+        )
     return {"ou_prod": prod, "ou_sandbox": sandbox, "member": member}
 
 

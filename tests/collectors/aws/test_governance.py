@@ -57,6 +57,10 @@ def test_the_management_account_of_an_organization(mocked: None) -> None:
     assert contacts["SecurityContact"]["EmailAddress"] == "security@example.com"
     assert "_errors" not in contacts
     assert status("aws.account.security_contact_registered", CONTACTS) == "PASS"
+    assert status("aws.account.alternate_contacts_registered", CONTACTS) == "FAIL"
+    assert (
+        verdicts[("aws.account.alternate_contacts_registered", CONTACTS)].message == "no billing contact is registered"
+    )
 
     table = f"arn:aws:ec2:{REGION}:{ACCOUNT}:route-table/{uids['peered_table']}"
     assert status("aws.vpc.peering_routes_least_access", table) == "FAIL"
