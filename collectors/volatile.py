@@ -94,6 +94,11 @@ VOLATILE: dict[str, tuple[str, ...]] = {
     ),
     "aws.efs.file_system": ("SizeInBytes", "NumberOfMountTargets", "LifeCycleState"),
     "aws.rds.db_instance": ("LatestRestorableTime", "DBInstanceStatus", "PendingModifiedValues"),
+    "aws.elbv2.load_balancer": ("State",),
+    "aws.cloudfront.distribution": ("Status", "LastModifiedTime"),
+    "aws.apigateway.stage": ("lastUpdatedDate",),
+    "aws.apigateway.v2_stage": ("LastUpdatedDate",),
+    "aws.vpc.peering_connection": ("Status", "ExpirationTime"),
     "aws.ecr.repository": ("_Images.ImageCount", "_Images.LatestImagePushedAt"),  # pushes are content
     "aws.eks.cluster": ("status", "health", "clientRequestToken"),  # the idempotency token of the last update
     "aws.eks.nodegroup": ("status", "health", "modifiedAt", "clientRequestToken"),

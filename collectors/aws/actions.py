@@ -15,6 +15,11 @@ RENAMED = {
     ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+    # API Gateway's management actions are HTTP verbs on resource paths: every read is apigateway:GET
+    ("apigateway", "GetRestApis"): "apigateway:GET",
+    ("apigateway", "GetStages"): "apigateway:GET",
+    ("apigatewayv2", "GetApis"): "apigateway:GET",
+    ("apigatewayv2", "GetStages"): "apigateway:GET",
 }
 NO_GRANT = {"sts:GetCallerIdentity"}  # every principal may call it; no policy can deny it
 
@@ -42,4 +47,4 @@ def actions_for_operation(operation: str, declared: list[str]) -> list[str]:
 # AWS managed policies that grant every declared action (and much more read access besides), and what of ours
 # they leave out; checked against moto's copy of the managed policies (tests/collectors/test_permissions_aws.py).
 MANAGED_POLICIES = ("arn:aws:iam::aws:policy/SecurityAudit", "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess")
-NOT_IN_MANAGED: tuple[str, ...] = ()
+NOT_IN_MANAGED: tuple[str, ...] = ("macie2:GetMacieSession",)

@@ -261,4 +261,119 @@ def build_estate(client: ClientFactory, prefix: str = "posture") -> dict[str, st
     found.update(build_keys_and_data(client))
     found.update(build_containers(client))
     found.update(build_node_settings(client))
+    found.update(build_private_network(client))
+    found.update(build_web_front_ends(client, found["apps_vpc"]))
+    if prefix == "posture":  # the demo's staging account stays outside any organization
+        found.update(build_organization(client))
     return found
+
+
+GUARDRAIL = policy({"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"})
+
+
+def build_organization(client: ClientFactory) -> dict[str, str]:
+    """The account manages an organization: a guarded `prod` unit, an unguarded `sandbox` unit with a member
+    account, GuardDuty delegated to the member but Security Hub not; security and operations contacts, no billing
+    one."""
+    org = client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    prod = org.create_organizational_unit(ParentId=root, Name="prod")["OrganizationalUnit"]["Id"]
+    sandbox = org.create_organizational_unit(ParentId=root, Name="sandbox")["OrganizationalUnit"]["Id"]
+    member = org.create_account(Email="sandbox@example.com", AccountName="sandbox")["CreateAccountStatus"]["AccountId"]
+    org.move_account(AccountId=member, SourceParentId=root, DestinationParentId=sandbox)
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    guard = org.create_policy(
+        Name="deny-leave", Description="stay in the organization", Type="SERVICE_CONTROL_POLICY", Content=GUARDRAIL
+    )["Policy"]["PolicySummary"]["Id"]
+    org.attach_policy(PolicyId=guard, TargetId=prod)
+    for service in ("guardduty.amazonaws.com", "securityhub.amazonaws.com"):
+        org.enable_aws_service_access(ServicePrincipal=service)
+    org.register_delegated_administrator(AccountId=member, ServicePrincipal="guardduty.amazonaws.com")
+    for kind, team in (("SECURITY", "security"), ("OPERATIONS", "ops")):  # no billing contact
+        client("account").put_alternate_contact(
+            AlternateContactType=kind,
+            EmailAddress=f"{team}@example.com",
+            Name=f"{team} team",
+            PhoneNumber="+1 555 0100",
+            Title=team,
+        )
+    return {"ou_prod": prod, "ou_sandbox": sandbox, "member": member}
+
+
+def build_private_network(client: ClientFactory) -> dict[str, str]:
+    """An `apps` VPC running an instance, with an S3 gateway endpoint and a peering to a `shared` VPC whose
+    route sends everything (0.0.0.0/0) to the peer."""
+    ec2 = client("ec2")
+    apps = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    shared = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=apps, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet)
+    table = ec2.create_route_table(VpcId=apps)["RouteTable"]["RouteTableId"]
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=apps, ServiceName=f"com.amazonaws.{REGION}.s3", VpcEndpointType="Gateway", RouteTableIds=[table]
+    )["VpcEndpoint"]["VpcEndpointId"]
+    peering = ec2.create_vpc_peering_connection(VpcId=apps, PeerVpcId=shared)["VpcPeeringConnection"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=peering["VpcPeeringConnectionId"])
+    ec2.create_route(
+        RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", VpcPeeringConnectionId=peering["VpcPeeringConnectionId"]
+    )
+    return {"apps_vpc": apps, "shared_vpc": shared, "peered_table": table, "s3_endpoint": endpoint}
+
+
+ORIGIN = {
+    "Id": "site",
+    "DomainName": "site.example.com",
+    "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+}
+DISTRIBUTION = {
+    "CallerReference": "web",
+    "Comment": "web",
+    "Enabled": True,
+    "Origins": {"Quantity": 1, "Items": [ORIGIN]},
+    "DefaultCacheBehavior": {
+        "TargetOriginId": "site",
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "MinTTL": 0,
+        "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+    },
+}
+
+
+def build_web_front_ends(client: ClientFactory, vpc: str) -> dict[str, str]:
+    """An application load balancer without access logs, a REST API stage with access logs, an HTTP API stage
+    without, and a CloudFront distribution without logging."""
+    ec2 = client("ec2")
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{n}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"]
+        for n, zone in ((10, "a"), (11, "b"))
+    ]
+    alb = client("elbv2").create_load_balancer(Name="web", Subnets=[s["SubnetId"] for s in subnets], Type="application")
+    rest = client("apigateway")
+    api = rest.create_rest_api(name="orders")["id"]
+    root = rest.get_resources(restApiId=api)["items"][0]["id"]
+    rest.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    rest.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    deployment = rest.create_deployment(restApiId=api)["id"]
+    rest.create_stage(restApiId=api, stageName="prod", deploymentId=deployment)
+    rest.update_stage(
+        restApiId=api,
+        stageName="prod",
+        patchOperations=[
+            {
+                "op": "replace",
+                "path": "/accessLogSettings/destinationArn",
+                "value": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:api-access",
+            }
+        ],
+    )
+    http = client("apigatewayv2")
+    http_api = http.create_api(Name="events", ProtocolType="HTTP")["ApiId"]
+    http.create_stage(ApiId=http_api, StageName="live")
+    distribution = client("cloudfront").create_distribution(DistributionConfig=DISTRIBUTION)["Distribution"]["ARN"]
+    return {
+        "alb": alb["LoadBalancers"][0]["LoadBalancerArn"],
+        "rest_stage": f"arn:aws:apigateway:{REGION}::/restapis/{api}/stages/prod",
+        "http_stage": f"arn:aws:apigateway:{REGION}::/apis/{http_api}/stages/live",
+        "distribution": distribution,
+    }

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from posture.rules.frameworks import catalog
 from posture.scans.pipeline import create_scan, run_scan
 from tests.conftest import assert_csv_formulas_inert, formula_estate_doc
 
@@ -81,6 +82,8 @@ def test_frameworks_list_and_show(db) -> None:
     listed = json.loads(run("frameworks", "list", "--format", "json"))
     ids = {f["id"] for f in listed}
     assert {"cis-aws-foundations-7.0", "cis-eks-1.8", "test-benchmark-1.0"} <= ids
+    test = next(f for f in listed if f["id"] == "test-benchmark-1.0")
+    assert test["with_rules"] == sum(1 for c in catalog().get("test-benchmark-1.0").controls if c.rules) > 0
     shown = json.loads(run("frameworks", "show", "test-benchmark-1.0", "--format", "json"))
     controls = {c["id"]: c for c in shown["controls"]}
     assert controls["1.1"]["assessment"] == "automated"

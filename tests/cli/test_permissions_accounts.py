@@ -18,14 +18,14 @@ from moto.iam.access_control import IAMRequestBase
 from emulators.aws.estate import REGION, build_estate
 from posture.inventory.models import Resource
 from tests.collectors.aws.conftest import aws_env, moto_server, server_client, server_url  # noqa: F401
-from tests.collectors.test_permissions_aws import MOTO_NAMES
+from tests.collectors.test_permissions_aws import moto_actions
 
 pytestmark = pytest.mark.django_db
 
 
 def user_with(url: str, policy: dict) -> dict[str, str]:
     for statement in policy["Statement"]:
-        statement["Action"] = sorted({MOTO_NAMES.get(a, a) for a in statement["Action"]})
+        statement["Action"] = moto_actions(statement["Action"])
     iam = boto3.client("iam", region_name=REGION, endpoint_url=url)
     iam.create_user(UserName="posture")
     iam.put_user_policy(UserName="posture", PolicyName="posture-reader", PolicyDocument=json.dumps(policy))

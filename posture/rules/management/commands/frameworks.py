@@ -43,6 +43,7 @@ class Command(BaseCommand):
                     "version": fw.version,
                     "provider": fw.provider,
                     "controls": len(fw.controls),
+                    "with_rules": sum(1 for c in fw.controls if c.rules),
                     "automated": len(automated),
                     "automated_with_rules": len(covered),
                     "manual": sum(1 for c in fw.controls if c.manual),
@@ -53,7 +54,7 @@ class Command(BaseCommand):
             return
         for r in rows:
             self.stdout.write(
-                f"{r['id']:<28} {r['provider']:<10} {r['controls']:>4} controls, "
+                f"{r['id']:<28} {r['provider']:<10} {r['controls']:>4} controls ({r['with_rules']} with a rule), "
                 f"{r['automated_with_rules']}/{r['automated']} automated covered by rules, {r['manual']} manual  "
                 f"{r['title']} v{r['version']}"
             )

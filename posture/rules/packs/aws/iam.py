@@ -1,4 +1,5 @@
-"""IAM rules: the root user, the password policy, IAM users, policies, the support role, certificates."""
+"""IAM rules: the root user and its use, the password policy, IAM users, console users outside federation,
+policies, the support role, certificates."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from typing import Any
 from collectors.records import ResourceRecord
 from posture.rules.packs.aws.support import age_days, parse_time, statements
 from posture.rules.registry import rule
-from posture.rules.verdicts import Evidence, Verdict, check, errored, observed
+from posture.rules.verdicts import Evidence, Verdict, check, errored, observed, unreadable
 
 UNUSED_DAYS = 45
+# root sign-ins or key use within this many days count as use of the root user for everyday work
+ROOT_RECENT_DAYS = 30
+ROOT_USE_FIELDS = ("password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date")
 
 
 ROTATION_DAYS = 90
@@ -350,4 +354,58 @@ def server_certificate_not_expired(resource: ResourceRecord, ctx: Any) -> Verdic
         "the certificate has not expired",
         "the certificate has expired",
         observed(resource.config, "Expiration"),
+    )
+
+
+@rule(
+    id="aws.iam.root_not_used_recently",
+    title="The root user is not used for everyday tasks",
+    severity="high",
+    category="identity",
+    resource_type="aws.iam.account",
+    rationale="The root user cannot be limited by IAM policy; used for routine work, one stolen session or key "
+    "gives away the whole account. It is needed only for the few tasks that require it.",
+    remediation="Create IAM Identity Center users or IAM roles for administration, stop signing in as root, and "
+    "delete root access keys; keep root for the tasks that require it.",
+)
+def root_not_used_recently(resource: ResourceRecord, ctx: Any) -> Verdict | None:
+    root = resource.config.get("CredentialReportRoot")
+    if not isinstance(root, dict):
+        return unreadable(resource, "CredentialReport", "the credential report")
+    recent = [
+        Evidence(f"CredentialReportRoot.{name}", root.get(name))
+        for name in ROOT_USE_FIELDS
+        if (age := age_days(root.get(name))) is not None and age < ROOT_RECENT_DAYS
+    ]
+    return check(
+        not recent,
+        f"the root user has not signed in or used an access key in the last {ROOT_RECENT_DAYS} days",
+        f"the root user was used in the last {ROOT_RECENT_DAYS} days",
+        *(recent or [Evidence(f"CredentialReportRoot.{name}", root.get(name)) for name in ROOT_USE_FIELDS]),
+    )
+
+
+@rule(
+    id="aws.iam.console_users_federated",
+    title="People sign in through a central identity provider, not as IAM users with passwords",
+    severity="medium",
+    category="identity",
+    resource_type="aws.iam.account",
+    rationale="IAM users with console passwords are managed account by account, outside the organization's "
+    "directory: leavers keep access and MFA and password rules vary. Federation (IAM Identity Center or a "
+    "SAML/OIDC provider) grants short-lived role sessions managed in one place.",
+    remediation="Give people access through IAM Identity Center or a SAML/OIDC identity provider and IAM roles, "
+    "then remove the IAM users' console passwords (aws iam delete-login-profile --user-name NAME).",
+)
+def console_users_federated(resource: ResourceRecord, ctx: Any) -> Verdict | None:
+    users = ctx.resources("aws.iam.user")
+    unknown = [u.name for u in users if (u.config.get("_errors") or {}).get("LoginProfile")]
+    if unknown:
+        return errored(f"the console password of {len(unknown)} user(s) could not be read", ("users", unknown))
+    console = sorted(u.name for u in users if has_console_password(u.config))
+    return check(
+        not console,
+        f"none of the {len(users)} IAM user(s) has a console password",
+        f"{len(console)} IAM user(s) sign in to the console with a password: {', '.join(console[:10])}",
+        ("users with a console password", console),
     )

@@ -1,8 +1,12 @@
-"""RDS rules: storage encrypted, minor versions upgraded, instances not public."""
+"""RDS rules: storage encrypted, minor versions upgraded, instances not public, Multi-AZ deployments."""
 
 from __future__ import annotations
 
-from posture.rules.registry import field_rule
+from typing import Any
+
+from collectors.records import ResourceRecord
+from posture.rules.registry import field_rule, rule
+from posture.rules.verdicts import Verdict, check, observed
 
 field_rule(
     id="aws.rds.storage_encrypted",
@@ -49,3 +53,39 @@ field_rule(
     rationale="A publicly accessible instance gets a public DNS name and address reachable from the internet.",
     remediation="aws rds modify-db-instance --db-instance-identifier ID --no-publicly-accessible --apply-immediately",
 )
+
+
+def cluster_zones(resource: ResourceRecord, ctx: Any) -> list[str]:
+    """The Availability Zones of the instances of the resource's Aurora (or Multi-AZ DB) cluster."""
+    cluster = resource.config.get("DBClusterIdentifier")
+    members = [r for r in ctx.resources("aws.rds.db_instance") if r.config.get("DBClusterIdentifier") == cluster]
+    return sorted({str(r.config.get("AvailabilityZone")) for r in members if r.config.get("AvailabilityZone")})
+
+
+@rule(
+    id="aws.rds.multi_az",
+    title="RDS databases are deployed across Availability Zones (Multi-AZ)",
+    severity="low",
+    category="workload",
+    resource_type="aws.rds.db_instance",
+    rationale="A Multi-AZ deployment keeps a standby (or a cluster replica) in another zone and fails over to it, "
+    "so one zone's outage or a host failure does not take the database down.",
+    remediation="aws rds modify-db-instance --db-instance-identifier ID --multi-az --apply-immediately; for an "
+    "Aurora cluster, add a reader instance in another Availability Zone.",
+)
+def multi_az(resource: ResourceRecord, ctx: Any) -> Verdict:
+    if resource.config.get("MultiAZ") is True or not resource.config.get("DBClusterIdentifier"):
+        return check(
+            resource.config.get("MultiAZ") is True,
+            "the instance is a Multi-AZ deployment",
+            "the instance runs in a single Availability Zone",
+            observed(resource.config, "MultiAZ"),
+        )
+    zones = cluster_zones(resource, ctx)  # an Aurora instance says MultiAZ false: its cluster spans the zones
+    return check(
+        len(zones) > 1,
+        f"the instance's cluster has instances in {len(zones)} Availability Zones",
+        "the instance's cluster has instances in one Availability Zone only",
+        observed(resource.config, "DBClusterIdentifier"),
+        ("cluster Availability Zones", zones),
+    )
