@@ -25,6 +25,8 @@ CLUSTER_ONLY = {
     "kubernetes.cluster.policy_engine_installed",
     "kubernetes.cluster.runtime_security_agent",
 } | {r.id for r in RULES if r.resource_type == "kubernetes.nodes.kubelet_config"}  # each kubelet's live configuration
+# the running images' stored scan results, which the scan pipeline attaches to running workloads
+CLUSTER_ONLY |= {r.id for r in RULES if r.id.startswith("kubernetes.image_vulnerabilities.")}
 
 
 def run(*args: str) -> int:
