@@ -73,8 +73,9 @@ def filtered_paths(user: Any, filters: PathFilters) -> QuerySet[ExposurePath]:
 
 
 def open_path_count(user: Any) -> int:
-    """How many exposure paths are open now, of those the user may see: the overview's figure."""
-    return visible_paths(user).filter(closed_at__isnull=True).count()
+    """How many exposure paths are open now, of those the user may see: the overview's figure, counted by the
+    same filter the paths page and the API list with."""
+    return filtered_paths(user, PathFilters(state="open")).count()
 
 
 def path_rows(paths: Iterable[ExposurePath]) -> list[dict[str, Any]]:
