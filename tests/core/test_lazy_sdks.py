@@ -113,3 +113,29 @@ def test_asking_for_the_aws_collectors_loads_botocore_alone(tmp_path) -> None:
     assert {"ec2", "s3", "iam", "cloudtrail"} <= set(seen["services"])
     assert "botocore" in seen["after"]
     assert not {"google", "azure", "kubernetes"} & set(seen["after"]), seen["after"]
+
+
+COMMAND_PROBE = """
+import runpy, sys
+sys.argv = ["manage.py", "accounts", "list"]
+try:
+    runpy.run_path("manage.py", run_name="__main__")
+finally:
+    print("MODULES=" + ",".join(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def test_a_command_that_scans_nothing_skips_the_urlconf_and_the_http_clients(tmp_path) -> None:
+    """``accounts list`` runs no system checks (``manage.py check`` does), so no view, DRF or Jira client loads."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    env["POSTURE_DATA_DIR"] = str(tmp_path)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", COMMAND_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no accounts yet" in result.stdout
+    modules = set(result.stderr.rsplit("MODULES=", 1)[1].split()[0].split(","))
+    assert not {m for m in modules if m.split(".")[0] in ("requests", *SDKS)}
+    heavy = {"posture.urls", "rest_framework.views", "drf_spectacular.views", "posture.integrations.tasks"}
+    assert not heavy & modules, sorted(heavy & modules)

@@ -10,6 +10,7 @@ from posture.access.audit import verify
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = "Verify that no audit entry was edited or deleted. Exits 1 where the chain breaks."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -19,6 +19,7 @@ from posture.access.audit import record
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = "Create an admin user if no user exists, and say how to sign in."
 
     def add_arguments(self, parser: CommandParser) -> None:

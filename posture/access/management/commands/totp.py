@@ -11,6 +11,7 @@ from posture.crypto import DecryptionError
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = (
         "reset USER: remove the user's TOTP second factor (lost phone), so that they sign in with their"
         " password alone and set up a new one. rotate: re-encrypt every TOTP secret with the newest key."

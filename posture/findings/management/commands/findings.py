@@ -44,6 +44,7 @@ def select_findings(options: dict[str, Any], user: Any) -> QuerySet[Finding]:
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = (
         "Export findings as JSON (an array), CSV, OCSF Detection Findings or SARIF. Runs as the operator (every "
         "account) unless --as-user names a user: then only the findings of their teams' accounts."

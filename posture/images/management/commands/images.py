@@ -14,6 +14,7 @@ from posture.images.reports import MAX_REPORT_BYTES, ReportError
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = "Image vulnerability scan results: import a Trivy or Grype JSON report."
 
     def add_arguments(self, parser: CommandParser) -> None:

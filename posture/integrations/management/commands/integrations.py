@@ -26,6 +26,7 @@ def get_target(name: str) -> Target:
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = "Webhook endpoints and Jira connections: list, test, sweep the outbox, resend failed deliveries."
 
     def add_arguments(self, parser: CommandParser) -> None:

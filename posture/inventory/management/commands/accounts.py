@@ -36,6 +36,7 @@ def credential_fields() -> dict[str, str]:
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = (
         "Manage the cloud accounts and clusters Posture scans. Runs as the operator (every account) unless "
         "--as-user names a user: then only their teams' accounts, and changes need the admin role."

@@ -13,6 +13,7 @@ from posture.inventory.models import CloudAccount
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = (
         "Re-encrypt stored credentials with the first key of POSTURE_ENCRYPTION_KEYS. Runs as the operator "
         "unless --as-user names a user, who must be an admin."

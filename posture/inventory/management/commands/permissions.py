@@ -9,6 +9,7 @@ from collectors.permissions import document, grant_hint, render
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = (
         "Print what Posture's scans need from a cloud: an IAM policy (AWS), a custom role definition (Azure), "
         "a custom role for gcloud iam roles create --file (Google Cloud), a ClusterRole (Kubernetes). "

@@ -20,6 +20,7 @@ from posture.paths.refresh import refresh_paths
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = "List exposure paths (internet -> foothold -> identity -> target), worst first, or rebuild them."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -11,6 +11,7 @@ from posture.rules.frameworks import Framework, FrameworkError, catalog
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = "List the compliance frameworks, or show one's controls and the rules that evidence them."
 
     def add_arguments(self, parser: CommandParser) -> None:

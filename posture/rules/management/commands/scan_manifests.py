@@ -17,6 +17,7 @@ from posture.rules.packs.kubernetes.sarif import as_sarif
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = "Check Kubernetes manifests against the Kubernetes rules; exit non-zero on failures (for CI)."
 
     def add_arguments(self, parser: CommandParser) -> None:

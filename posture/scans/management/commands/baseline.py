@@ -11,6 +11,7 @@ from posture.scans.models import Scan
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = (
         "Mark a finished scan as its account's approved drift baseline (replacing the one before), or --clear it. "
         "Needs an analyst with --as-user; recorded in the audit trail."

@@ -11,6 +11,7 @@ from posture.scans.retention import purge
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = (
         "Purge scans, events and snapshots older than POSTURE_RETENTION_DAYS (current findings stay). "
         "Runs as the operator unless --as-user names a user, who must be an admin."

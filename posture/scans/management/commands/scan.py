@@ -52,6 +52,7 @@ def summary(scan: Scan) -> str:
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # starts at once; `manage.py check` runs them
     help = (
         "Scan an account now (or queue the scan with --async). Exits 1 if the scan failed. Runs as the operator "
         "(any account) unless --as-user names a user: then an analyst or admin, and only their teams' accounts."
