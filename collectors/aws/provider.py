@@ -44,6 +44,36 @@ def max_attempts() -> int:
     return env_int("POSTURE_AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, minimum=1, maximum=20)
 
 
+_LOADER: Any = None
+_LOADER_LOCK = threading.Lock()
+
+
+def new_session(**kwargs: Any) -> boto3.Session:
+    """A boto3 session on the process's one botocore data loader, so each service model is parsed once.
+
+    Every session would otherwise load and parse its own copy of each model (EC2's alone is megabytes of JSON)
+    for every account scanned. boto3 appends its own data folder to the loader's search path for each session;
+    that is undone here, so the shared path stays as it started.
+    """
+    global _LOADER
+    import boto3
+    import botocore.loaders
+    import botocore.session
+
+    with _LOADER_LOCK:
+        core = botocore.session.get_session()
+        if _LOADER is None:
+            _LOADER = botocore.loaders.create_loader(core.get_config_variable("data_path"))
+        core.register_component("data_loader", _LOADER)
+        try:
+            session = boto3.Session(botocore_session=core, **kwargs)
+        finally:
+            paths = _LOADER.search_paths
+            paths[:] = list(dict.fromkeys(paths))
+    core.get_scoped_config()  # an unknown profile is refused here, as boto3's own loader set-up would
+    return session
+
+
 class AwsSession:
     """A boto3 session plus the endpoint override and retry settings every client shares."""
 
@@ -127,13 +157,12 @@ class AwsProvider(BaseProvider):
             raise InvalidCredentials("--external-id and --role-session-name need --role-arn")
 
     def connect(self, target: Target) -> AwsSession:
-        import boto3
         import botocore.exceptions
 
         creds = target.credentials
         region = target.regions[0] if target.regions else DEFAULT_REGION
         try:
-            session = boto3.Session(
+            session = new_session(
                 profile_name=creds.get("profile") or None,
                 aws_access_key_id=creds.get("access_key_id") or None,
                 aws_secret_access_key=creds.get("secret_access_key") or None,
@@ -150,7 +179,7 @@ class AwsProvider(BaseProvider):
             params["ExternalId"] = creds["external_id"]
         assumed = base.client("sts", region).assume_role(**params)["Credentials"]
         return AwsSession(
-            boto3.Session(
+            new_session(
                 aws_access_key_id=assumed["AccessKeyId"],
                 aws_secret_access_key=assumed["SecretAccessKey"],
                 aws_session_token=assumed["SessionToken"],

@@ -1,4 +1,5 @@
-"""python manage.py demo: emulators, accounts, a replayed history; a second run reuses it."""
+"""python manage.py demo: emulators, accounts, a replayed history (each finding's a real lifecycle); a second run
+reuses it."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from django.core.management import call_command
 
 from frontend.clusters import stacks
 from posture.demo.clouds import GcpDemo
-from posture.findings.models import ComplianceScore, FindingEvent
+from posture.findings.models import ComplianceScore, EventKind, Finding, FindingEvent
 from posture.inventory.models import CloudAccount, Resource
 from posture.scans.models import Scan
+from tests.support.history import invalid_histories
 
 pytestmark = pytest.mark.django_db
 LEGACY_WEB = GcpDemo.LEGACY_WEB
@@ -36,6 +38,7 @@ def test_demo_builds_history_then_reuses_it_then_resets() -> None:
     assert "sign in as  demo / " in out
     assert_scanned_inside_via_gcp(scans=4)
     assert_image_scans_collected()
+    assert_histories_are_lifecycles()
 
     again = demo()
     assert "reusing it" in again and Scan.objects.count() == scans.count()
@@ -47,8 +50,18 @@ def test_demo_builds_history_then_reuses_it_then_resets() -> None:
     assert "added legacy-web-gke: inside " in added, added
     assert_scanned_inside_via_gcp(scans=1)
 
-    demo("--reset", "--scan-days", "2")
-    assert Scan.objects.count() == 2 * len(accounts)
+    demo("--reset", "--scan-days", "1")
+    assert Scan.objects.count() == len(accounts)
+
+
+def assert_histories_are_lifecycles() -> None:
+    """Every replayed finding's events are a lifecycle it really went through: opened first, then alternating."""
+    kinds = set(FindingEvent.objects.values_list("kind", flat=True))
+    assert {EventKind.OPENED, EventKind.RESOLVED} <= kinds, kinds
+    failing = Finding.objects.filter(status="FAIL")
+    assert failing.exists() and not failing.exclude(events__kind=EventKind.OPENED).exists(), "failing: opened once"
+    bad = invalid_histories()
+    assert bad == {}, f"{len(bad)} findings with impossible histories, e.g. {next(iter(bad.values()))}"
 
 
 def assert_image_scans_collected() -> None:
