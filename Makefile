@@ -40,9 +40,11 @@ demo-reset: setup $(VENV)/.demo
 serve: setup
 	$(VENV)/bin/gunicorn posture.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
-# Install the test tools and run the whole suite (SQLite unless DATABASE_URL says otherwise).
+# Install the test tools and run the whole suite (SQLite unless DATABASE_URL says otherwise), one worker
+# per core (TEST_WORKERS=0 runs it in this process); each test file stays on one worker, with its fixtures.
+TEST_WORKERS ?= auto
 test: setup-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: setup-dev typecheck
 	$(VENV)/bin/ruff check .
