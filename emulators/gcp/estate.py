@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from emulators.gcp import estate_compute, estate_gke, estate_images
+from emulators.gcp import estate_compute, estate_gke, estate_images, estate_sql
 from emulators.gcp.estate_logging import alert_policies, log_metrics, sinks
 
 ORGANIZATION = "organizations/9001"
@@ -300,6 +300,7 @@ def build_project(project: str, number: str, now: datetime, *, kept: bool) -> di
         "cryptoKeyPolicies": key_policies(project, kept=kept),
         "occurrences": occurrences,
         "dockerImages": docker_images,
+        "sqlInstances": estate_sql.sql_instances(project, number, kept=kept),
     }
 
 

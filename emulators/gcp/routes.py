@@ -270,6 +270,11 @@ def _project_list(key: str) -> Callable[[Request], dict[str, Any]]:
     return handler
 
 
+# -- cloud sql ----------------------------------------------------------------
+def list_sql_instances(req: Request) -> dict[str, Any]:
+    return req.page(req.project().get("sqlInstances", []), "items", {"kind": "sql#instancesList"})
+
+
 # -- artifact analysis and artifact registry ---------------------------------
 def list_occurrences(req: Request) -> dict[str, Any]:
     """Occurrences of the project, narrowed by a ``filter`` of ``field="value"`` terms joined by AND."""
@@ -348,4 +353,5 @@ ROUTES: list[tuple[str, str, str, Callable[[Request], dict[str, Any]]]] = [
         rf"/v1/projects/{P}/locations/(?P<location>[^/]+)/repositories/(?P<repo>[^/]+)/dockerImages",
         list_docker_images,
     ),
+    ("sqladmin", "GET", rf"/v1/projects/{P}/instances", list_sql_instances),
 ]

@@ -56,7 +56,7 @@ class GcpEmulator:
 
     def fail(self, api: str, status: int = 500, times: int | None = None, match: str = "") -> None:
         """Answer calls to ``api`` (container, compute, storage, iam, cloudkms, logging, monitoring,
-        cloudresourcemanager, serviceusage, containeranalysis, artifactregistry) with ``status``:
+        cloudresourcemanager, serviceusage, containeranalysis, artifactregistry, sqladmin) with ``status``:
         ``times`` calls, or all until :meth:`clear`;
         with ``match``, only calls whose path contains it."""
         with self._lock:
