@@ -4,7 +4,17 @@ from collectors.gcp.provider import GcpProvider
 from collectors.registry import REGISTRY
 
 # the service collectors (and the Google client libraries) are imported on the first REGISTRY.collectors("gcp")
-SERVICE_MODULES = ("cloud_logging", "compute", "container", "iam", "image_scans", "kms", "resourcemanager", "sql", "storage")
+SERVICE_MODULES = (
+    "cloud_logging",
+    "compute",
+    "container",
+    "iam",
+    "image_scans",
+    "kms",
+    "resourcemanager",
+    "sql",
+    "storage",
+)
 PROVIDER = REGISTRY.add_provider(GcpProvider(), [f"{__name__}.{m}" for m in SERVICE_MODULES])
 
 __all__ = ["PROVIDER", "SERVICE_MODULES"]

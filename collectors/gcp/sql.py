@@ -27,9 +27,11 @@ def _instances(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
         config = secret_fields(instance)
         if config.get("rootPassword"):
             config["rootPassword"] = REDACTED
-        labels = (config.get("settings") or {}).get("userLabels") if isinstance(config.get("settings"), dict) else None
+        settings = config.get("settings")
+        labels = settings.get("userLabels") if isinstance(settings, dict) else None
+        labels = labels if isinstance(labels, dict) else None
         uid = full_name("cloudsql", f"projects/{project}/instances/{name}")
-        yield record("sql", "instance", uid, name, project, config, region, labels if isinstance(labels, dict) else None)
+        yield record("sql", "instance", uid, name, project, config, region, labels)
 
 
 @REGISTRY.collector("gcp", "sql", regional=False, permissions=("cloudsql.instances.list",))

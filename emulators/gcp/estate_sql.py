@@ -132,8 +132,16 @@ def sql_instances(project: str, number: str, *, kept: bool) -> list[dict[str, An
         )
         return [
             instance(project, number, "orders-pg", "POSTGRES_15", flags=postgres_flags, octet=3),
-            instance(project, number, "orders-pg-replica", "POSTGRES_15", flags=postgres_flags, replica_of="orders-pg",
-                     zone="europe-west1-c", octet=4),  # fmt: skip
+            instance(
+                project,
+                number,
+                "orders-pg-replica",
+                "POSTGRES_15",
+                zone="europe-west1-c",
+                flags=postgres_flags,
+                replica_of="orders-pg",
+                octet=4,
+            ),
             instance(
                 project,
                 number,

@@ -54,6 +54,7 @@ GCP_PERMISSIONS = [  # (api, path) -> the permission Google Cloud checks for it
         rf"/v1{P}/locations/[^/]+/repositories/[^/]+/dockerImages",
         "artifactregistry.dockerimages.list",
     ),
+    ("sqladmin", rf"/v1{P}/instances", "cloudsql.instances.list"),
 ]
 
 

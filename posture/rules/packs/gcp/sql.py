@@ -280,7 +280,7 @@ class FlagCheck:
         return check(
             self.flag.passes(in_force.strip().lower() if in_force is not None else None),
             said,
-            f"{said}; it should be {self.flag.wanted}",
+            f"{said}; wanted: {self.flag.wanted}",
             observed(resource.config, "databaseVersion"),
             Evidence(f"settings.databaseFlags[{name}]", value),
         )
@@ -357,8 +357,7 @@ FLAGS = (
         "on",
         "medium",
         "logging",
-        "The end of each session, with its duration, completes the record of who used the database and for how "
-        "long.",
+        "The end of each session, with its duration, completes the record of who used the database and for how long.",
     ),
     Flag(
         "postgres_log_statement",
@@ -404,8 +403,7 @@ FLAGS = (
         "-1 (disabled)",
         "low",
         "logging",
-        "Logging statements that run longer than a threshold writes their full text, and the data in it, to the "
-        "logs.",
+        "Logging statements that run longer than a threshold writes their full text, and the data in it, to the logs.",
     ),
     Flag(
         "postgres_pgaudit_enabled",
