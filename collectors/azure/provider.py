@@ -60,7 +60,7 @@ class AzureProvider(BaseProvider):
     name = "azure"
     title = "Microsoft Azure"
     # the subscriptions (connect, identify); an AKS cluster's user kubeconfig when its cluster is scanned (aks_auth);
-    # Resource Graph, the bulk inventory the collectors list from first (collectors.azure.inventory)
+    # Resource Graph, the bulk inventory the collectors list from first (collectors.azure.resource_graph)
     permissions = (
         "Microsoft.Resources/subscriptions/read",
         "Microsoft.ResourceGraph/resources/read",
@@ -88,7 +88,7 @@ class AzureProvider(BaseProvider):
         check_credentials(credentials)
 
     def connect(self, target: Target) -> AzureSession:
-        from collectors.azure.inventory import resource_graph
+        from collectors.azure.resource_graph import resource_graph
         from collectors.azure.session import PUBLIC_ARM, AzureSession, cloud_for, is_loopback
 
         creds = {k: v for k, v in target.credentials.items() if v not in (None, "")}

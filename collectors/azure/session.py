@@ -132,7 +132,7 @@ class AzureSession:
     locations: frozenset[str] = frozenset()
     retry: dict[str, Any] = field(default_factory=lambda: dict(RETRY_SETTINGS))
     timeouts: dict[str, Any] = field(default_factory=lambda: dict(TIMEOUTS))
-    bulk: BulkInventory | None = field(default=None, repr=False)  # Resource Graph (collectors.azure.inventory)
+    bulk: BulkInventory | None = field(default=None, repr=False)  # Resource Graph (collectors.azure.resource_graph)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -13,7 +13,7 @@ import pytest
 
 import collectors.azure
 import collectors.gcp
-from collectors.azure import inventory as azure_inventory
+from collectors.azure import resource_graph as azure_graph
 from collectors.bulk import BulkFailure, BulkInventory, bulk_mode
 from collectors.gcp import inventory as gcp_inventory
 from collectors.records import Target
@@ -57,7 +57,7 @@ def azure_scans(arm: ArmEmulator) -> dict[str, Any]:
     scans: dict[str, Any] = {}
     for mode in ("off", "auto"):
         start = len(arm.requests)
-        with mock.patch.object(azure_inventory, "PAGE_ROWS", 2):
+        with mock.patch.object(azure_graph, "PAGE_ROWS", 2):
             scans[mode], scans[f"{mode}_session"] = scan(azure_target(arm), mode)
         scans[f"{mode}_requests"] = arm.requests[start:]
     return scans
@@ -111,7 +111,7 @@ def test_a_refused_resource_graph_falls_back_to_the_service_listings(
 
 def test_the_emulators_resource_graph_answers_in_its_shape(arm: ArmEmulator) -> None:
     session = collectors.azure.PROVIDER.connect(azure_target(arm))
-    rows = list(azure_inventory._rows(session))
+    rows = list(azure_graph._rows(session))
     assert rows and all(row["type"] == row["type"].lower() for row in rows)
     assert {"resourceGroup", "subscriptionId", "tenantId", "managedBy", "plan"} <= set(rows[0])
     from emulators.azure.resource_graph import answer
