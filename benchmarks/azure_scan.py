@@ -1,6 +1,7 @@
 """Collect and evaluate a large emulated Azure subscription; print how long each stage takes.
 
     .venv/bin/python benchmarks/azure_scan.py --copies 20 --page-size 50
+    .venv/bin/python benchmarks/azure_scan.py --copies 20 --bulk off     # without Resource Graph
 
 The demo subscription is copied ``--copies`` times into resource groups of
 one subscription (so 20 copies = 40 clusters, 40 storage accounts, 60 NSGs
@@ -43,7 +44,11 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=10)
     parser.add_argument("--page-size", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--bulk", choices=("auto", "off"), default="auto", help="POSTURE_BULK_INVENTORY: bulk inventory or not"
+    )
     args = parser.parse_args()
+    os.environ["POSTURE_BULK_INVENTORY"] = args.bulk
 
     import django
 

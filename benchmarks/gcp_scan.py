@@ -1,6 +1,7 @@
 """Collect and evaluate many emulated Google Cloud projects; print how long each stage takes.
 
     .venv/bin/python benchmarks/gcp_scan.py --copies 20 --page-size 50
+    .venv/bin/python benchmarks/gcp_scan.py --copies 20 --bulk off       # without Cloud Asset Inventory
 
 The demo estate's two projects (one kept, one neglected) are copied
 ``--copies`` times under one folder (20 copies = 40 projects, 40 clusters,
@@ -44,7 +45,11 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=10, help="copies of the two demo projects")
     parser.add_argument("--page-size", type=int, default=50, help="items per list page the emulator serves")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--bulk", choices=("auto", "off"), default="auto", help="POSTURE_BULK_INVENTORY: bulk inventory or not"
+    )
     args = parser.parse_args()
+    os.environ["POSTURE_BULK_INVENTORY"] = args.bulk
 
     import django
 
