@@ -50,13 +50,20 @@ class BulkInventory:
     """The answers of a provider's bulk query, read once per scope on first use; thread-safe.
 
     ``kinds`` are the kinds the query asks for: any other kind answers ``None`` (not carried: fall back).
-    ``classify`` is the provider's :meth:`~collectors.registry.Provider.classify_error`.
+    ``classify`` is the provider's :meth:`~collectors.registry.Provider.classify_error`; ``scopes()`` the
+    scopes a scan asks about (for :meth:`probe`).
     """
 
     def __init__(
-        self, provider: str, query: Query, kinds: Iterable[str], classify: Callable[[BaseException], str]
+        self,
+        provider: str,
+        query: Query,
+        kinds: Iterable[str],
+        classify: Callable[[BaseException], str],
+        scopes: Callable[[], Iterable[str]] = lambda: [""],
     ) -> None:
         self.provider = provider
+        self.scopes = scopes
         self.kinds = frozenset(kinds)
         self.failures: list[BulkFailure] = []
         self.queries = 0  # scopes queried (for tests and benchmarks)
@@ -75,6 +82,12 @@ class BulkInventory:
             return None
         return [dict(item) for item in found.get(kind, [])]
 
+    def probe(self) -> list[BulkFailure]:
+        """Query every scope a scan would (once each, as a scan does); the failures, if any."""
+        for scope in self.scopes():
+            self._load(scope)
+        return list(self.failures)
+
     def _load(self, scope: str) -> dict[str, list[dict[str, Any]]] | None:
         with self._lock:
             lock = self._locks.setdefault(scope, threading.Lock())
@@ -84,7 +97,8 @@ class BulkInventory:
             return self._scopes[scope]
 
     def _read(self, scope: str) -> dict[str, list[dict[str, Any]]] | None:
-        self.queries += 1
+        with self._lock:
+            self.queries += 1
         found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in self.kinds}
         try:
             for kind, item in self._query(scope):
@@ -93,7 +107,8 @@ class BulkInventory:
         except Exception as exc:  # bulk inventory is an optimisation: the per-service APIs answer instead
             kind = self._classify(exc)
             message = explain(self.provider, exc, kind)
-            self.failures.append(BulkFailure(scope, kind, message))
+            with self._lock:
+                self.failures.append(BulkFailure(scope, kind, message))
             where = f" for {scope}" if scope else ""
             log_failure(
                 log,
@@ -107,9 +122,13 @@ class BulkInventory:
 
 
 def inventory_for(
-    provider: str, query: Query, kinds: Iterable[str], classify: Callable[[BaseException], str]
+    provider: str,
+    query: Query,
+    kinds: Iterable[str],
+    classify: Callable[[BaseException], str],
+    scopes: Callable[[], Iterable[str]] = lambda: [""],
 ) -> BulkInventory | None:
     """A :class:`BulkInventory`, or None when ``POSTURE_BULK_INVENTORY=off``."""
     if bulk_mode() == "off":
         return None
-    return BulkInventory(provider, query, kinds, classify)
+    return BulkInventory(provider, query, kinds, classify, scopes)

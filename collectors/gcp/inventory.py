@@ -15,14 +15,17 @@ own settings, logging and monitoring lists.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from collectors.bulk import BulkInventory, inventory_for
+from collectors.failures import log_failure
 
 if TYPE_CHECKING:
     from collectors.gcp.session import GcpSession
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 1000  # the API's maximum
 NETWORK = "compute.googleapis.com/Network"
 SUBNETWORK = "compute.googleapis.com/Subnetwork"
@@ -48,7 +51,7 @@ def _query(session: GcpSession) -> Callable[[str], Iterator[tuple[str, dict[str,
 
 def cloud_asset_inventory(session: GcpSession, classify: Callable[[BaseException], str]) -> BulkInventory | None:
     """The session's Cloud Asset Inventory, one query per project (None when POSTURE_BULK_INVENTORY=off)."""
-    return inventory_for("gcp", _query(session), ASSET_TYPES, classify)
+    return inventory_for("gcp", _query(session), ASSET_TYPES, classify, lambda: session.projects)
 
 
 def listed(
@@ -69,4 +72,10 @@ def listed(
         return found
     from collectors.gcp.clients import as_json
 
-    return [as_json(message.from_json(json.dumps(data), ignore_unknown_fields=True)) for data in found]
+    try:
+        return [as_json(message.from_json(json.dumps(data), ignore_unknown_fields=True)) for data in found]
+    except Exception as exc:  # an asset the client library cannot read: the service's own listing instead
+        log_failure(
+            log, logging.WARNING, f"gcp: {asset_type} assets of {project} could not be read; listed instead", exc
+        )
+        return list(fallback())

@@ -232,3 +232,19 @@ def test_the_setting_is_read_strictly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POSTURE_BULK_INVENTORY", "sometimes")
     with pytest.raises(SettingError, match="POSTURE_BULK_INVENTORY='sometimes' must be one of: auto, off"):
         bulk_mode()
+
+
+def test_an_asset_the_client_library_cannot_read_falls_back_to_the_listing() -> None:
+    from google.cloud import compute_v1
+
+    class Session:
+        bulk = BulkInventory(
+            "gcp",
+            lambda scope: iter([(gcp_inventory.FIREWALL, {"priority": "high"})]),
+            [gcp_inventory.FIREWALL],
+            lambda exc: "error",
+        )
+
+    listing = [{"name": "allow-ssh", "priority": 1000}]
+    found = gcp_inventory.listed(Session(), "p", gcp_inventory.FIREWALL, compute_v1.Firewall, lambda: listing)  # type: ignore[arg-type]
+    assert found == listing
