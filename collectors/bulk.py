@@ -2,8 +2,8 @@
 
 Azure Resource Graph and Google Cloud Asset Inventory answer, in one query, what would otherwise take
 one list call per resource type and scope. A provider builds a :class:`BulkInventory` on its session
-with a ``query(scope)`` that yields ``(kind, item)`` pairs; collectors ask :meth:`BulkInventory.items`
-for one kind and fall back to their own per-service listing when it answers ``None``. The query runs
+with a ``query(scope)`` that yields ``(group, kind, item)``; collectors ask :meth:`BulkInventory.items`
+for one kind in one group and fall back to their own per-service listing when it answers ``None``. The query runs
 once per scope, on the first ask (the other collectors' threads wait for it), and a failure is
 classified, logged and kept in :attr:`BulkInventory.failures`: every later ask answers ``None``, so the
 scan goes on through the per-service APIs and loses nothing.
@@ -43,13 +43,18 @@ class BulkFailure:
     message: str
 
 
-Query = Callable[[str], Iterable[tuple[str, dict[str, Any]]]]
+Query = Callable[[str], Iterable[tuple[str, str, dict[str, Any]]]]  # scope -> (group, kind, item)
+Answer = dict[str, dict[str, list[dict[str, Any]]]]  # group -> kind -> items
 
 
 class BulkInventory:
     """The answers of a provider's bulk query, read once per scope on first use; thread-safe.
 
-    ``kinds`` are the kinds the query asks for: any other kind answers ``None`` (not carried: fall back).
+    A scope is what one query covers (an Azure account's subscriptions, a Google Cloud project or folder); a
+    group is what a collector lists for (a subscription, a project). ``query(scope)`` yields ``(group, kind,
+    item)``. ``kinds`` are the kinds the query asks for: any other kind answers ``None`` (not carried: fall
+    back). ``groups(scope)`` names the groups a scope's answer is complete for, before it is read; when it
+    names none, the groups are those the answer mentions (a group it does not mention answers ``None``).
     ``classify`` is the provider's :meth:`~collectors.registry.Provider.classify_error`; ``scopes()`` the
     scopes a scan asks about (for :meth:`probe`).
     """
@@ -61,6 +66,7 @@ class BulkInventory:
         kinds: Iterable[str],
         classify: Callable[[BaseException], str],
         scopes: Callable[[], Iterable[str]] = lambda: [""],
+        groups: Callable[[str], Iterable[str]] = lambda scope: (),
     ) -> None:
         self.provider = provider
         self.scopes = scopes
@@ -68,19 +74,20 @@ class BulkInventory:
         self.failures: list[BulkFailure] = []
         self.queries = 0  # scopes queried (for tests and benchmarks)
         self._query = query
+        self._groups = groups
         self._classify = classify
-        self._scopes: dict[str, dict[str, list[dict[str, Any]]] | None] = {}
+        self._answers: dict[str, Answer | None] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def items(self, scope: str, kind: str) -> list[dict[str, Any]] | None:
-        """Every item of ``kind`` in ``scope`` (copies: callers may change them), or None: use the per-service API."""
+    def items(self, scope: str, group: str, kind: str) -> list[dict[str, Any]] | None:
+        """Every item of ``kind`` in ``group`` (copies: callers may change them), or None: use the per-service API."""
         if kind not in self.kinds:
             return None
-        found = self._load(scope)
-        if found is None:
+        answer = self._load(scope)
+        if answer is None or group not in answer:
             return None
-        return [dict(item) for item in found.get(kind, [])]
+        return [dict(item) for item in answer[group].get(kind, [])]
 
     def probe(self) -> list[BulkFailure]:
         """Query every scope a scan would (once each, as a scan does); the failures, if any."""
@@ -88,22 +95,22 @@ class BulkInventory:
             self._load(scope)
         return list(self.failures)
 
-    def _load(self, scope: str) -> dict[str, list[dict[str, Any]]] | None:
+    def _load(self, scope: str) -> Answer | None:
         with self._lock:
             lock = self._locks.setdefault(scope, threading.Lock())
         with lock:
-            if scope not in self._scopes:
-                self._scopes[scope] = self._read(scope)
-            return self._scopes[scope]
+            if scope not in self._answers:
+                self._answers[scope] = self._read(scope)
+            return self._answers[scope]
 
-    def _read(self, scope: str) -> dict[str, list[dict[str, Any]]] | None:
+    def _read(self, scope: str) -> Answer | None:
         with self._lock:
             self.queries += 1
-        found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in self.kinds}
         try:
-            for kind, item in self._query(scope):
-                if kind in found:
-                    found[kind].append(item)
+            answer: Answer = {group: {} for group in self._groups(scope)}
+            for group, kind, item in self._query(scope):
+                if kind in self.kinds:
+                    answer.setdefault(group, {}).setdefault(kind, []).append(item)
         except Exception as exc:  # bulk inventory is an optimisation: the per-service APIs answer instead
             kind = self._classify(exc)
             message = explain(self.provider, exc, kind)
@@ -118,7 +125,7 @@ class BulkInventory:
                 exc,
             )
             return None
-        return found
+        return answer
 
 
 def inventory_for(
@@ -127,8 +134,9 @@ def inventory_for(
     kinds: Iterable[str],
     classify: Callable[[BaseException], str],
     scopes: Callable[[], Iterable[str]] = lambda: [""],
+    groups: Callable[[str], Iterable[str]] = lambda scope: (),
 ) -> BulkInventory | None:
     """A :class:`BulkInventory`, or None when ``POSTURE_BULK_INVENTORY=off``."""
     if bulk_mode() == "off":
         return None
-    return BulkInventory(provider, query, kinds, classify, scopes)
+    return BulkInventory(provider, query, kinds, classify, scopes, groups)

@@ -16,7 +16,7 @@ def listed(
 ) -> list[dict[str, Any]]:
     """Every resource of ``resource_type`` in ``sub``: from Resource Graph, else ``fallback()``'s SDK models."""
     bulk = session.bulk
-    found = bulk.items("", f"{sub.subscription_id.lower()}|{resource_type.lower()}") if bulk else None
+    found = bulk.items("", sub.subscription_id.lower(), resource_type.lower()) if bulk else None
     if found is None:
         found = [to_json(model) for model in fallback()]
     return [scrub(one_shape(item)) for item in found]

@@ -88,17 +88,18 @@ def _rows(session: AzureSession) -> Iterator[dict[str, Any]]:
             body["options"] = {**body["options"], "$skipToken": token}
 
 
-def _query(session: AzureSession) -> Callable[[str], Iterator[tuple[str, dict[str, Any]]]]:
-    def query(_scope: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def _query(session: AzureSession) -> Callable[[str], Iterator[tuple[str, str, dict[str, Any]]]]:
+    def query(_scope: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
         for row in _rows(session):
             rid, rtype, sub = row.get("id"), str(row.get("type", "")).lower(), row.get("subscriptionId")
             if isinstance(rid, str) and rid.startswith("/subscriptions/") and isinstance(sub, str):
-                yield f"{sub.lower()}|{rtype}", arm_shape(row)
+                yield sub.lower(), rtype, arm_shape(row)
 
     return query
 
 
 def resource_graph(session: AzureSession, classify: Callable[[BaseException], str]) -> BulkInventory | None:
-    """The account's Resource Graph inventory (None when POSTURE_BULK_INVENTORY=off)."""
-    kinds = [f"{s.subscription_id.lower()}|{t}" for s in session.subscriptions for t in TYPES]
-    return inventory_for("azure", _query(session), kinds, classify)
+    """The account's Resource Graph inventory, one query for every subscription (None when
+    POSTURE_BULK_INVENTORY=off): its answer is complete for each subscription it was asked about."""
+    subscriptions = [s.subscription_id.lower() for s in session.subscriptions]
+    return inventory_for("azure", _query(session), TYPES, classify, groups=lambda _scope: subscriptions)

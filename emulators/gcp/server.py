@@ -131,7 +131,7 @@ class GcpEmulator:
         if method == "POST" and path == "/token":  # OAuth 2.0 token endpoint for service-account keys
             self._send(handler, 200, {"access_token": "emulator-token", "expires_in": 3600, "token_type": "Bearer"})
             return
-        for api, verb, pattern, fn in [*ROUTES, asset_inventory.ROUTE]:
+        for api, verb, pattern, fn in [*ROUTES, *asset_inventory.ROUTES]:
             match = re.fullmatch(pattern, path)
             if verb != method or not match:
                 continue

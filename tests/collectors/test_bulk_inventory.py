@@ -148,10 +148,10 @@ def test_google_cloud_records_are_the_same_with_and_without_asset_inventory(gcp_
 
 def test_asset_inventory_replaces_the_list_calls_it_answers(gcp_scans: dict[str, Any]) -> None:
     off, auto = gcp_scans["off_calls"], gcp_scans["auto_calls"]
-    projects = gcp_scans["auto_session"].projects
-    assert len(projects) == 2
-    assert gcp_scans["auto_session"].bulk.queries == len(projects)  # one listing per project
-    assert sum(1 for api, _ in auto if api == "cloudasset") > len(projects)  # paged, three assets a page
+    assert len(gcp_scans["auto_session"].projects) == 2
+    assert gcp_scans["auto_session"].bulk.queries == 1  # one listing for the folder's projects
+    assets = [path for api, path in auto if api == "cloudasset"]
+    assert len(assets) > 2 and set(assets) == {f"/v1/{FOLDER}/assets"}  # paged, three assets a page
     for api, suffix in [("compute", "/global/firewalls"), ("container", "/clusters"), ("cloudkms", "/keyRings")]:
         assert any(a == api and p.endswith(suffix) for a, p in off), suffix
         assert not any(a == api and p.endswith(suffix) for a, p in auto), suffix
@@ -159,12 +159,23 @@ def test_asset_inventory_replaces_the_list_calls_it_answers(gcp_scans: dict[str,
     assert any(p.endswith(":getIamPolicy") for a, p in auto if a == "cloudkms")  # per key, still
 
 
+def test_listed_projects_are_listed_one_query_each(gcp: GcpEmulator, gcp_scans: dict[str, Any]) -> None:
+    start = len(gcp.calls)
+    each, session = scan(gcp_target(gcp, projects="acme-prod,acme-sandbox"), "auto")
+    assert each["records"] == gcp_scans["off"]["records"] and not each["errors"]
+    assert session.bulk.queries == 2
+    assert sorted(p for a, p in gcp.calls[start:] if a == "cloudasset") == [
+        "/v1/projects/acme-prod/assets",
+        "/v1/projects/acme-sandbox/assets",
+    ]
+
+
 def test_an_unavailable_asset_inventory_falls_back_to_the_service_listings(
     gcp: GcpEmulator, gcp_scans: dict[str, Any]
 ) -> None:
     gcp.fail("cloudasset", 403)
     try:
-        denied, denied_session = scan(gcp_target(gcp, folder=FOLDER), "auto")
+        denied, denied_session = scan(gcp_target(gcp, projects="acme-prod,acme-sandbox"), "auto")
     finally:
         gcp.clear()
     gcp.junk("cloudasset", "<html>proxy error</html>")
@@ -177,7 +188,7 @@ def test_an_unavailable_asset_inventory_falls_back_to_the_service_listings(
         assert not fallen["errors"]
     assert {f.kind for f in denied_session.bulk.failures} == {"denied"}
     assert sorted(f.scope for f in denied_session.bulk.failures) == sorted(denied_session.projects)
-    assert {f.kind for f in junk_session.bulk.failures} == {"invalid_response"}
+    assert [(f.scope, f.kind) for f in junk_session.bulk.failures] == [(FOLDER, "invalid_response")]
 
 
 # -- the shared inventory ---------------------------------------------------------------------------------
@@ -187,39 +198,44 @@ def test_the_query_runs_once_however_many_collectors_ask_at_once() -> None:
     calls: list[str] = []
     release = threading.Event()
 
-    def query(scope: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    def query(scope: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
         calls.append(scope)
         release.wait(5)  # held until every thread has started: they ask while it runs
-        yield "a", {"id": 1}
-        yield "b", {"id": 2}
-        yield "unasked", {"id": 3}
+        yield "g", "a", {"id": 1}
+        yield "g", "b", {"id": 2}
+        yield "g", "unasked", {"id": 3}
+        yield "h", "a", {"id": 4}
 
-    inventory = BulkInventory("test", query, ["a", "b"], lambda exc: "error")
+    inventory = BulkInventory("test", query, ["a", "b"], lambda exc: "error", groups=lambda scope: ["g", "empty"])
     answers: list[Any] = []
-    threads = [threading.Thread(target=lambda: answers.append(inventory.items("s", "a"))) for _ in range(6)]
+    threads = [threading.Thread(target=lambda: answers.append(inventory.items("s", "g", "a"))) for _ in range(6)]
     for thread in threads:
         thread.start()
     release.set()
     for thread in threads:
         thread.join()
     assert calls == ["s"] and answers == [[{"id": 1}]] * 6
-    assert inventory.items("s", "b") == [{"id": 2}]
-    assert inventory.items("s", "unasked") is None  # not a kind the query carries: the service's own listing
-    assert inventory.items("t", "a") == [{"id": 1}] and calls == ["s", "t"]
+    assert inventory.items("s", "g", "b") == [{"id": 2}]
+    assert inventory.items("s", "h", "a") == [{"id": 4}]  # a group the answer names
+    assert inventory.items("s", "empty", "a") == []  # a group it is complete for, with nothing in it
+    assert inventory.items("s", "unknown", "a") is None  # a group it knows nothing of: the service's own listing
+    assert inventory.items("s", "g", "unasked") is None  # a kind the query does not carry: the same
+    assert inventory.items("t", "g", "a") == [{"id": 1}] and calls == ["s", "t"]
 
 
 def test_a_failed_query_answers_none_from_then_on_and_is_recorded() -> None:
     calls: list[str] = []
 
-    def query(scope: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    def query(scope: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
         calls.append(scope)
-        yield "a", {"id": 1}
+        yield "g", "a", {"id": 1}
         raise PermissionError("refused")
 
-    inventory = BulkInventory("aws", query, ["a"], lambda exc: "denied")
-    assert inventory.items("s", "a") is None
-    assert inventory.items("s", "a") is None  # half an answer is never used
+    inventory = BulkInventory("aws", query, ["a"], lambda exc: "denied", scopes=lambda: ["s"])
+    assert inventory.items("s", "g", "a") is None
+    assert inventory.items("s", "g", "a") is None  # half an answer is never used
     assert calls == ["s"]
+    assert inventory.probe() == inventory.failures and calls == ["s"]  # a probe queries what was not yet
     assert inventory.failures == [BulkFailure("s", "denied", inventory.failures[0].message)]
     assert inventory.failures[0].message.startswith("access was denied")
 
@@ -238,9 +254,10 @@ def test_an_asset_the_client_library_cannot_read_falls_back_to_the_listing() -> 
     from google.cloud import compute_v1
 
     class Session:
+        scope = ""
         bulk = BulkInventory(
             "gcp",
-            lambda scope: iter([(gcp_inventory.FIREWALL, {"priority": "high"})]),
+            lambda scope: iter([("p", gcp_inventory.FIREWALL, {"priority": "high"})]),
             [gcp_inventory.FIREWALL],
             lambda exc: "error",
         )

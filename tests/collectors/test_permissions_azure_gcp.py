@@ -50,6 +50,7 @@ GCP_PERMISSIONS = [  # (api, path) -> the permission Google Cloud checks for it
     ("monitoring", rf"/v3{P}/alertPolicies", "monitoring.alertPolicies.list"),
     ("containeranalysis", rf"/v1{P}/occurrences", "containeranalysis.occurrences.list"),
     ("cloudasset", rf"/v1{P}/assets", "cloudasset.assets.listResource"),
+    ("cloudasset", r"/v1/(folders|organizations)/[^/]+/assets", "cloudasset.assets.listResource"),
     (
         "artifactregistry",
         rf"/v1{P}/locations/[^/]+/repositories/[^/]+/dockerImages",
