@@ -77,17 +77,25 @@ class BulkInventory:
         self._groups = groups
         self._classify = classify
         self._answers: dict[str, Answer | None] = {}
+        self._taken: dict[str, set[tuple[str, str]]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def items(self, scope: str, group: str, kind: str) -> list[dict[str, Any]] | None:
-        """Every item of ``kind`` in ``group`` (copies: callers may change them), or None: use the per-service API."""
+        """Every item of ``kind`` in ``group``, or None: use the per-service API.
+
+        Handed out once: the inventory keeps no item after its collector took it (a scan's memory holds each
+        resource once), and a second ask for the same kind and group answers None.
+        """
         if kind not in self.kinds:
             return None
         answer = self._load(scope)
-        if answer is None or group not in answer:
-            return None
-        return [dict(item) for item in answer[group].get(kind, [])]
+        with self._lock:
+            kinds = answer.get(group) if answer is not None else None
+            if kinds is None or (group, kind) in self._taken.setdefault(scope, set()):
+                return None
+            self._taken[scope].add((group, kind))
+            return kinds.pop(kind, [])
 
     def probe(self) -> list[BulkFailure]:
         """Query every scope a scan would (once each, as a scan does); the failures, if any."""
