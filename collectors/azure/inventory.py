@@ -3,7 +3,7 @@ else through each service's own listing; either way in one shape, secrets scrubb
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from collectors.azure.common import scrub, to_json
@@ -13,13 +13,13 @@ from collectors.azure.session import AzureSession, Subscription
 
 def listed(
     session: AzureSession, sub: Subscription, resource_type: str, fallback: Callable[[], Iterable[Any]]
-) -> list[dict[str, Any]]:
-    """Every resource of ``resource_type`` in ``sub``: from Resource Graph, else ``fallback()``'s SDK models."""
+) -> Iterator[dict[str, Any]]:
+    """Every resource of ``resource_type`` in ``sub``: from Resource Graph, else ``fallback()``'s SDK models
+    (read as they come, so that a listing failing half-way keeps what it read)."""
     bulk = session.bulk
     found = bulk.items("", sub.subscription_id.lower(), resource_type.lower()) if bulk else None
-    if found is None:
-        found = [to_json(model) for model in fallback()]
-    return [scrub(one_shape(item)) for item in found]
+    items = (to_json(model) for model in fallback()) if found is None else iter(found)
+    return (scrub(one_shape(item)) for item in items)
 
 
 def one_shape(item: dict[str, Any]) -> dict[str, Any]:

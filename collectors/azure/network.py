@@ -22,7 +22,7 @@ def _flow_logs(client: Any, rg: str, watcher: str) -> list[dict[str, Any]]:
 
 def _network_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
     client = session.client("network", sub.subscription_id)
-    watchers = listed(session, sub, "Microsoft.Network/networkWatchers", client.network_watchers.list_all)
+    watchers = list(listed(session, sub, "Microsoft.Network/networkWatchers", client.network_watchers.list_all))
     flow_logs: list[dict[str, Any]] = []
     for watcher in watchers:
         errors: dict[str, str] = {}

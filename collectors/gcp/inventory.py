@@ -96,14 +96,14 @@ def listed(
     asset_type: str,
     message: Any,
     fallback: Callable[[], Iterable[dict[str, Any]]],
-) -> list[dict[str, Any]]:
+) -> Iterable[dict[str, Any]]:
     """Every ``asset_type`` resource of ``project`` as the collector's own listing gives it: from Cloud Asset
     Inventory (read through ``message``, the client library's type, as the listing's answer is; None for raw
     JSON), else ``fallback()``."""
     bulk = session.bulk
     found = bulk.items(scope_of(session, project), project, asset_type) if bulk else None
     if found is None:
-        return list(fallback())
+        return fallback()  # read as it comes: a listing failing half-way keeps what it read
     if message is None:
         return found
     from collectors.gcp.clients import as_json
@@ -114,4 +114,4 @@ def listed(
         log_failure(
             log, logging.WARNING, f"gcp: {asset_type} assets of {project} could not be read; listed instead", exc
         )
-        return list(fallback())
+        return fallback()
