@@ -16,6 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from collectors.aws.provider import max_attempts as aws_max_attempts
+from collectors.bulk import bulk_mode
 from posture.access.claims import ROLES, parse_group_map
 from posture.env import env_bool, env_choice, env_commands, env_int, env_list, env_str
 from posture.local_keys import new_fernet_key, new_secret_key, read_or_create
@@ -266,6 +267,7 @@ FRAMEWORK_DIRS = [Path(p) for p in env_list("POSTURE_FRAMEWORK_DIRS")]
 rule_settings()
 stale_image_days()
 aws_max_attempts()
+bulk_mode()  # POSTURE_BULK_INVENTORY: auto (Resource Graph, Cloud Asset Inventory) or off
 
 LOG_LEVEL = env_choice("POSTURE_LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 LOG_FORMAT = env_choice("POSTURE_LOG_FORMAT", "plain", ("plain", "json"))

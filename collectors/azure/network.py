@@ -8,9 +8,12 @@ from functools import partial
 from typing import Any
 
 from collectors.azure.common import per_subscription, record, resource_group, secondary, to_json
+from collectors.azure.inventory import listed
 from collectors.azure.session import AzureSession, Subscription
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
+
+WAF_POLICIES = "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies"
 
 
 def _flow_logs(client: Any, rg: str, watcher: str) -> list[dict[str, Any]]:
@@ -19,7 +22,7 @@ def _flow_logs(client: Any, rg: str, watcher: str) -> list[dict[str, Any]]:
 
 def _network_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
     client = session.client("network", sub.subscription_id)
-    watchers = [to_json(w) for w in client.network_watchers.list_all()]
+    watchers = list(listed(session, sub, "Microsoft.Network/networkWatchers", client.network_watchers.list_all))
     flow_logs: list[dict[str, Any]] = []
     for watcher in watchers:
         errors: dict[str, str] = {}
@@ -36,11 +39,11 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         by_target.setdefault(target, []).append(
             {"id": log["id"], "enabled": (log.get("properties") or {}).get("enabled")}
         )
-    for nsg in client.network_security_groups.list_all():
-        config = to_json(nsg)
+    for config in listed(
+        session, sub, "Microsoft.Network/networkSecurityGroups", client.network_security_groups.list_all
+    ):
         yield record("network", "security_group", config, _flowLogs=by_target.get(config["id"].lower(), []))
-    for vnet in client.virtual_networks.list_all():
-        config = to_json(vnet)
+    for config in listed(session, sub, "Microsoft.Network/virtualNetworks", client.virtual_networks.list_all):
         yield record("network", "virtual_network", config, _flowLogs=by_target.get(config["id"].lower(), []))
     coverage = {
         "id": f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Network/networkWatchers",
@@ -49,11 +52,12 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         "watcherLocations": sorted({str(w.get("location", "")).lower() for w in watchers}),
     }
     yield record("network", "watcher_coverage", coverage)
-    for gateway in client.application_gateways.list_all():
-        yield record("network", "application_gateway", to_json(gateway))
-    for policy in client.web_application_firewall_policies.list_all():
-        yield record("network", "waf_policy", to_json(policy))
-    bastions = [to_json(b) for b in client.bastion_hosts.list()]
+    for gateway in listed(session, sub, "Microsoft.Network/applicationGateways", client.application_gateways.list_all):
+        yield record("network", "application_gateway", gateway)
+    policies = listed(session, sub, WAF_POLICIES, client.web_application_firewall_policies.list_all)
+    for policy in policies:
+        yield record("network", "waf_policy", policy)
+    bastions = listed(session, sub, "Microsoft.Network/bastionHosts", client.bastion_hosts.list)
     summary = {
         "id": f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Network/bastionHosts",
         "name": f"Bastion hosts of {sub.display_name or sub.subscription_id}",

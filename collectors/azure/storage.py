@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from collectors.azure.common import map_details, per_subscription, record, resource_group, secondary, to_json
+from collectors.azure.inventory import listed
 from collectors.azure.session import AzureSession, Subscription
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
@@ -44,7 +45,8 @@ def _account(session: AzureSession, sub: Subscription, config: dict[str, Any]) -
 
 
 def _account_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
-    accounts = [to_json(a) for a in session.client("storage", sub.subscription_id).storage_accounts.list()]
+    client = session.client("storage", sub.subscription_id)
+    accounts = listed(session, sub, "Microsoft.Storage/storageAccounts", client.storage_accounts.list)
     for records in map_details(lambda config: _account(session, sub, config), accounts):
         yield from records
 

@@ -14,6 +14,8 @@ It serves an estate (see :mod:`emulators.azure.estate`) the way ARM does:
 - ARM error bodies ``{"error": {"code", "message"}}``: 404 for an unknown type or resource,
   401 without the expected bearer token.
 
+- ``POST /providers/Microsoft.ResourceGraph/resources``: a Resource Graph query over the same resources
+  (:mod:`emulators.azure.resource_graph`);
 - ``POST {managed cluster id}/listClusterUserCredential``: ``{"kubeconfigs": [{"name": "clusterUser",
   "value": <base64 kubeconfig>}]}`` for a cluster given one with :meth:`ArmEmulator.set_cluster_credential`
   (a cluster without one: 404, as a cluster still being created).
@@ -31,6 +33,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from emulators.azure import resource_graph
 
 # Resource types (lowercase) the emulator knows; a collection of any other type is a 404, as in ARM.
 KNOWN_TYPES = frozenset(
@@ -159,6 +163,16 @@ class ArmEmulator:
         value = base64.b64encode(kubeconfig.encode()).decode()
         return 200, {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
 
+    def resource_graph(self, raw: bytes) -> tuple[int, Any]:
+        """The answer to a Resource Graph query, from the resources served per service (:mod:`.resource_graph`)."""
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            return resource_graph.bad_request("The request body is not JSON.")
+        with self._lock:
+            resources, subscriptions = list(self.resources), list(self.subscriptions)
+        return resource_graph.answer(resources, subscriptions, body, resource_type)
+
     def requests_to(self, fragment: str) -> int:
         return sum(1 for _, path in self.requests if fragment.lower() in path.lower())
 
@@ -285,7 +299,7 @@ class _Handler(BaseHTTPRequestHandler):
         return query
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self._accepted("POST") is None:
             return
         path = urlsplit(self.path).path
@@ -296,6 +310,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if path.lower().rstrip("/").endswith("/listclusterusercredential"):
             return self._send(*self.emulator.cluster_credential(path))
+        if path.lower().rstrip("/") == "/providers/microsoft.resourcegraph/resources":
+            return self._send(*self.emulator.resource_graph(raw))
         return self._send(404, _error("InvalidResourceType", f"The emulator does not serve POST {path}."))
 
     def do_GET(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 P = r"(?P<project>[^/:]+)"
@@ -24,6 +24,7 @@ class Request:
     query: dict[str, str]
     body: dict[str, Any]
     default_page_size: int
+    lists: dict[str, list[str]] = field(default_factory=dict)  # every value of a repeated query parameter
 
     def project(self) -> dict[str, Any]:
         wanted = self.params["project"]

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from emulators.gcp import asset_inventory
 from emulators.gcp.routes import ROUTES, ApiError, Request
 
 STATUS_NAMES = {
@@ -56,7 +57,8 @@ class GcpEmulator:
 
     def fail(self, api: str, status: int = 500, times: int | None = None, match: str = "") -> None:
         """Answer calls to ``api`` (container, compute, storage, iam, cloudkms, logging, monitoring,
-        cloudresourcemanager, serviceusage, containeranalysis, artifactregistry, sqladmin) with ``status``:
+        cloudresourcemanager, serviceusage, containeranalysis, artifactregistry, sqladmin, cloudasset) with
+        ``status``:
         ``times`` calls, or all until :meth:`clear`;
         with ``match``, only calls whose path contains it."""
         with self._lock:
@@ -130,7 +132,7 @@ class GcpEmulator:
         if method == "POST" and path == "/token":  # OAuth 2.0 token endpoint for service-account keys
             self._send(handler, 200, {"access_token": "emulator-token", "expires_in": 3600, "token_type": "Bearer"})
             return
-        for api, verb, pattern, fn in ROUTES:
+        for api, verb, pattern, fn in [*ROUTES, *asset_inventory.ROUTES]:
             match = re.fullmatch(pattern, path)
             if verb != method or not match:
                 continue
@@ -150,7 +152,8 @@ class GcpEmulator:
                 return
             try:
                 body = json.loads(raw_body) if raw_body else {}
-                request = Request(self.estate, match.groupdict(), query, body, self.page_size)
+                lists = parse_qs(parts.query)
+                request = Request(self.estate, match.groupdict(), query, body, self.page_size, lists)
                 self._send(handler, 200, fn(request))
             except ApiError as exc:
                 self._error(handler, exc.status, exc.message)

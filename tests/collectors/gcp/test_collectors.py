@@ -42,6 +42,7 @@ def test_gke_clusters_and_node_pools(emulator: GcpEmulator) -> None:
     assert clusters["legacy-web"].config["masterAuth"]["clientKey"] == "**redacted**"
 
 
+@pytest.mark.usefixtures("per_service")
 def test_compute_networks_firewalls_instances_and_project(emulator: GcpEmulator) -> None:
     emulator.page_size = 1  # every list call pages, item by item
     networks = run(emulator, "compute_networks", projects="acme-sandbox")
@@ -147,6 +148,7 @@ def test_throttling_is_retried(emulator: GcpEmulator) -> None:
     assert len(accounts) == 3
 
 
+@pytest.mark.usefixtures("per_service")
 def test_throttling_that_does_not_stop_is_reported_as_throttled(emulator: GcpEmulator) -> None:
     emulator.fail("iam", status=429)
     session = session_for(emulator)
@@ -154,6 +156,7 @@ def test_throttling_that_does_not_stop_is_reported_as_throttled(emulator: GcpEmu
     assert [(e.service, e.kind) for e in result.errors] == [("iam", "throttled")]
 
 
+@pytest.mark.usefixtures("per_service")
 @pytest.mark.parametrize("junk", ['{"accounts": "not a list"}', "<html>502 Bad Gateway</html>", "[1, 2]"])
 def test_junk_from_the_api_is_an_invalid_response(emulator: GcpEmulator, junk: str) -> None:
     emulator.junk("iam", junk)
@@ -163,6 +166,7 @@ def test_junk_from_the_api_is_an_invalid_response(emulator: GcpEmulator, junk: s
     assert any(r.type == "gcp.container.cluster" for r in result.records)
 
 
+@pytest.mark.usefixtures("per_service")
 def test_junk_from_a_client_library_api_is_reported_and_isolated(emulator: GcpEmulator) -> None:
     emulator.junk("container", "<html>oops</html>")
     session = session_for(emulator)

@@ -234,6 +234,7 @@ def test_a_folder_scan_names_the_failing_cis_gcp_and_gke_controls(tmp_path: Path
     assert (gcp["6.5"].passed, gcp["6.5"].failed) == (6, 1)
 
 
+@pytest.mark.usefixtures("per_service")
 def test_one_failing_api_leaves_the_scan_partial_with_the_rest_intact(tmp_path: Path) -> None:
     with GcpEmulator(demo_estate(), token=TOKEN) as emulator:
         emulator.fail("monitoring", status=500)
