@@ -1,5 +1,6 @@
 """Networking: NSGs and their rules, Network Watchers and their flow logs, virtual networks and subnets,
-Application Gateways and their WAF policies, Bastion hosts."""
+Application Gateways and their WAF policies, Bastion hosts, virtual network gateways (point-to-site settings) and
+public IP addresses."""
 
 from __future__ import annotations
 
@@ -7,14 +8,32 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
+from collectors.azure.arm_lists import arm_list
 from collectors.azure.common import per_subscription, record, resource_group, secondary, to_json
 from collectors.azure.session import AzureSession, Subscription
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
 
+RESOURCES_API = "2021-04-01"
+
 
 def _flow_logs(client: Any, rg: str, watcher: str) -> list[dict[str, Any]]:
     return [to_json(f) for f in client.flow_logs.list(rg, watcher)]
+
+
+def _virtual_network_gateways(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
+    """Each gateway in full (the SDK lists them per resource group only: found through the generic listing)."""
+    client = session.client("network", sub.subscription_id)
+    found = arm_list(
+        session,
+        sub.subscription_id,
+        f"/subscriptions/{sub.subscription_id}/resources",
+        RESOURCES_API,
+        {"$filter": "resourceType eq 'Microsoft.Network/virtualNetworkGateways'"},
+    )
+    for item in found:
+        gateway = to_json(client.virtual_network_gateways.get(resource_group(item["id"]), item["name"]))
+        yield record("network", "virtual_network_gateway", gateway)
 
 
 def _network_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
@@ -61,6 +80,9 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         "bastionHosts": [{"id": b["id"], "name": b.get("name"), "location": b.get("location")} for b in bastions],
     }
     yield record("network", "bastion_hosts", summary)
+    for address in client.public_ip_addresses.list_all():
+        yield record("network", "public_ip", to_json(address))
+    yield from _virtual_network_gateways(session, sub)
 
 
 @REGISTRY.collector(
@@ -75,6 +97,9 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         "Microsoft.Network/applicationGateways/read",
         "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/read",
         "Microsoft.Network/bastionHosts/read",
+        "Microsoft.Network/publicIPAddresses/read",
+        "Microsoft.Resources/subscriptions/resources/read",
+        "Microsoft.Network/virtualNetworkGateways/read",
     ),
 )
 def collect_network(session: AzureSession, region: str) -> Iterator[ResourceRecord]:

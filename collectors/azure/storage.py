@@ -1,4 +1,5 @@
-"""Storage accounts, their blob containers' public access level and their file services' SMB settings."""
+"""Storage accounts, their blob containers' public access level, their blob services' data protection (soft
+delete, versioning) and their file services' SMB and soft delete settings."""
 
 from __future__ import annotations
 
@@ -21,12 +22,16 @@ def _account(session: AzureSession, sub: Subscription, config: dict[str, Any]) -
     file_services = secondary(
         errors, "fileServices", lambda: to_json(client.file_services.get_service_properties(rg, name))
     )
+    blob_services = secondary(
+        errors, "blobServices", lambda: to_json(client.blob_services.get_service_properties(rg, name))
+    )
     extra: dict[str, Any] = {
         "_blobContainers": [
             {"name": c.get("name"), "publicAccess": (c.get("properties") or {}).get("publicAccess")}
             for c in containers or []
         ],
         "_fileServices": file_services,
+        "_blobServices": blob_services,
     }
     if errors:
         extra["_errors"] = errors
@@ -57,6 +62,7 @@ def _account_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         "Microsoft.Storage/storageAccounts/read",
         "Microsoft.Storage/storageAccounts/blobServices/containers/read",
         "Microsoft.Storage/storageAccounts/fileServices/read",
+        "Microsoft.Storage/storageAccounts/blobServices/read",
     ),
 )
 def collect_storage(session: AzureSession, region: str) -> Iterator[ResourceRecord]:

@@ -75,6 +75,47 @@ EXPECTED_PASSES = {
     ("azure.security.defender_containers", f"/subscriptions/{SUB}/providers/Microsoft.Security/pricings/Containers"),
     ("azure.keyvault.purge_protection", f"{RG}/platform/providers/Microsoft.KeyVault/vaults/kv-prod"),
 }
+# Data protection, locks, VPN, HTTP/2, Defender components and contacts (emulators.azure.estate_mgmt): rule ->
+# (a failing resource, a passing one); None where the demo subscription has one record only.
+LEGACY_DATA = f"{RG}/legacy/providers/Microsoft.Storage/storageAccounts/stlegacydata"
+PROD_LOGS = f"{RG}/platform/providers/Microsoft.Storage/storageAccounts/stprodlogs"
+SECURITY = f"/subscriptions/{SUB}/providers/Microsoft.Security"
+MANAGEMENT_VERDICTS = {
+    "azure.storage.blob_soft_delete": (LEGACY_DATA, PROD_LOGS),
+    "azure.storage.container_soft_delete": (LEGACY_DATA, PROD_LOGS),
+    "azure.storage.blob_versioning": (LEGACY_DATA, PROD_LOGS),
+    "azure.storage.geo_redundant": (LEGACY_DATA, PROD_LOGS),
+    "azure.storage.keys_regenerated": (LEGACY_DATA, PROD_LOGS),
+    "azure.storage.delete_lock": (LEGACY_DATA, PROD_LOGS),
+    "azure.network.vpn_p2s_entra_only": (
+        f"{RG}/legacy/providers/Microsoft.Network/virtualNetworkGateways/vpngw-legacy",
+        f"{RG}/platform/providers/Microsoft.Network/virtualNetworkGateways/vpngw-hub",
+    ),
+    "azure.network.app_gateway_http2": (
+        f"{RG}/legacy/providers/Microsoft.Network/applicationGateways/agw-legacy",
+        f"{RG}/platform/providers/Microsoft.Network/applicationGateways/agw-edge",
+    ),
+    "azure.network.public_ip_in_use": (
+        f"{RG}/legacy/providers/Microsoft.Network/publicIPAddresses/pip-legacy-spare",
+        f"{RG}/platform/providers/Microsoft.Network/publicIPAddresses/pip-agw-edge",
+    ),
+    "azure.security.defender_servers_file_integrity_monitoring": (f"{SECURITY}/pricings/VirtualMachines", None),
+    "azure.security.defender_servers_agentless_scanning": (None, f"{SECURITY}/pricings/VirtualMachines"),
+    "azure.security.defender_endpoint_integration": (None, f"{SECURITY}/settings"),
+    "azure.security.contact_attack_path_notifications": (f"{SECURITY}/securityContacts/default", None),
+    "azure.monitor.application_insights_configured": (
+        None,
+        f"/subscriptions/{SUB}/providers/Microsoft.Insights/components",
+    ),
+    "azure.monitor.activity_log_storage_cmk": (
+        f"/subscriptions/{SUB}/providers/Microsoft.Insights/eventtypes/management",
+        None,
+    ),
+    "azure.authorization.lock_admin_custom_role": (
+        None,
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleAssignments",
+    ),
+}
 
 
 def add_account(emulator: ArmEmulator, name: str = "azure-prod") -> None:
@@ -110,13 +151,16 @@ def test_scan_a_subscription_and_export_its_findings(emulator: ArmEmulator, tmp_
     call_command("scan", "azure-prod")
     scan = Scan.objects.get()
     assert scan.state == "succeeded", (scan.errors, scan.message)
-    assert scan.counts["resources"] == 57  # 53 resources and 4 ACR image scans (emulators.images)
+    assert scan.counts["resources"] == 65  # 61 resources and 4 ACR image scans (emulators.images)
 
     findings = export(tmp_path)
     status = {(f["rule"], f["resource"]["uid"]): f["status"] for f in findings}
     failing = {key for key, value in status.items() if value == "FAIL"}
     assert failing >= EXPECTED_FAILURES, sorted(EXPECTED_FAILURES - failing)
     assert all(status[key] == "PASS" for key in EXPECTED_PASSES)
+    for rule, (failing_uid, passing_uid) in MANAGEMENT_VERDICTS.items():
+        assert failing_uid is None or status[(rule, failing_uid)] == "FAIL", (rule, failing_uid)
+        assert passing_uid is None or status[(rule, passing_uid)] == "PASS", (rule, passing_uid)
     assert not [f for f in findings if f["status"] == "ERROR"]
     for finding in findings:
         assert finding["message"] and finding["evidence"], finding["rule"]

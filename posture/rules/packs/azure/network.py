@@ -423,3 +423,84 @@ field_rule(
     remediation="Deploy an Azure Bastion host in the hub virtual network (AzureBastionSubnet).",
     references=(DOCS + "bastion/bastion-overview",),
 )
+
+
+field_rule(
+    id="azure.network.app_gateway_http2",
+    title="Application Gateway accepts HTTP/2",
+    severity="low",
+    category="network",
+    resource_type="azure.network.application_gateway",
+    path="properties.enableHttp2",
+    expect=True,
+    ok="HTTP/2 is enabled",
+    bad="HTTP/2 is disabled (enableHttp2 = {value})",
+    rationale="HTTP/2 is the protocol browsers prefer; its header compression and single connection per client "
+    "are also more robust to slow-request resource exhaustion than HTTP/1.1.",
+    remediation="az network application-gateway update -g RG -n GATEWAY --http2 Enabled",
+    references=("https://learn.microsoft.com/azure/application-gateway/configuration-listeners#http2-support",),
+)
+
+
+@rule(
+    id="azure.network.vpn_p2s_entra_only",
+    title="VPN gateway point-to-site connections authenticate with Microsoft Entra ID only",
+    severity="medium",
+    category="identity",
+    resource_type="azure.network.virtual_network_gateway",
+    rationale="Entra ID authentication brings conditional access, MFA and account disabling to VPN users; "
+    "client certificates and RADIUS passwords escape them and are rarely revoked.",
+    remediation="Set the point-to-site configuration's tunnel type to OpenVPN and its authentication type to "
+    "Azure Active Directory only; remove the root certificates and the RADIUS server.",
+    references=("https://learn.microsoft.com/azure/vpn-gateway/openvpn-azure-ad-tenant",),
+)
+def vpn_p2s_entra_only(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    p = props(resource)
+    client = p.get("vpnClientConfiguration")
+    if str(p.get("gatewayType", "Vpn")).lower() != "vpn" or not isinstance(client, dict):
+        return None  # an ExpressRoute gateway, or no point-to-site configuration
+    types = observed(resource.config, "properties.vpnClientConfiguration.vpnAuthenticationTypes")
+    found = [str(t) for t in types.value or []]
+    if not found:  # gateways configured before the field existed: what is configured tells
+        found = [
+            kind
+            for kind, present in (
+                ("AAD", client.get("aadTenant")),
+                ("Certificate", client.get("vpnClientRootCertificates")),
+                ("Radius", client.get("radiusServerAddress") or client.get("radiusServers")),
+            )
+            if present
+        ]
+    return check(
+        [t.lower() for t in found] == ["aad"],
+        "point-to-site users authenticate with Entra ID only",
+        f"point-to-site authentication types: {', '.join(found) or 'none set'}",
+        types,
+        observed(resource.config, "properties.vpnClientConfiguration.aadTenant"),
+    )
+
+
+@rule(
+    id="azure.network.public_ip_in_use",
+    title="Public IP address is attached to a resource",
+    severity="low",
+    category="exposure",
+    resource_type="azure.network.public_ip",
+    rationale="Public addresses should be reviewed periodically; an address attached to nothing serves no purpose, "
+    "costs money and may be attached to the wrong resource later.",
+    remediation="Review the subscription's public IP addresses; delete the unattached ones "
+    "(az network public-ip delete -g RG -n NAME).",
+    references=("https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses",),
+)
+def public_ip_in_use(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    address = observed(resource.config, "properties.ipAddress")
+    attached = observed(resource.config, "properties.ipConfiguration.id")
+    nat = observed(resource.config, "properties.natGateway.id")
+    owner = attached.value or nat.value
+    return check(
+        bool(owner),
+        f"{address.value or 'the address'} is attached to {str(owner).split('/providers/', 1)[-1]}",
+        f"{address.value or 'the address'} is attached to nothing",
+        address,
+        attached if attached.value or not nat.value else nat,
+    )
