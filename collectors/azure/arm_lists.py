@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlsplit
 from collectors.azure.common import scrub
 from collectors.azure.session import AzureSession
 
+RESOURCES_API = "2021-04-01"
 MAX_PAGES = 200  # a list that never ends (a nextLink pointing at itself) stops here, as an error
 
 
@@ -56,3 +57,14 @@ def _next_link(session: AzureSession, link: Any) -> str | None:
     if (nxt.scheme, nxt.netloc.lower()) != (base.scheme, base.netloc.lower()):
         raise UnexpectedAnswer(f"a nextLink leads away from {base.netloc}: {nxt.netloc or '(no host)'}")
     return str(link)
+
+
+def resources_of_type(session: AzureSession, subscription_id: str, resource_type: str) -> list[dict[str, Any]]:
+    """The subscription's resources of one type from the generic listing (id, name, type, location, sku...)."""
+    return arm_list(
+        session,
+        subscription_id,
+        f"/subscriptions/{subscription_id}/resources",
+        RESOURCES_API,
+        {"$filter": f"resourceType eq '{resource_type}'"},
+    )

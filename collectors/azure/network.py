@@ -8,13 +8,11 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
-from collectors.azure.arm_lists import arm_list
+from collectors.azure.arm_lists import resources_of_type
 from collectors.azure.common import per_subscription, record, resource_group, secondary, to_json
 from collectors.azure.session import AzureSession, Subscription
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
-
-RESOURCES_API = "2021-04-01"
 
 
 def _flow_logs(client: Any, rg: str, watcher: str) -> list[dict[str, Any]]:
@@ -24,13 +22,7 @@ def _flow_logs(client: Any, rg: str, watcher: str) -> list[dict[str, Any]]:
 def _virtual_network_gateways(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
     """Each gateway in full (the SDK lists them per resource group only: found through the generic listing)."""
     client = session.client("network", sub.subscription_id)
-    found = arm_list(
-        session,
-        sub.subscription_id,
-        f"/subscriptions/{sub.subscription_id}/resources",
-        RESOURCES_API,
-        {"$filter": "resourceType eq 'Microsoft.Network/virtualNetworkGateways'"},
-    )
+    found = resources_of_type(session, sub.subscription_id, "Microsoft.Network/virtualNetworkGateways")
     for item in found:
         gateway = to_json(client.virtual_network_gateways.get(resource_group(item["id"]), item["name"]))
         yield record("network", "virtual_network_gateway", gateway)

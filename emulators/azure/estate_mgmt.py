@@ -210,6 +210,59 @@ def vpn_gateway(
     }
 
 
+def benchmark_assignment(sub: str, disabled: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Defender for Cloud's default assignment of the Microsoft cloud security benchmark; ``disabled``: effect
+    parameters set to Disabled."""
+    return {
+        "id": f"/subscriptions/{sub}/providers/Microsoft.Authorization/policyAssignments/SecurityCenterBuiltIn",
+        "name": "SecurityCenterBuiltIn",
+        "type": "Microsoft.Authorization/policyAssignments",
+        "properties": {
+            "displayName": f"ASC Default (subscription: {sub})",
+            "policyDefinitionId": "/providers/Microsoft.Authorization/policySetDefinitions/"
+            "1f3afdf9-d0c9-4c3d-847f-89da613e70a8",
+            "scope": f"/subscriptions/{sub}",
+            "notScopes": [],
+            "parameters": {name: {"value": "Disabled"} for name in disabled},
+            "enforcementMode": "Default",
+            "metadata": {"assignedBy": "Security Center", "createdBy": None},
+        },
+    }
+
+
+def iot_hub(sub: str, rg: str, name: str, location: str = "westeurope") -> dict[str, Any]:
+    return {
+        "id": f"{rg_id(sub, rg)}/providers/Microsoft.Devices/IotHubs/{name}",
+        "name": name,
+        "type": "Microsoft.Devices/IotHubs",
+        "location": location,
+        "tags": {},
+        "sku": {"name": "S1", "tier": "Standard", "capacity": 1},
+        "properties": {"state": "Active", "hostName": f"{name}.azure-devices.net", "provisioningState": "Succeeded"},
+    }
+
+
+def iot_security_solution(sub: str, rg: str, name: str, hubs: list[str], status: str = "Enabled") -> dict[str, Any]:
+    return {
+        "id": f"{rg_id(sub, rg)}/providers/Microsoft.Security/IoTSecuritySolutions/{name}",
+        "name": name,
+        "type": "Microsoft.Security/IoTSecuritySolutions",
+        "location": "westeurope",
+        "tags": {},
+        "properties": {
+            "displayName": name,
+            "status": status,
+            "export": [],
+            "disabledDataSources": [],
+            "iotHubs": hubs,
+            "userDefinedResources": {"query": "", "querySubscriptions": []},
+            "autoDiscoveredResources": hubs,
+            "recommendationsConfiguration": [],
+            "unmaskedIpLoggingStatus": "Disabled",
+        },
+    }
+
+
 def _by_suffix(resources: list[dict[str, Any]], suffix: str) -> dict[str, Any]:
     return next(r for r in resources if r["id"].lower().endswith(suffix.lower()))
 
@@ -219,7 +272,8 @@ def management(resources: list[dict[str, Any]], sub: str) -> None:
 
     Wrong on purpose: ``stlegacydata`` keeps no deleted blobs or containers, no versions, no lock, locally
     redundant, keys never rotated; the VPN gateway ``vpngw-legacy`` takes certificates besides Entra ID;
-    ``agw-legacy`` has HTTP/2 off; Defender's File Integrity Monitoring is off and attack paths are not emailed.
+    ``agw-legacy`` has HTTP/2 off; Defender's File Integrity Monitoring is off and attack paths are not emailed;
+    the IoT hub ``iot-legacy`` has no Defender for IoT; there is no Defender EASM workspace.
     The platform team administers locks through a custom role.
     """
     logs = _by_suffix(resources, "/storageAccounts/stprodlogs")
@@ -260,4 +314,11 @@ def management(resources: list[dict[str, Any]], sub: str) -> None:
         public_ip(sub, "legacy", "pip-legacy-spare", "52.170.3.91", "eastus"),
         vpn_gateway(sub, "platform", "vpngw-hub"),
         vpn_gateway(sub, "legacy", "vpngw-legacy", "eastus", auth_types=["Certificate", "AAD"]),
+    ]
+    factory = iot_hub(sub, "platform", "iot-factory")
+    resources += [
+        benchmark_assignment(sub),
+        factory,
+        iot_hub(sub, "legacy", "iot-legacy", "eastus"),
+        iot_security_solution(sub, "platform", "iot-factory-defender", [factory["id"]]),
     ]

@@ -66,6 +66,8 @@ KNOWN_TYPES = frozenset(
         "microsoft.insights/components",
         "microsoft.network/publicipaddresses",
         "microsoft.network/virtualnetworkgateways",
+        "microsoft.authorization/policyassignments",
+        "microsoft.security/iotsecuritysolutions",
     }
 )
 # What the generic resource listing (GET /subscriptions/{id}/resources) returns of each resource.

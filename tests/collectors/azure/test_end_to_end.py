@@ -111,6 +111,15 @@ MANAGEMENT_VERDICTS = {
         f"/subscriptions/{SUB}/providers/Microsoft.Insights/eventtypes/management",
         None,
     ),
+    "azure.security.defender_iot_hub": (
+        f"{RG}/legacy/providers/Microsoft.Devices/IotHubs/iot-legacy/providers/Microsoft.Security/iotSecuritySolutions",
+        f"{RG}/platform/providers/Microsoft.Devices/IotHubs/iot-factory/providers/Microsoft.Security/iotSecuritySolutions",
+    ),
+    "azure.security.defender_easm_workspace": (f"/subscriptions/{SUB}/providers/Microsoft.Easm/workspaces", None),
+    "azure.security.benchmark_policies_not_disabled": (
+        None,
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/policyAssignments",
+    ),
     "azure.authorization.lock_admin_custom_role": (
         None,
         f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleAssignments",
@@ -151,7 +160,7 @@ def test_scan_a_subscription_and_export_its_findings(emulator: ArmEmulator, tmp_
     call_command("scan", "azure-prod")
     scan = Scan.objects.get()
     assert scan.state == "succeeded", (scan.errors, scan.message)
-    assert scan.counts["resources"] == 65  # 61 resources and 4 ACR image scans (emulators.images)
+    assert scan.counts["resources"] == 69  # 65 resources and 4 ACR image scans (emulators.images)
 
     findings = export(tmp_path)
     status = {(f["rule"], f["resource"]["uid"]): f["status"] for f in findings}

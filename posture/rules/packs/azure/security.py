@@ -6,8 +6,8 @@ from typing import Any
 
 from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext
-from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, failed, observed, unreadable
+from posture.rules.registry import field_rule, rule
+from posture.rules.verdicts import Verdict, check, failed, manual, observed, unreadable
 
 PRICING = "azure.security.pricing"
 
@@ -328,3 +328,83 @@ def contact_attack_path_notifications(resource: ResourceRecord, ctx: RuleContext
         enabled,
         sources,
     )
+
+
+@rule(
+    id="azure.security.benchmark_policies_not_disabled",
+    title="The Microsoft cloud security benchmark is assigned with no policy set to Disabled",
+    severity="medium",
+    category="logging",
+    resource_type="azure.security.benchmark_assignments",
+    rationale="Defender for Cloud's recommendations come from the benchmark's policies; a policy whose effect is "
+    "Disabled silently stops the recommendation for every resource.",
+    remediation="Defender for Cloud > Environment settings > Security policies: set the disabled policies back to "
+    "their default effect (AuditIfNotExists or Audit), unless they are deprecated.",
+    references=(DOCS + "security-policy-concept",),
+)
+def benchmark_policies_not_disabled(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "assignments", "the subscription's policy assignments")
+    if problem:
+        return problem
+    assignments = resource.config.get("assignments") or []
+    if not assignments:
+        return failed("the Microsoft cloud security benchmark is not assigned", ("assignments", []))
+    disabled = sorted(
+        f"{a.get('name')}:{name}"
+        for a in assignments
+        for name, parameter in ((a.get("properties") or {}).get("parameters") or {}).items()
+        if name.lower().endswith("effect")
+        and isinstance(parameter, dict)
+        and str(parameter.get("value", "")).lower() == "disabled"
+    )
+    evidence = ("assignments.parameters[*Effect=Disabled]", disabled)
+    if disabled:  # whether each disabled policy is deprecated takes its definition: a person decides
+        return manual(f"{len(disabled)} benchmark policies are Disabled: check that each is deprecated", evidence)
+    return check(True, "no benchmark policy is Disabled", "", evidence)
+
+
+@rule(
+    id="azure.security.defender_easm_workspace",
+    title="Defender External Attack Surface Management has a workspace",
+    severity="low",
+    category="exposure",
+    resource_type="azure.security.easm_workspaces",
+    rationale="Defender EASM discovers the organisation's Internet-facing assets, including the forgotten ones, "
+    "and their vulnerabilities, as an attacker would.",
+    remediation="Create a Defender EASM workspace (Microsoft.Easm/workspaces) and seed it with the organisation's "
+    "domains and address ranges.",
+    references=("https://learn.microsoft.com/azure/external-attack-surface-management/",),
+)
+def defender_easm_workspace(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "workspaces", "the Defender EASM workspaces")
+    if problem:
+        return problem
+    names = [str(w.get("name")) for w in resource.config.get("workspaces") or []]
+    return check(
+        bool(names),
+        f"Defender EASM workspace(s): {', '.join(names)}",
+        "no Defender EASM workspace in the subscription",
+        ("workspaces", names),
+    )
+
+
+def _enabled_solutions(solutions: Any) -> list[Any]:
+    return [s.get("id") for s in solutions or [] if str(s.get("status", "")).lower() == "enabled"]
+
+
+field_rule(
+    id="azure.security.defender_iot_hub",
+    title="Defender for IoT protects the IoT hub",
+    severity="medium",
+    category="logging",
+    resource_type="azure.security.iot_hub_protection",
+    path="_securitySolutions",
+    expect=lambda v: bool(_enabled_solutions(v)),
+    ok="an enabled IoT security solution covers the hub",
+    bad=lambda v: "no enabled IoT security solution covers the hub" + (" (a disabled one does)" if v else ""),
+    rationale="Defender for IoT watches the hub and its devices for threats and insecure configuration; without "
+    "it a compromised device goes unnoticed.",
+    remediation="IoT Hub > Defender for IoT > Settings: enable Microsoft Defender for IoT (an IoT security "
+    "solution covering the hub).",
+    references=("https://learn.microsoft.com/azure/defender-for-iot/device-builders/quickstart-onboard-iot-hub",),
+)
