@@ -1,6 +1,6 @@
 """Networking: NSGs and their rules, Network Watchers and their flow logs, virtual networks and subnets,
 Application Gateways and their WAF policies, Bastion hosts, virtual network gateways (point-to-site settings) and
-public IP addresses."""
+public IP addresses, network security perimeters and the resources associated with them."""
 
 from __future__ import annotations
 
@@ -26,6 +26,37 @@ def _virtual_network_gateways(session: AzureSession, sub: Subscription) -> Itera
     for item in found:
         gateway = to_json(client.virtual_network_gateways.get(resource_group(item["id"]), item["name"]))
         yield record("network", "virtual_network_gateway", gateway)
+
+
+def _perimeters(session: AzureSession, sub: Subscription) -> ResourceRecord:
+    """The subscription's network security perimeters and their resource associations, on one record."""
+    client = session.client("network", sub.subscription_id)
+    errors: dict[str, str] = {}
+
+    def associations() -> list[dict[str, Any]]:
+        found = []
+        for perimeter in client.network_security_perimeters.list_by_subscription():
+            nsp = to_json(perimeter)
+            for item in client.network_security_perimeter_associations.list(resource_group(nsp["id"]), nsp["name"]):
+                p = to_json(item).get("properties") or {}
+                found.append(
+                    {
+                        "perimeter": nsp["id"],
+                        "resourceId": (p.get("privateLinkResource") or {}).get("id"),
+                        "accessMode": p.get("accessMode"),
+                    }
+                )
+        return found
+
+    config: dict[str, Any] = {
+        "id": f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Network/networkSecurityPerimeters",
+        "name": f"Network security perimeters of {sub.display_name or sub.subscription_id}",
+        "subscriptionId": sub.subscription_id,
+        "associations": secondary(errors, "associations", associations),
+    }
+    if errors:
+        config["_errors"] = errors
+    return record("network", "security_perimeters", config)
 
 
 def _network_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
@@ -74,6 +105,7 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
     yield record("network", "bastion_hosts", summary)
     for address in client.public_ip_addresses.list_all():
         yield record("network", "public_ip", to_json(address))
+    yield _perimeters(session, sub)
     yield from _virtual_network_gateways(session, sub)
 
 
@@ -92,6 +124,8 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         "Microsoft.Network/publicIPAddresses/read",
         "Microsoft.Resources/subscriptions/resources/read",
         "Microsoft.Network/virtualNetworkGateways/read",
+        "Microsoft.Network/networkSecurityPerimeters/read",
+        "Microsoft.Network/networkSecurityPerimeters/resourceAssociations/read",
     ),
 )
 def collect_network(session: AzureSession, region: str) -> Iterator[ResourceRecord]:

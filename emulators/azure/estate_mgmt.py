@@ -263,6 +263,34 @@ def iot_security_solution(sub: str, rg: str, name: str, hubs: list[str], status:
     }
 
 
+def security_perimeter(sub: str, rg: str, name: str, location: str = "westeurope") -> dict[str, Any]:
+    return {
+        "id": f"{rg_id(sub, rg)}/providers/Microsoft.Network/networkSecurityPerimeters/{name}",
+        "name": name,
+        "type": "Microsoft.Network/networkSecurityPerimeters",
+        "location": location,
+        "tags": {},
+        "properties": {"provisioningState": "Succeeded", "perimeterGuid": "5f0d8a4e-7c1b-4a2d-9e3f-1b2c3d4e5f60"},
+    }
+
+
+def perimeter_association(perimeter: dict[str, Any], resource_id: str, mode: str = "Enforced") -> dict[str, Any]:
+    name = resource_id.rsplit("/", 1)[-1]
+    return {
+        "id": f"{perimeter['id']}/resourceAssociations/{name}",
+        "name": name,
+        "type": "Microsoft.Network/networkSecurityPerimeters/resourceAssociations",
+        "location": perimeter["location"],
+        "properties": {
+            "provisioningState": "Succeeded",
+            "privateLinkResource": {"id": resource_id},
+            "profile": {"id": f"{perimeter['id']}/profiles/default"},
+            "accessMode": mode,
+            "hasProvisioningIssues": "no",
+        },
+    }
+
+
 def _by_suffix(resources: list[dict[str, Any]], suffix: str) -> dict[str, Any]:
     return next(r for r in resources if r["id"].lower().endswith(suffix.lower()))
 
@@ -273,7 +301,8 @@ def management(resources: list[dict[str, Any]], sub: str) -> None:
     Wrong on purpose: ``stlegacydata`` keeps no deleted blobs or containers, no versions, no lock, locally
     redundant, keys never rotated; the VPN gateway ``vpngw-legacy`` takes certificates besides Entra ID;
     ``agw-legacy`` has HTTP/2 off; Defender's File Integrity Monitoring is off and attack paths are not emailed;
-    the IoT hub ``iot-legacy`` has no Defender for IoT; there is no Defender EASM workspace.
+    the IoT hub ``iot-legacy`` has no Defender for IoT; there is no Defender EASM workspace; ``stlegacydata``,
+    open to the Internet, is in no network security perimeter.
     The platform team administers locks through a custom role.
     """
     logs = _by_suffix(resources, "/storageAccounts/stprodlogs")
@@ -315,6 +344,8 @@ def management(resources: list[dict[str, Any]], sub: str) -> None:
         vpn_gateway(sub, "platform", "vpngw-hub"),
         vpn_gateway(sub, "legacy", "vpngw-legacy", "eastus", auth_types=["Certificate", "AAD"]),
     ]
+    perimeter = security_perimeter(sub, "platform", "nsp-platform")
+    resources += [perimeter, perimeter_association(perimeter, logs["id"])]
     factory = iot_hub(sub, "platform", "iot-factory")
     resources += [
         benchmark_assignment(sub),

@@ -68,6 +68,8 @@ KNOWN_TYPES = frozenset(
         "microsoft.network/virtualnetworkgateways",
         "microsoft.authorization/policyassignments",
         "microsoft.security/iotsecuritysolutions",
+        "microsoft.network/networksecurityperimeters",
+        "microsoft.network/networksecurityperimeters/resourceassociations",
     }
 )
 # What the generic resource listing (GET /subscriptions/{id}/resources) returns of each resource.

@@ -76,6 +76,7 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "azure.monitor.application_insights": 1,
         "azure.network.public_ip": 2,
         "azure.network.virtual_network_gateway": 2,
+        "azure.network.security_perimeters": 1,
         "azure.keyvault.vault": 2,
         "azure.acr.registry": 2,
         "azure.defender_scans.image_scan": 4,

@@ -87,6 +87,11 @@ MANAGEMENT_VERDICTS = {
     "azure.storage.geo_redundant": (LEGACY_DATA, PROD_LOGS),
     "azure.storage.keys_regenerated": (LEGACY_DATA, PROD_LOGS),
     "azure.storage.delete_lock": (LEGACY_DATA, PROD_LOGS),
+    "azure.network.storage_in_security_perimeter": (LEGACY_DATA, PROD_LOGS),
+    "azure.network.key_vault_in_security_perimeter": (
+        f"{RG}/legacy/providers/Microsoft.KeyVault/vaults/kv-legacy",
+        f"{RG}/platform/providers/Microsoft.KeyVault/vaults/kv-prod",
+    ),
     "azure.network.vpn_p2s_entra_only": (
         f"{RG}/legacy/providers/Microsoft.Network/virtualNetworkGateways/vpngw-legacy",
         f"{RG}/platform/providers/Microsoft.Network/virtualNetworkGateways/vpngw-hub",
@@ -160,7 +165,7 @@ def test_scan_a_subscription_and_export_its_findings(emulator: ArmEmulator, tmp_
     call_command("scan", "azure-prod")
     scan = Scan.objects.get()
     assert scan.state == "succeeded", (scan.errors, scan.message)
-    assert scan.counts["resources"] == 69  # 65 resources and 4 ACR image scans (emulators.images)
+    assert scan.counts["resources"] == 70  # 66 resources and 4 ACR image scans (emulators.images)
 
     findings = export(tmp_path)
     status = {(f["rule"], f["resource"]["uid"]): f["status"] for f in findings}
@@ -196,10 +201,11 @@ def test_later_scans_show_fixes_and_regressions(emulator: ArmEmulator) -> None:
     _, fixed, regressed = Scan.objects.order_by("pk")
     assert fixed.counts["transitions"] == {"resolved": 5}
     assert fixed.counts["resources_changed"] == 4  # the account, its two containers (account view), the cluster
-    assert regressed.counts["transitions"] == {"opened": 2}  # they passed before and never failed: a first failure
+    assert regressed.counts["transitions"] == {"opened": 3}  # they passed before and never failed: a first failure
     opened = FindingEvent.objects.filter(kind="opened", scan=regressed)
     assert sorted(opened.values_list("finding__rule_id", "finding__resource__name")) == [
         ("azure.keyvault.public_network_access_disabled", "kv-prod"),
+        ("azure.network.key_vault_in_security_perimeter", "kv-prod"),  # public now, and in no perimeter
         ("azure.network.nsg_rdp_not_open", "nsg-app"),
     ]
     resolved = FindingEvent.objects.filter(kind="resolved", scan=fixed)
