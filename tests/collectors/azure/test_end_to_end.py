@@ -120,6 +120,10 @@ MANAGEMENT_VERDICTS = {
         f"{RG}/legacy/providers/Microsoft.Devices/IotHubs/iot-legacy/providers/Microsoft.Security/iotSecuritySolutions",
         f"{RG}/platform/providers/Microsoft.Devices/IotHubs/iot-factory/providers/Microsoft.Security/iotSecuritySolutions",
     ),
+    "azure.security.system_updates_checked": (
+        None,
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/policyAssignments",
+    ),
     "azure.security.defender_easm_workspace": (f"/subscriptions/{SUB}/providers/Microsoft.Easm/workspaces", None),
     "azure.security.benchmark_policies_not_disabled": (
         None,

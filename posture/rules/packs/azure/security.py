@@ -408,3 +408,40 @@ field_rule(
     "solution covering the hub).",
     references=("https://learn.microsoft.com/azure/defender-for-iot/device-builders/quickstart-onboard-iot-hub",),
 )
+
+
+@rule(
+    id="azure.security.system_updates_checked",
+    title="Defender for Cloud checks machines for missing system updates",
+    severity="medium",
+    category="workload",
+    resource_type="azure.security.benchmark_assignments",
+    rationale="The benchmark's system update policies make Defender for Cloud assess machines for missing OS "
+    "patches and recommend them; with their effect Disabled, unpatched machines go unreported.",
+    remediation="Defender for Cloud > Environment settings > Security policies > Microsoft cloud security "
+    "benchmark: set the system update policies ('Machines should be configured to periodically check for missing "
+    "system updates', 'System updates should be installed on your machines') back to their default effect.",
+    references=(DOCS + "enable-periodic-system-updates",),
+)
+def system_updates_checked(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "assignments", "the subscription's policy assignments")
+    if problem:
+        return problem
+    assignments = resource.config.get("assignments") or []
+    if not assignments:
+        return failed(
+            "the Microsoft cloud security benchmark is not assigned: no system update check", ("assignments", [])
+        )
+    effects = {
+        f"{a.get('name')}:{name}": parameter.get("value")
+        for a in assignments
+        for name, parameter in ((a.get("properties") or {}).get("parameters") or {}).items()
+        if "systemupdate" in name.lower() and name.lower().endswith("effect") and isinstance(parameter, dict)
+    }
+    disabled = sorted(name for name, value in effects.items() if str(value).lower() == "disabled")
+    return check(
+        not disabled,
+        "the system update policies keep their effect" + ("" if effects else " (their defaults)"),
+        f"system update checks are Disabled: {', '.join(disabled)}",
+        ("assignments.parameters[*SystemUpdates*Effect]", effects),
+    )
