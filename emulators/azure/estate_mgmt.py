@@ -302,7 +302,7 @@ def management(resources: list[dict[str, Any]], sub: str) -> None:
     redundant, keys never rotated; the VPN gateway ``vpngw-legacy`` takes certificates besides Entra ID;
     ``agw-legacy`` has HTTP/2 off; Defender's File Integrity Monitoring is off and attack paths are not emailed;
     the IoT hub ``iot-legacy`` has no Defender for IoT; there is no Defender EASM workspace; ``stlegacydata``,
-    open to the Internet, is in no network security perimeter.
+    open to the Internet, is in no network security perimeter; the spare public IP is unattached and Basic.
     The platform team administers locks through a custom role.
     """
     logs = _by_suffix(resources, "/storageAccounts/stprodlogs")
@@ -340,7 +340,10 @@ def management(resources: list[dict[str, Any]], sub: str) -> None:
         public_ip(
             sub, "platform", "pip-agw-edge", "20.61.14.7", attached=f"{gateway['id']}/frontendIPConfigurations/p"
         ),
-        public_ip(sub, "legacy", "pip-legacy-spare", "52.170.3.91", "eastus"),
+        {
+            **public_ip(sub, "legacy", "pip-legacy-spare", "52.170.3.91", "eastus"),
+            "sku": {"name": "Basic", "tier": "Regional"},
+        },
         vpn_gateway(sub, "platform", "vpngw-hub"),
         vpn_gateway(sub, "legacy", "vpngw-legacy", "eastus", auth_types=["Certificate", "AAD"]),
     ]

@@ -131,6 +131,10 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         f"/subscriptions/{SUB}/resourceGroups/legacy/providers/Microsoft.Network/virtualNetworkGateways/vpngw-legacy"
     ]
     assert gateway.config["properties"]["vpnClientConfiguration"]["vpnAuthenticationTypes"] == ["Certificate", "AAD"]
+    perimeters = records[f"/subscriptions/{SUB}/providers/Microsoft.Network/networkSecurityPerimeters"].config
+    assert [(a["resourceId"].rsplit("/", 1)[1], a["accessMode"]) for a in perimeters["associations"]] == [
+        ("stprodlogs", "Enforced")
+    ]
     insights = records[f"/subscriptions/{SUB}/providers/Microsoft.Insights/components"].config["components"]
     assert [c["name"] for c in insights] == ["appi-storefront"]
 

@@ -100,6 +100,10 @@ MANAGEMENT_VERDICTS = {
         f"{RG}/legacy/providers/Microsoft.Network/applicationGateways/agw-legacy",
         f"{RG}/platform/providers/Microsoft.Network/applicationGateways/agw-edge",
     ),
+    "azure.network.public_ip_not_basic_sku": (
+        f"{RG}/legacy/providers/Microsoft.Network/publicIPAddresses/pip-legacy-spare",
+        f"{RG}/platform/providers/Microsoft.Network/publicIPAddresses/pip-agw-edge",
+    ),
     "azure.network.public_ip_in_use": (
         f"{RG}/legacy/providers/Microsoft.Network/publicIPAddresses/pip-legacy-spare",
         f"{RG}/platform/providers/Microsoft.Network/publicIPAddresses/pip-agw-edge",

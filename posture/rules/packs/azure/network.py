@@ -554,3 +554,21 @@ def _perimeter_rule(suffix: str, resource_type: str, what: str) -> None:
 
 _perimeter_rule("storage", "azure.storage.account", "Storage account")
 _perimeter_rule("key_vault", "azure.keyvault.vault", "Key vault")
+
+
+field_rule(
+    id="azure.network.public_ip_not_basic_sku",
+    title="Public IP address is not of the retired Basic SKU",
+    severity="medium",
+    category="network",
+    resource_type="azure.network.public_ip",
+    path="sku.name",
+    expect=lambda v: bool(v) and str(v).lower() != "basic",
+    ok="the address is of the {value} SKU",
+    bad="the address is of the Basic SKU (or none): no SLA, open to inbound traffic by default, retired by Azure",
+    rationale="Basic public IPs carry no availability SLA, accept inbound traffic unless an NSG says otherwise, and "
+    "were retired on 30 September 2025; Standard ones are secure by default and zone-redundant.",
+    remediation="Upgrade the address: az network public-ip update -g RG -n NAME --sku Standard (after "
+    "dissociating it, see the upgrade guidance).",
+    references=("https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-basic-upgrade-guidance",),
+)
