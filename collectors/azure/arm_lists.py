@@ -9,7 +9,7 @@ management client's own pipeline (the same token, retries, timeouts and refusal 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 from collectors.azure.common import scrub
 from collectors.azure.session import AzureSession
@@ -31,7 +31,8 @@ def arm_list(
     from azure.mgmt.core.exceptions import ARMErrorFormat
 
     client = session.client("network", subscription_id)  # any generated client: its send_request is the pipeline
-    url: str | None = f"{path}?{urlencode({**(query or {}), 'api-version': api_version})}"
+    params = {**(query or {}), "api-version": api_version}
+    url: str | None = path + "?" + "&".join(f"{quote(k, safe='$')}={quote(v)}" for k, v in params.items())
     items: list[dict[str, Any]] = []
     for _ in range(MAX_PAGES):
         if url is None:

@@ -56,9 +56,11 @@ def test_pages_are_followed_on_the_same_host_and_secrets_scrubbed() -> None:
         ),
         Answer({"value": [{"id": "b"}, "not an object"]}),
     )
-    items = arm_list(session_with(client), SUB, "/subscriptions/S/providers/NS/things", "2020-01-01", {"$filter": "x"})
+    items = arm_list(
+        session_with(client), SUB, "/subscriptions/S/providers/NS/things", "2020-01-01", {"$filter": "x eq 'y'"}
+    )
     assert items == [{"id": "a", "properties": {}}, {"id": "b"}]
-    assert client.urls[0] == "/subscriptions/S/providers/NS/things?%24filter=x&api-version=2020-01-01"
+    assert client.urls[0] == "/subscriptions/S/providers/NS/things?$filter=x%20eq%20%27y%27&api-version=2020-01-01"
 
 
 @pytest.mark.parametrize(
