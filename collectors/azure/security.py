@@ -11,7 +11,7 @@ the Defender EASM workspaces (``azure.security.easm_workspaces``). Each IoT hub 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from collectors.azure.arm_lists import arm_list, resources_of_type
@@ -26,58 +26,31 @@ POLICY_API = "2022-06-01"
 BENCHMARK_INITIATIVE = "1f3afdf9-d0c9-4c3d-847f-89da613e70a8"
 
 
-def _subscription_record(sub: Subscription, kind: str, path: str, title: str, **listings: Any) -> ResourceRecord:
-    """One record per subscription holding listings; a listing that failed is None with its error in _errors."""
-    errors = dict(listings.pop("_errors", {}))
+def _subscription_record(
+    sub: Subscription, kind: str, path: str, title: str, reads: dict[str, Callable[[], Any]]
+) -> ResourceRecord:
+    """One record per subscription holding listings (key -> its read); a failed read is None, its error in _errors."""
+    errors: dict[str, str] = {}
     config: dict[str, Any] = {
         "id": f"/subscriptions/{sub.subscription_id}/providers/{path}",
         "name": f"{title} of {sub.display_name or sub.subscription_id}",
         "subscriptionId": sub.subscription_id,
-        **listings,
+        **{key: secondary(errors, key, read) for key, read in reads.items()},
     }
     if errors:
         config["_errors"] = errors
     return record("security", kind, config)
 
 
-def _benchmark(session: AzureSession, sub: Subscription) -> ResourceRecord:
-    errors: dict[str, str] = {}
+def _benchmark_assignments(session: AzureSession, sub: Subscription) -> list[dict[str, Any]]:
+    """The assignments of the Microsoft cloud security benchmark that apply to the subscription (any scope above)."""
     path = f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Authorization/policyAssignments"
-    assignments = secondary(
-        errors,
-        "assignments",
-        lambda: arm_list(session, sub.subscription_id, path, POLICY_API, {"$filter": "atScope()"}),
-    )
-    benchmark = None
-    if assignments is not None:
-        benchmark = [
-            a
-            for a in assignments
-            if str((a.get("properties") or {}).get("policyDefinitionId", "")).lower().endswith(BENCHMARK_INITIATIVE)
-        ]
-    return _subscription_record(
-        sub,
-        "benchmark_assignments",
-        "Microsoft.Authorization/policyAssignments",
-        "Microsoft cloud security benchmark assignments",
-        assignments=benchmark,
-        _errors=errors,
-    )
-
-
-def _easm(session: AzureSession, sub: Subscription) -> ResourceRecord:
-    errors: dict[str, str] = {}
-    workspaces = secondary(
-        errors, "workspaces", lambda: resources_of_type(session, sub.subscription_id, "Microsoft.Easm/workspaces")
-    )
-    return _subscription_record(
-        sub,
-        "easm_workspaces",
-        "Microsoft.Easm/workspaces",
-        "Defender EASM workspaces",
-        workspaces=workspaces,
-        _errors=errors,
-    )
+    assignments = arm_list(session, sub.subscription_id, path, POLICY_API, {"$filter": "atScope()"})
+    return [
+        a
+        for a in assignments
+        if str((a.get("properties") or {}).get("policyDefinitionId", "")).lower().endswith(BENCHMARK_INITIATIVE)
+    ]
 
 
 def _iot_hubs(session: AzureSession, client: Any, sub: Subscription) -> Iterator[ResourceRecord]:
@@ -96,33 +69,24 @@ def _iot_hubs(session: AzureSession, client: Any, sub: Subscription) -> Iterator
         yield record("security", "iot_hub_protection", view, _securitySolutions=covering)
 
 
-def _settings(client: Any, sub: Subscription) -> ResourceRecord:
-    errors: dict[str, str] = {}
-    settings = secondary(errors, "settings", lambda: [to_json(s) for s in client.settings.list()])
-    assessment = secondary(
-        errors,
-        "serverVulnerabilityAssessmentsSettings",
-        lambda: [to_json(s) for s in client.server_vulnerability_assessments_settings.list_by_subscription()],
-    )
-    config: dict[str, Any] = {
-        "id": f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Security/settings",
-        "name": f"Defender for Cloud settings of {sub.display_name or sub.subscription_id}",
-        "subscriptionId": sub.subscription_id,
-        "settings": settings,
-        "serverVulnerabilityAssessmentsSettings": assessment,
-    }
-    if errors:
-        config["_errors"] = errors
-    return record("security", "settings", config)
-
-
 def _security_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
     client = session.client("security", sub.subscription_id)
     # azure-mgmt-security 7: pricings.list() returns one PricingList, not a pager.
     pricings = client.pricings.list(f"subscriptions/{sub.subscription_id}")
     for pricing in pricings.value or []:
         yield record("security", "pricing", to_json(pricing))
-    yield _settings(client, sub)
+    yield _subscription_record(
+        sub,
+        "settings",
+        "Microsoft.Security/settings",
+        "Defender for Cloud settings",
+        {
+            "settings": lambda: [to_json(s) for s in client.settings.list()],
+            "serverVulnerabilityAssessmentsSettings": lambda: [
+                to_json(s) for s in client.server_vulnerability_assessments_settings.list_by_subscription()
+            ],
+        },
+    )
     path = f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Security/securityContacts"
     contacts = arm_list(session, sub.subscription_id, path, CONTACTS_API)  # a failure keeps the records above
     for contact in contacts:
@@ -133,8 +97,20 @@ def _security_records(session: AzureSession, sub: Subscription) -> Iterator[Reso
             "contact",
             {"id": f"{path}/default", "name": "default", "properties": None, "_missing": True},
         )
-    yield _benchmark(session, sub)
-    yield _easm(session, sub)
+    yield _subscription_record(
+        sub,
+        "benchmark_assignments",
+        "Microsoft.Authorization/policyAssignments",
+        "Microsoft cloud security benchmark assignments",
+        {"assignments": lambda: _benchmark_assignments(session, sub)},
+    )
+    yield _subscription_record(
+        sub,
+        "easm_workspaces",
+        "Microsoft.Easm/workspaces",
+        "Defender EASM workspaces",
+        {"workspaces": lambda: resources_of_type(session, sub.subscription_id, "Microsoft.Easm/workspaces")},
+    )
     yield from _iot_hubs(session, client, sub)
 
 
