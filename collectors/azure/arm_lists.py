@@ -61,11 +61,13 @@ def _next_link(session: AzureSession, link: Any) -> str | None:
 
 
 def resources_of_type(session: AzureSession, subscription_id: str, resource_type: str) -> list[dict[str, Any]]:
-    """The subscription's resources of one type from the generic listing (id, name, type, location, sku...)."""
-    return arm_list(
+    """The subscription's resources of one type from the generic listing (id, name, type, location, sku...);
+    an item without a string id and name is no resource and is left out."""
+    found = arm_list(
         session,
         subscription_id,
         f"/subscriptions/{subscription_id}/resources",
         RESOURCES_API,
         {"$filter": f"resourceType eq '{resource_type}'"},
     )
+    return [item for item in found if isinstance(item.get("id"), str) and isinstance(item.get("name"), str)]

@@ -88,7 +88,8 @@ def _security_records(session: AzureSession, sub: Subscription) -> Iterator[Reso
         },
     )
     path = f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Security/securityContacts"
-    contacts = arm_list(session, sub.subscription_id, path, CONTACTS_API)  # a failure keeps the records above
+    # a failure here keeps the records above; an item without an id is no contact
+    contacts = [c for c in arm_list(session, sub.subscription_id, path, CONTACTS_API) if isinstance(c.get("id"), str)]
     for contact in contacts:
         yield record("security", "contact", contact)
     if not contacts:  # no contact at all is itself a finding: say so on a placeholder of the default contact

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from collectors.azure.arm_lists import UnexpectedAnswer, arm_list
+from collectors.azure.arm_lists import UnexpectedAnswer, arm_list, resources_of_type
 from collectors.azure.authorization import collect_authorization
 from collectors.azure.session import AzureSession
 from collectors.records import ResourceRecord
@@ -76,6 +76,16 @@ def test_pages_are_followed_on_the_same_host_and_secrets_scrubbed() -> None:
 def test_hostile_answers_are_clear_errors(answers: list[Answer], message: str) -> None:
     with pytest.raises(UnexpectedAnswer, match=message):
         arm_list(session_with(Client(*answers)), SUB, "/p", "1")
+
+
+def test_the_generic_listing_keeps_only_items_with_an_id_and_a_name() -> None:
+    gateway = {
+        "id": "/subscriptions/S/resourceGroups/g/providers/Microsoft.Network/virtualNetworkGateways/v",
+        "name": "v",
+    }
+    client = Client(Answer({"value": [gateway, {"name": "no id"}, {"id": 7, "name": "x"}, {"id": "/x"}]}))
+    assert resources_of_type(session_with(client), SUB, "Microsoft.Network/virtualNetworkGateways") == [gateway]
+    assert "resourceType%20eq%20%27Microsoft.Network/virtualNetworkGateways%27" in client.urls[0]
 
 
 def test_a_list_that_never_ends_stops() -> None:
