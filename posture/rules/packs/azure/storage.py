@@ -277,7 +277,7 @@ def _kind(resource: ResourceRecord) -> str:
     references=(DOCS + "files/storage-files-enable-soft-delete",),
 )
 def file_share_soft_delete(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
-    if _kind(resource) == "blockblobstorage":  # no file service on premium block blob accounts
+    if _kind(resource) in ("blockblobstorage", "blobstorage"):  # blob-only accounts have no file service
         return None
     return _service_setting(
         resource,
