@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulators.azure.estate import TENANT, rg_id
-from emulators.azure.estate_governance import custom_role, role_assignment
+from emulators.azure.estate_governance import custom_role, diagnostic_setting, role_assignment
 
 # The audience of the Microsoft-registered Azure VPN Client app (Entra ID authentication for point-to-site).
 AZURE_VPN_AUDIENCE = "c632b3df-fb67-4d84-bdcf-b95ad541b5c8"
@@ -298,8 +298,8 @@ def _by_suffix(resources: list[dict[str, Any]], suffix: str) -> dict[str, Any]:
 def management(resources: list[dict[str, Any]], sub: str) -> None:
     """What the demo subscription holds of these, well kept in ``platform`` and neglected in ``legacy``.
 
-    Wrong on purpose: ``stlegacydata`` keeps no deleted blobs or containers, no versions, no lock, locally
-    redundant, keys never rotated; the VPN gateway ``vpngw-legacy`` takes certificates besides Entra ID;
+    Wrong on purpose: ``stlegacydata`` keeps no deleted blobs or containers, no versions, no lock, no blob logs,
+    locally redundant, keys never rotated; the VPN gateway ``vpngw-legacy`` takes certificates besides Entra ID;
     ``agw-legacy`` has HTTP/2 off; Defender's File Integrity Monitoring is off and attack paths are not emailed;
     the IoT hub ``iot-legacy`` has no Defender for IoT; there is no Defender EASM workspace; ``stlegacydata``,
     open to the Internet, is in no network security perimeter; the spare public IP is unattached and Basic.
@@ -313,12 +313,15 @@ def management(resources: list[dict[str, Any]], sub: str) -> None:
         management_lock(logs["id"], "do-not-delete"),
     ]
     platform = rg_id(sub, "platform")
+    workspace = f"{platform}/providers/Microsoft.OperationalInsights/workspaces/central-logs"
+    resources.append(
+        diagnostic_setting(f"{logs['id']}/blobServices/default", "blob-logs", [], workspace=workspace, group="allLogs")
+    )
     lock_admin = custom_role(sub, LOCK_ADMIN_ROLE, "Resource Lock Administrator", ["Microsoft.Authorization/locks/*"])
     resources += [
         lock_admin,
         role_assignment(f"/subscriptions/{sub}", LOCK_ADMIN_ASSIGNMENT, LOCK_ADMIN_ROLE, OPS, "Group"),
     ]
-    workspace = f"{platform}/providers/Microsoft.OperationalInsights/workspaces/central-logs"
     resources.append(app_insights(sub, "platform", "appi-storefront", workspace=workspace))
     resources += [
         security_setting(sub, "MCAS", True),

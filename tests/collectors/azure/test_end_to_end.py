@@ -87,6 +87,7 @@ MANAGEMENT_VERDICTS = {
     "azure.storage.geo_redundant": (LEGACY_DATA, PROD_LOGS),
     "azure.storage.keys_regenerated": (LEGACY_DATA, PROD_LOGS),
     "azure.storage.delete_lock": (LEGACY_DATA, PROD_LOGS),
+    "azure.storage.blob_logs_exported": (LEGACY_DATA, PROD_LOGS),
     "azure.network.storage_in_security_perimeter": (LEGACY_DATA, PROD_LOGS),
     "azure.network.key_vault_in_security_perimeter": (
         f"{RG}/legacy/providers/Microsoft.KeyVault/vaults/kv-legacy",

@@ -8,7 +8,7 @@ from typing import Any
 from collectors.records import ResourceRecord
 from posture.env import env_int
 from posture.rules.context import RuleContext
-from posture.rules.packs.azure.helpers import private_endpoint_verdict
+from posture.rules.packs.azure.helpers import enabled_categories, has_destination, private_endpoint_verdict
 from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Verdict, check, errored, manual, observed, unreadable
 
@@ -496,3 +496,35 @@ def read_only_lock(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
             "a delete lock but no ReadOnly lock applies: decide whether the account needs one", ("locks", locks)
         )
     return check(False, "", "no lock of any kind applies to the account: locks were not considered", ("locks", locks))
+
+
+@rule(
+    id="azure.storage.blob_logs_exported",
+    title="Storage account's blob service sends its resource logs somewhere",
+    severity="medium",
+    category="logging",
+    resource_type=ACCOUNT,
+    rationale="Blob resource logs record who wrote and deleted what, and when; without a diagnostic setting they "
+    "are not kept at all.",
+    remediation="Add a diagnostic setting on the account's blob service (…/blobServices/default) sending allLogs, "
+    "or StorageRead, StorageWrite and StorageDelete, to a Log Analytics workspace or a storage account.",
+    references=(DOCS + "blobs/monitor-blob-storage",),
+)
+def blob_logs_exported(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    if _kind(resource) == "filestorage":
+        return None
+    problem = unreadable(resource, "blobDiagnosticSettings", "the blob service's diagnostic settings")
+    if problem:
+        return problem
+    settings = [s for s in resource.config.get("_blobDiagnosticSettings") or [] if has_destination(s)]
+    sent: set[str] = set()
+    for setting in settings:
+        sent |= enabled_categories(setting)
+    # the audit group holds the changes (writes and deletes); allLogs everything
+    covered = bool(sent & {"alllogs", "audit"}) or {"storagewrite", "storagedelete"} <= sent
+    return check(
+        covered,
+        f"blob logs go to {', '.join(str(s.get('name')) for s in settings)}",
+        "no diagnostic setting sends the blob service's write and delete logs anywhere",
+        ("_blobDiagnosticSettings.categories", sorted(sent)),
+    )
