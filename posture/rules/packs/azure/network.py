@@ -484,7 +484,7 @@ def vpn_p2s_entra_only(resource: ResourceRecord, ctx: RuleContext) -> Verdict | 
     id="azure.network.public_ip_in_use",
     title="Public IP address is attached to a resource",
     severity="low",
-    category="exposure",
+    category="network",
     resource_type="azure.network.public_ip",
     rationale="Public addresses should be reviewed periodically; an address attached to nothing serves no purpose, "
     "costs money and may be attached to the wrong resource later.",

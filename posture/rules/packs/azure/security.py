@@ -367,7 +367,7 @@ def benchmark_policies_not_disabled(resource: ResourceRecord, ctx: RuleContext) 
     id="azure.security.defender_easm_workspace",
     title="Defender External Attack Surface Management has a workspace",
     severity="low",
-    category="exposure",
+    category="logging",
     resource_type="azure.security.easm_workspaces",
     rationale="Defender EASM discovers the organisation's Internet-facing assets, including the forgotten ones, "
     "and their vulnerabilities, as an attacker would.",
