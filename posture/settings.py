@@ -22,6 +22,7 @@ from posture.env import env_bool, env_choice, env_commands, env_int, env_list, e
 from posture.local_keys import new_fernet_key, new_secret_key, read_or_create
 from posture.logs import audit_handlers
 from posture.rules.packs.aws.ecr import stale_image_days
+from posture.rules.packs.azure.storage import key_max_age_days
 from posture.rules.packs.kubernetes.settings import rule_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -268,6 +269,7 @@ rule_settings()
 stale_image_days()
 aws_max_attempts()
 bulk_mode()  # POSTURE_BULK_INVENTORY: auto (Resource Graph, Cloud Asset Inventory) or off
+key_max_age_days()
 
 LOG_LEVEL = env_choice("POSTURE_LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 LOG_FORMAT = env_choice("POSTURE_LOG_FORMAT", "plain", ("plain", "json"))

@@ -1,5 +1,6 @@
 """Networking: NSGs and their rules, Network Watchers and their flow logs, virtual networks and subnets,
-Application Gateways and their WAF policies, Bastion hosts."""
+Application Gateways and their WAF policies, Bastion hosts, virtual network gateways (point-to-site settings) and
+public IP addresses, network security perimeters and the resources associated with them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
+from collectors.azure.arm_lists import resources_of_type
 from collectors.azure.common import per_subscription, record, resource_group, secondary, to_json
 from collectors.azure.inventory import listed
 from collectors.azure.session import AzureSession, Subscription
@@ -18,6 +20,46 @@ WAF_POLICIES = "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolici
 
 def _flow_logs(client: Any, rg: str, watcher: str) -> list[dict[str, Any]]:
     return [to_json(f) for f in client.flow_logs.list(rg, watcher)]
+
+
+def _virtual_network_gateways(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
+    """Each gateway in full (the SDK lists them per resource group only: found through the generic listing)."""
+    client = session.client("network", sub.subscription_id)
+    found = resources_of_type(session, sub.subscription_id, "Microsoft.Network/virtualNetworkGateways")
+    for item in found:
+        gateway = to_json(client.virtual_network_gateways.get(resource_group(item["id"]), item["name"]))
+        yield record("network", "virtual_network_gateway", gateway)
+
+
+def _perimeters(session: AzureSession, sub: Subscription) -> ResourceRecord:
+    """The subscription's network security perimeters and their resource associations, on one record."""
+    client = session.client("network", sub.subscription_id)
+    errors: dict[str, str] = {}
+
+    def associations() -> list[dict[str, Any]]:
+        found = []
+        for perimeter in client.network_security_perimeters.list_by_subscription():
+            nsp = to_json(perimeter)
+            for item in client.network_security_perimeter_associations.list(resource_group(nsp["id"]), nsp["name"]):
+                p = to_json(item).get("properties") or {}
+                found.append(
+                    {
+                        "perimeter": nsp["id"],
+                        "resourceId": (p.get("privateLinkResource") or {}).get("id"),
+                        "accessMode": p.get("accessMode"),
+                    }
+                )
+        return found
+
+    config: dict[str, Any] = {
+        "id": f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Network/networkSecurityPerimeters",
+        "name": f"Network security perimeters of {sub.display_name or sub.subscription_id}",
+        "subscriptionId": sub.subscription_id,
+        "associations": secondary(errors, "associations", associations),
+    }
+    if errors:
+        config["_errors"] = errors
+    return record("network", "security_perimeters", config)
 
 
 def _network_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
@@ -65,6 +107,10 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         "bastionHosts": [{"id": b["id"], "name": b.get("name"), "location": b.get("location")} for b in bastions],
     }
     yield record("network", "bastion_hosts", summary)
+    for address in client.public_ip_addresses.list_all():
+        yield record("network", "public_ip", to_json(address))
+    yield _perimeters(session, sub)
+    yield from _virtual_network_gateways(session, sub)
 
 
 @REGISTRY.collector(
@@ -79,6 +125,11 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         "Microsoft.Network/applicationGateways/read",
         "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/read",
         "Microsoft.Network/bastionHosts/read",
+        "Microsoft.Network/publicIPAddresses/read",
+        "Microsoft.Resources/subscriptions/resources/read",
+        "Microsoft.Network/virtualNetworkGateways/read",
+        "Microsoft.Network/networkSecurityPerimeters/read",
+        "Microsoft.Network/networkSecurityPerimeters/resourceAssociations/read",
     ),
 )
 def collect_network(session: AzureSession, region: str) -> Iterator[ResourceRecord]:

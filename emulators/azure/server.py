@@ -5,6 +5,8 @@ It serves an estate (see :mod:`emulators.azure.estate`) the way ARM does:
 - ``GET /subscriptions`` and ``GET /subscriptions/{id}``;
 - ``GET /subscriptions/{id}/providers/{Namespace}/{type}``: every resource of that type
   in the subscription, at any scope (role assignments at resource-group scope included);
+- ``GET /subscriptions/{id}/resources``: the generic listing (id, name, type, location, kind, sku, tags),
+  narrowed by ``$filter=resourceType eq 'Namespace/type'``;
 - ``GET {resource id}``: one resource; ``GET {parent id}/{child type}``: its children
   (agent pools, blob containers, flow logs, diagnostic settings of any scope);
 - ``GET /subscriptions/{id}/providers/Microsoft.Security/subAssessments``: every security sub-assessment
@@ -62,8 +64,20 @@ KNOWN_TYPES = frozenset(
         "microsoft.containerregistry/registries",
         "microsoft.security/assessments/subassessments",
         "microsoft.security/subassessments",
+        "microsoft.security/settings",
+        "microsoft.security/servervulnerabilityassessmentssettings",
+        "microsoft.authorization/locks",
+        "microsoft.insights/components",
+        "microsoft.network/publicipaddresses",
+        "microsoft.network/virtualnetworkgateways",
+        "microsoft.authorization/policyassignments",
+        "microsoft.security/iotsecuritysolutions",
+        "microsoft.network/networksecurityperimeters",
+        "microsoft.network/networksecurityperimeters/resourceassociations",
     }
 )
+# What the generic resource listing (GET /subscriptions/{id}/resources) returns of each resource.
+GENERIC_FIELDS = ("id", "name", "type", "location", "kind", "sku", "tags")
 # Collections that list resources of another (nested) type: subscription-wide sub-assessments.
 LISTS_OF = {"microsoft.security/subassessments": "microsoft.security/assessments/subassessments"}
 # Lists the REST API answers in one body, without nextLink (azure-mgmt-security's PricingList).
@@ -241,6 +255,8 @@ class ArmEmulator:
             return 404, _error("SubscriptionNotFound", f"The subscription '{parts[1]}' could not be found.")
         if lowered in self._by_id:
             return 200, self._by_id[lowered]
+        if len(parts) == 3 and parts[2] == "resources":
+            return 200, self.generic_resources(parts[1], query.get("$filter", [""])[0])
         ctype = collection_type(lowered)
         if ctype not in KNOWN_TYPES:
             if ctype and resource_type(lowered) in KNOWN_TYPES:
@@ -264,6 +280,19 @@ class ArmEmulator:
         if wanted:
             items = [r for r in items if str(r.get("properties", {}).get("type", "")).lower() == wanted]
         return 200, items
+
+    def generic_resources(self, subscription_id: str, expression: str) -> list[dict[str, Any]]:
+        """The generic listing: every resource of the subscription (``resourceType eq 'NS/type'`` narrows it)."""
+        text = expression.strip()
+        wanted = ""
+        if text.lower().startswith("resourcetype eq '") and text.endswith("'"):
+            wanted = text[len("resourceType eq '") : -1].lower()
+        prefix = f"/subscriptions/{subscription_id}/"
+        return [
+            {k: r[k] for k in GENERIC_FIELDS if k in r}
+            for r in self.resources
+            if r["id"].lower().startswith(prefix) and (not wanted or resource_type(r["id"]) == wanted)
+        ]
 
 
 def _type_filter(expression: str) -> str:
