@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from emulators.gcp import estate_compute, estate_gke, estate_images
+from emulators.gcp import estate_compute, estate_gke, estate_images, estate_services
 from emulators.gcp.estate_logging import alert_policies, log_metrics, sinks
 
 ORGANIZATION = "organizations/9001"
@@ -268,7 +268,9 @@ def build_project(project: str, number: str, now: datetime, *, kept: bool) -> di
     networks = estate_compute.networks(project, with_default=not kept)
     if not kept:
         networks.append(estate_compute.legacy_network(project))
+    services += estate_services.APIS[kept]
     return {
+        **estate_services.project_services(project, number, now, kept=kept),
         "projectId": project,
         "projectNumber": number,
         "displayName": project.replace("-", " ").title(),

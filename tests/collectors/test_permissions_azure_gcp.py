@@ -54,6 +54,20 @@ GCP_PERMISSIONS = [  # (api, path) -> the permission Google Cloud checks for it
         rf"/v1{P}/locations/[^/]+/repositories/[^/]+/dockerImages",
         "artifactregistry.dockerimages.list",
     ),
+    ("apikeys", rf"/v2{P}/locations/global/keys", "apikeys.keys.list"),
+    ("essentialcontacts", rf"/v1{P}/contacts:compute", "essentialcontacts.contacts.list"),
+    ("dns", rf"/dns/v1{P}/managedZones", "dns.managedZones.list"),
+    ("dns", rf"/dns/v1{P}/policies", "dns.policies.list"),
+    ("bigquery", rf"/bigquery/v2{P}/datasets(/[^/]+)?", "bigquery.datasets.get"),  # list and get alike
+    ("bigquery", rf"/bigquery/v2{P}/datasets/[^/]+/tables", "bigquery.tables.list"),
+    ("bigquery", rf"/bigquery/v2{P}/datasets/[^/]+/tables/[^/]+", "bigquery.tables.get"),
+    ("dataproc", rf"/v1{P}/regions/[^/]+/clusters", "dataproc.clusters.list"),
+    ("accessapproval", rf"/v1{P}/accessApprovalSettings", "accessapproval.settings.get"),
+    ("compute", rf"/compute/v1{P}/regions", "compute.regions.list"),
+    ("compute", rf"/compute/v1{P}/aggregated/backendServices", "compute.backendServices.list"),
+    ("compute", rf"/compute/v1{P}/aggregated/sslPolicies", "compute.sslPolicies.list"),
+    ("compute", rf"/compute/v1{P}/aggregated/targetHttpsProxies", "compute.targetHttpsProxies.list"),
+    ("compute", rf"/compute/v1{P}/global/targetSslProxies", "compute.targetSslProxies.list"),
 ]
 
 
