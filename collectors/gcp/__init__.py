@@ -7,7 +7,9 @@ from collectors.registry import REGISTRY
 SERVICE_MODULES = (
     "access_approval",
     "apikeys",
+    "appengine",
     "bigquery",
+    "cloud_functions",
     "cloud_logging",
     "compute",
     "container",
@@ -18,6 +20,7 @@ SERVICE_MODULES = (
     "image_scans",
     "kms",
     "load_balancing",
+    "org_policy",
     "resourcemanager",
     "storage",
 )

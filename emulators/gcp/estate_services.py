@@ -23,9 +23,27 @@ APIS = {
         "bigquery.googleapis.com",
         "dataproc.googleapis.com",
         "accessapproval.googleapis.com",
+        "cloudfunctions.googleapis.com",
+        "appengine.googleapis.com",
+        "orgpolicy.googleapis.com",
     ],
-    False: ["apikeys.googleapis.com", "dns.googleapis.com", "bigquery.googleapis.com", "accessapproval.googleapis.com"],
+    False: [
+        "apikeys.googleapis.com",
+        "dns.googleapis.com",
+        "bigquery.googleapis.com",
+        "accessapproval.googleapis.com",
+        "cloudfunctions.googleapis.com",
+        "appengine.googleapis.com",
+        "orgpolicy.googleapis.com",
+    ],
 }
+GUARDRAILS = (
+    "iam.disableServiceAccountKeyCreation",
+    "storage.uniformBucketLevelAccess",
+    "storage.publicAccessPrevention",
+    "compute.skipDefaultNetworkCreation",
+    "compute.requireOsLogin",
+)
 
 
 def _ts(moment: datetime) -> str:
@@ -320,6 +338,77 @@ def load_balancing(project: str, *, kept: bool) -> dict[str, list[dict[str, Any]
     }
 
 
+def functions(project: str, *, kept: bool) -> list[dict[str, Any]]:
+    name = f"projects/{project}/locations/europe-west1/functions/" + ("resize-images" if kept else "nightly-export")
+    env = {"LOG_LEVEL": "info", "BUCKET": f"{project}-uploads"}
+    service: dict[str, Any] = {
+        "service": f"projects/{project}/locations/europe-west1/services/{name.rsplit('/', 1)[-1]}",
+        "timeoutSeconds": 60,
+        "availableMemory": "256M",
+        "ingressSettings": "ALLOW_INTERNAL_ONLY" if kept else "ALLOW_ALL",
+        "serviceAccountEmail": f"functions@{project}.iam.gserviceaccount.com",
+        "environmentVariables": env,
+    }
+    if kept:
+        service["secretEnvironmentVariables"] = [
+            {"key": "DB_PASSWORD", "projectId": project, "secret": "db-password", "version": "latest"}
+        ]
+    else:
+        env["DB_PASSWORD"] = "Winter2024!"  # a literal secret: the collector must never keep it
+    return [
+        {
+            "name": name,
+            "environment": "GEN_2",
+            "state": "ACTIVE",
+            "updateTime": "2024-03-01T08:00:00.000Z",
+            "buildConfig": {"runtime": "python312", "entryPoint": "main"},
+            "serviceConfig": service,
+            "labels": {"team": "media" if kept else "ops"},
+            "url": f"https://europe-west1-{project}.cloudfunctions.net/{name.rsplit('/', 1)[-1]}",
+        }
+    ]
+
+
+def app_engine(project: str, *, kept: bool) -> dict[str, Any]:
+    level = "SECURE_ALWAYS" if kept else "SECURE_OPTIONAL"
+    version = {
+        "name": f"apps/{project}/services/default/versions/v3",
+        "id": "v3",
+        "runtime": "python312",
+        "env": "standard",
+        "servingStatus": "SERVING",
+        "createTime": "2024-02-01T10:00:00Z",
+        "handlers": [
+            {"urlRegex": "/static/(.*)", "securityLevel": "SECURE_ALWAYS", "login": "LOGIN_OPTIONAL",
+             "staticFiles": {"path": "static/\\1", "uploadPathRegex": "static/.*"}},
+            {"urlRegex": ".*", "securityLevel": level, "login": "LOGIN_OPTIONAL", "script": {"scriptPath": "auto"}},
+        ],
+        "envVariables": {"API_TOKEN": "tok-not-for-records"},
+        "versionUrl": f"https://v3-dot-{project}.ew.r.appspot.com",
+    }  # fmt: skip
+    return {
+        "app": {
+            "name": f"apps/{project}",
+            "id": project,
+            "locationId": "europe-west",
+            "servingStatus": "SERVING",
+            "defaultHostname": f"{project}.ew.r.appspot.com",
+        },
+        "services": [{"name": f"apps/{project}/services/default", "id": "default"}],
+        "versions": {"default": [version]},
+    }
+
+
+def org_policies(number: str, *, kept: bool) -> dict[str, dict[str, Any]]:
+    """Effective policies by constraint: the organization's guardrails, or none of them."""
+    found = {c: {"name": f"projects/{number}/policies/{c}"} for c in (*GUARDRAILS, "iam.allowedPolicyMemberDomains")}
+    if kept:
+        for constraint in GUARDRAILS:
+            found[constraint]["spec"] = {"rules": [{"enforce": True}]}
+        found["iam.allowedPolicyMemberDomains"]["spec"] = {"rules": [{"values": {"allowedValues": ["C03acme01"]}}]}
+    return found
+
+
 def project_services(project: str, number: str, now: datetime, *, kept: bool) -> dict[str, Any]:
     """The project's entries for these services (merged into :func:`emulators.gcp.estate.build_project`)."""
     return {
@@ -331,5 +420,8 @@ def project_services(project: str, number: str, now: datetime, *, kept: bool) ->
         "dataprocClusters": dataproc_clusters(project, kept=kept),
         "accessApprovalSettings": access_approval(project, kept=kept),
         "computeRegions": ["europe-west1", "us-central1"],
+        "functions": functions(project, kept=kept),
+        "appEngine": app_engine(project, kept=kept),
+        "orgPolicies": org_policies(number, kept=kept),
         **load_balancing(project, kept=kept),
     }

@@ -20,6 +20,9 @@ TITLES = {
     "bigquery": "BigQuery API",
     "dataproc": "Cloud Dataproc API",
     "accessapproval": "Access Approval API",
+    "cloudfunctions": "Cloud Functions API",
+    "appengine": "App Engine Admin API",
+    "orgpolicy": "Organization Policy API",
 }
 
 
@@ -117,6 +120,43 @@ def access_approval_settings(req: Request) -> dict[str, Any]:
     return copy.deepcopy(settings)
 
 
+# -- cloud functions, app engine, organization policy --------------------------------
+def list_functions(req: Request) -> dict[str, Any]:
+    location = req.params["location"]
+    found = [
+        f for f in enabled(req, "cloudfunctions").get("functions", []) if location in ("-", f["name"].split("/")[3])
+    ]
+    return req.page(found, "functions")
+
+
+def _app(req: Request) -> dict[str, Any]:
+    app = enabled(req, "appengine").get("appEngine")
+    if not app:
+        raise ApiError(404, f'Could not find Application "{req.params["project"]}".')
+    return app
+
+
+def get_app(req: Request) -> dict[str, Any]:
+    return copy.deepcopy(_app(req)["app"])
+
+
+def list_app_services(req: Request) -> dict[str, Any]:
+    return req.page(_app(req)["services"], "services")
+
+
+def list_app_versions(req: Request) -> dict[str, Any]:
+    if req.query.get("view") != "FULL":
+        raise ApiError(400, "the emulator answers view=FULL only")
+    return req.page(_app(req)["versions"].get(req.params["service"], []), "versions")
+
+
+def effective_policy(req: Request) -> dict[str, Any]:
+    policies = enabled(req, "orgpolicy").get("orgPolicies", {})
+    if req.params["constraint"] not in policies:
+        raise ApiError(400, f"Constraint constraints/{req.params['constraint']} is invalid.")
+    return copy.deepcopy(policies[req.params["constraint"]])
+
+
 # -- compute: regions and load balancing ------------------------------------------
 def list_regions(req: Request) -> dict[str, Any]:
     project = req.project()
@@ -179,6 +219,11 @@ SERVICE_ROUTES: list[tuple[str, str, str, Callable[[Request], dict[str, Any]]]] 
     ("dataproc", "GET", rf"/v1/projects/{P}/regions/(?P<region>[^/]+)/clusters", list_clusters),
     ("accessapproval", "GET", rf"/v1/projects/{P}/accessApprovalSettings", access_approval_settings),
     ("compute", "GET", rf"/compute/v1/projects/{P}/regions", list_regions),
+    ("cloudfunctions", "GET", rf"/v2/projects/{P}/locations/(?P<location>[^/]+)/functions", list_functions),
+    ("appengine", "GET", rf"/v1/apps/{P}", get_app),
+    ("appengine", "GET", rf"/v1/apps/{P}/services", list_app_services),
+    ("appengine", "GET", rf"/v1/apps/{P}/services/(?P<service>[^/]+)/versions", list_app_versions),
+    ("orgpolicy", "GET", rf"/v2/projects/{P}/policies/(?P<constraint>[^/:]+):getEffectivePolicy", effective_policy),
     ("compute", "GET", f"{AGG}/backendServices", _aggregated("backendServices", "backendService")),
     ("compute", "GET", f"{AGG}/sslPolicies", _aggregated("sslPolicies", "sslPolicies")),
     ("compute", "GET", f"{AGG}/targetHttpsProxies", _aggregated("targetHttpsProxies", "targetHttpsProxy")),

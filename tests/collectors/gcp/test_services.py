@@ -26,7 +26,18 @@ from tests.collectors.gcp.conftest import session_for
 from tests.collectors.gcp.test_emulator_shapes import check, parse
 
 ESTATE = demo_estate()
-SERVICES = ("apikeys", "essentialcontacts", "dns", "bigquery", "dataproc", "accessapproval", "compute_load_balancing")
+SERVICES = (
+    "apikeys",
+    "essentialcontacts",
+    "dns",
+    "bigquery",
+    "dataproc",
+    "accessapproval",
+    "compute_load_balancing",
+    "cloudfunctions",
+    "appengine",
+    "orgpolicy",
+)
 BOTH = "acme-prod,acme-sandbox"
 
 
@@ -49,6 +60,11 @@ def test_the_documents_have_the_apis_shapes(project: dict) -> None:
     check("bigquery.v2.json", "Table", [t for d in project["datasets"] for t in d["_tables"]])
     check("dataproc.v1.json", "Cluster", project["dataprocClusters"])
     check("accessapproval.v1.json", "AccessApprovalSettings", [project["accessApprovalSettings"] or {}])
+    check("cloudfunctions.v2.json", "Function", project["functions"])
+    check("appengine.v1.json", "Application", [project["appEngine"]["app"]])
+    check("appengine.v1.json", "Service", project["appEngine"]["services"])
+    check("appengine.v1.json", "Version", [v for vs in project["appEngine"]["versions"].values() for v in vs])
+    check("orgpolicy.v2.json", "GoogleCloudOrgpolicyV2Policy", list(project["orgPolicies"].values()))
     for kind, message in (
         ("backendServices", compute_v1.BackendService),
         ("sslPolicies", compute_v1.SslPolicy),
@@ -137,6 +153,37 @@ def test_dns_bigquery_dataproc_access_approval_and_load_balancing(emulator: GcpE
     assert lb[("gcp.compute.backend_service", "acme-prod")].config["logConfig"] == {"enable": True, "sampleRate": 1.0}
 
 
+def test_functions_app_engine_and_organization_policies_keep_no_secret(emulator: GcpEmulator) -> None:
+    functions = {r.name: r for r in run(emulator, "cloudfunctions")}
+    export = functions["nightly-export"]
+    assert (
+        export.uid
+        == "//cloudfunctions.googleapis.com/projects/acme-sandbox/locations/europe-west1/functions/nightly-export"
+    )
+    assert export.region == "europe-west1"
+    assert export.config["serviceConfig"]["environmentVariables"]["DB_PASSWORD"] == "**redacted**"
+    assert export.config["serviceConfig"]["environmentVariables"]["LOG_LEVEL"] == "info"
+    assert [f["name"] for f in export.config["_literalSecrets"]] == ["DB_PASSWORD"]
+    assert functions["resize-images"].config["_literalSecrets"] == []
+    versions = run(emulator, "appengine")
+    assert {v.uid for v in versions} == {
+        f"//appengine.googleapis.com/apps/{p}/services/default/versions/v3" for p in ("acme-prod", "acme-sandbox")
+    }
+    assert versions[0].region == "europe-west"
+    policies = {r.config["_project"]: r.config for r in run(emulator, "orgpolicy")}
+    assert policies["acme-prod"]["effectivePolicies"]["compute.requireOsLogin"]["spec"] == {
+        "rules": [{"enforce": True}]
+    }
+    everything = json.dumps([r.config for r in [*functions.values(), *versions]])
+    assert "Winter2024!" not in everything and "tok-not-for-records" not in everything
+
+
+def test_a_project_without_app_engine_has_no_versions(emulator: GcpEmulator) -> None:
+    emulator.estate["projects"][1]["appEngine"] = {}
+    emulator.estate["projects"][0]["enabledServices"].remove("appengine.googleapis.com")
+    assert run(emulator, "appengine") == []
+
+
 @pytest.fixture(scope="module")
 def demo_results() -> Iterator[dict[tuple[str, str], str]]:
     import_rule_packs()
@@ -147,6 +194,8 @@ def demo_results() -> Iterator[dict[tuple[str, str], str]]:
 
 PROD_KEY = "412345678901/locations/global/keys/8f0c2a4e-1b7d-4c52-9a31-5e2f7b6d0c11"
 SANDBOX_KEY = "498765432109/locations/global/keys/2d9b7e31-64a0-4f0e-8c55-0a7e1f3b9d22"
+FUNCTIONS = "acme-prod/locations/europe-west1/functions/"
+SANDBOX_FN = "acme-sandbox/locations/europe-west1/functions/"
 
 
 @pytest.mark.parametrize(
@@ -172,8 +221,14 @@ SANDBOX_KEY = "498765432109/locations/global/keys/2d9b7e31-64a0-4f0e-8c55-0a7e1f
         ("compute.target_https_proxy_strong_tls", "compute", "acme-prod/global/targetHttpsProxies/web", "PASS"),
         ("compute.target_https_proxy_strong_tls", "compute", "acme-sandbox/global/targetHttpsProxies/web", "FAIL"),
         ("compute.target_ssl_proxy_strong_tls", "compute", "acme-sandbox/global/targetSslProxies/mail-tls", "FAIL"),
+        ("cloudfunctions.no_secrets_in_environment", "cloudfunctions", FUNCTIONS + "resize-images", "PASS"),
+        ("cloudfunctions.no_secrets_in_environment", "cloudfunctions", SANDBOX_FN + "nightly-export", "FAIL"),
+        ("appengine.version_https_only", "appengine", "acme-prod/services/default/versions/v3", "PASS"),
+        ("appengine.version_https_only", "appengine", "acme-sandbox/services/default/versions/v3", "FAIL"),
+        ("orgpolicy.guardrails_enforced", "orgpolicy", "acme-prod", "PASS"),
+        ("orgpolicy.guardrails_enforced", "orgpolicy", "acme-sandbox", "FAIL"),
     ],
 )
 def test_the_demo_estate_gives_the_new_rules_a_pass_and_a_fail(demo_results, rule, api, path, status) -> None:
-    uid = f"//{api}.googleapis.com/projects/{path}"
+    uid = f"//{api}.googleapis.com/{'apps' if api == 'appengine' else 'projects'}/{path}"
     assert demo_results.get((f"gcp.{rule}", uid)) == status
