@@ -23,6 +23,7 @@ SERVICE_MODULES = (
     "org_policy",
     "resourcemanager",
     "storage",
+    "vpc_service_controls",
 )
 PROVIDER = REGISTRY.add_provider(GcpProvider(), [f"{__name__}.{m}" for m in SERVICE_MODULES])
 

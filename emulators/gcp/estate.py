@@ -309,6 +309,7 @@ def demo_estate(now: datetime | None = None) -> dict[str, Any]:
     """Two projects (``acme-prod`` mostly kept, ``acme-sandbox`` neglected) under one folder."""
     now = now or datetime.now(UTC)
     return {
+        **estate_services.organization_services(),
         "organization": {"name": ORGANIZATION, "displayName": "acme.example", "state": "ACTIVE"},
         "folders": [{"name": FOLDER, "parent": ORGANIZATION, "displayName": "Production", "state": "ACTIVE"}],
         "projects": [

@@ -425,3 +425,40 @@ def project_services(project: str, number: str, now: datetime, *, kept: bool) ->
         "orgPolicies": org_policies(number, kept=kept),
         **load_balancing(project, kept=kept),
     }
+
+
+def organization_services() -> dict[str, Any]:
+    """The organization's access policy: one regular perimeter around acme-prod, none around acme-sandbox."""
+    policy = "accessPolicies/558712345678"
+    return {
+        "accessPolicies": [
+            {"name": policy, "parent": "organizations/9001", "title": "acme", "etag": "1a2b3c4d5e6f7a8b"}
+        ],
+        "servicePerimeters": {
+            policy: [
+                {
+                    "name": f"{policy}/servicePerimeters/production",
+                    "title": "production",
+                    "perimeterType": "PERIMETER_TYPE_REGULAR",
+                    "status": {
+                        "resources": ["projects/412345678901"],
+                        "restrictedServices": ["storage.googleapis.com", "bigquery.googleapis.com"],
+                        "vpcAccessibleServices": {"enableRestriction": False},
+                    },
+                    "etag": "7e8f9a0b1c2d3e4f",
+                },
+                {
+                    "name": f"{policy}/servicePerimeters/sandbox_dry_run",
+                    "title": "sandbox (dry run)",
+                    "perimeterType": "PERIMETER_TYPE_REGULAR",
+                    "useExplicitDryRunSpec": True,
+                    "spec": {
+                        "resources": ["projects/498765432109"],
+                        "restrictedServices": ["storage.googleapis.com"],
+                    },
+                    "status": {},
+                    "etag": "0f1e2d3c4b5a6978",
+                },
+            ]
+        },
+    }

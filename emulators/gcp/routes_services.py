@@ -157,6 +157,30 @@ def effective_policy(req: Request) -> dict[str, Any]:
     return copy.deepcopy(policies[req.params["constraint"]])
 
 
+# -- resource manager folders, access context manager --------------------------------
+def get_folder(req: Request) -> dict[str, Any]:
+    name = f"folders/{req.params['folder']}"
+    for folder in req.estate.get("folders", []):
+        if folder.get("name") == name:
+            return copy.deepcopy(folder)
+    raise ApiError(403, f"Permission 'resourcemanager.folders.get' denied on resource '{name}' (or it may not exist).")
+
+
+def list_access_policies(req: Request) -> dict[str, Any]:
+    parent = req.query.get("parent", "")
+    if not parent.startswith("organizations/"):
+        raise ApiError(400, "parent must be organizations/ORGANIZATION_ID")
+    found = [p for p in req.estate.get("accessPolicies", []) if p.get("parent") == parent]
+    return req.page(found, "accessPolicies")
+
+
+def list_perimeters(req: Request) -> dict[str, Any]:
+    name = f"accessPolicies/{req.params['policy']}"
+    if name not in req.estate.get("servicePerimeters", {}):
+        raise ApiError(404, f"Access policy {name} not found.")
+    return req.page(req.estate["servicePerimeters"][name], "servicePerimeters")
+
+
 # -- compute: regions and load balancing ------------------------------------------
 def list_regions(req: Request) -> dict[str, Any]:
     project = req.project()
@@ -219,6 +243,9 @@ SERVICE_ROUTES: list[tuple[str, str, str, Callable[[Request], dict[str, Any]]]] 
     ("dataproc", "GET", rf"/v1/projects/{P}/regions/(?P<region>[^/]+)/clusters", list_clusters),
     ("accessapproval", "GET", rf"/v1/projects/{P}/accessApprovalSettings", access_approval_settings),
     ("compute", "GET", rf"/compute/v1/projects/{P}/regions", list_regions),
+    ("cloudresourcemanager", "GET", r"/v3/folders/(?P<folder>[^/:]+)", get_folder),
+    ("accesscontextmanager", "GET", r"/v1/accessPolicies", list_access_policies),
+    ("accesscontextmanager", "GET", r"/v1/accessPolicies/(?P<policy>[^/]+)/servicePerimeters", list_perimeters),
     ("cloudfunctions", "GET", rf"/v2/projects/{P}/locations/(?P<location>[^/]+)/functions", list_functions),
     ("appengine", "GET", rf"/v1/apps/{P}", get_app),
     ("appengine", "GET", rf"/v1/apps/{P}/services", list_app_services),

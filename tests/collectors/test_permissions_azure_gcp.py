@@ -73,6 +73,13 @@ GCP_PERMISSIONS = [  # (api, path) -> the permission Google Cloud checks for it
     ("appengine", r"/v1/apps/[^/]+/services", "appengine.services.list"),
     ("appengine", r"/v1/apps/[^/]+/services/[^/]+/versions", "appengine.versions.list"),
     ("orgpolicy", rf"/v2{P}/policies/[^/:]+:getEffectivePolicy", "orgpolicy.policy.get"),
+    ("cloudresourcemanager", r"/v3/folders/[^/:]+", "resourcemanager.folders.get"),
+    ("accesscontextmanager", r"/v1/accessPolicies", "accesscontextmanager.policies.list"),
+    (
+        "accesscontextmanager",
+        r"/v1/accessPolicies/[^/]+/servicePerimeters",
+        "accesscontextmanager.servicePerimeters.list",
+    ),
 ]
 
 

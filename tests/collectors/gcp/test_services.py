@@ -37,6 +37,7 @@ SERVICES = (
     "cloudfunctions",
     "appengine",
     "orgpolicy",
+    "accesscontextmanager",
 )
 BOTH = "acme-prod,acme-sandbox"
 
@@ -65,6 +66,12 @@ def test_the_documents_have_the_apis_shapes(project: dict) -> None:
     check("appengine.v1.json", "Service", project["appEngine"]["services"])
     check("appengine.v1.json", "Version", [v for vs in project["appEngine"]["versions"].values() for v in vs])
     check("orgpolicy.v2.json", "GoogleCloudOrgpolicyV2Policy", list(project["orgPolicies"].values()))
+    check("accesscontextmanager.v1.json", "AccessPolicy", ESTATE["accessPolicies"])
+    check(
+        "accesscontextmanager.v1.json",
+        "ServicePerimeter",
+        [p for ps in ESTATE["servicePerimeters"].values() for p in ps],
+    )
     for kind, message in (
         ("backendServices", compute_v1.BackendService),
         ("sslPolicies", compute_v1.SslPolicy),
@@ -178,6 +185,16 @@ def test_functions_app_engine_and_organization_policies_keep_no_secret(emulator:
     assert "Winter2024!" not in everything and "tok-not-for-records" not in everything
 
 
+def test_service_perimeters_through_the_project_s_organization(emulator: GcpEmulator) -> None:
+    found = {r.config["_project"]: r.config for r in run(emulator, "accesscontextmanager")}
+    prod = found["acme-prod"]
+    assert (prod["projectNumber"], prod["organization"]) == ("projects/412345678901", "organizations/9001")
+    assert [p["name"] for p in prod["perimeters"]] == ["accessPolicies/558712345678/servicePerimeters/production"]
+    assert found["acme-sandbox"]["perimeters"] == []  # only a dry-run perimeter holds it
+    listed = [path for api, path in emulator.calls if path == "/v1/accessPolicies"]
+    assert len(listed) == 1  # the organization's policies are listed once for both projects
+
+
 def test_a_project_without_app_engine_has_no_versions(emulator: GcpEmulator) -> None:
     emulator.estate["projects"][1]["appEngine"] = {}
     emulator.estate["projects"][0]["enabledServices"].remove("appengine.googleapis.com")
@@ -227,6 +244,8 @@ SANDBOX_FN = "acme-sandbox/locations/europe-west1/functions/"
         ("appengine.version_https_only", "appengine", "acme-sandbox/services/default/versions/v3", "FAIL"),
         ("orgpolicy.guardrails_enforced", "orgpolicy", "acme-prod", "PASS"),
         ("orgpolicy.guardrails_enforced", "orgpolicy", "acme-sandbox", "FAIL"),
+        ("accesscontextmanager.project_in_service_perimeter", "accesscontextmanager", "acme-prod", "PASS"),
+        ("accesscontextmanager.project_in_service_perimeter", "accesscontextmanager", "acme-sandbox", "FAIL"),
     ],
 )
 def test_the_demo_estate_gives_the_new_rules_a_pass_and_a_fail(demo_results, rule, api, path, status) -> None:

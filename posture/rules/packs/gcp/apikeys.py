@@ -73,6 +73,9 @@ def _open_restriction(name: str, body: Any) -> list[str]:
 
 
 def _is_anywhere(value: str) -> bool:
+    """0.0.0.0/0 or ::/0, and the unspecified addresses people write for them (0.0.0.0, ::0)."""
+    if value.strip() in ("0.0.0.0", "::", "::0"):
+        return True
     try:
         network = ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
