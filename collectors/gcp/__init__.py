@@ -21,6 +21,7 @@ SERVICE_MODULES = (
     "kms",
     "load_balancing",
     "org_policy",
+    "private_service_connect",
     "resourcemanager",
     "storage",
     "vpc_service_controls",

@@ -325,12 +325,27 @@ def load_balancing(project: str, *, kept: bool) -> dict[str, list[dict[str, Any]
 
     if kept:
         return {
+            "globalForwardingRules": [
+                {
+                    "kind": "compute#forwardingRule",
+                    "id": "9960000000000000001",
+                    "creationTimestamp": "2023-06-01T09:00:00.000-07:00",
+                    "name": "googleapis",
+                    "IPAddress": "10.255.255.254",
+                    "target": "all-apis",
+                    "network": _link(project, "global/networks/prod-vpc"),
+                    "loadBalancingScheme": "",
+                    "pscConnectionStatus": "ACCEPTED",
+                    "selfLink": _link(project, "global/forwardingRules/googleapis"),
+                }
+            ],
             "backendServices": [backend("web", "HTTPS", {"enable": True, "sampleRate": 1})],
             "sslPolicies": [policy("modern-tls12", "MODERN", "TLS_1_2")],
             "targetHttpsProxies": [proxy("targetHttpsProxy", "targetHttpsProxies", "web", "modern-tls12")],
             "targetSslProxies": [],
         }
     return {
+        "globalForwardingRules": [],
         "backendServices": [backend("web", "HTTP", None)],
         "sslPolicies": [policy("legacy-clients", "COMPATIBLE", "TLS_1_0")],
         "targetHttpsProxies": [proxy("targetHttpsProxy", "targetHttpsProxies", "web", None)],

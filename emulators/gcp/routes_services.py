@@ -223,6 +223,10 @@ def _aggregated(key: str, kind: str) -> Callable[[Request], dict[str, Any]]:
     return handler
 
 
+def list_global_forwarding_rules(req: Request) -> dict[str, Any]:
+    return req.page(req.project().get("globalForwardingRules", []), "items", {"kind": "compute#forwardingRuleList"})
+
+
 def list_target_ssl_proxies(req: Request) -> dict[str, Any]:
     return req.page(req.project().get("targetSslProxies", []), "items", {"kind": "compute#targetSslProxyList"})
 
@@ -255,4 +259,5 @@ SERVICE_ROUTES: list[tuple[str, str, str, Callable[[Request], dict[str, Any]]]] 
     ("compute", "GET", f"{AGG}/sslPolicies", _aggregated("sslPolicies", "sslPolicies")),
     ("compute", "GET", f"{AGG}/targetHttpsProxies", _aggregated("targetHttpsProxies", "targetHttpsProxy")),
     ("compute", "GET", rf"/compute/v1/projects/{P}/global/targetSslProxies", list_target_ssl_proxies),
+    ("compute", "GET", rf"/compute/v1/projects/{P}/global/forwardingRules", list_global_forwarding_rules),
 ]  # fmt: skip

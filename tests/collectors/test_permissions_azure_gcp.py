@@ -68,6 +68,7 @@ GCP_PERMISSIONS = [  # (api, path) -> the permission Google Cloud checks for it
     ("compute", rf"/compute/v1{P}/aggregated/sslPolicies", "compute.sslPolicies.list"),
     ("compute", rf"/compute/v1{P}/aggregated/targetHttpsProxies", "compute.targetHttpsProxies.list"),
     ("compute", rf"/compute/v1{P}/global/targetSslProxies", "compute.targetSslProxies.list"),
+    ("compute", rf"/compute/v1{P}/global/forwardingRules", "compute.globalForwardingRules.list"),
     ("cloudfunctions", rf"/v2{P}/locations/[^/]+/functions", "cloudfunctions.functions.list"),
     ("appengine", r"/v1/apps/[^/]+", "appengine.applications.get"),
     ("appengine", r"/v1/apps/[^/]+/services", "appengine.services.list"),

@@ -38,6 +38,7 @@ SERVICES = (
     "appengine",
     "orgpolicy",
     "accesscontextmanager",
+    "compute_private_service_connect",
 )
 BOTH = "acme-prod,acme-sandbox"
 
@@ -77,6 +78,7 @@ def test_the_documents_have_the_apis_shapes(project: dict) -> None:
         ("sslPolicies", compute_v1.SslPolicy),
         ("targetHttpsProxies", compute_v1.TargetHttpsProxy),
         ("targetSslProxies", compute_v1.TargetSslProxy),
+        ("globalForwardingRules", compute_v1.ForwardingRule),
     ):
         for doc in project[kind]:
             parse(message, doc)
@@ -245,6 +247,8 @@ SANDBOX_FN = "acme-sandbox/locations/europe-west1/functions/"
         ("orgpolicy.guardrails_enforced", "orgpolicy", "acme-prod", "PASS"),
         ("orgpolicy.guardrails_enforced", "orgpolicy", "acme-sandbox", "FAIL"),
         ("accesscontextmanager.project_in_service_perimeter", "accesscontextmanager", "acme-prod", "PASS"),
+        ("compute.network_google_apis_private_endpoint", "compute", "acme-prod/global/networks/prod-vpc", "PASS"),
+        ("compute.network_google_apis_private_endpoint", "compute", "acme-sandbox/global/networks/default", "FAIL"),
         ("accesscontextmanager.project_in_service_perimeter", "accesscontextmanager", "acme-sandbox", "FAIL"),
     ],
 )

@@ -6,9 +6,9 @@ from typing import Any
 
 from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext
-from posture.rules.packs.gcp.helpers import is_default_compute_sa, is_true, metadata_value, same_project
+from posture.rules.packs.gcp.helpers import is_default_compute_sa, is_true, metadata_value, project_of, same_project
 from posture.rules.registry import field_rule, rule
-from posture.rules.verdicts import Verdict, check, errored, lookup, observed
+from posture.rules.verdicts import Verdict, check, errored, lookup, observed, unreadable
 
 INSTANCE = "gcp.compute.instance"
 GKE_CLUSTER = "gcp.container.cluster"
@@ -524,3 +524,33 @@ def target_https_proxy_tls(resource: ResourceRecord, ctx) -> Verdict:
 )
 def target_ssl_proxy_tls(resource: ResourceRecord, ctx) -> Verdict:
     return _proxy_tls(resource, ctx)
+
+
+# -- private service connect ----------------------------------------------------
+@rule(
+    id="gcp.compute.network_google_apis_private_endpoint",
+    title="VPC networks reach Google APIs through a Private Service Connect endpoint",
+    severity="low",
+    category="network",
+    resource_type="gcp.compute.network",
+    rationale="A Private Service Connect endpoint for Google APIs keeps the network's API traffic on an internal "
+    "address (with the vpc-sc bundle, only to services VPC Service Controls supports).",
+    remediation="Create a global forwarding rule with target all-apis or vpc-sc on an internal address of the "
+    "network, and DNS records for googleapis.com pointing at it.",
+)
+def network_google_apis_endpoint(resource: ResourceRecord, ctx) -> Verdict:
+    summaries = same_project(ctx, "gcp.compute.google_api_endpoints", resource)
+    if not summaries:
+        return errored("the project's global forwarding rules were not read", ("google_api_endpoints", None))
+    summary = summaries[0]
+    problem = unreadable(summary, "endpoints", "the global forwarding rules")
+    if problem:
+        return problem
+    mine = _path(resource.config.get("selfLink")) or f"projects/{project_of(resource)}/global/networks/{resource.name}"
+    endpoints = [e.get("name") for e in summary.config.get("endpoints") or [] if _path(e.get("network")) == mine]
+    return check(
+        bool(endpoints),
+        f"endpoint {', '.join(str(e) for e in endpoints)} serves Google APIs to the network",
+        "no Private Service Connect endpoint for Google APIs is in the network",
+        ("google_api_endpoints[network].name", endpoints),
+    )
