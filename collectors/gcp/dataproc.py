@@ -30,7 +30,14 @@ def regions_of(session: GcpSession, project: str) -> list[str]:
 
 
 def _clusters(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
-    for region in regions_of(session, project):
+    try:
+        regions = regions_of(session, project)
+    except Exception as exc:
+        if api_disabled(exc):  # Dataproc runs on Compute Engine: without it, no cluster
+            log.info("gcp: the Compute Engine API is not enabled in %s: no Dataproc clusters", project)
+            return
+        raise
+    for region in regions:
         path = f"v1/projects/{project}/regions/{region}/clusters"
         try:
             clusters = list(session.pages("dataproc", path, "clusters"))

@@ -31,6 +31,7 @@ CONSTRAINTS = (
 def _policies(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
     config: dict[str, Any] = {"projectId": project, SERVICE_ENABLED_KEY: True, "effectivePolicies": {}}
     errors: dict[str, str] = {}
+    failure: BaseException | None = None
     for constraint in CONSTRAINTS:
         try:
             path = f"v2/projects/{project}/policies/{constraint}:getEffectivePolicy"
@@ -39,11 +40,15 @@ def _policies(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
             if api_disabled(exc):
                 config[SERVICE_ENABLED_KEY] = False
                 errors = {c: not_enabled(API) for c in CONSTRAINTS}
+                failure = None
                 break
             errors[constraint] = error_text(exc)
+            failure = failure or exc
     if errors:
         config[ERRORS_KEY] = errors
     yield record("orgpolicy", "project", full_name("orgpolicy", f"projects/{project}"), project, project, config)
+    if failure is not None:
+        raise failure
 
 
 @REGISTRY.collector("gcp", "orgpolicy", regional=False, permissions=("orgpolicy.policy.get",))

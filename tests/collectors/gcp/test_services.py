@@ -140,6 +140,14 @@ def test_a_refused_list_is_an_error_on_the_summary_and_a_failed_unit(emulator: G
             kept.append(item)
     summary = next(r for r in kept if r.type == "gcp.dns.project")
     assert "policies" in summary.config["_errors"] and summary.config["managedZones"] == ["acme-example", "internal"]
+    emulator.clear()
+    emulator.fail("orgpolicy", status=403, match="compute.requireOsLogin")
+    spec = next(s for s in REGISTRY.collectors("gcp") if s.service == "orgpolicy")
+    policies: list[ResourceRecord] = []
+    with pytest.raises(gexc.Forbidden):
+        policies.extend(spec.fn(session, "global"))  # the record comes first, then the refusal is raised
+    assert list(policies[0].config["_errors"]) == ["compute.requireOsLogin"]
+    assert len(policies[0].config["effectivePolicies"]) == 5
 
 
 def test_dns_bigquery_dataproc_access_approval_and_load_balancing(emulator: GcpEmulator) -> None:
