@@ -23,6 +23,7 @@ from posture.local_keys import new_fernet_key, new_secret_key, read_or_create
 from posture.logs import audit_handlers
 from posture.rules.packs.aws.ecr import stale_image_days
 from posture.rules.packs.azure.storage import key_max_age_days
+from posture.rules.packs.gcp.apikeys import api_key_max_age_days
 from posture.rules.packs.kubernetes.settings import rule_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -267,6 +268,7 @@ FRAMEWORK_DIRS = [Path(p) for p in env_list("POSTURE_FRAMEWORK_DIRS")]
 # reading them here once stops start-up on a bad value.
 rule_settings()
 stale_image_days()
+api_key_max_age_days()
 aws_max_attempts()
 bulk_mode()  # POSTURE_BULK_INVENTORY: auto (Resource Graph, Cloud Asset Inventory) or off
 key_max_age_days()

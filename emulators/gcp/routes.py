@@ -11,10 +11,14 @@ P = r"(?P<project>[^/:]+)"
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(
+        self, status: int, message: str, errors: list[dict[str, Any]] | None = None, details: list[Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.errors = errors or []  # the JSON APIs' error.errors[] (reason, domain)
+        self.details = details or []  # google.rpc details (ErrorInfo ...)
 
 
 @dataclass

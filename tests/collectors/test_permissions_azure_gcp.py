@@ -57,6 +57,33 @@ GCP_PERMISSIONS = [  # (api, path) -> the permission Google Cloud checks for it
         "artifactregistry.dockerimages.list",
     ),
     ("sqladmin", rf"/v1{P}/instances", "cloudsql.instances.list"),
+    ("apikeys", rf"/v2{P}/locations/global/keys", "apikeys.keys.list"),
+    ("essentialcontacts", rf"/v1{P}/contacts:compute", "essentialcontacts.contacts.list"),
+    ("dns", rf"/dns/v1{P}/managedZones", "dns.managedZones.list"),
+    ("dns", rf"/dns/v1{P}/policies", "dns.policies.list"),
+    ("bigquery", rf"/bigquery/v2{P}/datasets(/[^/]+)?", "bigquery.datasets.get"),  # list and get alike
+    ("bigquery", rf"/bigquery/v2{P}/datasets/[^/]+/tables", "bigquery.tables.list"),
+    ("bigquery", rf"/bigquery/v2{P}/datasets/[^/]+/tables/[^/]+", "bigquery.tables.get"),
+    ("dataproc", rf"/v1{P}/regions/[^/]+/clusters", "dataproc.clusters.list"),
+    ("accessapproval", rf"/v1{P}/accessApprovalSettings", "accessapproval.settings.get"),
+    ("compute", rf"/compute/v1{P}/regions", "compute.regions.list"),
+    ("compute", rf"/compute/v1{P}/aggregated/backendServices", "compute.backendServices.list"),
+    ("compute", rf"/compute/v1{P}/aggregated/sslPolicies", "compute.sslPolicies.list"),
+    ("compute", rf"/compute/v1{P}/aggregated/targetHttpsProxies", "compute.targetHttpsProxies.list"),
+    ("compute", rf"/compute/v1{P}/global/targetSslProxies", "compute.targetSslProxies.list"),
+    ("compute", rf"/compute/v1{P}/global/forwardingRules", "compute.globalForwardingRules.list"),
+    ("cloudfunctions", rf"/v2{P}/locations/[^/]+/functions", "cloudfunctions.functions.list"),
+    ("appengine", r"/v1/apps/[^/]+", "appengine.applications.get"),
+    ("appengine", r"/v1/apps/[^/]+/services", "appengine.services.list"),
+    ("appengine", r"/v1/apps/[^/]+/services/[^/]+/versions", "appengine.versions.list"),
+    ("orgpolicy", rf"/v2{P}/policies/[^/:]+:getEffectivePolicy", "orgpolicy.policy.get"),
+    ("cloudresourcemanager", r"/v3/folders/[^/:]+", "resourcemanager.folders.get"),
+    ("accesscontextmanager", r"/v1/accessPolicies", "accesscontextmanager.policies.list"),
+    (
+        "accesscontextmanager",
+        r"/v1/accessPolicies/[^/]+/servicePerimeters",
+        "accesscontextmanager.servicePerimeters.list",
+    ),
 ]
 
 
