@@ -17,6 +17,7 @@ What is wrong on purpose (the tests assert these failures):
 - Defender for Storage, Resource Manager, App Service, SQL, Cosmos DB, APIs off;
 - Key Vault ``kv-legacy``: no purge protection, access policies, public, no audit logs;
 - registry ``acrlegacy``: admin user, public network, anonymous pull;
+- Key Vault keys, secrets and certificates, Entra ID and Databricks: see :mod:`.estate_identity`;
 - Defender's vulnerability assessment of ``acrprod``'s images (:mod:`emulators.images`): one with a CRITICAL
   vulnerability that has a fix, one scanned 45 days ago, one pushed 200 days ago (one is clean).
 """
@@ -27,7 +28,7 @@ from typing import Any
 
 from emulators.azure import estate as e
 from emulators.azure import estate_governance as gov
-from emulators.azure import estate_images
+from emulators.azure import estate_identity, estate_images
 from emulators.azure import estate_network as net
 
 SUB = e.SUBSCRIPTION
@@ -370,4 +371,7 @@ def demo_estate(page_size: int = 3, step: int = 0) -> dict[str, Any]:
     for part in (*parts, _image_scans):
         part(resources)
     _evolve(resources, step)
-    return {"subscriptions": [e.subscription(SUB, "Production")], "resources": resources, "page_size": page_size}
+    estate = {"subscriptions": [e.subscription(SUB, "Production")], "resources": resources, "page_size": page_size}
+    return estate_identity.extend(
+        estate, SUB, WORKSPACE, f"{PLATFORM}/providers/Microsoft.Network/networkSecurityGroups/nsg-app"
+    )

@@ -1,0 +1,208 @@
+"""Microsoft Entra ID rules: security defaults or Conditional Access, MFA registration, device join, and the
+tenant's sign-in, audit and Graph activity logs exported through its diagnostic settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectors.records import ResourceRecord
+from posture.rules.context import RuleContext
+from posture.rules.packs.azure.helpers import enabled_categories, has_destination, settings_sending
+from posture.rules.registry import rule
+from posture.rules.verdicts import Verdict, check, lookup, observed, passed, unreadable
+
+TENANT = "azure.entra.tenant"
+DOCS = "https://learn.microsoft.com/entra/"
+MAX_NAMED = 20
+REGISTER_DEVICE = "urn:user:registerdevice"
+# Sign-in and audit logs every Entra ID P1 tenant has (Graph activity logs have a rule of their own).
+ACTIVITY_LOGS = (
+    "AuditLogs",
+    "SignInLogs",
+    "NonInteractiveUserSignInLogs",
+    "ServicePrincipalSignInLogs",
+    "ManagedIdentitySignInLogs",
+)
+
+
+def _requires_mfa(policy: dict[str, Any]) -> bool:
+    grant = policy.get("grantControls") or {}
+    controls = [str(c).lower() for c in grant.get("builtInControls") or []]
+    return "mfa" in controls or bool(grant.get("authenticationStrength"))
+
+
+def _enforced(policy: Any) -> bool:
+    return isinstance(policy, dict) and policy.get("state") == "enabled" and _requires_mfa(policy)
+
+
+def mfa_for_all_policies(policies: list[Any] | None) -> list[str]:
+    """Enabled Conditional Access policies requiring MFA of all users for all cloud apps (exclusions allowed:
+    break-glass accounts are excluded by design)."""
+    return [
+        str(p.get("displayName") or p.get("id"))
+        for p in policies or []
+        if _enforced(p)
+        and "All" in (lookup(p, "conditions.users.includeUsers") or [])
+        and "All" in (lookup(p, "conditions.applications.includeApplications") or [])
+    ]
+
+
+def device_registration_policies(policies: list[Any] | None) -> list[str]:
+    """Enabled Conditional Access policies requiring MFA for the 'register or join devices' user action."""
+    return [
+        str(p.get("displayName") or p.get("id"))
+        for p in policies or []
+        if _enforced(p) and REGISTER_DEVICE in (lookup(p, "conditions.applications.includeUserActions") or [])
+    ]
+
+
+@rule(
+    id="azure.entra.security_defaults_enabled",
+    title="Entra ID security defaults are on, or Conditional Access requires MFA of every user",
+    severity="high",
+    category="identity",
+    resource_type=TENANT,
+    rationale="Security defaults make every user register and use MFA and block legacy authentication. A tenant "
+    "with Conditional Access turns them off and must require MFA of all users there instead.",
+    remediation="Entra admin center > Properties > Manage security defaults > Enabled; or, with Entra ID P1, an "
+    "enabled Conditional Access policy for All users and All cloud apps granting access only with MFA.",
+    references=(DOCS + "fundamentals/security-defaults",),
+)
+def security_defaults_enabled(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "securityDefaults", "the security defaults policy")
+    if problem:
+        return problem
+    enabled = observed(resource.config, "securityDefaults.isEnabled")
+    if enabled.value is True:
+        return passed("security defaults are enabled", enabled)
+    problem = unreadable(resource, "conditionalAccessPolicies", "the Conditional Access policies")
+    if problem:
+        return problem
+    replacing = mfa_for_all_policies(resource.config.get("conditionalAccessPolicies"))
+    return check(
+        bool(replacing),
+        f"security defaults are off; Conditional Access requires MFA of all users ({', '.join(replacing)})",
+        "security defaults are off and no enabled Conditional Access policy requires MFA of all users",
+        enabled,
+        ("conditionalAccessPolicies.*.displayName", replacing),
+    )
+
+
+@rule(
+    id="azure.entra.mfa_registered_all_members",
+    title="Every member user has registered a multifactor authentication method",
+    severity="high",
+    category="identity",
+    resource_type=TENANT,
+    rationale="A user without an MFA method signs in with a password alone, and whoever first registers a method "
+    "for that account owns it.",
+    remediation="Require MFA registration (security defaults, or an Identity Protection registration policy) and "
+    "follow up the listed users; the Authentication methods > User registration details report lists them.",
+    references=(DOCS + "identity/authentication/howto-authentication-methods-activity",),
+)
+def mfa_registered_all_members(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "userRegistration", "the authentication methods registration report")
+    if problem:
+        return problem
+    members = lookup(resource.config, "userRegistration.members") or 0
+    missing = [
+        u.get("userPrincipalName") or u.get("id")
+        for u in lookup(resource.config, "userRegistration.membersWithoutMfa") or []
+    ]
+    return check(
+        not missing,
+        f"all {members} enabled member users registered an MFA method",
+        f"{len(missing)} of {members} enabled member users have no MFA method: "
+        + ", ".join(map(str, missing[:MAX_NAMED])),
+        ("userRegistration.membersWithoutMfa.*.userPrincipalName", missing[:MAX_NAMED]),
+    )
+
+
+@rule(
+    id="azure.entra.device_join_requires_mfa",
+    title="Registering or joining devices to Entra ID requires multifactor authentication",
+    severity="medium",
+    category="identity",
+    resource_type=TENANT,
+    rationale="A device registered with a stolen password becomes a trusted device of the tenant.",
+    remediation="Entra admin center > Devices > Device settings > Require Multifactor Authentication to register "
+    "or join devices: Yes; or a Conditional Access policy on the 'Register or join devices' user action "
+    "requiring MFA (then leave the device setting at No).",
+    references=(DOCS + "identity/devices/manage-device-identities",),
+)
+def device_join_requires_mfa(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "deviceRegistrationPolicy", "the device registration policy")
+    if problem:
+        return problem
+    setting = observed(resource.config, "deviceRegistrationPolicy.multiFactorAuthConfiguration")
+    if setting.value == "required":
+        return passed("device registration requires MFA", setting)
+    problem = unreadable(resource, "conditionalAccessPolicies", "the Conditional Access policies")
+    if problem:
+        return problem
+    policies = device_registration_policies(resource.config.get("conditionalAccessPolicies"))
+    return check(
+        bool(policies),
+        f"Conditional Access requires MFA to register or join devices ({', '.join(policies)})",
+        f"devices register or join without MFA (multiFactorAuthConfiguration {setting.value}, and no Conditional "
+        "Access policy on registering devices)",
+        setting,
+        ("conditionalAccessPolicies.*.displayName", policies),
+    )
+
+
+def _sent(settings: list[dict[str, Any]]) -> set[str]:
+    """Lowercased categories sent to a destination by any of the tenant's diagnostic settings."""
+    return {c for s in settings if has_destination(s) for c in enabled_categories(s)}
+
+
+@rule(
+    id="azure.entra.graph_activity_logs_exported",
+    title="Entra ID sends Microsoft Graph activity logs to a destination",
+    severity="medium",
+    category="logging",
+    resource_type=TENANT,
+    rationale="Graph activity logs record every API request against the tenant's data (a stolen token reading "
+    "mail or users); Entra keeps none unless a diagnostic setting sends them.",
+    remediation="Entra admin center > Monitoring > Diagnostic settings: send MicrosoftGraphActivityLogs to a Log "
+    "Analytics workspace, storage account or event hub.",
+    references=(DOCS + "identity/monitoring-health/microsoft-graph-activity-logs-overview",),
+)
+def graph_activity_logs_exported(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "diagnosticSettings", "Entra ID's diagnostic settings")
+    if problem:
+        return problem
+    settings = resource.config.get("diagnosticSettings") or []
+    sending = settings_sending(settings, {"MicrosoftGraphActivityLogs"}, set())
+    return check(
+        bool(sending),
+        f"Graph activity logs are sent by {', '.join(sending)}",
+        "no diagnostic setting sends Microsoft Graph activity logs",
+        ("diagnosticSettings", [s.get("name") for s in settings]),
+    )
+
+
+@rule(
+    id="azure.entra.activity_logs_exported",
+    title="Entra ID sends its audit and sign-in logs to a destination",
+    severity="medium",
+    category="logging",
+    resource_type=TENANT,
+    rationale="Entra ID keeps sign-in and audit logs for 30 days at most; an investigation needs them longer and "
+    "beside the other logs.",
+    remediation="Entra admin center > Monitoring > Diagnostic settings: send " + ", ".join(ACTIVITY_LOGS) + " to a "
+    "Log Analytics workspace, storage account or event hub.",
+    references=(DOCS + "identity/monitoring-health/howto-configure-diagnostic-settings",),
+)
+def activity_logs_exported(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "diagnosticSettings", "Entra ID's diagnostic settings")
+    if problem:
+        return problem
+    sent = _sent(resource.config.get("diagnosticSettings") or [])
+    missing = [c for c in ACTIVITY_LOGS if c.lower() not in sent and "alllogs" not in sent]
+    return check(
+        not missing,
+        "audit and sign-in logs are all sent to a destination",
+        f"not sent anywhere: {', '.join(missing)}",
+        ("diagnosticSettings.*.properties.logs", sorted(sent)),
+    )
