@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, TypeVar
 
 from collectors.azure.aks import diagnostic_settings
@@ -87,7 +88,7 @@ def _with_detail(
         name = object_name(item, id_key)
         if name and wanted(item) and failure is None:
             try:
-                entry[detail_key] = _guarded(lambda n=name: rest.get(url(n), VAULT_API), rbac)
+                entry[detail_key] = _guarded(partial(rest.get, url(name), VAULT_API), rbac)
             except Exception as exc:  # the rest of the vault is still worth reading
                 failure = exc
         out.append(entry)

@@ -167,7 +167,7 @@ class RestClient:
             LoopbackAwareAuthenticationPolicy(session.credential, scope),
             RefuseRedirectsPolicy(),
         ]
-        self._client = PipelineClient(base_url="", policies=policies)
+        self._client: Any = PipelineClient(base_url="", policies=policies)
 
     def get(self, url: str, params: dict[str, str] | None = None) -> Any:
         """The JSON body of ``GET url``; HttpResponseError (ClientAuthenticationError on 401,
