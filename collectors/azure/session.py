@@ -33,6 +33,7 @@ from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
+from collectors.azure.credentials import StaticTokenCredential
 from collectors.failures import StatedError
 
 PUBLIC_ARM = "https://management.azure.com"
@@ -142,6 +143,17 @@ class TooManyPages(ValueError, StatedError):
         super().__init__(f"the listing went on past {MAX_PAGES} pages; Posture stopped reading it")
 
 
+class WrongAudience(PermissionError, StatedError):
+    """A pre-issued token (for Resource Manager) refused by a plane that takes tokens of another audience."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(
+            f"the pre-issued access token was refused (HTTP 401): this API takes tokens for"
+            f" {scope.removesuffix('/.default')}, and a Resource Manager token does not reach it; scan with a service"
+            " principal or managed identity to read it"
+        )
+
+
 def _origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) with the scheme's default port filled in: Key Vault's nextLink names ``:443``."""
     split = urlsplit(url)
@@ -160,6 +172,10 @@ class RestClient:
         from azure.core.pipeline.policies import HeadersPolicy, RetryPolicy, UserAgentPolicy
 
         self.timeouts = dict(session.timeouts)
+        # a pre-issued token has one audience: a 401 from another plane is that, not a missing permission
+        self.other_audience = (
+            scope if isinstance(session.credential, StaticTokenCredential) and scope != session.scope else ""
+        )
         policies = [
             HeadersPolicy({"Accept": "application/json"}),
             UserAgentPolicy("posture"),
@@ -181,6 +197,8 @@ class RestClient:
         from azure.core.rest import HttpRequest
 
         response = self._client.send_request(HttpRequest("GET", url, params=params), **self.timeouts)
+        if response.status_code == 401 and self.other_audience:
+            raise WrongAudience(self.other_audience)
         if response.status_code != 200:
             map_error(response.status_code, response, {401: ClientAuthenticationError, 404: ResourceNotFoundError})
             raise HttpResponseError(response=response)

@@ -173,3 +173,19 @@ def test_paging_stays_on_the_listings_host() -> None:
     assert errors == []
     problem = records[0].config["_errors"]["conditionalAccessPolicies"]
     assert problem == str(UnexpectedNextLink())
+
+
+def test_a_resource_manager_token_refused_by_graph_says_it_is_the_wrong_audience() -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from collectors.azure.credentials import StaticTokenCredential
+    from collectors.azure.session import WrongAudience
+
+    with ArmEmulator(demo_estate(), token=TOKEN) as emulator:
+        session = AzureSession(
+            credential=StaticTokenCredential("another-token-for-arm", 4_102_444_800), base_url=emulator.url
+        )
+        with pytest.raises(WrongAudience, match=r"takes tokens for https://graph\.microsoft\.com"):
+            session.rest("graph").get(f"{session.graph_root}/v1.0/policies/identitySecurityDefaultsEnforcementPolicy")
+        with pytest.raises(ClientAuthenticationError):  # Resource Manager's own 401 stays what it is
+            session.rest("arm").get(f"{emulator.url}/subscriptions", {"api-version": "2022-12-01"})
