@@ -8,6 +8,8 @@ One ``azure.entra.tenant`` record (uid ``/tenants/{tenant id}``) per scan holds 
 - ``userRegistration``: from ``GET /v1.0/reports/authenticationMethods/userRegistrationDetails``
   (AuditLog.Read.All; Entra ID P1): how many member and guest users it lists, and the members without a
   registered MFA method (their id, user principal name, ``isAdmin``);
+- ``disabledUsers``: ``GET /v1.0/users?$filter=accountEnabled eq false`` (User.Read.All): their id and user
+  principal name, for the rule that looks for their role assignments;
 - ``diagnosticSettings``: ``GET /providers/microsoft.aadiam/diagnosticSettings`` on Resource Manager.
 
 Graph has its own token audience (``https://graph.microsoft.com``): a token without a permission gets 403,
@@ -25,6 +27,7 @@ from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
 
 AADIAM_API = {"api-version": "2017-04-01"}
+DISABLED_USERS = {"$filter": "accountEnabled eq false", "$select": "id,userPrincipalName,accountEnabled"}
 MFA_FIELDS = ("id", "userPrincipalName", "userDisplayName", "isAdmin", "isMfaRegistered", "isMfaCapable")
 
 
@@ -68,6 +71,14 @@ def tenant_record(session: AzureSession, tenant: str) -> ResourceRecord:
         ),
     )
     config["userRegistration"] = None if details is None else user_registration(details)
+    config["disabledUsers"] = secondary(
+        errors,
+        "disabledUsers",
+        lambda: [
+            {k: u.get(k) for k in ("id", "userPrincipalName", "accountEnabled")}
+            for u in graph.list(f"{root}/v1.0/users", DISABLED_USERS, next_key="@odata.nextLink")
+        ],
+    )
     config["diagnosticSettings"] = secondary(
         errors,
         "diagnosticSettings",
@@ -86,6 +97,7 @@ def tenant_record(session: AzureSession, tenant: str) -> ResourceRecord:
         "Policy.Read.All",
         "Policy.Read.DeviceConfiguration",
         "AuditLog.Read.All",
+        "User.Read.All",
         "Microsoft.AADIAM/diagnosticSettings/read",
     ),
 )

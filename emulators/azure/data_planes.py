@@ -81,6 +81,18 @@ def _vault(vaults: dict[str, Any], path: str, query: dict[str, list[str]], host:
     return 404, _vault_error("NotFound", f"The emulator does not serve {path}.")
 
 
+def _filtered(items: list[Any], query: dict[str, list[str]]) -> list[Any] | None:
+    """Graph's ``$filter=PROPERTY eq VALUE`` (true, false or a quoted string), the one form Posture sends."""
+    expression = query.get("$filter", [""])[0].strip()
+    if not expression:
+        return items
+    name, op, value = [*expression.split(" ", 2), "", ""][:3]
+    if op != "eq":
+        return None  # not a filter Posture sends
+    wanted: Any = {"true": True, "false": False}.get(value, value.strip("'"))
+    return [item for item in items if isinstance(item, dict) and item.get(name) == wanted]
+
+
 def _graph(graph: dict[str, Any], path: str, query: dict[str, list[str]], host: str, size: int) -> tuple[int, Any]:
     key = "/" + path.strip("/").split("/", 1)[1]  # /v1.0/policies/...
     if key.lower() in {d.lower() for d in graph.get("denied") or ()}:
@@ -95,5 +107,8 @@ def _graph(graph: dict[str, Any], path: str, query: dict[str, list[str]], host: 
     if body is None:
         return 404, {"error": {"code": "Request_ResourceNotFound", "message": f"Resource '{key}' does not exist."}}
     if isinstance(body, list):
-        return 200, _page(body, path, query, host, size, "@odata.nextLink")
+        items = _filtered(body, query)
+        if items is None:
+            return 400, {"error": {"code": "Request_UnsupportedQuery", "message": "Unsupported query."}}
+        return 200, _page(items, path, query, host, size, "@odata.nextLink")
     return 200, body

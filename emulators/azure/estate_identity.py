@@ -9,7 +9,8 @@ What is wrong on purpose:
   certificate valid 24 months; ``kv-prod`` (RBAC) keeps all three right, beside a disabled key without expiry
   and a certificate-backed (managed) secret;
 - Entra ID: security defaults off (Conditional Access requires MFA of every user instead), a member user
-  without MFA, device join without MFA, Graph activity logs not exported;
+  without MFA, device join without MFA, a disabled user still Owner of a resource group, Graph activity logs
+  not exported;
 - Databricks ``dbw-legacy``: Databricks-managed VNet, public IPs, public network access, no private endpoint,
   no diagnostic setting, Microsoft-managed keys; ``dbw-prod`` does all of it right.
 """
@@ -214,6 +215,24 @@ def graph() -> dict[str, Any]:
             },
             "localAdminPassword": {"isEnabled": True},
         },
+        "/v1.0/users": [
+            {
+                "id": "a1000000-0000-4000-8000-000000000001",
+                "userPrincipalName": "admin@contoso.com",
+                "accountEnabled": True,
+            },
+            # left the company, still Owner of the platform resource group
+            {
+                "id": "a1000000-0000-4000-8000-000000000004",
+                "userPrincipalName": "former.ops@contoso.com",
+                "accountEnabled": False,
+            },
+            {
+                "id": "a1000000-0000-4000-8000-000000000009",
+                "userPrincipalName": "former.dev@contoso.com",
+                "accountEnabled": False,
+            },
+        ],
         "/v1.0/reports/authenticationMethods/userRegistrationDetails": [
             user_details("admin@contoso.com", mfa=True, admin=True),
             user_details("dev.one@contoso.com", mfa=True),

@@ -114,6 +114,11 @@ def test_graph_refusing_one_permission_keeps_the_other_answers() -> None:
         "legacy.batch@contoso.com"
     ]
     assert tenant.config["diagnosticSettings"][0]["name"] == "entra-to-sentinel"
+    # Graph's $filter picked the disabled accounts alone
+    assert [u["userPrincipalName"] for u in tenant.config["disabledUsers"]] == [
+        "former.ops@contoso.com",
+        "former.dev@contoso.com",
+    ]
     found = verdicts(
         records, tenant.uid, ("azure.entra.security_defaults_enabled", "azure.entra.mfa_registered_all_members")
     )

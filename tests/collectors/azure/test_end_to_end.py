@@ -70,6 +70,7 @@ EXPECTED_FAILURES = {
     ("azure.databricks.no_public_ip", f"{RG}/legacy/providers/Microsoft.Databricks/workspaces/dbw-legacy"),
     ("azure.entra.mfa_registered_all_members", f"/tenants/{TENANT}"),
     ("azure.entra.graph_activity_logs_exported", f"/tenants/{TENANT}"),
+    ("azure.entra.disabled_users_without_roles", f"/tenants/{TENANT}"),
 }
 EXPECTED_PASSES = {
     ("azure.aks.entra_id_integration", f"{RG}/platform/providers/Microsoft.ContainerService/managedClusters/aks-prod"),

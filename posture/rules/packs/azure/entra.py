@@ -9,7 +9,7 @@ from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext
 from posture.rules.packs.azure.helpers import enabled_categories, has_destination, settings_sending
 from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, lookup, observed, passed, unreadable
+from posture.rules.verdicts import Verdict, check, errored, lookup, observed, passed, unreadable
 
 TENANT = "azure.entra.tenant"
 DOCS = "https://learn.microsoft.com/entra/"
@@ -205,4 +205,49 @@ def activity_logs_exported(resource: ResourceRecord, ctx: RuleContext) -> Verdic
         "audit and sign-in logs are all sent to a destination",
         f"not sent anywhere: {', '.join(missing)}",
         ("diagnosticSettings.*.properties.logs", sorted(sent)),
+    )
+
+
+ROLE_ASSIGNMENTS = "azure.authorization.role_assignments"
+
+
+@rule(
+    id="azure.entra.disabled_users_without_roles",
+    title="Disabled user accounts hold no Azure role assignments",
+    severity="medium",
+    category="identity",
+    resource_type=TENANT,
+    rationale="A disabled account keeps its role assignments: re-enabled by mistake or by an attacker with "
+    "directory rights, it has its old access to the subscription at once.",
+    remediation="Remove the listed role assignments (az role assignment delete --assignee OBJECT_ID --scope "
+    "SCOPE), or delete the accounts, as part of leaver processing.",
+    references=("https://learn.microsoft.com/azure/role-based-access-control/role-assignments-remove",),
+)
+def disabled_users_without_roles(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "disabledUsers", "the disabled user accounts")
+    if problem:
+        return problem
+    disabled = {
+        str(u.get("id")): u.get("userPrincipalName") or u.get("id") for u in resource.config.get("disabledUsers") or []
+    }
+    holders = ctx.resources(ROLE_ASSIGNMENTS)
+    if not holders:
+        return errored(
+            "the subscriptions' role assignments were not collected in this scan",
+            ("disabledUsers", sorted(disabled.values())),
+        )
+    held: dict[str, list[str]] = {}
+    for holder in holders:
+        for assignment in holder.config.get("roleAssignments") or []:
+            principal = str(lookup(assignment, "properties.principalId") or "")
+            if principal in disabled:
+                role = str(lookup(assignment, "properties.roleDefinitionId") or "").rsplit("/", 1)[-1]
+                held.setdefault(str(disabled[principal]), []).append(
+                    f"{role} at {lookup(assignment, 'properties.scope')}"
+                )
+    return check(
+        not held,
+        f"none of the {len(disabled)} disabled user accounts holds a role assignment",
+        f"{len(held)} disabled user accounts still hold role assignments: {', '.join(sorted(held))}",
+        ("disabledUsers.*.roleAssignments", dict(sorted(held.items())[:MAX_NAMED])),
     )
