@@ -328,7 +328,12 @@ def _databricks(sub: str, workspace_logs: str, nsg: str) -> list[dict[str, Any]]
     pe["name"], pe["type"] = "dbw-prod.pe-ui", "Microsoft.Databricks/workspaces/privateEndpointConnections"
     prod["properties"]["privateEndpointConnections"] = [pe]
     legacy = databricks_workspace(
-        sub, "legacy", "dbw-legacy", "eastus", parameters={"enableNoPublicIp": {"type": "Bool", "value": False}}
+        sub,
+        "legacy",
+        "dbw-legacy",
+        "eastus",
+        isUcEnabled=False,
+        parameters={"enableNoPublicIp": {"type": "Bool", "value": False}},
     )
     logs = gov.diagnostic_setting(prod["id"], "dbx-logs", [], group="allLogs", workspace=workspace_logs)
     return [vnet, prod, legacy, logs]

@@ -1,5 +1,5 @@
 """Azure Databricks rules: VNet injection and its subnets' NSGs, No Public IP, public network access, private
-endpoints, diagnostic logs, customer-managed keys."""
+endpoints, diagnostic logs, customer-managed keys, Unity Catalog."""
 
 from __future__ import annotations
 
@@ -78,6 +78,22 @@ field_rule(
     remediation="az databricks workspace update -g RG -n WORKSPACE --key-source Microsoft.Keyvault "
     "--managed-services-key-vault URI --managed-services-key-name KEY --managed-services-key-version VERSION",
     references=(DOCS + "keys/customer-managed-key-managed-services-azure",),
+)
+field_rule(
+    id="azure.databricks.unity_catalog_enabled",
+    title="Databricks workspace is governed by Unity Catalog",
+    severity="low",
+    category="identity",
+    resource_type=WORKSPACE,
+    path="properties.isUcEnabled",
+    expect=True,
+    ok="the workspace is attached to a Unity Catalog metastore",
+    bad="the workspace is not attached to a Unity Catalog metastore (isUcEnabled {value})",
+    rationale="Without Unity Catalog, data access is governed per workspace by the legacy Hive metastore and table "
+    "ACLs: no central grants, lineage or audit of who read which table.",
+    remediation="Assign the workspace to the region's Unity Catalog metastore (account console > Catalog > "
+    "Metastores > Assign to workspace).",
+    references=("https://learn.microsoft.com/azure/databricks/data-governance/unity-catalog/",),
 )
 
 
