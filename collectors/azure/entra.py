@@ -10,7 +10,9 @@ One ``azure.entra.tenant`` record (uid ``/tenants/{tenant id}``) per scan holds 
   registered MFA method (their id, user principal name, ``isAdmin``);
 - ``disabledUsers``: ``GET /v1.0/users?$filter=accountEnabled eq false`` (User.Read.All): their id and user
   principal name, for the rule that looks for their role assignments;
-- ``diagnosticSettings``: ``GET /providers/microsoft.aadiam/diagnosticSettings`` on Resource Manager.
+- ``diagnosticSettings``: ``GET /providers/microsoft.aadiam/diagnosticSettings`` on Resource Manager;
+- ``intuneDiagnosticSettings``: ``GET /providers/microsoft.intune/diagnosticSettings`` on Resource Manager
+  (the tenant's Intune logs).
 
 Graph has its own token audience (``https://graph.microsoft.com``): a token without a permission gets 403,
 which lands in ``_errors`` under that key, naming the permission, and the other answers are kept.
@@ -27,6 +29,7 @@ from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
 
 AADIAM_API = {"api-version": "2017-04-01"}
+INTUNE_API = {"api-version": "2017-04-01-preview"}
 DISABLED_USERS = {"$filter": "accountEnabled eq false", "$select": "id,userPrincipalName,accountEnabled"}
 MFA_FIELDS = ("id", "userPrincipalName", "userDisplayName", "isAdmin", "isMfaRegistered", "isMfaCapable")
 
@@ -84,6 +87,11 @@ def tenant_record(session: AzureSession, tenant: str) -> ResourceRecord:
         "diagnosticSettings",
         lambda: scrub(arm.list(f"{session.base_url}/providers/microsoft.aadiam/diagnosticSettings", AADIAM_API)),
     )
+    config["intuneDiagnosticSettings"] = secondary(
+        errors,
+        "intuneDiagnosticSettings",
+        lambda: scrub(arm.list(f"{session.base_url}/providers/microsoft.intune/diagnosticSettings", INTUNE_API)),
+    )
     if errors:
         config["_errors"] = errors
     return record("entra", "tenant", config)
@@ -99,6 +107,7 @@ def tenant_record(session: AzureSession, tenant: str) -> ResourceRecord:
         "AuditLog.Read.All",
         "User.Read.All",
         "Microsoft.AADIAM/diagnosticSettings/read",
+        "Microsoft.Intune/diagnosticSettings/read",
     ),
 )
 def collect_entra(session: AzureSession, region: str) -> Iterator[ResourceRecord]:

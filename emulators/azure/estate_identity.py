@@ -10,7 +10,7 @@ What is wrong on purpose:
   and a certificate-backed (managed) secret;
 - Entra ID: security defaults off (Conditional Access requires MFA of every user instead), a member user
   without MFA, device join without MFA, a disabled user still Owner of a resource group, Graph activity logs
-  not exported;
+  not exported, Intune's operational and compliance logs not exported (its audit logs are);
 - Databricks ``dbw-legacy``: Databricks-managed VNet, public IPs, public network access, no private endpoint,
   no diagnostic setting, Microsoft-managed keys; ``dbw-prod`` does all of it right.
 """
@@ -242,9 +242,12 @@ def graph() -> dict[str, Any]:
     }
 
 
-def entra_diagnostic_setting(name: str, categories: list[str], workspace: str) -> dict[str, Any]:
+def entra_diagnostic_setting(
+    name: str, categories: list[str], workspace: str, provider: str = "microsoft.aadiam"
+) -> dict[str, Any]:
+    """A tenant-wide diagnostic setting of Entra ID (``microsoft.aadiam``) or Intune (``microsoft.intune``)."""
     return {
-        "id": f"/providers/microsoft.aadiam/diagnosticSettings/{name}",
+        "id": f"/providers/{provider}/diagnosticSettings/{name}",
         "name": name,
         "type": None,
         "properties": {
@@ -354,6 +357,9 @@ def extend(estate: dict[str, Any], sub: str, workspace_logs: str, nsg: str) -> d
             ],
             workspace_logs,
         )
+    )
+    estate["resources"].append(
+        entra_diagnostic_setting("intune-audit", ["AuditLogs"], workspace_logs, provider="microsoft.intune")
     )
     estate["vault_data"] = vault_data()
     estate["graph"] = graph()

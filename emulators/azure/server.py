@@ -65,6 +65,7 @@ KNOWN_TYPES = frozenset(
         "microsoft.security/subassessments",
         "microsoft.databricks/workspaces",
         "microsoft.aadiam/diagnosticsettings",
+        "microsoft.intune/diagnosticsettings",
     }
 )
 # Collections that list resources of another (nested) type: subscription-wide sub-assessments.

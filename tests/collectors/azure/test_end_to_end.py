@@ -71,6 +71,8 @@ EXPECTED_FAILURES = {
     ("azure.entra.mfa_registered_all_members", f"/tenants/{TENANT}"),
     ("azure.entra.graph_activity_logs_exported", f"/tenants/{TENANT}"),
     ("azure.entra.disabled_users_without_roles", f"/tenants/{TENANT}"),
+    ("azure.entra.intune_logs_to_log_analytics", f"/tenants/{TENANT}"),
+    ("azure.databricks.unity_catalog_enabled", f"{RG}/legacy/providers/Microsoft.Databricks/workspaces/dbw-legacy"),
 }
 EXPECTED_PASSES = {
     ("azure.aks.entra_id_integration", f"{RG}/platform/providers/Microsoft.ContainerService/managedClusters/aks-prod"),

@@ -251,3 +251,35 @@ def disabled_users_without_roles(resource: ResourceRecord, ctx: RuleContext) -> 
         f"{len(held)} disabled user accounts still hold role assignments: {', '.join(sorted(held))}",
         ("disabledUsers.*.roleAssignments", dict(sorted(held.items())[:MAX_NAMED])),
     )
+
+
+INTUNE_LOGS = ("AuditLogs", "OperationalLogs", "DeviceComplianceOrg")
+
+
+@rule(
+    id="azure.entra.intune_logs_to_log_analytics",
+    title="Intune sends its audit, operational and compliance logs to Log Analytics",
+    severity="low",
+    category="logging",
+    resource_type=TENANT,
+    rationale="Intune's logs record who changed device policies and which devices fell out of compliance; kept in "
+    "Log Analytics they can be searched, alerted on and correlated with sign-ins.",
+    remediation="Intune admin center > Tenant administration > Diagnostic settings: send "
+    + ", ".join(INTUNE_LOGS)
+    + " to a Log Analytics workspace.",
+    references=("https://learn.microsoft.com/intune/intune-service/fundamentals/review-logs-using-azure-monitor",),
+)
+def intune_logs_to_log_analytics(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "intuneDiagnosticSettings", "Intune's diagnostic settings")
+    if problem:
+        return problem
+    settings = resource.config.get("intuneDiagnosticSettings") or []
+    to_workspace = [s for s in settings if lookup(s, "properties.workspaceId")]
+    sent = {c for s in to_workspace for c in enabled_categories(s)}
+    missing = [c for c in INTUNE_LOGS if c.lower() not in sent and "alllogs" not in sent]
+    return check(
+        not missing,
+        "Intune's audit, operational and compliance logs are sent to Log Analytics",
+        f"not sent to a Log Analytics workspace: {', '.join(missing)}",
+        ("intuneDiagnosticSettings.*.properties.logs", sorted(sent)),
+    )
