@@ -9,10 +9,11 @@ What is wrong on purpose:
   certificate valid 24 months; ``kv-prod`` (RBAC) keeps all three right, beside a disabled key without expiry
   and a certificate-backed (managed) secret;
 - Entra ID: security defaults off (Conditional Access requires MFA of every user instead), a member user
-  without MFA, device join without MFA, a disabled user still Owner of a resource group, Graph activity logs
-  not exported, Intune's operational and compliance logs not exported (its audit logs are);
+  without MFA (who holds User Access Administrator), device join without MFA, a disabled user still Owner of
+  a resource group, Graph activity logs not exported, Intune's operational and compliance logs not exported
+  (its audit logs are);
 - Databricks ``dbw-legacy``: Databricks-managed VNet, public IPs, public network access, no private endpoint,
-  no diagnostic setting, Microsoft-managed keys; ``dbw-prod`` does all of it right.
+  no diagnostic setting, Microsoft-managed keys, no Unity Catalog; ``dbw-prod`` does all of it right.
 """
 
 from __future__ import annotations
@@ -139,10 +140,13 @@ def vault_data() -> dict[str, Any]:
     }
 
 
-def user_details(upn: str, *, mfa: bool, user_type: str = "member", admin: bool = False) -> dict[str, Any]:
+def user_details(
+    upn: str, *, mfa: bool, user_type: str = "member", admin: bool = False, number: int = 0
+) -> dict[str, Any]:
+    """A row of the registration report; ``number`` is the user's in the demo's role assignments (``a1000000-...``)."""
     methods = ["microsoftAuthenticatorPush", "softwareOneTimePasscode"] if mfa else ["email"]
     return {
-        "id": f"a1000000-0000-4000-8000-{zlib.crc32(upn.encode()):012d}",
+        "id": f"a1000000-0000-4000-8000-{number or zlib.crc32(upn.encode()):012d}",
         "userPrincipalName": upn,
         "userDisplayName": upn.split("@")[0].replace(".", " ").title(),
         "userType": user_type,
@@ -234,9 +238,10 @@ def graph() -> dict[str, Any]:
             },
         ],
         "/v1.0/reports/authenticationMethods/userRegistrationDetails": [
-            user_details("admin@contoso.com", mfa=True, admin=True),
+            user_details("admin@contoso.com", mfa=True, admin=True, number=1),
             user_details("dev.one@contoso.com", mfa=True),
-            user_details("legacy.batch@contoso.com", mfa=False),
+            # the standing User Access Administrator of the subscription, without MFA
+            user_details("legacy.batch@contoso.com", mfa=False, number=2),
             user_details("partner_fabrikam.com#EXT#@contoso.onmicrosoft.com", mfa=False, user_type="guest"),
         ],
     }

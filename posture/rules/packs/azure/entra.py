@@ -283,3 +283,54 @@ def intune_logs_to_log_analytics(resource: ResourceRecord, ctx: RuleContext) -> 
         f"not sent to a Log Analytics workspace: {', '.join(missing)}",
         ("intuneDiagnosticSettings.*.properties.logs", sorted(sent)),
     )
+
+
+# Built-in roles that administer a subscription or sign in to its virtual machines as administrators
+PRIVILEGED_ROLES = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
+    "9980e02c-c2be-4d73-94e8-173b1dc7cf3c": "Virtual Machine Contributor",
+    "1c0163c0-47e6-4577-8991-ea5c82e286e4": "Virtual Machine Administrator Login",
+}
+
+
+@rule(
+    id="azure.entra.privileged_users_have_mfa",
+    title="Users holding privileged Azure roles have registered MFA",
+    severity="high",
+    category="identity",
+    resource_type=TENANT,
+    rationale="An Owner, Contributor or virtual machine administrator who signs in with a password alone hands "
+    "the subscription and its virtual machines to whoever phishes that password.",
+    remediation="Have the listed users register an MFA method now, and require MFA for Azure management in "
+    "Conditional Access; remove the role where it is no longer needed.",
+    references=(DOCS + "identity/authentication/concept-mfa-howitworks",),
+)
+def privileged_users_have_mfa(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "userRegistration", "the authentication methods registration report")
+    if problem:
+        return problem
+    without = {
+        str(u.get("id")): u.get("userPrincipalName") or u.get("id")
+        for u in lookup(resource.config, "userRegistration.membersWithoutMfa") or []
+    }
+    holders = ctx.resources(ROLE_ASSIGNMENTS)
+    if not holders:
+        return errored(
+            "the subscriptions' role assignments were not collected in this scan", ("userRegistration", None)
+        )
+    exposed: dict[str, set[str]] = {}
+    for holder in holders:
+        for assignment in holder.config.get("roleAssignments") or []:
+            role = str(lookup(assignment, "properties.roleDefinitionId") or "").rsplit("/", 1)[-1].lower()
+            principal = str(lookup(assignment, "properties.principalId") or "")
+            if role in PRIVILEGED_ROLES and principal in without:
+                exposed.setdefault(str(without[principal]), set()).add(PRIVILEGED_ROLES[role])
+    return check(
+        not exposed,
+        "every user holding a privileged role has registered MFA",
+        f"{len(exposed)} users hold privileged roles without MFA: {', '.join(sorted(exposed))}",
+        ("userRegistration.membersWithoutMfa.*.roles", {u: sorted(r) for u, r in sorted(exposed.items())[:MAX_NAMED]}),
+    )
