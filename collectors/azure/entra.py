@@ -10,6 +10,8 @@ One ``azure.entra.tenant`` record (uid ``/tenants/{tenant id}``) per scan holds 
   registered MFA method (their id, user principal name, ``isAdmin``);
 - ``disabledUsers``: ``GET /v1.0/users?$filter=accountEnabled eq false`` (User.Read.All): their id and user
   principal name, for the rule that looks for their role assignments;
+- ``guests``: ``GET /v1.0/users?$filter=userType eq 'Guest'`` with their creation and last sign-in times
+  (``signInActivity``: AuditLog.Read.All, Entra ID P1);
 - ``diagnosticSettings``: ``GET /providers/microsoft.aadiam/diagnosticSettings`` on Resource Manager;
 - ``intuneDiagnosticSettings``: ``GET /providers/microsoft.intune/diagnosticSettings`` on Resource Manager
   (the tenant's Intune logs).
@@ -31,6 +33,11 @@ from collectors.registry import REGISTRY
 AADIAM_API = {"api-version": "2017-04-01"}
 INTUNE_API = {"api-version": "2017-04-01-preview"}
 DISABLED_USERS = {"$filter": "accountEnabled eq false", "$select": "id,userPrincipalName,accountEnabled"}
+GUESTS = {
+    "$filter": "userType eq 'Guest'",
+    "$select": "id,userPrincipalName,userType,accountEnabled,createdDateTime,signInActivity",
+}
+GUEST_FIELDS = ("id", "userPrincipalName", "accountEnabled", "createdDateTime", "signInActivity")
 MFA_FIELDS = ("id", "userPrincipalName", "userDisplayName", "isAdmin", "isMfaRegistered", "isMfaCapable")
 
 
@@ -80,6 +87,14 @@ def tenant_record(session: AzureSession, tenant: str) -> ResourceRecord:
         lambda: [
             {k: u.get(k) for k in ("id", "userPrincipalName", "accountEnabled")}
             for u in graph.list(f"{root}/v1.0/users", DISABLED_USERS, next_key="@odata.nextLink")
+        ],
+    )
+    config["guests"] = secondary(
+        errors,
+        "guests",
+        lambda: [
+            {k: u.get(k) for k in GUEST_FIELDS}
+            for u in graph.list(f"{root}/v1.0/users", GUESTS, next_key="@odata.nextLink")
         ],
     )
     config["diagnosticSettings"] = secondary(

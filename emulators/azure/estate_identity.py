@@ -10,8 +10,8 @@ What is wrong on purpose:
   and a certificate-backed (managed) secret;
 - Entra ID: security defaults off (Conditional Access requires MFA of every user instead), a member user
   without MFA (who holds User Access Administrator), device join without MFA, a disabled user still Owner of
-  a resource group, Graph activity logs not exported, Intune's operational and compliance logs not exported
-  (its audit logs are);
+  a resource group, a guest inactive since 2024, Graph activity logs not exported, Intune's operational and
+  compliance logs not exported (its audit logs are);
 - Databricks ``dbw-legacy``: Databricks-managed VNet, public IPs, public network access, no private endpoint,
   no diagnostic setting, Microsoft-managed keys, no Unity Catalog; ``dbw-prod`` does all of it right.
 """
@@ -165,6 +165,25 @@ def user_details(
     }
 
 
+def graph_user(number: int, upn: str, *, enabled: bool = True, guest: bool = False, last: str = "") -> dict[str, Any]:
+    """A Graph user as ``$select=id,userPrincipalName,userType,accountEnabled,createdDateTime,signInActivity``
+    returns it (signInActivity only where the report has one)."""
+    user: dict[str, Any] = {
+        "id": f"a1000000-0000-4000-8000-{number:012d}",
+        "userPrincipalName": upn,
+        "userType": "Guest" if guest else "Member",
+        "accountEnabled": enabled,
+        "createdDateTime": "2023-11-20T09:00:00Z",
+    }
+    if last:
+        user["signInActivity"] = {
+            "lastSignInDateTime": last,
+            "lastNonInteractiveSignInDateTime": None,
+            "lastSuccessfulSignInDateTime": last,
+        }
+    return user
+
+
 def conditional_access_policy(name: str, *, state: str = "enabled", users: list[str] | None = None) -> dict[str, Any]:
     return {
         "id": "b2000000-0000-4000-8000-000000000001",
@@ -220,22 +239,15 @@ def graph() -> dict[str, Any]:
             "localAdminPassword": {"isEnabled": True},
         },
         "/v1.0/users": [
-            {
-                "id": "a1000000-0000-4000-8000-000000000001",
-                "userPrincipalName": "admin@contoso.com",
-                "accountEnabled": True,
-            },
+            graph_user(1, "admin@contoso.com"),
             # left the company, still Owner of the platform resource group
-            {
-                "id": "a1000000-0000-4000-8000-000000000004",
-                "userPrincipalName": "former.ops@contoso.com",
-                "accountEnabled": False,
-            },
-            {
-                "id": "a1000000-0000-4000-8000-000000000009",
-                "userPrincipalName": "former.dev@contoso.com",
-                "accountEnabled": False,
-            },
+            graph_user(4, "former.ops@contoso.com", enabled=False),
+            graph_user(9, "former.dev@contoso.com", enabled=False),
+            # a partner's guest who has not signed in since early 2024, and one who signs in daily
+            graph_user(
+                21, "partner_fabrikam.com#EXT#@contoso.onmicrosoft.com", guest=True, last="2024-03-02T10:00:00Z"
+            ),
+            graph_user(22, "auditor_kpmg.com#EXT#@contoso.onmicrosoft.com", guest=True, last="2999-01-01T00:00:00Z"),
         ],
         "/v1.0/reports/authenticationMethods/userRegistrationDetails": [
             user_details("admin@contoso.com", mfa=True, admin=True, number=1),

@@ -114,6 +114,7 @@ def test_graph_refusing_one_permission_keeps_the_other_answers() -> None:
         "legacy.batch@contoso.com"
     ]
     assert tenant.config["diagnosticSettings"][0]["name"] == "entra-to-sentinel"
+    assert [g["userPrincipalName"].split("_")[0] for g in tenant.config["guests"]] == ["partner", "auditor"]
     # Graph's $filter picked the disabled accounts alone
     assert [u["userPrincipalName"] for u in tenant.config["disabledUsers"]] == [
         "former.ops@contoso.com",

@@ -73,6 +73,7 @@ EXPECTED_FAILURES = {
     ("azure.entra.disabled_users_without_roles", f"/tenants/{TENANT}"),
     ("azure.entra.intune_logs_to_log_analytics", f"/tenants/{TENANT}"),
     ("azure.entra.privileged_users_have_mfa", f"/tenants/{TENANT}"),
+    ("azure.entra.guests_active", f"/tenants/{TENANT}"),
     ("azure.databricks.unity_catalog_enabled", f"{RG}/legacy/providers/Microsoft.Databricks/workspaces/dbw-legacy"),
 }
 EXPECTED_PASSES = {

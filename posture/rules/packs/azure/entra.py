@@ -3,6 +3,7 @@ tenant's sign-in, audit and Graph activity logs exported through its diagnostic 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from collectors.records import ResourceRecord
@@ -333,4 +334,57 @@ def privileged_users_have_mfa(resource: ResourceRecord, ctx: RuleContext) -> Ver
         "every user holding a privileged role has registered MFA",
         f"{len(exposed)} users hold privileged roles without MFA: {', '.join(sorted(exposed))}",
         ("userRegistration.membersWithoutMfa.*.roles", {u: sorted(r) for u, r in sorted(exposed.items())[:MAX_NAMED]}),
+    )
+
+
+GUEST_INACTIVE_DAYS = 90
+SIGN_IN_FIELDS = ("lastSignInDateTime", "lastNonInteractiveSignInDateTime", "lastSuccessfulSignInDateTime")
+
+
+def _when(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or not value[:4].isdigit():
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def last_seen(guest: dict[str, Any]) -> dt.datetime | None:
+    """The guest's latest sign-in of any kind; else its creation (a guest who never signed in is as old as that)."""
+    activity = guest.get("signInActivity") or {}
+    times = [t for t in (_when(activity.get(k)) for k in SIGN_IN_FIELDS) if t] or [_when(guest.get("createdDateTime"))]
+    return max((t for t in times if t), default=None)
+
+
+@rule(
+    id="azure.entra.guests_active",
+    title="Guest users have signed in within the last 90 days",
+    severity="low",
+    category="identity",
+    resource_type=TENANT,
+    rationale="A guest account nobody uses is access nobody reviews: a partner's former employee keeps the "
+    "tenant's invitation, and whatever groups and roles came with it.",
+    remediation="Review the listed guests (an access review on guest users makes it periodic) and remove or "
+    "disable those no longer needed: az ad user delete --id OBJECT_ID",
+    references=(DOCS + "id-governance/manage-guest-access-with-access-reviews",),
+)
+def guests_active(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "guests", "the guest users and their sign-in activity")
+    if problem:
+        return problem
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=GUEST_INACTIVE_DAYS)
+    enabled = [g for g in resource.config.get("guests") or [] if g.get("accountEnabled") is not False]
+    stale = {}
+    for guest in enabled:
+        seen = last_seen(guest)
+        if seen is None or seen < cutoff:
+            stale[str(guest.get("userPrincipalName") or guest.get("id"))] = seen.isoformat() if seen else None
+    return check(
+        not stale,
+        f"all {len(enabled)} enabled guests signed in within {GUEST_INACTIVE_DAYS} days",
+        f"{len(stale)} of {len(enabled)} enabled guests have not signed in for {GUEST_INACTIVE_DAYS} days: "
+        + ", ".join(sorted(stale)[:MAX_NAMED]),
+        ("guests.*.signInActivity", dict(sorted(stale.items())[:MAX_NAMED])),
     )
