@@ -266,7 +266,7 @@ def entra_diagnostic_setting(
     return {
         "id": f"/providers/{provider}/diagnosticSettings/{name}",
         "name": name,
-        "type": None,
+        "type": f"{provider}/diagnosticSettings",
         "properties": {
             "storageAccountId": None,
             "serviceBusRuleId": None,
