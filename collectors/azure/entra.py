@@ -5,6 +5,10 @@ One ``azure.entra.tenant`` record (uid ``/tenants/{tenant id}``) per scan holds 
 - ``securityDefaults``: ``GET /v1.0/policies/identitySecurityDefaultsEnforcementPolicy`` (Policy.Read.All);
 - ``conditionalAccessPolicies``: ``GET /v1.0/identity/conditionalAccess/policies`` (Policy.Read.All);
 - ``deviceRegistrationPolicy``: ``GET /beta/policies/deviceRegistrationPolicy`` (Policy.Read.DeviceConfiguration);
+- ``authorizationPolicy``: ``GET /v1.0/policies/authorizationPolicy`` (Policy.Read.All): what every user may
+  do by default (create tenants, apps, security groups; invite guests);
+- ``tenantCreators``: ``GET /v1.0/roleManagement/directory/roleAssignments`` of the Tenant Creator role
+  (RoleManagement.Read.Directory);
 - ``userRegistration``: from ``GET /v1.0/reports/authenticationMethods/userRegistrationDetails``
   (AuditLog.Read.All; Entra ID P1): how many member and guest users it lists, and the members without a
   registered MFA method (their id, user principal name, ``isAdmin``);
@@ -38,6 +42,8 @@ GUESTS = {
     "$select": "id,userPrincipalName,userType,accountEnabled,createdDateTime,signInActivity",
 }
 GUEST_FIELDS = ("id", "userPrincipalName", "accountEnabled", "createdDateTime", "signInActivity")
+TENANT_CREATOR = "112ca1a2-15ad-4102-995e-45b0bc479a6a"  # the built-in Tenant Creator role's template id
+TENANT_CREATORS = {"$filter": f"roleDefinitionId eq '{TENANT_CREATOR}'"}
 MFA_FIELDS = ("id", "userPrincipalName", "userDisplayName", "isAdmin", "isMfaRegistered", "isMfaCapable")
 
 
@@ -72,6 +78,17 @@ def tenant_record(session: AzureSession, tenant: str) -> ResourceRecord:
             lambda: scrub(graph.list(f"{root}/v1.0/identity/conditionalAccess/policies", next_key="@odata.nextLink")),
         ),
         "deviceRegistrationPolicy": read("deviceRegistrationPolicy", "/beta/policies/deviceRegistrationPolicy"),
+        "authorizationPolicy": read("authorizationPolicy", "/v1.0/policies/authorizationPolicy"),
+        "tenantCreators": secondary(
+            errors,
+            "tenantCreators",
+            lambda: [
+                {k: a.get(k) for k in ("id", "principalId", "roleDefinitionId", "directoryScopeId")}
+                for a in graph.list(
+                    f"{root}/v1.0/roleManagement/directory/roleAssignments", TENANT_CREATORS, "@odata.nextLink"
+                )
+            ],
+        ),
     }
     details = secondary(
         errors,
@@ -121,6 +138,7 @@ def tenant_record(session: AzureSession, tenant: str) -> ResourceRecord:
         "Policy.Read.DeviceConfiguration",
         "AuditLog.Read.All",
         "User.Read.All",
+        "RoleManagement.Read.Directory",
         "Microsoft.AADIAM/diagnosticSettings/read",
         "Microsoft.Intune/diagnosticSettings/read",
     ),

@@ -39,6 +39,8 @@ GRAPH_PERMISSIONS = (
     (re.compile(r"^/policies/deviceRegistrationPolicy$", re.I), "Policy.Read.DeviceConfiguration"),
     (re.compile(r"^/reports/authenticationMethods/userRegistrationDetails$", re.I), "AuditLog.Read.All"),
     (re.compile(r"^/users$", re.I), "User.Read.All"),
+    (re.compile(r"^/policies/authorizationPolicy$", re.I), "Policy.Read.All"),
+    (re.compile(r"^/roleManagement/directory/roleAssignments$", re.I), "RoleManagement.Read.Directory"),
 )
 DATA_ACTIONS = frozenset(action for _, action in VAULT_DATA_ACTIONS)
 GRAPH_PERMISSION = re.compile(r"^[A-Z][A-Za-z]+\.Read(\.[A-Z][A-Za-z]+)?$")  # Policy.Read.All, AuditLog.Read.All

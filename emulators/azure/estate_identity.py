@@ -238,6 +238,40 @@ def graph() -> dict[str, Any]:
             },
             "localAdminPassword": {"isEnabled": True},
         },
+        "/v1.0/policies/authorizationPolicy": {
+            "@odata.context": f"{TENANT_GRAPH}#policies/authorizationPolicy/$entity",
+            "id": "authorizationPolicy",
+            "displayName": "Authorization Policy",
+            "description": "Used to manage authorization related settings across the company.",
+            "allowInvitesFrom": "adminsAndGuestInviters",
+            "allowedToSignUpEmailBasedSubscriptions": False,
+            "allowedToUseSSPR": True,
+            "allowEmailVerifiedUsersToJoinOrganization": False,
+            "blockMsolPowerShell": True,
+            "guestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3",
+            "defaultUserRolePermissions": {
+                "allowedToCreateApps": False,
+                "allowedToCreateSecurityGroups": False,
+                "allowedToCreateTenants": False,
+                "allowedToReadBitlockerKeysForOwnedDevice": True,
+                "allowedToReadOtherUsers": True,
+                "permissionGrantPoliciesAssigned": ["ManagePermissionGrantsForSelf.microsoft-user-default-low"],
+            },
+        },
+        "/v1.0/roleManagement/directory/roleAssignments": [
+            {
+                "id": "lAPpYvVpN0KRkAEhdxReEJC2sEqbR_9Hr48lds9SGHI-1",
+                "principalId": "a1000000-0000-4000-8000-000000000001",
+                "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10",  # Global Administrator
+                "directoryScopeId": "/",
+            },
+            {
+                "id": "oqEsEq0VAkGZXkWwvEeaakQ8-3W8sS9Eg6YdUjdgDPE-1",
+                "principalId": "a1000000-0000-4000-8000-000000000005",
+                "roleDefinitionId": "112ca1a2-15ad-4102-995e-45b0bc479a6a",  # Tenant Creator
+                "directoryScopeId": "/",
+            },
+        ],
         "/v1.0/users": [
             graph_user(1, "admin@contoso.com"),
             # left the company, still Owner of the platform resource group

@@ -115,6 +115,7 @@ def test_graph_refusing_one_permission_keeps_the_other_answers() -> None:
     ]
     assert tenant.config["diagnosticSettings"][0]["name"] == "entra-to-sentinel"
     assert [g["userPrincipalName"].split("_")[0] for g in tenant.config["guests"]] == ["partner", "auditor"]
+    assert [a["principalId"] for a in tenant.config["tenantCreators"]] == ["a1000000-0000-4000-8000-000000000005"]
     # Graph's $filter picked the disabled accounts alone
     assert [u["userPrincipalName"] for u in tenant.config["disabledUsers"]] == [
         "former.ops@contoso.com",

@@ -93,6 +93,7 @@ EXPECTED_PASSES = {
     ("azure.databricks.diagnostic_logs", f"{RG}/platform/providers/Microsoft.Databricks/workspaces/dbw-prod"),
     ("azure.entra.security_defaults_enabled", f"/tenants/{TENANT}"),
     ("azure.entra.activity_logs_exported", f"/tenants/{TENANT}"),
+    ("azure.entra.tenant_creation_restricted", f"/tenants/{TENANT}"),
 }
 
 

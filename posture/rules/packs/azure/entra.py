@@ -388,3 +388,35 @@ def guests_active(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
         + ", ".join(sorted(stale)[:MAX_NAMED]),
         ("guests.*.signInActivity", dict(sorted(stale.items())[:MAX_NAMED])),
     )
+
+
+@rule(
+    id="azure.entra.tenant_creation_restricted",
+    title="Only administrators and Tenant Creators can create new tenants",
+    severity="low",
+    category="identity",
+    resource_type=TENANT,
+    rationale="A tenant a user creates is outside the organization's policies and monitoring, and its creator is "
+    "its Global Administrator; restricted, tenant creation is a role whose holders can be reviewed.",
+    remediation="Entra admin center > Users > User settings > Restrict non-admin users from creating tenants: Yes; "
+    "then review the Tenant Creator role's assignments (Roles and administrators > Tenant Creator).",
+    references=(DOCS + "identity/role-based-access-control/permissions-reference#tenant-creator",),
+)
+def tenant_creation_restricted(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "authorizationPolicy", "the authorization policy")
+    if problem:
+        return problem
+    allowed = observed(resource.config, "authorizationPolicy.defaultUserRolePermissions.allowedToCreateTenants")
+    creators = [str(a.get("principalId")) for a in resource.config.get("tenantCreators") or []]
+    review = (
+        "the Tenant Creator assignments could not be read"
+        if lookup(resource.config, "_errors.tenantCreators")
+        else f"{len(creators)} Tenant Creator assignment(s) to review"
+    )
+    return check(
+        allowed.value is False,
+        f"non-admin users cannot create tenants; {review}",
+        "every user can create new tenants (allowedToCreateTenants is not false)",
+        allowed,
+        ("tenantCreators.*.principalId", creators[:MAX_NAMED]),
+    )
