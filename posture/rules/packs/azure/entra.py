@@ -354,8 +354,8 @@ def _when(value: Any) -> dt.datetime | None:
 def last_seen(guest: dict[str, Any]) -> dt.datetime | None:
     """The guest's latest sign-in of any kind; else its creation (a guest who never signed in is as old as that)."""
     activity = guest.get("signInActivity") or {}
-    times = [t for t in (_when(activity.get(k)) for k in SIGN_IN_FIELDS) if t] or [_when(guest.get("createdDateTime"))]
-    return max((t for t in times if t), default=None)
+    signed_in = [t for t in (_when(activity.get(k)) for k in SIGN_IN_FIELDS) if t is not None]
+    return max(signed_in) if signed_in else _when(guest.get("createdDateTime"))
 
 
 @rule(
