@@ -272,8 +272,7 @@ def validity_months(certificate: dict[str, Any]) -> int | None:
     category="encryption",
     resource_type=VAULT,
     rationale="A long-lived certificate keeps a compromised key trusted for years, and makes renewals too rare to be "
-    "routine;"
-    " browsers and public CAs already cap validity near a year.",
+    "routine; browsers and public CAs already cap validity near a year.",
     remediation="Set the certificate policy's validity to 12 months or less: az keyvault certificate set-attributes "
     "--vault-name VAULT -n CERT --policy @policy.json (x509_props.validity_months <= 12), then renew it.",
     references=("https://learn.microsoft.com/azure/key-vault/certificates/about-certificates",),
