@@ -41,7 +41,9 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "acr",
         "aks",
         "authorization",
+        "databricks",
         "defender_scans",
+        "entra",
         "keyvault",
         "monitor",
         "network",
@@ -57,7 +59,7 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "azure.network.security_group": 3,
         "azure.network.watcher": 1,
         "azure.network.flow_log": 2,
-        "azure.network.virtual_network": 2,
+        "azure.network.virtual_network": 3,
         "azure.network.watcher_coverage": 1,
         "azure.network.application_gateway": 2,
         "azure.network.waf_policy": 2,
@@ -80,6 +82,8 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "azure.keyvault.vault": 2,
         "azure.acr.registry": 2,
         "azure.defender_scans.image_scan": 4,
+        "azure.databricks.workspace": 2,
+        "azure.entra.tenant": 1,
     }
     records = by_uid(result)
     legacy = records[LEGACY_AKS]
@@ -151,7 +155,9 @@ def test_the_bearer_token_is_sent_and_every_call_carries_an_api_version(emulator
     session = PROVIDER.connect(target(emulator))
     assert run(session, emulator).errors == []
     assert len(emulator.requests) >= 20
-    assert all("api-version=" in path for _, path in emulator.requests)
+    # Microsoft Graph takes no api-version: its version is in the path
+    assert all("api-version=" in path for _, path in emulator.requests if not path.startswith("/graph/"))
+    assert all(path.startswith(("/graph/v1.0/", "/graph/beta/")) for _, path in emulator.requests if "/graph/" in path)
 
 
 @pytest.mark.usefixtures("per_service")
