@@ -1,4 +1,4 @@
-"""EKS rules: control plane logs, secrets encryption, endpoint access, versions in standard support,
+"""EKS rules: control plane logs, access entries, secrets encryption, endpoint access, versions in standard support,
 node groups behind the control plane, worker nodes with admin ports open to the internet, node groups' kubelet
 settings (launch template overrides, AMI family)."""
 
@@ -68,6 +68,37 @@ def eks_logging(resource: ResourceRecord, ctx: Any) -> Verdict:
         "every control plane log type is enabled",
         f"control plane log types not enabled: {', '.join(missing)}",
         Evidence("logging.clusterLogging", (resource.config.get("logging") or {}).get("clusterLogging")),
+    )
+
+
+ACCESS_ENTRY_MODES = {"API": "access entries only", "API_AND_CONFIG_MAP": "access entries, and the aws-auth ConfigMap"}
+
+
+@rule(
+    id="aws.eks.access_entries_enabled",
+    title="EKS cluster access is managed with access entries",
+    severity="medium",
+    category="identity",
+    resource_type="aws.eks.cluster",
+    rationale="With the aws-auth ConfigMap alone, who may sign in to the cluster (and as which Kubernetes "
+    "groups, system:masters included) is a ConfigMap that anyone allowed to edit kube-system ConfigMaps "
+    "can rewrite, and that no AWS API, CloudTrail event or IAM policy shows. Access entries are AWS "
+    "resources: listed, audited, and changed through IAM-authorized calls.",
+    remediation="aws eks update-cluster-config --name NAME --access-config authenticationMode=API_AND_CONFIG_MAP, "
+    "create access entries for the principals in aws-auth, then switch to authenticationMode=API.",
+    references=("https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html",),
+)
+def access_entries_enabled(resource: ResourceRecord, ctx: Any) -> Verdict | None:
+    mode = observed(resource.config, "accessConfig.authenticationMode")
+    bootstrap = observed(resource.config, "accessConfig.bootstrapClusterCreatorAdminPermissions")
+    if mode.value is None:
+        return None  # an endpoint that does not report the access configuration (the API always does)
+    return check(
+        mode.value in ACCESS_ENTRY_MODES,
+        f"authentication mode {mode.value}: {ACCESS_ENTRY_MODES.get(str(mode.value))}",
+        f"authentication mode {mode.value}: only the aws-auth ConfigMap grants access to the cluster",
+        mode,
+        bootstrap,
     )
 
 

@@ -383,3 +383,44 @@ field_rule(
         "https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/",
     ),
 )
+
+
+# AKS's Linux node images (nodeImageVersion "AKSUbuntu-2204gen2containerd-202411.12.0", "AKSAzureLinux-V2gen2-...")
+# come with AKS's node set-up: the kubelet kubeconfig, its configuration and azure.json root-owned and not
+# world-readable beyond 644 (azure.json 600), the kubelet run with AKS's hardened flags. Ubuntu 16.04 and 18.04
+# images are retired: no fixes, and no AKS version that still supports them.
+AKS_LINUX_IMAGES = ("AKSUbuntu-", "AKSAzureLinux-", "AKSCBLMariner-")
+RETIRED_IMAGES = ("AKSUbuntu-1604", "AKSUbuntu-1804")
+
+
+@rule(
+    id="azure.aks.node_pool_supported_node_image",
+    title="AKS Linux node pool runs a supported AKS node image",
+    severity="medium",
+    category="cluster",
+    resource_type=POOL,
+    rationale="AKS's supported node images keep the kubelet's kubeconfig and configuration files and "
+    "azure.json root-owned and not world-writable, and run the kubelet with AKS's hardened defaults; a "
+    "retired image (Ubuntu 18.04) gets neither fixes nor AKS's current set-up.",
+    remediation="az aks nodepool add -g RG --cluster-name CLUSTER -n POOL --os-sku AzureLinux (or Ubuntu), "
+    "move the workloads, and delete the old pool; keep images current with az aks nodepool upgrade "
+    "--node-image-only.",
+    references=(AKS_DOCS + "node-images", AKS_DOCS + "security-hardened-vm-host-image"),
+)
+def node_pool_supported_node_image(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    if str(props(resource).get("osType") or "Linux").lower() == "windows":
+        return None  # the worker node files judged here are Linux paths
+    image = observed(resource.config, "properties.nodeImageVersion")
+    sku = observed(resource.config, "properties.osSKU")
+    if not image.value:
+        return None  # AKS reports the image once the pool is provisioned
+    version = str(image.value)
+    if version.startswith(RETIRED_IMAGES):
+        return failed(f"{version} is a retired AKS node image (Ubuntu 18.04 or older)", image, sku)
+    return check(
+        version.startswith(AKS_LINUX_IMAGES),
+        f"{version} is a supported AKS node image, with AKS's kubelet files and defaults",
+        f"{version} is not an AKS Linux node image",
+        image,
+        sku,
+    )

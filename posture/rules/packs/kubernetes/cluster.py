@@ -1,4 +1,5 @@
-"""Cluster-wide rules: an admission policy engine and a runtime-security agent are installed."""
+"""Cluster-wide rules: an admission policy engine and a runtime-security agent are installed; namespaces separate
+the workloads."""
 
 from __future__ import annotations
 
@@ -89,4 +90,37 @@ def runtime_security_agent(resource: ResourceRecord, ctx: RuleContext) -> Verdic
         f"runtime agents: {', '.join(agents)}",
         "no runtime-security agent DaemonSet found",
         Evidence("runtimeAgents", sorted(agents)),
+    )
+
+
+# Namespaces the platform itself creates and fills: they separate nothing the operator deployed.
+PLATFORM_NAMESPACES = re.compile(r"^(kube-|gke-|gmp-|aks-|amazon-)|^(calico-system|tigera-operator)$")
+
+
+@rule(
+    id="kubernetes.cluster.workloads_separated_by_namespace",
+    title="The cluster's workloads are placed in namespaces of their own",
+    severity="low",
+    category="cluster",
+    resource_type=CLUSTER,
+    rationale="A namespace is the boundary RBAC, quotas, network policies and Pod Security Admission are "
+    "written for; a cluster whose workloads all share the default namespace has no administrative boundary "
+    "between them at all.",
+    remediation="Create a namespace per application or team, deploy each there, and grant access with "
+    "RoleBindings in that namespace.",
+)
+def workloads_separated_by_namespace(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    placed: dict[str, int] = {}
+    for workload in ctx.resources("kubernetes.workloads.workload"):
+        namespace = str((workload.config.get("metadata") or {}).get("namespace") or "")
+        if namespace and not PLATFORM_NAMESPACES.search(namespace):
+            placed[namespace] = placed.get(namespace, 0) + 1
+    if not placed:
+        return None  # nothing deployed beside the platform's own: nothing to separate
+    own = sorted(n for n in placed if n != "default")
+    return check(
+        bool(own),
+        f"workloads are placed in {len(own)} namespaces of their own: {', '.join(own[:10])}",
+        f"all {placed.get('default', 0)} workloads outside the platform's namespaces run in the default namespace",
+        Evidence("workloadsPerNamespace", dict(sorted(placed.items()))),
     )
