@@ -10,6 +10,7 @@ from collectors.kubernetes.provider import KubernetesProvider
 from collectors.records import Target
 from collectors.run import collect, plan
 from emulators.kubernetes import KubernetesEmulator, demo_estate, large_estate
+from emulators.kubernetes.scenario_boundaries import single_namespace_estate
 from posture.rules.evaluate import evaluate
 from posture.rules.registry import RULES
 
@@ -35,6 +36,7 @@ def results(tmp_path_factory) -> dict[str, list]:
     return {
         "demo": scan_estate(provider, demo_estate(), tmp, "demo"),
         "large": scan_estate(provider, large_estate(namespaces=4, pods=40), tmp, "large"),
+        "one-namespace": scan_estate(provider, single_namespace_estate(), tmp, "one-namespace"),
     }
 
 
@@ -70,6 +72,9 @@ def test_the_demo_cluster_fails_where_it_was_neglected(results) -> None:
         ("kubernetes.core.namespace_has_network_policy", "Namespace/legacy"),
         ("kubernetes.core.kubelet_version_current", "Node/node-2"),
         ("kubernetes.core.configmap_holds_no_secrets", "legacy/ConfigMap/app-config"),
+        ("kubernetes.rbac.system_masters_not_bound", "legacy/RoleBinding/ops-masters"),
+        ("kubernetes.rbac.no_authenticated_bindings", "legacy/RoleBinding/all-users-view"),
+        ("kubernetes.networking.ingress_google_managed_certificates", "legacy/Ingress/admin"),
     }
     assert expected <= failing
     hardened = {rule for rule, uid in failing if uid == "shop/Deployment/web"}
@@ -80,3 +85,18 @@ def test_the_demo_cluster_fails_where_it_was_neglected(results) -> None:
         if r.rule_id == "kubernetes.workloads.privileged_containers" and r.resource_uid == "legacy/Deployment/miner"
     )
     assert {e.path: e.value for e in miner.evidence}["_pods"] == ["miner-7d4b9c-00000"]
+
+
+def test_namespaces_as_boundaries_pass_on_the_demo_and_fail_where_everything_shares_default(results) -> None:
+    def verdict(cluster: str) -> str:
+        found = [r for r in results[cluster] if r.rule_id == "kubernetes.cluster.workloads_separated_by_namespace"]
+        assert len(found) == 1, found
+        return str(found[0].status)
+
+    assert (verdict("demo"), verdict("one-namespace")) == ("PASS", "FAIL")
+    defaults = {
+        (r.rule_id, str(r.status))
+        for r in results["demo"]
+        if r.resource_uid == "ClusterRoleBinding/cluster-admin" and "system_masters" in r.rule_id
+    }
+    assert defaults == set()  # the API server's own binding to system:masters is not judged

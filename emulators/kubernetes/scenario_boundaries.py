@@ -1,0 +1,63 @@
+"""Access paths and boundaries the demo cluster shows beside its other neglect, and a cluster without namespaces.
+
+- :func:`add_access_and_certificates` (on :func:`~emulators.kubernetes.scenarios.demo_estate`): in namespace
+  ``legacy``, a RoleBinding that grants its ``everything`` Role to the ``system:masters`` group, and one that
+  grants ``view`` to every authenticated user; two Ingresses for GKE's controller (class ``gce``), ``shop/storefront``
+  with a Google-managed certificate and ``legacy/admin`` with a certificate Secret (self-managed).
+- :func:`single_namespace_estate`: a small cluster where a team deployed everything into ``default``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from emulators.kubernetes.estate import Estate
+
+RBAC = "rbac.authorization.k8s.io"
+GCE_CLASS = {"kubernetes.io/ingress.class": "gce"}
+
+
+def add_access_and_certificates(e: Estate) -> None:
+    e.add(
+        "RoleBinding",
+        "ops-masters",
+        "legacy",
+        roleRef={"apiGroup": RBAC, "kind": "Role", "name": "everything"},
+        subjects=[{"apiGroup": RBAC, "kind": "Group", "name": "system:masters"}],
+    )
+    e.add(
+        "RoleBinding",
+        "all-users-view",
+        "legacy",
+        roleRef={"apiGroup": RBAC, "kind": "ClusterRole", "name": "view"},
+        subjects=[{"apiGroup": RBAC, "kind": "Group", "name": "system:authenticated"}],
+    )
+    e.add(
+        "Ingress",
+        "storefront",
+        "shop",
+        annotations={**GCE_CLASS, "networking.gke.io/managed-certificates": "storefront-cert"},
+        spec={"rules": [{"host": "store.example.com"}]},
+    )
+    e.add(
+        "Ingress",
+        "admin",
+        "legacy",
+        annotations=GCE_CLASS,
+        spec={
+            "tls": [{"hosts": ["admin.example.com"], "secretName": "admin-tls"}],
+            "rules": [{"host": "admin.example.com"}],
+        },
+    )
+
+
+def single_namespace_estate(now: datetime | None = None) -> Estate:
+    """Namespaces default and kube-system only; the team's two Deployments in default, CoreDNS in kube-system."""
+    from emulators.kubernetes.scenarios import _cluster_basics, container
+
+    e = Estate(now=now)
+    _cluster_basics(e, [("default", {}), ("kube-system", {}), ("kube-public", {}), ("kube-node-lease", {})])
+    e.deployment("kube-system", "coredns", {"containers": [container("coredns", "registry.k8s.io/coredns:v1.11.1")]})
+    for name in ("api", "worker"):
+        e.deployment("default", name, {"containers": [container(name, f"ghcr.io/acme/{name}:1.4.2")]}, replicas=1)
+    return e
