@@ -4,7 +4,8 @@
   ``legacy``, a RoleBinding that grants its ``everything`` Role to the ``system:masters`` group, and one that
   grants ``view`` to every authenticated user; two Ingresses for GKE's controller (class ``gce``), ``shop/storefront``
   with a Google-managed certificate and ``legacy/admin`` with a certificate Secret (self-managed).
-- :func:`single_namespace_estate`: a small cluster where a team deployed everything into ``default``.
+- :func:`single_namespace_estate`: a small EKS-like cluster where a team deployed everything into ``default``;
+  its node sits in a public subnet (a public ExternalIP), and the Amazon VPC CNI enforces NetworkPolicies.
 """
 
 from __future__ import annotations
@@ -51,12 +52,33 @@ def add_access_and_certificates(e: Estate) -> None:
     )
 
 
+ECR = "602401143452.dkr.ecr.us-east-1.amazonaws.com"
+AWS_NODE = {
+    "hostNetwork": True,
+    "containers": [
+        {"name": "aws-node", "image": f"{ECR}/amazon-k8s-cni:v1.18.3-eksbuild.1"},
+        {
+            "name": "aws-eks-nodeagent",
+            "image": f"{ECR}/amazon/aws-network-policy-agent:v1.1.2-eksbuild.1",
+            "args": ["--enable-ipv6=false", "--enable-network-policy=true", "--enable-cloudwatch-logs=false"],
+        },
+    ],
+}
+
+
 def single_namespace_estate(now: datetime | None = None) -> Estate:
     """Namespaces default and kube-system only; the team's two Deployments in default, CoreDNS in kube-system."""
-    from emulators.kubernetes.scenarios import _cluster_basics, container
+    from emulators.kubernetes.scenarios import _cluster_basics, _node, container
 
-    e = Estate(now=now)
+    e = Estate(version="v1.30.4-eks-a737599", now=now)
     _cluster_basics(e, [("default", {}), ("kube-system", {}), ("kube-public", {}), ("kube-node-lease", {})])
+    _node(e, "ip-10-0-1-20.ec2.internal", "v1.30.4-eks-a737599")
+    e.objects("Node")[-1]["status"]["addresses"] = [
+        {"type": "InternalIP", "address": "10.0.1.20"},
+        {"type": "ExternalIP", "address": "54.170.12.34"},
+        {"type": "Hostname", "address": "ip-10-0-1-20.ec2.internal"},
+    ]
+    e.daemonset("kube-system", "aws-node", AWS_NODE, nodes=1)
     e.deployment("kube-system", "coredns", {"containers": [container("coredns", "registry.k8s.io/coredns:v1.11.1")]})
     for name in ("api", "worker"):
         e.deployment("default", name, {"containers": [container(name, f"ghcr.io/acme/{name}:1.4.2")]}, replicas=1)

@@ -87,13 +87,18 @@ def test_the_demo_cluster_fails_where_it_was_neglected(results) -> None:
     assert {e.path: e.value for e in miner.evidence}["_pods"] == ["miner-7d4b9c-00000"]
 
 
-def test_namespaces_as_boundaries_pass_on_the_demo_and_fail_where_everything_shares_default(results) -> None:
+def test_boundaries_pass_on_the_demo_and_fail_where_everything_shares_default(results) -> None:
     def verdict(cluster: str) -> str:
         found = [r for r in results[cluster] if r.rule_id == "kubernetes.cluster.workloads_separated_by_namespace"]
         assert len(found) == 1, found
         return str(found[0].status)
 
     assert (verdict("demo"), verdict("one-namespace")) == ("PASS", "FAIL")
+    failing = {(r.rule_id, r.resource_uid) for r in results["one-namespace"] if r.status == "FAIL"}
+    assert ("kubernetes.core.node_has_no_public_ip", "Node/ip-10-0-1-20.ec2.internal") in failing
+    assert ("kubernetes.cluster.network_policies_enforced", "Cluster/demo") in {
+        (r.rule_id, r.resource_uid) for r in results["demo"] if r.status == "FAIL"
+    }  # policies written in shop, and nothing on the nodes to enforce them
     defaults = {
         (r.rule_id, str(r.status))
         for r in results["demo"]

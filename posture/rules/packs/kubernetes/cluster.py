@@ -124,3 +124,53 @@ def workloads_separated_by_namespace(resource: ResourceRecord, ctx: RuleContext)
         f"all {placed.get('default', 0)} workloads outside the platform's namespaces run in the default namespace",
         Evidence("workloadsPerNamespace", dict(sorted(placed.items()))),
     )
+
+
+# The DaemonSets of the CNI plugins and policy agents that enforce NetworkPolicies, by image repository.
+POLICY_DATAPLANES = re.compile(
+    r"(^|/)(calico/node|cilium/cilium|antrea/antrea[\w-]*|cloudnativelabs/kube-router|weaveworks/weave-npc"
+    r"|containernetworking/azure-npm)([:@]|$)"
+)
+# The Amazon VPC CNI runs its network policy agent in every aws-node pod; it enforces only when enabled.
+AWS_POLICY_AGENT = re.compile(r"(^|/)amazon/aws-network-policy-agent([:@]|$)")
+AWS_POLICY_ON = "--enable-network-policy=true"
+
+
+def _policy_dataplanes(workload: ResourceRecord) -> list[str]:
+    spec = ((workload.config.get("spec") or {}).get("template") or {}).get("spec") or {}
+    found = []
+    for container in spec.get("containers") or []:
+        if not isinstance(container, dict):
+            continue
+        image = str(container.get("image", ""))
+        args = [str(a) for a in (container.get("args") or []) + (container.get("command") or [])]
+        if POLICY_DATAPLANES.search(image.split("@")[0]) or (AWS_POLICY_AGENT.search(image) and AWS_POLICY_ON in args):
+            found.append(f"{workload.uid} ({image})")
+    return found
+
+
+@rule(
+    id="kubernetes.cluster.network_policies_enforced",
+    title="A network plugin that enforces NetworkPolicies runs on the nodes",
+    severity="medium",
+    category="network",
+    resource_type=CLUSTER,
+    rationale="The API server accepts NetworkPolicies whether or not anything enforces them: without a "
+    "policy-enforcing plugin (Calico, Cilium, Antrea, the Amazon VPC CNI's policy agent when enabled, Azure "
+    "NPM) every default-deny policy is silently ignored and every pod still reaches every other.",
+    remediation="Enable the cloud's network policy support (EKS: the vpc-cni add-on's enableNetworkPolicy; "
+    "GKE: Dataplane V2 or network policy enforcement; AKS: --network-policy) or install Calico or Cilium.",
+)
+def network_policies_enforced(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    engines = [
+        found
+        for workload in ctx.resources("kubernetes.workloads.workload")
+        if workload.config.get("kind") == "DaemonSet"
+        for found in _policy_dataplanes(workload)
+    ]
+    return check(
+        bool(engines),
+        f"NetworkPolicies are enforced by {', '.join(engines[:5])}",
+        "no network plugin that enforces NetworkPolicies was found among the DaemonSets",
+        Evidence("policyDataplanes", sorted(engines)),
+    )

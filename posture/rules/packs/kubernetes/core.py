@@ -1,8 +1,9 @@
 """Core object rules: namespaces (network policies, Pod Security Admission), service accounts, ConfigMaps,
-Secrets, Services and node kubelet versions."""
+Secrets, Services, node kubelet versions and node addresses."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -226,4 +227,37 @@ def kubelet_version_current(resource: ResourceRecord, ctx: RuleContext) -> Verdi
         f"kubelet {kubelet} is {lag} minor versions behind {control.get('gitVersion')} (allowed {allowed})",
         Evidence("status.nodeInfo.kubeletVersion", kubelet),
         Evidence("controlPlane.gitVersion", control.get("gitVersion")),
+    )
+
+
+def _public(address: Any) -> bool:
+    try:
+        return ipaddress.ip_address(str(address)).is_global
+    except ValueError:
+        return False  # a host name, or junk: not an address the internet routes
+
+
+@rule(
+    id="kubernetes.core.node_has_no_public_ip",
+    title="Node has no public IP address",
+    severity="medium",
+    category="exposure",
+    resource_type="kubernetes.core.node",
+    rationale="A node with a public address puts its kubelet, its SSH and every hostPort and NodePort one "
+    "security-group or firewall mistake away from the internet; private nodes reach out through NAT only.",
+    remediation="Run the nodes in private subnets (EKS: node groups on subnets without public IPs; AKS: "
+    "pools without --enable-node-public-ip; GKE: private nodes) and reach the internet through NAT.",
+)
+def node_has_no_public_ip(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    addresses = (resource.config.get("status") or {}).get("addresses") or []
+    public = [
+        a.get("address")
+        for a in addresses
+        if isinstance(a, dict) and a.get("type") == "ExternalIP" and _public(a.get("address"))
+    ]
+    return check(
+        not public,
+        "no public address",
+        f"the node has the public address {', '.join(map(str, public))}",
+        Evidence("status.addresses", addresses or None),
     )
