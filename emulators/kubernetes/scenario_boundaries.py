@@ -1,9 +1,9 @@
 """Access paths and boundaries the demo cluster shows beside its other neglect, and a cluster without namespaces.
 
 - :func:`add_access_and_certificates` (on :func:`~emulators.kubernetes.scenarios.demo_estate`): in namespace
-  ``legacy``, a RoleBinding that grants its ``everything`` Role to the ``system:masters`` group, and one that
-  grants ``view`` to every authenticated user; two Ingresses for GKE's controller (class ``gce``), ``shop/storefront``
-  with a Google-managed certificate and ``legacy/admin`` with a certificate Secret (self-managed).
+  ``legacy``, a RoleBinding that grants ``view`` to every authenticated user; two Ingresses for GKE's controller
+  (class ``gce``), ``shop/storefront`` with a Google-managed certificate and ``legacy/admin`` with a certificate
+  Secret (self-managed).
 - :func:`single_namespace_estate`: a small EKS-like cluster where a team deployed everything into ``default``;
   its node sits in a public subnet (a public ExternalIP), and the Amazon VPC CNI enforces NetworkPolicies.
 """
@@ -19,13 +19,6 @@ GCE_CLASS = {"kubernetes.io/ingress.class": "gce"}
 
 
 def add_access_and_certificates(e: Estate) -> None:
-    e.add(
-        "RoleBinding",
-        "ops-masters",
-        "legacy",
-        roleRef={"apiGroup": RBAC, "kind": "Role", "name": "everything"},
-        subjects=[{"apiGroup": RBAC, "kind": "Group", "name": "system:masters"}],
-    )
     e.add(
         "RoleBinding",
         "all-users-view",

@@ -367,7 +367,6 @@ def pod_exec_minimized(resource: ResourceRecord, ctx: RuleContext) -> Verdict | 
     )
 
 
-MASTERS = "system:masters"
 AUTHENTICATED = "system:authenticated"
 # the API server's own bindings to system:authenticated: each binds the ClusterRole of its name
 EVERYONE_DEFAULTS = {"system:basic-user", "system:discovery", "system:public-info-viewer"}
@@ -390,33 +389,6 @@ def _default_for_everyone(binding: ResourceRecord) -> bool:
         and name in EVERYONE_DEFAULTS
         and ref.get("kind") == "ClusterRole"
         and ref.get("name") == name
-    )
-
-
-@rule(
-    id="kubernetes.rbac.system_masters_not_bound",
-    title="No binding relies on the system:masters group",
-    severity="high",
-    category="identity",
-    resource_type=BINDING,
-    rationale="Members of system:masters pass every authorization check, RBAC or not, and the membership "
-    "lives in the credential itself (a client certificate's organization): it cannot be revoked short of "
-    "rotating the cluster CA. A binding naming the group, other than the API server's own cluster-admin "
-    "binding, is a sign that credentials are issued into it as an access path.",
-    remediation="Bind the role to a named group of the cluster's identity provider instead, delete the "
-    "binding, and stop issuing credentials in system:masters.",
-)
-def system_masters_not_bound(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
-    if _default(resource):
-        return None  # the API server's cluster-admin binding to system:masters
-    masters = _group_subjects(resource, MASTERS)
-    ref = resource.config.get("roleRef") or {}
-    return check(
-        not masters,
-        "does not name system:masters",
-        f"{ref.get('kind')} {ref.get('name')} is bound to the system:masters group",
-        Evidence("subjects", resource.config.get("subjects")),
-        Evidence("roleRef.name", ref.get("name")),
     )
 
 
