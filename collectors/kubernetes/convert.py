@@ -26,6 +26,7 @@ TYPE_BY_KIND = {
     "ClusterRoleBinding": "kubernetes.rbac.binding",
     "NetworkPolicy": "kubernetes.networking.networkpolicy",
     "Ingress": "kubernetes.networking.ingress",
+    "StorageClass": "kubernetes.storage.storageclass",
     "ValidatingWebhookConfiguration": "kubernetes.admission.policy",
     "MutatingWebhookConfiguration": "kubernetes.admission.policy",
     "ValidatingAdmissionPolicy": "kubernetes.admission.policy",

@@ -3,7 +3,8 @@
 - :func:`add_access_and_certificates` (on :func:`~emulators.kubernetes.scenarios.demo_estate`): in namespace
   ``legacy``, a RoleBinding that grants ``view`` to every authenticated user; two Ingresses for GKE's controller
   (class ``gce``), ``shop/storefront`` with a Google-managed certificate and ``legacy/admin`` with a certificate
-  Secret (self-managed).
+  Secret (self-managed); GKE's default ``standard-rwo`` StorageClass (the provider's key) and ``cmek-rwo`` (a
+  Cloud KMS key).
 - :func:`single_namespace_estate`: a small EKS-like cluster where a team deployed everything into ``default``;
   its node sits in a public subnet (a public ExternalIP), and the Amazon VPC CNI enforces NetworkPolicies.
 """
@@ -16,6 +17,7 @@ from emulators.kubernetes.estate import Estate
 
 RBAC = "rbac.authorization.k8s.io"
 GCE_CLASS = {"kubernetes.io/ingress.class": "gce"}
+PD_KEY = "projects/acme-prod/locations/europe-west1/keyRings/gke/cryptoKeys/persistent-disks"
 
 
 def add_access_and_certificates(e: Estate) -> None:
@@ -25,6 +27,25 @@ def add_access_and_certificates(e: Estate) -> None:
         "legacy",
         roleRef={"apiGroup": RBAC, "kind": "ClusterRole", "name": "view"},
         subjects=[{"apiGroup": RBAC, "kind": "Group", "name": "system:authenticated"}],
+    )
+    e.add(
+        "StorageClass",
+        "standard-rwo",
+        annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+        provisioner="pd.csi.storage.gke.io",
+        parameters={"type": "pd-balanced"},
+        reclaimPolicy="Delete",
+        volumeBindingMode="WaitForFirstConsumer",
+        allowVolumeExpansion=True,
+    )
+    e.add(
+        "StorageClass",
+        "cmek-rwo",
+        provisioner="pd.csi.storage.gke.io",
+        parameters={"type": "pd-balanced", "disk-encryption-kms-key": PD_KEY},
+        reclaimPolicy="Delete",
+        volumeBindingMode="WaitForFirstConsumer",
+        allowVolumeExpansion=True,
     )
     e.add(
         "Ingress",
