@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from emulators.aws.estate_eks_access import set_access_config
+from emulators.aws.estate_eks_access import build_node_role, set_access_config
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -177,6 +177,7 @@ def build_containers(client: ClientFactory) -> dict[str, str]:
         resourcesVpcConfig={"subnetIds": ["subnet-1"], "endpointPublicAccess": True, "endpointPrivateAccess": False},
     )["cluster"]["arn"]
     set_access_config(client, "prod", "CONFIG_MAP")  # access still granted through the aws-auth ConfigMap only
+    build_node_role(client)
     nodegroup = eks.create_nodegroup(
         clusterName="prod",
         nodegroupName="workers",

@@ -1,4 +1,6 @@
-"""EKS clusters' access configuration (DescribeCluster ``accessConfig``), which moto does not keep.
+"""EKS access: the clusters' access configuration, and the node role's access to ECR.
+
+:func:`set_access_config`: DescribeCluster's ``accessConfig``, which moto does not keep.
 
 moto accepts ``accessConfig`` on CreateCluster and drops it; DescribeCluster then has no ``accessConfig`` at
 all, where EKS always answers one. moto runs in this process (the demo's and the tests' threaded server),
@@ -8,6 +10,7 @@ so the estate sets it on moto's cluster object, in the shape EKS answers: ``auth
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -26,3 +29,34 @@ def set_access_config(client: Callable[[str], Any], name: str, mode: str, *, cre
     if cluster is None:
         raise LookupError(f"no EKS cluster {name!r} in this process's moto (account {account})")
     cluster.access_config = {"bootstrapClusterCreatorAdminPermissions": creator_admin, "authenticationMode": mode}
+
+
+NODE_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+# what a node needs to pull, and the build-cache push someone once added for a job running on the nodes
+NODE_REGISTRY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "BuildCache",
+            "Effect": "Allow",
+            "Action": ["ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"],
+            "Resource": "*",
+        },
+    ],
+}
+
+
+def build_node_role(client: Callable[[str], Any], name: str = "eks-node") -> str:
+    """The node groups' IAM role, whose inline registry policy also pushes images; returns its ARN."""
+    iam = client("iam")
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(NODE_TRUST))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName="node-registry", PolicyDocument=json.dumps(NODE_REGISTRY))
+    return str(arn)
