@@ -63,6 +63,10 @@ EXPECTED_FAILURES = {
     ("azure.keyvault.purge_protection", f"{RG}/legacy/providers/Microsoft.KeyVault/vaults/kv-legacy"),
     ("azure.network.app_gateway_tls_12", f"{RG}/legacy/providers/Microsoft.Network/applicationGateways/agw-legacy"),
     ("azure.acr.admin_user_disabled", f"{RG}/legacy/providers/Microsoft.ContainerRegistry/registries/acrlegacy"),
+    (
+        "azure.aks.kubelet_identity_registry_pull_only",
+        f"{RG}/legacy/providers/Microsoft.ContainerService/managedClusters/aks-legacy",
+    ),
 }
 EXPECTED_PASSES = {
     ("azure.aks.entra_id_integration", f"{RG}/platform/providers/Microsoft.ContainerService/managedClusters/aks-prod"),
@@ -74,6 +78,10 @@ EXPECTED_PASSES = {
     ("azure.monitor.alert_nsg_write", f"/subscriptions/{SUB}/providers/Microsoft.Insights/eventtypes/management"),
     ("azure.security.defender_containers", f"/subscriptions/{SUB}/providers/Microsoft.Security/pricings/Containers"),
     ("azure.keyvault.purge_protection", f"{RG}/platform/providers/Microsoft.KeyVault/vaults/kv-prod"),
+    (
+        "azure.aks.kubelet_identity_registry_pull_only",
+        f"{RG}/platform/providers/Microsoft.ContainerService/managedClusters/aks-prod",
+    ),
 }
 
 
