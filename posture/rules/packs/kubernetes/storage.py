@@ -17,6 +17,7 @@ KEY_PARAMETER = {
     "disk.csi.azure.com": "diskEncryptionSetID",
     "kubernetes.io/azure-disk": "diskEncryptionSetID",
 }
+EBS = {"ebs.csi.aws.com", "kubernetes.io/aws-ebs"}
 
 
 @rule(
@@ -38,11 +39,16 @@ def disks_use_customer_managed_key(resource: ResourceRecord, ctx: RuleContext) -
     if parameter is None:
         return None  # file shares, local volumes, other drivers: no disk key of this kind to name
     parameters = resource.config.get("parameters") or {}
-    key = parameters.get(parameter) if isinstance(parameters, dict) else None
+    parameters = parameters if isinstance(parameters, dict) else {}
+    key = parameters.get(parameter)
+    # the EBS driver uses kmsKeyId only for a class that also asks for encryption
+    ignored = provisioner in EBS and str(parameters.get("encrypted", "")).lower() != "true"
     return check(
-        bool(str(key or "").strip()),
+        bool(str(key or "").strip()) and not ignored,
         f"{provisioner} disks are encrypted with {key}",
-        f"{provisioner} disks are encrypted with the provider's default key (no {parameter})",
+        f"{provisioner} disks are not encrypted with a key of the customer's"
+        + (' (kmsKeyId without encrypted: "true" is ignored)' if key and ignored else f" (no {parameter})"),
         Evidence("provisioner", provisioner),
         Evidence(f"parameters.{parameter}", key),
+        *([Evidence("parameters.encrypted", parameters.get("encrypted"))] if provisioner in EBS else []),
     )
