@@ -6,7 +6,8 @@
   Secret (self-managed); GKE's default ``standard-rwo`` StorageClass (the provider's key) and ``cmek-rwo`` (a
   Cloud KMS key).
 - :func:`single_namespace_estate`: a small EKS-like cluster where a team deployed everything into ``default``;
-  its node sits in a public subnet (a public ExternalIP), and the Amazon VPC CNI enforces NetworkPolicies.
+  its node sits in a public subnet (a public ExternalIP), the Amazon VPC CNI enforces NetworkPolicies, and
+  aws-auth maps an ops role into system:masters (the demo's aws-auth maps the node role only).
 """
 
 from __future__ import annotations
@@ -20,7 +21,18 @@ GCE_CLASS = {"kubernetes.io/ingress.class": "gce"}
 PD_KEY = "projects/acme-prod/locations/europe-west1/keyRings/gke/cryptoKeys/persistent-disks"
 
 
+NODE_MAPPING = """- rolearn: arn:aws:iam::123456789012:role/eks-node
+  username: system:node:{{EC2PrivateDNSName}}
+  groups: [system:bootstrappers, system:nodes]
+"""
+OPS_MASTERS = """- rolearn: arn:aws:iam::123456789012:role/ops
+  username: ops
+  groups: [system:masters]
+"""
+
+
 def add_access_and_certificates(e: Estate) -> None:
+    e.add("ConfigMap", "aws-auth", "kube-system", data={"mapRoles": NODE_MAPPING})
     e.add(
         "RoleBinding",
         "all-users-view",
@@ -93,6 +105,7 @@ def single_namespace_estate(now: datetime | None = None) -> Estate:
         {"type": "Hostname", "address": "ip-10-0-1-20.ec2.internal"},
     ]
     e.daemonset("kube-system", "aws-node", AWS_NODE, nodes=1)
+    e.add("ConfigMap", "aws-auth", "kube-system", data={"mapRoles": NODE_MAPPING + OPS_MASTERS})
     e.deployment("kube-system", "coredns", {"containers": [container("coredns", "registry.k8s.io/coredns:v1.11.1")]})
     for name in ("api", "worker"):
         e.deployment("default", name, {"containers": [container(name, f"ghcr.io/acme/{name}:1.4.2")]}, replicas=1)

@@ -95,6 +95,7 @@ def test_boundaries_pass_on_the_demo_and_fail_where_everything_shares_default(re
     assert (verdict("demo"), verdict("one-namespace")) == ("PASS", "FAIL")
     failing = {(r.rule_id, r.resource_uid) for r in results["one-namespace"] if r.status == "FAIL"}
     assert ("kubernetes.core.node_has_no_public_ip", "Node/ip-10-0-1-20.ec2.internal") in failing
+    assert ("kubernetes.core.aws_auth_grants_no_system_masters", "kube-system/ConfigMap/aws-auth") in failing
     assert ("kubernetes.cluster.network_policies_enforced", "Cluster/demo") in {
         (r.rule_id, r.resource_uid) for r in results["demo"] if r.status == "FAIL"
     }  # policies written in shop, and nothing on the nodes to enforce them

@@ -1,5 +1,5 @@
 """Core object rules: namespaces (network policies, Pod Security Admission), service accounts, ConfigMaps,
-Secrets, Services, node kubelet versions and node addresses."""
+Secrets, Services, node kubelet versions and node addresses, EKS's aws-auth mappings."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from posture.rules.context import RuleContext
 from posture.rules.packs.kubernetes.context_index import names_by_namespace
 from posture.rules.packs.kubernetes.settings import rule_settings
 from posture.rules.registry import rule
-from posture.rules.verdicts import Evidence, Verdict, check
+from posture.rules.verdicts import Evidence, Verdict, check, unreadable
 
 NAMESPACE = "kubernetes.core.namespace"
 
@@ -260,4 +260,33 @@ def node_has_no_public_ip(resource: ResourceRecord, ctx: RuleContext) -> Verdict
         "no public address",
         f"the node has the public address {', '.join(map(str, public))}",
         Evidence("status.addresses", addresses or None),
+    )
+
+
+@rule(
+    id="kubernetes.core.aws_auth_grants_no_system_masters",
+    title="EKS aws-auth maps no IAM identity into system:masters",
+    severity="high",
+    category="identity",
+    resource_type="kubernetes.core.configmap",
+    rationale="Members of system:masters pass every authorization check, RBAC or not: no binding can be "
+    "removed to take their power away. An IAM role or user mapped into the group by the aws-auth ConfigMap "
+    "is a cluster superuser for anyone who can assume it, invisible to every RBAC review.",
+    remediation="Map the identity to a group of your own bound to the role it needs (or use an EKS access "
+    "entry with an access policy), and remove system:masters from its groups.",
+    references=("https://docs.aws.amazon.com/eks/latest/userguide/auth-configmap.html",),
+)
+def aws_auth_grants_no_system_masters(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    if "_awsAuthMappings" not in resource.config:
+        return None  # not kube-system/aws-auth
+    mappings = resource.config.get("_awsAuthMappings") or []
+    masters = [m.get("arn") for m in mappings if isinstance(m, dict) and "system:masters" in (m.get("groups") or [])]
+    problem = unreadable(resource, "awsAuth", "the aws-auth mappings")
+    if problem and not masters:
+        return problem  # what could be read grants nothing; the rest is unknown
+    return check(
+        not masters,
+        f"{len(mappings)} mappings, none into system:masters",
+        f"mapped into system:masters: {', '.join(map(str, masters))}",
+        Evidence("_awsAuthMappings", mappings),
     )
