@@ -28,8 +28,8 @@ from __future__ import annotations
 from typing import Any
 
 from emulators.azure import estate as e
+from emulators.azure import estate_aks_registry, estate_identity, estate_images, estate_mgmt
 from emulators.azure import estate_governance as gov
-from emulators.azure import estate_identity, estate_images, estate_mgmt
 from emulators.azure import estate_network as net
 
 SUB = e.SUBSCRIPTION
@@ -338,6 +338,7 @@ def _registries(resources: list[dict[str, Any]]) -> None:
     )
     legacy["sku"] = {"name": "Standard", "tier": "Standard"}
     resources.append(legacy)
+    estate_aks_registry.kubelet_registry_access(resources)
 
 
 def _image_scans(resources: list[dict[str, Any]]) -> None:

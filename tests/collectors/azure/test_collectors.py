@@ -113,7 +113,7 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
     assert len(activity.config["activityLogAlerts"]) == 6
     assert activity.config["diagnosticSettings"][0]["properties"]["logs"][0]["category"] == "Administrative"
     rbac = records[f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleAssignments"]
-    assert len(rbac.config["roleAssignments"]) == 6  # resource-group scoped ones included
+    assert len(rbac.config["roleAssignments"]) == 8  # resource-group and registry scoped ones included
     containers = records[f"/subscriptions/{SUB}/providers/Microsoft.Security/pricings/Containers"]
     assert containers.config["properties"]["pricingTier"] == "Standard"
     vault = records[f"/subscriptions/{SUB}/resourceGroups/legacy/providers/Microsoft.KeyVault/vaults/kv-legacy"]

@@ -75,6 +75,10 @@ EXPECTED_FAILURES = {
     ("azure.entra.privileged_users_have_mfa", f"/tenants/{TENANT}"),
     ("azure.entra.guests_active", f"/tenants/{TENANT}"),
     ("azure.databricks.unity_catalog_enabled", f"{RG}/legacy/providers/Microsoft.Databricks/workspaces/dbw-legacy"),
+    (
+        "azure.aks.kubelet_identity_registry_pull_only",
+        f"{RG}/legacy/providers/Microsoft.ContainerService/managedClusters/aks-legacy",
+    ),
 }
 EXPECTED_PASSES = {
     ("azure.aks.entra_id_integration", f"{RG}/platform/providers/Microsoft.ContainerService/managedClusters/aks-prod"),
@@ -94,6 +98,10 @@ EXPECTED_PASSES = {
     ("azure.entra.security_defaults_enabled", f"/tenants/{TENANT}"),
     ("azure.entra.activity_logs_exported", f"/tenants/{TENANT}"),
     ("azure.entra.tenant_creation_restricted", f"/tenants/{TENANT}"),
+    (
+        "azure.aks.kubelet_identity_registry_pull_only",
+        f"{RG}/platform/providers/Microsoft.ContainerService/managedClusters/aks-prod",
+    ),
 }
 # Data protection, locks, VPN, HTTP/2, Defender components and contacts (emulators.azure.estate_mgmt): rule ->
 # (a failing resource, a passing one); None where the demo subscription has one record only.
