@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from posture.paths.items import ClusterLink, HopFinding, Item
-from tests.paths.estate import ACCOUNT_ID, AWS, CLUSTER, GCP, Estate, allow, role_arn
+from tests.paths.estate import ACCOUNT_ID, AWS, CLUSTER, GCP, Estate, allow
 from tests.paths.test_search import BLOB_READER, SUB, hop_kinds, paths
 
 WEAK = HopFinding(9101, "gcp.compute.instance_default_sa_not_full_access", "high", category="identity")
