@@ -53,6 +53,7 @@ OPEN_ENDPOINT_RULES = {
     AKS_CLUSTER: {"azure.aks.api_server_access_restricted"},
     GKE_CLUSTER: {"gcp.container.cluster_private_endpoint", "gcp.container.cluster_authorized_networks"},
 }
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 DEFAULT_COMPUTE_ACCOUNT = "-compute@developer.gserviceaccount.com"
 
 
@@ -140,12 +141,14 @@ class Builder:
             found = self.azure.identity(str((kubelet.get("kubeletidentity") or {}).get("clientId") or ""))
             return (self._azure_identity(*found), "the cluster's kubelet identity") if found else None
         if item.type == GCE:
-            emails = [
-                str(a.get("email") or "") for a in item.config.get("serviceAccounts") or [] if isinstance(a, dict)
-            ]
+            found = [a for a in item.config.get("serviceAccounts") or [] if isinstance(a, dict)]
+            email, scopes = (str(found[0].get("email") or ""), found[0].get("scopes")) if found else ("", None)
         else:
-            emails = [str((item.config.get("config") or {}).get("serviceAccount") or "default")]
-        email = emails[0].lower() if emails else ""
+            node = item.config.get("config") or {}
+            email, scopes = str(node.get("serviceAccount") or "default"), node.get("oauthScopes")
+        if isinstance(scopes, list) and scopes and CLOUD_PLATFORM not in scopes:
+            return None  # a token narrowed by access scopes: its account's roles are not mapped to what they leave
+        email = email.lower()
         if email == "default":  # a node pool on the project's default compute account
             project = str(item.config.get("_project") or "")
             email = next(

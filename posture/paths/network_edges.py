@@ -13,7 +13,9 @@ identity each machine runs as (no Django here).
   protocols applies, in its network, to the instances with one of its target tags or target service accounts
   (every instance when it names neither); a running instance with an external address (``accessConfigs``) is
   reached, and stands on its service account. A GKE node pool is reached the same way (its node tags, its
-  service account, its cluster's network) unless its nodes are private. Deny rules are not weighed.
+  service account, its cluster's network) unless its nodes are private. Deny rules are not weighed. A machine
+  whose access scopes leave out ``cloud-platform`` holds a narrowed token: it is not linked to its account (the
+  scopes are not mapped to the roles they leave usable).
 
 An address the internet cannot route to is no entry whatever the firewall says: the public address is the hop
 a look-alike breaks. A machine is a foothold like a workload: a failing critical or high finding of its own.

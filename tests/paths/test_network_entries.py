@@ -141,6 +141,8 @@ def test_private_nodes_or_an_earlier_deny_of_everything_breaks_the_nsg_path():
 
 # Google Cloud: firewall rule -> instance / GKE node pool -> service account
 EMAIL = "vm@acme.iam.gserviceaccount.com"
+READ_ONLY = "https://www.googleapis.com/auth/devstorage.read_only"
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 NETWORK = "https://www.googleapis.com/compute/v1/projects/acme/global/networks/default"
 
 
@@ -163,7 +165,7 @@ def gcp_estate(rule: dict[str, Any] | None = None, **instance: Any) -> Estate:
         "status": "RUNNING",
         "tags": {"items": ["web"]},
         "networkInterfaces": [{"network": NETWORK, "accessConfigs": [{"natIP": "198.51.100.4"}]}],
-        "serviceAccounts": [{"email": EMAIL}],
+        "serviceAccounts": [{"email": EMAIL, "scopes": [CLOUD_PLATFORM]}],
         **instance,
     }
     estate.finding(estate.add(GCP, "gcp", "gcp.compute.instance", "//compute/vm/web-1", "web-1", config), WEAK)
@@ -190,9 +192,10 @@ def test_untagged_rule_reaches_every_instance_of_its_network_only():
         ({"sourceRanges": ["35.191.0.0/16"]}, {}),
         ({"disabled": True}, {}),
         ({"allowed": [{"IPProtocol": "icmp"}]}, {}),
+        ({}, {"serviceAccounts": [{"email": EMAIL, "scopes": [READ_ONLY]}]}),
     ],
 )
-def test_other_tag_no_external_address_narrow_source_disabled_or_icmp_breaks_the_path(rule, instance):
+def test_other_tag_no_external_address_narrow_source_disabled_icmp_or_narrow_scopes_break_the_path(rule, instance):
     assert paths(gcp_estate(rule, **instance)) == []
 
 
