@@ -12,6 +12,7 @@ SERVICE_MODULES = (
     "containerregistry",
     "image_scans",
     "keyvault",
+    "managedidentity",
     "monitor",
     "network",
     "security",

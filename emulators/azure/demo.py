@@ -27,7 +27,7 @@ from typing import Any
 
 from emulators.azure import estate as e
 from emulators.azure import estate_governance as gov
-from emulators.azure import estate_images
+from emulators.azure import estate_identities, estate_images
 from emulators.azure import estate_network as net
 
 SUB = e.SUBSCRIPTION
@@ -367,7 +367,7 @@ def demo_estate(page_size: int = 3, step: int = 0) -> dict[str, Any]:
     """
     resources: list[dict[str, Any]] = []
     parts = (_aks, _aks_kubelet, _storage, _network, _monitor, _authorization, _security, _vaults, _registries)
-    for part in (*parts, _image_scans):
+    for part in (*parts, _image_scans, estate_identities.add_identities):
         part(resources)
     _evolve(resources, step)
     return {"subscriptions": [e.subscription(SUB, "Production")], "resources": resources, "page_size": page_size}

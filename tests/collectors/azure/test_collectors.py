@@ -43,6 +43,7 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "authorization",
         "defender_scans",
         "keyvault",
+        "managedidentity",
         "monitor",
         "network",
         "security",
@@ -71,6 +72,7 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "azure.keyvault.vault": 2,
         "azure.acr.registry": 2,
         "azure.defender_scans.image_scan": 4,
+        "azure.managedidentity.user_assigned": 2,
     }
     records = by_uid(result)
     legacy = records[LEGACY_AKS]
