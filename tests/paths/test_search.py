@@ -307,3 +307,17 @@ def test_rbac_pod_creation_in_a_namespace_is_not_cluster_admin():
     rules = [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}]
     [path] = paths(rbac_estate("Role", rules, "RoleBinding"))
     assert path.target_kind == "secrets" and path.nodes[-1].label == "Secrets in namespace shop"
+
+
+def test_aks_workload_identity_naming_an_identity_not_collected_breaks_the_path():
+    estate = aks_estate(BLOB_READER, f"{SUB}/resourceGroups/rg")
+    sa = next(i for i in estate.items if i.type == "kubernetes.core.serviceaccount")
+    sa.config["metadata"]["annotations"] = {"azure.workload.identity/client-id": AZURE_CLIENT.replace("1", "7")}
+    assert paths(estate) == []
+
+
+def test_aks_user_assigned_identity_without_a_role_assignment_reaches_nothing():
+    estate = aks_estate(BLOB_READER, f"{SUB}/resourceGroups/rg")
+    identity = next(i for i in estate.items if i.type == "azure.managedidentity.user_assigned")
+    identity.config["properties"]["principalId"] = "p-other"
+    assert paths(estate) == []
