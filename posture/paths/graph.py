@@ -80,10 +80,19 @@ class Builder:
                 add_cluster(self.graph, items, self.findings)
                 self._identities(account, items)
                 self._endpoint(account)
-        NetworkEntries([i for i in self.cloud_by_account.values() for i in i], self.findings, self._machine).add(
-            self.graph
-        )
+        cloud = [item for items in self.cloud_by_account.values() for item in items]
+        NetworkEntries(cloud, self.findings, self._machine).add(self.graph)
         return self.graph
+
+    def _kubelet(self, pool: Item) -> tuple[str, str] | None:
+        """An AKS node pool's identity: its cluster's kubelet identity."""
+        ref = str((pool.config.get("_cluster") or {}).get("id") or "").lower()
+        for cluster in self.cloud_by_account.get(pool.account, []):
+            if cluster.type == AKS_CLUSTER and cluster.uid.lower() == ref:
+                kubelet = (cluster.config.get("properties") or cluster.config).get("identityProfile") or {}
+                found = self.azure.identity(str((kubelet.get("kubeletidentity") or {}).get("clientId") or ""))
+                return (self._azure_identity(*found), "the cluster's kubelet identity") if found else None
+        return None
 
     def _endpoint(self, account: int) -> None:
         """The cluster's API endpoint as an entry when it is public and open to any source; it leads on only
@@ -126,23 +135,10 @@ class Builder:
             role = self.aws.profiles.get(profile)
             return (self._identity(role, "aws"), f"instance profile {profile.rsplit('/', 1)[-1]}") if role else None
         if item.type == AGENT_POOL:
-            cluster = next(
-                (
-                    c
-                    for c in self.cloud_by_account.get(item.account, [])
-                    if c.type == AKS_CLUSTER
-                    and c.uid.lower() == str((item.config.get("_cluster") or {}).get("id") or "").lower()
-                ),
-                None,
-            )
-            kubelet = (
-                ((cluster.config.get("properties") or cluster.config).get("identityProfile") or {}) if cluster else {}
-            )
-            found = self.azure.identity(str((kubelet.get("kubeletidentity") or {}).get("clientId") or ""))
-            return (self._azure_identity(*found), "the cluster's kubelet identity") if found else None
+            return self._kubelet(item)
         if item.type == GCE:
-            found = [a for a in item.config.get("serviceAccounts") or [] if isinstance(a, dict)]
-            email, scopes = (str(found[0].get("email") or ""), found[0].get("scopes")) if found else ("", None)
+            accounts = [a for a in item.config.get("serviceAccounts") or [] if isinstance(a, dict)]
+            email, scopes = (str(accounts[0].get("email") or ""), accounts[0].get("scopes")) if accounts else ("", None)
         else:
             node = item.config.get("config") or {}
             email, scopes = str(node.get("serviceAccount") or "default"), node.get("oauthScopes")

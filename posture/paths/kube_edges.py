@@ -156,7 +156,7 @@ def _rbac(graph: Graph, items: list[Item], findings: dict[int, list[HopFinding]]
     for binding in (b for b in items if b.type == BINDING):
         ref = binding.config.get("roleRef") or {}
         scope = "" if ref.get("kind") == "ClusterRole" else namespace_of(binding)
-        role = roles.get((scope, ref.get("kind"), ref.get("name")))
+        role = roles.get((scope, ref.get("kind"), str(ref.get("name"))))
         admin, secrets = _rules_grant(role.config.get("rules") if role else None)
         if ref.get("kind") == "ClusterRole" and ref.get("name") == "cluster-admin":
             admin = secrets = True

@@ -21,10 +21,8 @@ def test_identities_are_listed_page_by_page_in_the_apis_shape() -> None:
     assert [r.name for r in records] == ["aks-prod-agentpool", "orders-api"]
     orders = records[1]
     assert orders.type == "azure.managedidentity.user_assigned" and orders.region == "westeurope"
-    assert (
-        orders.uid
-        == f"/subscriptions/{SUB}/resourceGroups/platform/providers/Microsoft.ManagedIdentity/userAssignedIdentities/orders-api"
-    )
+    kind = "providers/Microsoft.ManagedIdentity/userAssignedIdentities"
+    assert orders.uid == f"/subscriptions/{SUB}/resourceGroups/platform/{kind}/orders-api"
     assert orders.config["properties"]["clientId"] == ORDERS_API_CLIENT and orders.config["properties"]["principalId"]
 
 
