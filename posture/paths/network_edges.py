@@ -13,9 +13,10 @@ identity each machine runs as (no Django here).
   protocols applies, in its network, to the instances with one of its target tags or target service accounts
   (every instance when it names neither); a running instance with an external address (``accessConfigs``) is
   reached, and stands on its service account. A GKE node pool is reached the same way (its node tags, its
-  service account, its cluster's network) unless its nodes are private. Deny rules are not weighed. A machine
-  whose access scopes leave out ``cloud-platform`` holds a narrowed token: it is not linked to its account (the
-  scopes are not mapped to the roles they leave usable).
+  service account, its cluster's network) unless its nodes are private; its VMs (made by one of the pool's
+  instance groups, by their ``created-by`` metadata) are not repeated as instances. Deny rules are not weighed.
+  A machine whose access scopes leave out ``cloud-platform`` holds a narrowed token: it is not linked to its
+  account (the scopes are not mapped to the roles they leave usable).
 
 An address the internet cannot route to is no entry whatever the firewall says: the public address is the hop
 a look-alike breaks. A machine is a foothold like a workload: a failing critical or high finding of its own.
@@ -230,16 +231,21 @@ class NetworkEntries:
         rules = [(r, opening) for r in self.by_type.get(FIREWALL, []) if (opening := gcp_world_opening(r.config))]
         if not rules:
             return
+        groups = {
+            str(url).rsplit("/zones/", 1)[-1]
+            for pool in self.by_type.get(GKE_NODE_POOL, [])
+            for url in pool.config.get("instanceGroupUrls") or []
+        }
         for instance in self.by_type.get(GCE, []):
             config = instance.config
-            if config.get("status", "RUNNING") != "RUNNING":
-                continue
+            if config.get("status", "RUNNING") != "RUNNING" or created_by(config) in groups:
+                continue  # stopped, or a GKE node: its node pool stands for it
             accounts = {
                 str(a.get("email", "")).lower() for a in config.get("serviceAccounts") or [] if isinstance(a, dict)
             }
             tags = {str(t) for t in (config.get("tags") or {}).get("items") or []}
             for interface in (i for i in config.get("networkInterfaces") or [] if isinstance(i, dict)):
-                if interface.get("accessConfigs"):
+                if interface.get("accessConfigs") or interface.get("ipv6AccessConfigs"):
                     self._gcp_machine(graph, rules, instance, network_of(interface.get("network")), tags, accounts)
         clusters = {(c.account, c.name): c for c in self.by_type.get(GKE_CLUSTER, [])}
         for pool in self.by_type.get(GKE_NODE_POOL, []):
@@ -261,6 +267,13 @@ class NetworkEntries:
             if gcp_applies(rule.config, network, tags, accounts):
                 entry = (rule, f"Firewall rule {rule.name}", opening)
                 self._machine(graph, entry, item, label, "a target of the rule, with an external address")
+
+
+def created_by(instance: dict[str, Any]) -> str:
+    """``ZONE/instanceGroupManagers/NAME`` of the group that made a VM (its ``created-by`` metadata), or ''."""
+    items = (instance.get("metadata") or {}).get("items") or []
+    value = next((str(i.get("value")) for i in items if isinstance(i, dict) and i.get("key") == "created-by"), "")
+    return value.rsplit("/zones/", 1)[-1] if "/instanceGroupManagers/" in value else ""
 
 
 def gke_pool_public(cluster: dict[str, Any], pool: dict[str, Any]) -> bool:

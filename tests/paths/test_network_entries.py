@@ -254,3 +254,20 @@ def test_public_endpoint_alone_restricted_endpoint_or_harmless_anonymous_role_ma
     assert paths(endpoint_estate(named)) == []  # an open endpoint still asks for credentials
     assert paths(endpoint_estate(ANONYMOUS, open_endpoint=False)) == []
     assert paths(endpoint_estate(ANONYMOUS, role="system:public-info-viewer")) == []
+
+
+def test_a_gke_node_vm_is_not_repeated_beside_its_node_pool():
+    group = (
+        "https://www.googleapis.com/compute/v1/projects/acme/zones/europe-west1-b/instanceGroupManagers/gke-prod-apps"
+    )
+    created = {
+        "items": [{"key": "created-by", "value": "projects/1/zones/europe-west1-b/instanceGroupManagers/gke-prod-apps"}]
+    }
+    estate = gcp_estate({"targetTags": []}, metadata=created)
+    assert [p.nodes[2].label for p in paths(estate)] == ["VM instance web-1"]
+    cluster = {"name": "prod", "_project": "acme", "network": "default"}
+    estate.add(GCP, "gcp", "gcp.container.cluster", "//container/prod", "prod", cluster)
+    pool = {"_cluster": "prod", "config": {"serviceAccount": EMAIL}, "instanceGroupUrls": [group]}
+    item = estate.add(GCP, "gcp", "gcp.container.node_pool", "//container/prod/nodePools/apps", "prod/apps", pool)
+    estate.finding(item, WEAK)
+    assert [p.nodes[2].label for p in paths(estate)] == ["GKE node pool prod/apps"]
