@@ -3,8 +3,9 @@ identity each machine runs as (no Django here).
 
 - AWS: a security group with an ingress permission from ``0.0.0.0/0`` or ``::/0`` on a protocol that carries
   ports (TCP, UDP or all traffic; ICMP alone opens no service) guards the running EC2 instances that carry it
-  (EKS nodes are instances too, labelled with their node group); an instance with a public address is reached,
-  and stands on its instance profile's role.
+  (EKS nodes are instances too, labelled with their node group, and carrying its findings: a kubelet serving
+  anonymous requests is a node's weakness); an instance with a public address is reached, and stands on its
+  instance profile's role.
 - Azure: a network security group with an inbound Allow from ``Internet``/``*``/``0.0.0.0/0`` (not shadowed by
   an earlier Deny of every port from anywhere) guards the subnets it is attached to, and so the AKS node pools
   placed in them (``vnetSubnetID``); a pool with public node IPs is reached, and stands on its cluster's kubelet
@@ -37,6 +38,7 @@ FIREWALL = "gcp.compute.firewall"
 GCE = "gcp.compute.instance"
 GKE_CLUSTER = "gcp.container.cluster"
 GKE_NODE_POOL = "gcp.container.node_pool"
+EKS_NODEGROUP = "aws.eks.nodegroup"
 NETWORK_TYPES = (SG, EC2, NSG, AGENT_POOL, FIREWALL, GCE)
 WORLD = ("0.0.0.0/0", "::/0")
 AZURE_WORLD = {"*", "0.0.0.0", "0.0.0.0/0", "internet", "any", "::/0"}
@@ -170,9 +172,18 @@ class NetworkEntries:
             graph.link(INTERNET, key, "exposes", detail)
         return key
 
-    def _machine(self, graph: Graph, entry: tuple[Item, str, str], item: Item, label: str, detail: str) -> None:
+    def _machine(
+        self,
+        graph: Graph,
+        entry: tuple[Item, str, str],
+        item: Item,
+        label: str,
+        detail: str,
+        extra: list[HopFinding] | None = None,
+    ) -> None:
         """The machine behind the firewall ``entry`` (item, label, what it opens), and the identity it runs as;
-        a machine with no identity known is left out (it leads nowhere)."""
+        a machine with no identity known is left out (it leads nowhere). ``extra``: findings of what the machine
+        is one of (an EKS node's node group)."""
         identity = self.resolve(item)
         if identity is None:
             return
@@ -185,7 +196,7 @@ class NetworkEntries:
             item.id,
             item.provider,
             "",
-            self.findings.get(item.id, []),
+            [*self.findings.get(item.id, []), *(extra or [])],
         )
         graph.node(node)
         graph.link(key, node.key, "guards", detail)
@@ -199,17 +210,24 @@ class NetworkEntries:
                 open_groups[(group.account, str(group.config.get("GroupId")))] = (group, found)
         if not open_groups:
             return
+        nodegroups = {
+            (g.account, str(g.config.get("clusterName")), str(g.config.get("nodegroupName"))): g
+            for g in self.by_type.get(EKS_NODEGROUP, [])
+        }
         for instance in self.by_type.get(EC2, []):
             if not aws_public(instance.config):
                 continue
-            nodegroup = _tags(instance).get("eks:nodegroup-name")
+            tags = _tags(instance)
+            nodegroup = tags.get("eks:nodegroup-name")
             label = f"EKS node {instance.name} ({nodegroup})" if nodegroup else f"EC2 instance {instance.name}"
+            group_of = nodegroups.get((instance.account, tags.get("eks:cluster-name", ""), nodegroup or ""))
+            extra = self.findings.get(group_of.id, []) if group_of is not None else []
             for group_id in sorted(aws_groups(instance.config)):
                 if (instance.account, group_id) not in open_groups:
                     continue
                 group, found = open_groups[(instance.account, group_id)]
                 entry = (group, f"Security group {group.name}", "; ".join(found))
-                self._machine(graph, entry, instance, label, f"{group_id} on a public address")
+                self._machine(graph, entry, instance, label, f"{group_id} on a public address", extra)
 
     def _azure(self, graph: Graph) -> None:
         by_subnet: dict[str, list[tuple[Item, list[str]]]] = {}

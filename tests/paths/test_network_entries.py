@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from posture.paths.items import ClusterLink, HopFinding, Item
-from tests.paths.estate import ACCOUNT_ID, AWS, CLUSTER, GCP, Estate, allow
+from tests.paths.estate import ACCOUNT_ID, AWS, CLUSTER, GCP, Estate, allow, role_arn
 from tests.paths.test_search import BLOB_READER, SUB, hop_kinds, paths
 
 WEAK = HopFinding(9101, "gcp.compute.instance_default_sa_not_full_access", "high", category="identity")
@@ -69,6 +69,23 @@ def test_instance_without_public_address_or_stopped_breaks_the_path():
     assert paths(aws_estate(State={"Name": "stopped"})[0]) == []
     association = {"NetworkInterfaces": [{"Association": {"PublicIp": "203.0.113.8"}, "Groups": []}]}
     assert paths(aws_estate(PublicIpAddress=None, **association)[0])
+
+
+def test_eks_node_stands_on_its_node_groups_findings():
+    tags = [{"Key": "eks:cluster-name", "Value": "prod"}, {"Key": "eks:nodegroup-name", "Value": "apps"}]
+    estate, instance = aws_estate(Tags=tags)
+    estate.findings.pop(instance.id)
+    assert paths(estate) == []  # a hardened node: no finding of its own, its group not collected
+    group = {"clusterName": "prod", "nodegroupName": "apps", "nodeRole": role_arn("web")}
+    item = estate.add(
+        AWS, "aws", "aws.eks.nodegroup", "arn:aws:eks:eu-west-1:1:nodegroup/prod/apps/x", "prod/apps", group
+    )
+    anonymous = HopFinding(9107, "aws.eks.nodegroup_kubelet_anonymous_auth_disabled", "high", category="cluster")
+    estate.finding(item, anonymous)
+    [path] = paths(estate)
+    assert path.nodes[2].label == "EKS node i-1 (apps)" and path.nodes[2].findings == [anonymous]
+    group["nodegroupName"] = "batch"  # another group's findings are not this node's
+    assert paths(estate) == []
 
 
 def test_instance_with_an_exposure_finding_only_is_no_foothold():
