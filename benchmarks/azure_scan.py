@@ -1,6 +1,8 @@
 """Collect and evaluate a large emulated Azure subscription; print how long each stage takes.
 
     .venv/bin/python benchmarks/azure_scan.py --copies 20 --page-size 50
+    .venv/bin/python benchmarks/azure_scan.py --copies 20 --bulk off     # without Resource Graph
+    .venv/bin/python benchmarks/azure_scan.py --copies 20 --delay 0.05   # every call 50 ms away
 
 The demo subscription is copied ``--copies`` times into resource groups of
 one subscription (so 20 copies = 40 clusters, 40 storage accounts, 60 NSGs
@@ -43,11 +45,17 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=10)
     parser.add_argument("--page-size", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds added to every call by a proxy (0.05)")
+    parser.add_argument(
+        "--bulk", choices=("auto", "off"), default="auto", help="POSTURE_BULK_INVENTORY: bulk inventory or not"
+    )
     args = parser.parse_args()
+    os.environ["POSTURE_BULK_INVENTORY"] = args.bulk
 
     import django
 
     django.setup()  # only to load the rule packs
+    from benchmarks.latency_proxy import LatencyProxy
     from collectors.azure import PROVIDER
     from collectors.records import Target
     from collectors.run import collect, plan
@@ -56,9 +64,12 @@ def main() -> None:
     from posture.rules.evaluate import evaluate
 
     token = "benchmark-token-0123456789"
-    with ArmEmulator(estate(args.copies, args.page_size), token=token) as emulator:
+    with (
+        ArmEmulator(estate(args.copies, args.page_size), token=token) as emulator,
+        LatencyProxy(emulator.url, args.delay) as proxy,
+    ):
         target = Target(
-            "azure", "bench", endpoint_url=emulator.url, credentials={"access_token": token, "subscription_id": SUB}
+            "azure", "bench", endpoint_url=proxy.url, credentials={"access_token": token, "subscription_id": SUB}
         )
         started = time.perf_counter()
         session = PROVIDER.connect(target)

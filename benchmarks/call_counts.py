@@ -3,6 +3,11 @@
     .venv/bin/python benchmarks/call_counts.py                 # every provider
     .venv/bin/python benchmarks/call_counts.py aws gcp         # some of them
     .venv/bin/python benchmarks/call_counts.py --json          # the figures as JSON (to compare two runs)
+    .venv/bin/python benchmarks/call_counts.py azure gcp --bulk off auto   # without and with bulk inventory
+
+``--bulk`` sets ``POSTURE_BULK_INVENTORY`` for each scan in turn (default: ``auto``, as a scan runs): ``off``
+lists every Azure and Google Cloud resource type through its own service, ``auto`` through Azure Resource
+Graph and Cloud Asset Inventory first. With more than one mode, a last table puts them side by side.
 
 AWS calls are counted by a botocore ``before-call`` hook on every client the scan makes (one per
 operation call and per page; retries not counted); the Azure, Google Cloud and Kubernetes calls are read
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 from collections import Counter
@@ -105,7 +111,8 @@ def k8s_operation(path: str) -> str:
     return "GET /" + "/".join(out)
 
 
-def count(provider: str) -> dict[str, Any]:
+def count(provider: str, bulk: str = "auto") -> dict[str, Any]:
+    os.environ["POSTURE_BULK_INVENTORY"] = bulk
     estate = STARTERS[provider]()
     try:
         if provider == "aws":
@@ -129,6 +136,7 @@ def count(provider: str) -> dict[str, Any]:
     resources = len(result.records)
     return {
         "provider": provider,
+        "bulk": bulk,
         "calls": total,
         "resources": resources,
         "calls_per_resource": round(total / resources, 2) if resources else None,
@@ -140,7 +148,8 @@ def count(provider: str) -> dict[str, Any]:
 
 
 def show(figures: dict[str, Any]) -> None:
-    print(f"== {figures['provider']}: {figures['calls']} calls, {figures['resources']} resources, ", end="")
+    where = f"{figures['provider']} (bulk inventory {figures['bulk']})"
+    print(f"== {where}: {figures['calls']} calls, {figures['resources']} resources, ", end="")
     print(f"{figures['calls_per_resource']} calls per resource, {figures['seconds']} s")
     for name, n in figures["by_operation"].items():
         print(f"  {n:5d}  {name}")
@@ -156,18 +165,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("providers", nargs="*", help=f"some of {', '.join(PROVIDERS)} (default: all)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--bulk", nargs="+", choices=("auto", "off"), default=["auto"], help="POSTURE_BULK_INVENTORY for the scans"
+    )
     args = parser.parse_args()
     unknown = sorted(set(args.providers) - set(PROVIDERS))
     if unknown:
         parser.error(f"unknown providers: {', '.join(unknown)}")
-    results = [count(p) for p in args.providers or PROVIDERS]
+    results = [count(p, mode) for p in args.providers or PROVIDERS for mode in args.bulk]
     if args.json:
         print(json.dumps(results, indent=2))
         return
     for figures in results:
         show(figures)
-    total = sum(f["calls"] for f in results)
-    print(f"\ntotal: {total} calls for {sum(f['resources'] for f in results)} resources")
+    for mode in args.bulk:
+        chosen = [f for f in results if f["bulk"] == mode]
+        total = sum(f["calls"] for f in chosen)
+        print(f"\ntotal (bulk inventory {mode}): {total} calls for {sum(f['resources'] for f in chosen)} resources")
+    if len(args.bulk) > 1:
+        compare(results, args.bulk)
+
+
+def compare(results: list[dict[str, Any]], modes: list[str]) -> None:
+    """Side by side; a provider's first scan also loads its SDK, so its seconds are not the calls' alone."""
+    print(f"\n{'provider':<11} {'bulk':>5} {'calls':>6} {'resources':>9} {'seconds':>8} {'failed units':>12}")
+    for figures in sorted(results, key=lambda f: (f["provider"], modes.index(f["bulk"]))):
+        print(
+            f"{figures['provider']:<11} {figures['bulk']:>5} {figures['calls']:>6} {figures['resources']:>9}"
+            f" {figures['seconds']:>8.2f} {len(figures['failed_units']):>12}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Collect and evaluate many emulated Google Cloud projects; print how long each stage takes.
 
     .venv/bin/python benchmarks/gcp_scan.py --copies 20 --page-size 50
+    .venv/bin/python benchmarks/gcp_scan.py --copies 20 --bulk off       # without Cloud Asset Inventory
+    .venv/bin/python benchmarks/gcp_scan.py --copies 20 --delay 0.05     # every call 50 ms away
 
 The demo estate's two projects (one kept, one neglected) are copied
 ``--copies`` times under one folder (20 copies = 40 projects, 40 clusters,
@@ -44,20 +46,29 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=10, help="copies of the two demo projects")
     parser.add_argument("--page-size", type=int, default=50, help="items per list page the emulator serves")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds added to every call by a proxy (0.05)")
+    parser.add_argument(
+        "--bulk", choices=("auto", "off"), default="auto", help="POSTURE_BULK_INVENTORY: bulk inventory or not"
+    )
     args = parser.parse_args()
+    os.environ["POSTURE_BULK_INVENTORY"] = args.bulk
 
     import django
 
     django.setup()
+    from benchmarks.latency_proxy import LatencyProxy
     from collectors.gcp import PROVIDER
     from collectors.records import Target
     from collectors.run import collect, plan
     from emulators.gcp import GcpEmulator
     from posture.rules.evaluate import evaluate
 
-    with GcpEmulator(estate(args.copies), page_size=args.page_size) as emulator:
+    with (
+        GcpEmulator(estate(args.copies), page_size=args.page_size) as emulator,
+        LatencyProxy(emulator.url, args.delay) as proxy,
+    ):
         target = Target(
-            "gcp", "bench", endpoint_url=emulator.url, credentials={"access_token": "bench", "folder": "folders/1001"}
+            "gcp", "bench", endpoint_url=proxy.url, credentials={"access_token": "bench", "folder": "folders/1001"}
         )
         started = time.perf_counter()
         session = PROVIDER.connect(target)

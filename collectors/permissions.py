@@ -40,6 +40,7 @@ READ_ONLY = {
 # Not read or list by name, yet read-only: each with why.
 READ_ONLY_EXTRAS = {
     "iam:GenerateCredentialReport": "starts the account's credential report, which GetCredentialReport reads",
+    "cloudasset.assets.listResource": "Cloud Asset Inventory's listing of resources with their configuration",
     "apigateway:GET": "API Gateway names its management actions by HTTP verb: GET reads APIs and stages",
     "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action": (
         "the AKS cluster's user kubeconfig (no secret for Entra ID clusters), to scan the cluster"

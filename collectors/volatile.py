@@ -158,6 +158,38 @@ VOLATILE: dict[str, tuple[str, ...]] = {
     "gcp.compute.instance": ("status", "lastStartTimestamp", "lastStopTimestamp", "lastSuspendedTimestamp"),
     "gcp.storage.bucket": ("updated", "metageneration", "**.updated", "iamPolicy.etag"),
     "gcp.monitoring.alert_policy": ("mutationRecord", "mutationRecords"),  # who edited last: the edit shows itself
+    "gcp.sql.instance": (
+        "state",
+        "settings.settingsVersion",  # counts edits: the edit shows itself
+        "currentDiskSize",
+        "databaseInstalledVersion",
+        "maintenanceVersion",
+        "availableMaintenanceVersions",
+        "upgradableDatabaseVersions",
+        "scheduledMaintenance",
+        "outOfDiskReport",
+        "serverCaCert",  # Google rotates the server CA
+    ),
+    "gcp.apikeys.key": ("createTime",),  # fixed per key name (uid); a new key is a new name
+    "gcp.dataproc.cluster": ("status", "statusHistory", "metrics"),
+    "gcp.bigquery.table": (
+        "lastModifiedTime",
+        "numBytes",
+        "numRows",
+        "numLongTermBytes",
+        "numPhysicalBytes",
+        "numActiveLogicalBytes",
+        "numActivePhysicalBytes",
+        "numLongTermLogicalBytes",
+        "numLongTermPhysicalBytes",
+        "numTotalLogicalBytes",
+        "numTotalPhysicalBytes",
+        "numCurrentPhysicalBytes",
+        "numTimeTravelPhysicalBytes",
+        "numPartitions",
+        "streamingBuffer",
+    ),
+    "gcp.bigquery.dataset": ("lastModifiedTime",),
     # -- image scan results: what a scanner found is findings' business, not configuration drift
     "aws.ecr_scans.image_scan": (*IMAGE_SCAN_FIELDS, "imageScanStatus", "findingSeverityCounts"),
     "azure.defender_scans.image_scan": (*IMAGE_SCAN_FIELDS, "assessments"),

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from collectors.azure.common import map_details, per_subscription, record, resource_group, secondary, to_json
+from collectors.azure.inventory import listed
 from collectors.azure.session import AzureSession, Subscription
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
@@ -48,7 +49,8 @@ def _cluster(session: AzureSession, sub: Subscription, config: dict[str, Any]) -
 
 
 def _cluster_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
-    clusters = [to_json(c) for c in session.client("aks", sub.subscription_id).managed_clusters.list()]
+    client = session.client("aks", sub.subscription_id)
+    clusters = listed(session, sub, "Microsoft.ContainerService/managedClusters", client.managed_clusters.list)
     for records in map_details(lambda config: _cluster(session, sub, config), clusters):
         yield from records
 

@@ -26,6 +26,7 @@ SECRET_KEYS = {
     "connectionstring",
     "sastoken",
     "value_secret",
+    "radiusserversecret",
 }
 DETAIL_WORKERS = 8  # per-resource detail calls (agent pools, containers, diagnostic settings) in flight at once
 T = TypeVar("T")

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from collectors.azure.aks import diagnostic_settings
-from collectors.azure.common import map_details, per_subscription, record, secondary, to_json
+from collectors.azure.common import map_details, per_subscription, record, secondary
+from collectors.azure.inventory import listed
 from collectors.azure.session import AzureSession, Subscription
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
@@ -26,7 +27,7 @@ def _vault(session: AzureSession, sub: Subscription, config: dict[str, Any]) -> 
 def _vault_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
     client = session.client("keyvault", sub.subscription_id)
     # vaults.list() goes through the generic /resources endpoint (id, name, type only): list_by_subscription has all.
-    vaults = [to_json(v) for v in client.vaults.list_by_subscription()]
+    vaults = listed(session, sub, "Microsoft.KeyVault/vaults", client.vaults.list_by_subscription)
     yield from map_details(lambda config: _vault(session, sub, config), vaults)
 
 

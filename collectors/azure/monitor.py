@@ -3,6 +3,8 @@
 One record per subscription, ``azure.monitor.activity_log`` (uid: the activity
 log's ARM path), holds both listings, so that the CIS alert rules are judged
 only where the listings were actually read. Each alert is a record too.
+The subscription's Application Insights components are one record,
+``azure.monitor.application_insights`` (the pinned SDKs have no client for them).
 """
 
 from __future__ import annotations
@@ -10,10 +12,33 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from collectors.azure.arm_lists import arm_list
 from collectors.azure.common import per_subscription, record, secondary, to_json
 from collectors.azure.session import AzureSession, Subscription
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
+
+COMPONENTS = "Microsoft.Insights/components"
+COMPONENTS_API = "2020-02-02"
+
+
+def _application_insights(session: AzureSession, sub: Subscription) -> ResourceRecord:
+    scope = f"/subscriptions/{sub.subscription_id}"
+    errors: dict[str, str] = {}
+    components = secondary(
+        errors,
+        "components",
+        lambda: arm_list(session, sub.subscription_id, f"{scope}/providers/{COMPONENTS}", COMPONENTS_API),
+    )
+    config: dict[str, Any] = {
+        "id": f"{scope}/providers/{COMPONENTS}",
+        "name": f"Application Insights of {sub.display_name or sub.subscription_id}",
+        "subscriptionId": sub.subscription_id,
+        "components": components,
+    }
+    if errors:
+        config["_errors"] = errors
+    return record("monitor", "application_insights", config)
 
 
 def _monitor_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
@@ -39,13 +64,18 @@ def _monitor_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
     yield record("monitor", "activity_log", activity_log)
     for alert in alerts:
         yield record("monitor", "activity_log_alert", alert)
+    yield _application_insights(session, sub)
 
 
 @REGISTRY.collector(
     "azure",
     "monitor",
     regional=False,
-    permissions=("Microsoft.Insights/activityLogAlerts/read", "Microsoft.Insights/diagnosticSettings/read"),
+    permissions=(
+        "Microsoft.Insights/activityLogAlerts/read",
+        "Microsoft.Insights/diagnosticSettings/read",
+        "Microsoft.Insights/components/read",
+    ),
 )
 def collect_monitor(session: AzureSession, region: str) -> Iterator[ResourceRecord]:
     yield from per_subscription(session, lambda sub: _monitor_records(session, sub))

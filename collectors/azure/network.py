@@ -1,5 +1,6 @@
 """Networking: NSGs and their rules, Network Watchers and their flow logs, virtual networks and subnets,
-Application Gateways and their WAF policies, Bastion hosts."""
+Application Gateways and their WAF policies, Bastion hosts, virtual network gateways (point-to-site settings) and
+public IP addresses, network security perimeters and the resources associated with them."""
 
 from __future__ import annotations
 
@@ -7,19 +8,63 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
+from collectors.azure.arm_lists import resources_of_type
 from collectors.azure.common import per_subscription, record, resource_group, secondary, to_json
+from collectors.azure.inventory import listed
 from collectors.azure.session import AzureSession, Subscription
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
+
+WAF_POLICIES = "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies"
 
 
 def _flow_logs(client: Any, rg: str, watcher: str) -> list[dict[str, Any]]:
     return [to_json(f) for f in client.flow_logs.list(rg, watcher)]
 
 
+def _virtual_network_gateways(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
+    """Each gateway in full (the SDK lists them per resource group only: found through the generic listing)."""
+    client = session.client("network", sub.subscription_id)
+    found = resources_of_type(session, sub.subscription_id, "Microsoft.Network/virtualNetworkGateways")
+    for item in found:
+        gateway = to_json(client.virtual_network_gateways.get(resource_group(item["id"]), item["name"]))
+        yield record("network", "virtual_network_gateway", gateway)
+
+
+def _perimeters(session: AzureSession, sub: Subscription) -> ResourceRecord:
+    """The subscription's network security perimeters and their resource associations, on one record."""
+    client = session.client("network", sub.subscription_id)
+    errors: dict[str, str] = {}
+
+    def associations() -> list[dict[str, Any]]:
+        found = []
+        for perimeter in client.network_security_perimeters.list_by_subscription():
+            nsp = to_json(perimeter)
+            for item in client.network_security_perimeter_associations.list(resource_group(nsp["id"]), nsp["name"]):
+                p = to_json(item).get("properties") or {}
+                found.append(
+                    {
+                        "perimeter": nsp["id"],
+                        "resourceId": (p.get("privateLinkResource") or {}).get("id"),
+                        "accessMode": p.get("accessMode"),
+                    }
+                )
+        return found
+
+    config: dict[str, Any] = {
+        "id": f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Network/networkSecurityPerimeters",
+        "name": f"Network security perimeters of {sub.display_name or sub.subscription_id}",
+        "subscriptionId": sub.subscription_id,
+        "associations": secondary(errors, "associations", associations),
+    }
+    if errors:
+        config["_errors"] = errors
+    return record("network", "security_perimeters", config)
+
+
 def _network_records(session: AzureSession, sub: Subscription) -> Iterator[ResourceRecord]:
     client = session.client("network", sub.subscription_id)
-    watchers = [to_json(w) for w in client.network_watchers.list_all()]
+    watchers = list(listed(session, sub, "Microsoft.Network/networkWatchers", client.network_watchers.list_all))
     flow_logs: list[dict[str, Any]] = []
     for watcher in watchers:
         errors: dict[str, str] = {}
@@ -36,11 +81,11 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         by_target.setdefault(target, []).append(
             {"id": log["id"], "enabled": (log.get("properties") or {}).get("enabled")}
         )
-    for nsg in client.network_security_groups.list_all():
-        config = to_json(nsg)
+    for config in listed(
+        session, sub, "Microsoft.Network/networkSecurityGroups", client.network_security_groups.list_all
+    ):
         yield record("network", "security_group", config, _flowLogs=by_target.get(config["id"].lower(), []))
-    for vnet in client.virtual_networks.list_all():
-        config = to_json(vnet)
+    for config in listed(session, sub, "Microsoft.Network/virtualNetworks", client.virtual_networks.list_all):
         yield record("network", "virtual_network", config, _flowLogs=by_target.get(config["id"].lower(), []))
     coverage = {
         "id": f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Network/networkWatchers",
@@ -49,11 +94,12 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         "watcherLocations": sorted({str(w.get("location", "")).lower() for w in watchers}),
     }
     yield record("network", "watcher_coverage", coverage)
-    for gateway in client.application_gateways.list_all():
-        yield record("network", "application_gateway", to_json(gateway))
-    for policy in client.web_application_firewall_policies.list_all():
-        yield record("network", "waf_policy", to_json(policy))
-    bastions = [to_json(b) for b in client.bastion_hosts.list()]
+    for gateway in listed(session, sub, "Microsoft.Network/applicationGateways", client.application_gateways.list_all):
+        yield record("network", "application_gateway", gateway)
+    policies = listed(session, sub, WAF_POLICIES, client.web_application_firewall_policies.list_all)
+    for policy in policies:
+        yield record("network", "waf_policy", policy)
+    bastions = listed(session, sub, "Microsoft.Network/bastionHosts", client.bastion_hosts.list)
     summary = {
         "id": f"/subscriptions/{sub.subscription_id}/providers/Microsoft.Network/bastionHosts",
         "name": f"Bastion hosts of {sub.display_name or sub.subscription_id}",
@@ -61,6 +107,10 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         "bastionHosts": [{"id": b["id"], "name": b.get("name"), "location": b.get("location")} for b in bastions],
     }
     yield record("network", "bastion_hosts", summary)
+    for address in client.public_ip_addresses.list_all():
+        yield record("network", "public_ip", to_json(address))
+    yield _perimeters(session, sub)
+    yield from _virtual_network_gateways(session, sub)
 
 
 @REGISTRY.collector(
@@ -75,6 +125,11 @@ def _network_records(session: AzureSession, sub: Subscription) -> Iterator[Resou
         "Microsoft.Network/applicationGateways/read",
         "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/read",
         "Microsoft.Network/bastionHosts/read",
+        "Microsoft.Network/publicIPAddresses/read",
+        "Microsoft.Resources/subscriptions/resources/read",
+        "Microsoft.Network/virtualNetworkGateways/read",
+        "Microsoft.Network/networkSecurityPerimeters/read",
+        "Microsoft.Network/networkSecurityPerimeters/resourceAssociations/read",
     ),
 )
 def collect_network(session: AzureSession, region: str) -> Iterator[ResourceRecord]:

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 # Scope-wide list calls whose path leaves out a parent type that the operation's name keeps.
 ALIASES = {
     "Microsoft.Security/subAssessments/read": "Microsoft.Security/assessments/subAssessments/read",
+    # a Resource Graph query is a POST, yet Azure authorizes it as a read
+    "Microsoft.ResourceGraph/resources/action": "Microsoft.ResourceGraph/resources/read",
 }
 
 

@@ -59,9 +59,11 @@ def _text(value: Any) -> str:
 class AzureProvider(BaseProvider):
     name = "azure"
     title = "Microsoft Azure"
-    # the subscriptions (connect, identify); an AKS cluster's user kubeconfig when its cluster is scanned (aks_auth)
+    # the subscriptions (connect, identify); an AKS cluster's user kubeconfig when its cluster is scanned (aks_auth);
+    # Resource Graph, the bulk inventory the collectors list from first (collectors.azure.resource_graph)
     permissions = (
         "Microsoft.Resources/subscriptions/read",
+        "Microsoft.ResourceGraph/resources/read",
         "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
     )
     credential_fields = (
@@ -86,6 +88,7 @@ class AzureProvider(BaseProvider):
         check_credentials(credentials)
 
     def connect(self, target: Target) -> AzureSession:
+        from collectors.azure.resource_graph import resource_graph
         from collectors.azure.session import PUBLIC_ARM, AzureSession, cloud_for, is_loopback
 
         creds = {k: v for k, v in target.credentials.items() if v not in (None, "")}
@@ -103,6 +106,7 @@ class AzureProvider(BaseProvider):
             locations=frozenset(r.lower() for r in target.regions),
         )
         session.subscriptions = self._subscriptions(session, creds.get("subscription_id", ""))
+        session.bulk = resource_graph(session, self.classify_error)
         return session
 
     def _subscriptions(self, session: AzureSession, subscription_id: str) -> list[Subscription]:

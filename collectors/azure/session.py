@@ -27,6 +27,8 @@ from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
+from collectors.bulk import BulkInventory
+
 PUBLIC_ARM = "https://management.azure.com"
 # azure-core RetryPolicy settings: 429 and 5xx are retried, Retry-After is honoured.
 RETRY_SETTINGS: dict[str, Any] = {"retry_total": 4, "retry_backoff_factor": 0.8, "retry_backoff_max": 60}
@@ -130,6 +132,7 @@ class AzureSession:
     locations: frozenset[str] = frozenset()
     retry: dict[str, Any] = field(default_factory=lambda: dict(RETRY_SETTINGS))
     timeouts: dict[str, Any] = field(default_factory=lambda: dict(TIMEOUTS))
+    bulk: BulkInventory | None = field(default=None, repr=False)  # Resource Graph (collectors.azure.resource_graph)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

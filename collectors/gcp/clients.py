@@ -86,4 +86,14 @@ def as_json(message: Any) -> dict[str, Any]:
     )
 
 
-__all__ = ["as_json", "cluster_manager", "compute", "compute_v1", "folders_client", "kms", "projects_client"]
+__all__ = [
+    "as_json",
+    "cluster_manager",
+    "compute",
+    "compute_v1",
+    "container_v1",
+    "folders_client",
+    "kms",
+    "kms_v1",
+    "projects_client",
+]

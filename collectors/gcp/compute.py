@@ -8,6 +8,7 @@ from typing import Any
 from collectors.gcp import redact
 from collectors.gcp.clients import as_json, compute, compute_v1
 from collectors.gcp.common import full_name, location_of, per_project, record, region_of_zone
+from collectors.gcp.inventory import FIREWALL, INSTANCE, NETWORK, SUBNETWORK, listed
 from collectors.gcp.session import GcpSession
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
@@ -18,26 +19,36 @@ def _uid(project: str, scope: str, collection: str, name: str) -> str:
     return full_name("compute", f"projects/{project}/{middle}/{collection}/{name}")
 
 
-def _networks(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
-    for message in compute(session, compute_v1.NetworksClient).list(project=project):
-        network = as_json(message)
-        name = network.get("name", "")
-        yield record("compute", "network", _uid(project, "global", "networks", name), name, project, network)
+def _listed_networks(session: GcpSession, project: str) -> Iterator[dict[str, Any]]:
+    yield from (as_json(m) for m in compute(session, compute_v1.NetworksClient).list(project=project))
+
+
+def _listed_subnetworks(session: GcpSession, project: str) -> Iterator[dict[str, Any]]:
+    """Each subnetwork, with its region (the aggregated list's scope) as ``region`` when it does not say."""
     request = compute_v1.AggregatedListSubnetworksRequest(project=project)
     for scope, scoped in compute(session, compute_v1.SubnetworksClient).aggregated_list(request=request):
-        region = location_of(scope)
+        for message in scoped.subnetworks:
+            yield {"region": scope, **as_json(message)}
+
+
+def _networks(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
+    for network in listed(session, project, NETWORK, compute_v1.Network, lambda: _listed_networks(session, project)):
+        name = network.get("name", "")
+        yield record("compute", "network", _uid(project, "global", "networks", name), name, project, network)
+    subnets = listed(session, project, SUBNETWORK, compute_v1.Subnetwork, lambda: _listed_subnetworks(session, project))
+    for subnet in subnets:
+        region = location_of(str(subnet.get("region") or ""))
         if not session.in_scope(region):
             continue
-        for message in scoped.subnetworks:
-            subnet = as_json(message)
-            name = subnet.get("name", "")
-            uid = _uid(project, f"regions/{region}", "subnetworks", name)
-            yield record("compute", "subnetwork", uid, name, project, subnet, region)
+        name = subnet.get("name", "")
+        uid = _uid(project, f"regions/{region}", "subnetworks", name)
+        yield record("compute", "subnetwork", uid, name, project, subnet, region)
 
 
 def _firewalls(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
-    for message in compute(session, compute_v1.FirewallsClient).list(project=project):
-        rule = as_json(message)
+    client = compute(session, compute_v1.FirewallsClient)
+    rules = listed(session, project, FIREWALL, compute_v1.Firewall, lambda: map(as_json, client.list(project=project)))
+    for rule in rules:
         name = rule.get("name", "")
         yield record("compute", "firewall", _uid(project, "global", "firewalls", name), name, project, rule)
 
@@ -55,19 +66,24 @@ def clean_instance(instance: dict[str, Any]) -> dict[str, Any]:
     return instance
 
 
-def _instances(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
+def _listed_instances(session: GcpSession, project: str) -> Iterator[dict[str, Any]]:
+    """Each instance, with its zone (the aggregated list's scope) as ``zone`` when it does not say."""
     request = compute_v1.AggregatedListInstancesRequest(project=project)
     for scope, scoped in compute(session, compute_v1.InstancesClient).aggregated_list(request=request):
-        zone = location_of(scope)
+        for message in scoped.instances:
+            yield {"zone": scope, **as_json(message)}
+
+
+def _instances(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
+    found = listed(session, project, INSTANCE, compute_v1.Instance, lambda: _listed_instances(session, project))
+    for listed_instance in found:
+        zone = location_of(str(listed_instance.get("zone") or ""))
         if not session.in_scope(zone):
             continue
-        for message in scoped.instances:
-            instance = clean_instance(as_json(message))
-            name = instance.get("name", "")
-            uid = _uid(project, f"zones/{zone}", "instances", name)
-            yield record(
-                "compute", "instance", uid, name, project, instance, region_of_zone(zone), instance.get("labels")
-            )
+        instance = clean_instance(listed_instance)
+        name = instance.get("name", "")
+        uid = _uid(project, f"zones/{zone}", "instances", name)
+        yield record("compute", "instance", uid, name, project, instance, region_of_zone(zone), instance.get("labels"))
 
 
 def _project(session: GcpSession, project: str) -> Iterator[ResourceRecord]:

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from collectors.gcp import redact
-from collectors.gcp.clients import as_json, cluster_manager
+from collectors.gcp.clients import as_json, cluster_manager, container_v1
 from collectors.gcp.common import full_name, per_project, record
+from collectors.gcp.inventory import CLUSTER, listed
 from collectors.gcp.session import GcpSession
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
@@ -28,12 +29,18 @@ def clean_cluster(cluster: dict[str, Any]) -> dict[str, Any]:
     return cluster
 
 
-def _clusters(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
+def _listed_clusters(session: GcpSession, project: str) -> list[dict[str, Any]]:
     response = cluster_manager(session).list_clusters(parent=f"projects/{project}/locations/-")
     if response.missing_zones:
         raise RuntimeError(f"GKE could not list clusters in: {', '.join(response.missing_zones)}")
-    for message in response.clusters:
-        cluster = clean_cluster(as_json(message))
+    return [as_json(message) for message in response.clusters]
+
+
+def _clusters(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
+    for listed_cluster in listed(
+        session, project, CLUSTER, container_v1.Cluster, lambda: _listed_clusters(session, project)
+    ):
+        cluster = clean_cluster(listed_cluster)
         location = cluster.get("location") or cluster.get("zone") or ""
         if not session.in_scope(location):
             continue

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 from collectors.gcp.common import ERRORS_KEY, error_text, full_name, per_project, record
+from collectors.gcp.inventory import SERVICE_ACCOUNT, listed
 from collectors.gcp.session import GcpSession
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
@@ -14,7 +15,14 @@ KEY_SECRETS = ("privateKeyData", "privateKeyType")
 
 
 def _service_accounts(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
-    for account in session.pages("iam", f"v1/projects/{project}/serviceAccounts", "accounts"):
+    accounts = listed(
+        session,
+        project,
+        SERVICE_ACCOUNT,
+        None,
+        lambda: session.pages("iam", f"v1/projects/{project}/serviceAccounts", "accounts"),
+    )
+    for account in accounts:
         config = dict(account)
         email = config.get("email", "")
         try:

@@ -82,8 +82,10 @@ def read_key_file(path: str) -> dict[str, Any]:
 class GcpProvider(BaseProvider):
     name = "gcp"
     title = "Google Cloud"
-    # identify; the projects under a --folder or --organization; a GKE cluster when its cluster is scanned (gke_auth)
+    # identify; the projects under a --folder or --organization; a GKE cluster when its cluster is scanned (gke_auth);
+    # Cloud Asset Inventory, the bulk inventory the collectors list from first (collectors.gcp.inventory)
     permissions = (
+        "cloudasset.assets.listResource",
         "resourcemanager.projects.get",
         "resourcemanager.projects.list",
         "resourcemanager.folders.list",
@@ -138,6 +140,7 @@ class GcpProvider(BaseProvider):
         return default, project or ""
 
     def connect(self, target: Target) -> GcpSession:
+        from collectors.gcp.inventory import cloud_asset_inventory
         from collectors.gcp.session import GcpSession
 
         creds = target.credentials
@@ -155,6 +158,7 @@ class GcpProvider(BaseProvider):
                 raise InvalidCredentials("no project to scan: give --projects (or --folder / --organization)")
             projects = [project]
         session = GcpSession(credentials, projects, target.endpoint_url, target.regions, scope=scope)
+        session.bulk = cloud_asset_inventory(session, self.classify_error)
         return session
 
     def list_regions(self, session: GcpSession, target: Target) -> list[str]:

@@ -24,6 +24,8 @@ from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
 
+from collectors.bulk import BulkInventory
+
 USER_AGENT = "posture"
 RETRIED = (gexc.TooManyRequests, gexc.ServiceUnavailable, gexc.GatewayTimeout)
 REST_TIMEOUT = 30.0
@@ -112,6 +114,7 @@ class GcpSession:
         self._clients: dict[str, Any] = {}
         self._lock = threading.RLock()
         self._http: AuthorizedSession | None = None
+        self.bulk: BulkInventory | None = None  # Cloud Asset Inventory (collectors.gcp.inventory)
 
     # -- scope ---------------------------------------------------------------
     @property

@@ -17,6 +17,7 @@ What is wrong on purpose (the tests assert these failures):
 - Defender for Storage, Resource Manager, App Service, SQL, Cosmos DB, APIs off;
 - Key Vault ``kv-legacy``: no purge protection, access policies, public, no audit logs;
 - registry ``acrlegacy``: admin user, public network, anonymous pull;
+- data protection, locks, VPN, HTTP/2, Defender plan extensions and contacts: :func:`.estate_mgmt.management`;
 - Defender's vulnerability assessment of ``acrprod``'s images (:mod:`emulators.images`): one with a CRITICAL
   vulnerability that has a fix, one scanned 45 days ago, one pushed 200 days ago (one is clean).
 """
@@ -27,7 +28,7 @@ from typing import Any
 
 from emulators.azure import estate as e
 from emulators.azure import estate_governance as gov
-from emulators.azure import estate_identities, estate_images
+from emulators.azure import estate_identities, estate_images, estate_mgmt
 from emulators.azure import estate_network as net
 
 SUB = e.SUBSCRIPTION
@@ -369,5 +370,6 @@ def demo_estate(page_size: int = 3, step: int = 0) -> dict[str, Any]:
     parts = (_aks, _aks_kubelet, _storage, _network, _monitor, _authorization, _security, _vaults, _registries)
     for part in (*parts, _image_scans, estate_identities.add_identities):
         part(resources)
+    estate_mgmt.management(resources, SUB)
     _evolve(resources, step)
     return {"subscriptions": [e.subscription(SUB, "Production")], "resources": resources, "page_size": page_size}

@@ -5,6 +5,8 @@ It serves an estate (see :mod:`emulators.azure.estate`) the way ARM does:
 - ``GET /subscriptions`` and ``GET /subscriptions/{id}``;
 - ``GET /subscriptions/{id}/providers/{Namespace}/{type}``: every resource of that type
   in the subscription, at any scope (role assignments at resource-group scope included);
+- ``GET /subscriptions/{id}/resources``: the generic listing (id, name, type, location, kind, sku, tags),
+  narrowed by ``$filter=resourceType eq 'Namespace/type'``;
 - ``GET {resource id}``: one resource; ``GET {parent id}/{child type}``: its children
   (agent pools, blob containers, flow logs, diagnostic settings of any scope);
 - ``GET /subscriptions/{id}/providers/Microsoft.Security/subAssessments``: every security sub-assessment
@@ -14,6 +16,8 @@ It serves an estate (see :mod:`emulators.azure.estate`) the way ARM does:
 - ARM error bodies ``{"error": {"code", "message"}}``: 404 for an unknown type or resource,
   401 without the expected bearer token.
 
+- ``POST /providers/Microsoft.ResourceGraph/resources``: a Resource Graph query over the same resources
+  (:mod:`emulators.azure.resource_graph`);
 - ``POST {managed cluster id}/listClusterUserCredential``: ``{"kubeconfigs": [{"name": "clusterUser",
   "value": <base64 kubeconfig>}]}`` for a cluster given one with :meth:`ArmEmulator.set_cluster_credential`
   (a cluster without one: 404, as a cluster still being created).
@@ -31,6 +35,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from emulators.azure import resource_graph
 
 # Resource types (lowercase) the emulator knows; a collection of any other type is a 404, as in ARM.
 KNOWN_TYPES = frozenset(
@@ -59,8 +65,20 @@ KNOWN_TYPES = frozenset(
         "microsoft.containerregistry/registries",
         "microsoft.security/assessments/subassessments",
         "microsoft.security/subassessments",
+        "microsoft.security/settings",
+        "microsoft.security/servervulnerabilityassessmentssettings",
+        "microsoft.authorization/locks",
+        "microsoft.insights/components",
+        "microsoft.network/publicipaddresses",
+        "microsoft.network/virtualnetworkgateways",
+        "microsoft.authorization/policyassignments",
+        "microsoft.security/iotsecuritysolutions",
+        "microsoft.network/networksecurityperimeters",
+        "microsoft.network/networksecurityperimeters/resourceassociations",
     }
 )
+# What the generic resource listing (GET /subscriptions/{id}/resources) returns of each resource.
+GENERIC_FIELDS = ("id", "name", "type", "location", "kind", "sku", "tags")
 # Collections that list resources of another (nested) type: subscription-wide sub-assessments.
 LISTS_OF = {"microsoft.security/subassessments": "microsoft.security/assessments/subassessments"}
 # Lists the REST API answers in one body, without nextLink (azure-mgmt-security's PricingList).
@@ -160,6 +178,16 @@ class ArmEmulator:
         value = base64.b64encode(kubeconfig.encode()).decode()
         return 200, {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
 
+    def resource_graph(self, raw: bytes) -> tuple[int, Any]:
+        """The answer to a Resource Graph query, from the resources served per service (:mod:`.resource_graph`)."""
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            return resource_graph.bad_request("The request body is not JSON.")
+        with self._lock:
+            resources, subscriptions = list(self.resources), list(self.subscriptions)
+        return resource_graph.answer(resources, subscriptions, body, resource_type)
+
     def requests_to(self, fragment: str) -> int:
         return sum(1 for _, path in self.requests if fragment.lower() in path.lower())
 
@@ -228,6 +256,8 @@ class ArmEmulator:
             return 404, _error("SubscriptionNotFound", f"The subscription '{parts[1]}' could not be found.")
         if lowered in self._by_id:
             return 200, self._by_id[lowered]
+        if len(parts) == 3 and parts[2] == "resources":
+            return 200, self.generic_resources(parts[1], query.get("$filter", [""])[0])
         ctype = collection_type(lowered)
         if ctype not in KNOWN_TYPES:
             if ctype and resource_type(lowered) in KNOWN_TYPES:
@@ -251,6 +281,19 @@ class ArmEmulator:
         if wanted:
             items = [r for r in items if str(r.get("properties", {}).get("type", "")).lower() == wanted]
         return 200, items
+
+    def generic_resources(self, subscription_id: str, expression: str) -> list[dict[str, Any]]:
+        """The generic listing: every resource of the subscription (``resourceType eq 'NS/type'`` narrows it)."""
+        text = expression.strip()
+        wanted = ""
+        if text.lower().startswith("resourcetype eq '") and text.endswith("'"):
+            wanted = text[len("resourceType eq '") : -1].lower()
+        prefix = f"/subscriptions/{subscription_id}/"
+        return [
+            {k: r[k] for k in GENERIC_FIELDS if k in r}
+            for r in self.resources
+            if r["id"].lower().startswith(prefix) and (not wanted or resource_type(r["id"]) == wanted)
+        ]
 
 
 def _type_filter(expression: str) -> str:
@@ -286,7 +329,7 @@ class _Handler(BaseHTTPRequestHandler):
         return query
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self._accepted("POST") is None:
             return
         path = urlsplit(self.path).path
@@ -297,6 +340,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if path.lower().rstrip("/").endswith("/listclusterusercredential"):
             return self._send(*self.emulator.cluster_credential(path))
+        if path.lower().rstrip("/") == "/providers/microsoft.resourcegraph/resources":
+            return self._send(*self.emulator.resource_graph(raw))
         return self._send(404, _error("InvalidResourceType", f"The emulator does not serve POST {path}."))
 
     def do_GET(self) -> None:

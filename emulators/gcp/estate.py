@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from emulators.gcp import estate_compute, estate_gke, estate_images
+from emulators.gcp import estate_compute, estate_gke, estate_images, estate_services, estate_sql
 from emulators.gcp.estate_logging import alert_policies, log_metrics, sinks
 
 ORGANIZATION = "organizations/9001"
@@ -268,7 +268,9 @@ def build_project(project: str, number: str, now: datetime, *, kept: bool) -> di
     networks = estate_compute.networks(project, with_default=not kept)
     if not kept:
         networks.append(estate_compute.legacy_network(project))
+    services += estate_services.APIS[kept]
     return {
+        **estate_services.project_services(project, number, now, kept=kept),
         "projectId": project,
         "projectNumber": number,
         "displayName": project.replace("-", " ").title(),
@@ -300,6 +302,7 @@ def build_project(project: str, number: str, now: datetime, *, kept: bool) -> di
         "cryptoKeyPolicies": key_policies(project, kept=kept),
         "occurrences": occurrences,
         "dockerImages": docker_images,
+        "sqlInstances": estate_sql.sql_instances(project, number, kept=kept),
     }
 
 
@@ -307,6 +310,7 @@ def demo_estate(now: datetime | None = None) -> dict[str, Any]:
     """Two projects (``acme-prod`` mostly kept, ``acme-sandbox`` neglected) under one folder."""
     now = now or datetime.now(UTC)
     return {
+        **estate_services.organization_services(),
         "organization": {"name": ORGANIZATION, "displayName": "acme.example", "state": "ACTIVE"},
         "folders": [{"name": FOLDER, "parent": ORGANIZATION, "displayName": "Production", "state": "ACTIVE"}],
         "projects": [

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 P = r"(?P<project>[^/:]+)"
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(
+        self, status: int, message: str, errors: list[dict[str, Any]] | None = None, details: list[Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.errors = errors or []  # the JSON APIs' error.errors[] (reason, domain)
+        self.details = details or []  # google.rpc details (ErrorInfo ...)
 
 
 @dataclass
@@ -24,6 +28,7 @@ class Request:
     query: dict[str, str]
     body: dict[str, Any]
     default_page_size: int
+    lists: dict[str, list[str]] = field(default_factory=dict)  # every value of a repeated query parameter
 
     def project(self) -> dict[str, Any]:
         wanted = self.params["project"]
@@ -270,6 +275,11 @@ def _project_list(key: str) -> Callable[[Request], dict[str, Any]]:
     return handler
 
 
+# -- cloud sql ----------------------------------------------------------------
+def list_sql_instances(req: Request) -> dict[str, Any]:
+    return req.page(req.project().get("sqlInstances", []), "items", {"kind": "sql#instancesList"})
+
+
 # -- artifact analysis and artifact registry ---------------------------------
 def list_occurrences(req: Request) -> dict[str, Any]:
     """Occurrences of the project, narrowed by a ``filter`` of ``field="value"`` terms joined by AND."""
@@ -348,4 +358,5 @@ ROUTES: list[tuple[str, str, str, Callable[[Request], dict[str, Any]]]] = [
         rf"/v1/projects/{P}/locations/(?P<location>[^/]+)/repositories/(?P<repo>[^/]+)/dockerImages",
         list_docker_images,
     ),
+    ("sqladmin", "GET", rf"/v1/projects/{P}/instances", list_sql_instances),
 ]

@@ -19,7 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from emulators.gcp import asset_inventory
 from emulators.gcp.routes import ROUTES, ApiError, Request
+from emulators.gcp.routes_services import SERVICE_ROUTES
 
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -56,7 +58,8 @@ class GcpEmulator:
 
     def fail(self, api: str, status: int = 500, times: int | None = None, match: str = "") -> None:
         """Answer calls to ``api`` (container, compute, storage, iam, cloudkms, logging, monitoring,
-        cloudresourcemanager, serviceusage, containeranalysis, artifactregistry) with ``status``:
+        cloudresourcemanager, serviceusage, containeranalysis, artifactregistry, sqladmin, cloudasset, apikeys,
+        essentialcontacts, dns, bigquery, dataproc, accessapproval) with ``status``:
         ``times`` calls, or all until :meth:`clear`;
         with ``match``, only calls whose path contains it."""
         with self._lock:
@@ -130,7 +133,7 @@ class GcpEmulator:
         if method == "POST" and path == "/token":  # OAuth 2.0 token endpoint for service-account keys
             self._send(handler, 200, {"access_token": "emulator-token", "expires_in": 3600, "token_type": "Bearer"})
             return
-        for api, verb, pattern, fn in ROUTES:
+        for api, verb, pattern, fn in (*ROUTES, *SERVICE_ROUTES, *asset_inventory.ROUTES):
             match = re.fullmatch(pattern, path)
             if verb != method or not match:
                 continue
@@ -150,21 +153,30 @@ class GcpEmulator:
                 return
             try:
                 body = json.loads(raw_body) if raw_body else {}
-                request = Request(self.estate, match.groupdict(), query, body, self.page_size)
+                lists = parse_qs(parts.query)
+                request = Request(self.estate, match.groupdict(), query, body, self.page_size, lists)
                 self._send(handler, 200, fn(request))
             except ApiError as exc:
-                self._error(handler, exc.status, exc.message)
+                self._error(handler, exc.status, exc.message, exc.errors, exc.details)
             except Exception as exc:  # an emulator bug answers 500, like a real server would
                 self._error(handler, 500, f"{type(exc).__name__}: {exc}")
             return
         self._error(handler, 404, f"the emulator does not serve {method} {path}")
 
-    def _error(self, handler: BaseHTTPRequestHandler, status: int, message: str) -> None:
-        self._send(
-            handler,
-            status,
-            {"error": {"code": status, "message": message, "status": STATUS_NAMES.get(status, "UNKNOWN")}},
-        )
+    def _error(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        message: str,
+        errors: list[dict[str, Any]] | None = None,
+        details: list[Any] | None = None,
+    ) -> None:
+        error: dict[str, Any] = {"code": status, "message": message, "status": STATUS_NAMES.get(status, "UNKNOWN")}
+        if errors:
+            error["errors"] = errors
+        if details:
+            error["details"] = details
+        self._send(handler, status, {"error": error})
 
     @classmethod
     def _send(cls, handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:

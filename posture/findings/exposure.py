@@ -54,6 +54,7 @@ TYPE_KINDS = {
     "azure.aks.managed_cluster": "cluster_endpoint",
     "gcp.container.cluster": "cluster_endpoint",
     "aws.rds.db_instance": "database",
+    "gcp.sql.instance": "database",
     "aws.eks.nodegroup": "nodes",
     "azure.aks.agent_pool": "nodes",
     "gcp.compute.instance": "nodes",

@@ -91,3 +91,27 @@ def test_the_printed_policy_passes(enforced: str) -> None:
     call_command("accounts", "test", "locked", "--permissions", stdout=out)
 
     assert out.getvalue().splitlines()[-1] == "locked: every collector's calls were allowed"
+
+
+def test_a_refused_bulk_inventory_is_named_beside_the_service_listings() -> None:
+    """Azure: Resource Graph refused, the storage listing refused: each named, once; nothing stored."""
+    from emulators.azure import ArmEmulator
+    from emulators.azure.demo import SUB, demo_estate
+    from tests.collectors.azure.conftest import TOKEN
+
+    with ArmEmulator(demo_estate(), token=TOKEN) as emulator:
+        call_command(
+            "accounts", "add", "azure", "--name", "sub", "--resource-manager-url", emulator.url,
+            "--access-token", TOKEN, "--subscription-id", SUB, stdout=StringIO(),
+        )  # fmt: skip
+        emulator.fail("Microsoft.ResourceGraph", 403)
+        emulator.fail("/storageAccounts", 403)
+        out = StringIO()
+        with pytest.raises(CommandError, match="sub: 2 call\\(s\\) denied"):
+            call_command("accounts", "test", "sub", "--permissions", stdout=out)
+    lines = out.getvalue().splitlines()[1:]
+    assert lines[0].startswith("sub: denied: storage in global: access was denied")
+    assert "Microsoft.Storage/storageAccounts/read" in lines[0]
+    assert lines[1].startswith("sub: denied: bulk inventory: access was denied")
+    assert "the credentials lack Microsoft.ResourceGraph/resources/read" in lines[1]
+    assert not Resource.objects.exists()

@@ -49,10 +49,40 @@ GCP_PERMISSIONS = [  # (api, path) -> the permission Google Cloud checks for it
     ("logging", rf"/v2{P}/metrics", "logging.logMetrics.list"),
     ("monitoring", rf"/v3{P}/alertPolicies", "monitoring.alertPolicies.list"),
     ("containeranalysis", rf"/v1{P}/occurrences", "containeranalysis.occurrences.list"),
+    ("cloudasset", rf"/v1{P}/assets", "cloudasset.assets.listResource"),
+    ("cloudasset", r"/v1/(folders|organizations)/[^/]+/assets", "cloudasset.assets.listResource"),
     (
         "artifactregistry",
         rf"/v1{P}/locations/[^/]+/repositories/[^/]+/dockerImages",
         "artifactregistry.dockerimages.list",
+    ),
+    ("sqladmin", rf"/v1{P}/instances", "cloudsql.instances.list"),
+    ("apikeys", rf"/v2{P}/locations/global/keys", "apikeys.keys.list"),
+    ("essentialcontacts", rf"/v1{P}/contacts:compute", "essentialcontacts.contacts.list"),
+    ("dns", rf"/dns/v1{P}/managedZones", "dns.managedZones.list"),
+    ("dns", rf"/dns/v1{P}/policies", "dns.policies.list"),
+    ("bigquery", rf"/bigquery/v2{P}/datasets(/[^/]+)?", "bigquery.datasets.get"),  # list and get alike
+    ("bigquery", rf"/bigquery/v2{P}/datasets/[^/]+/tables", "bigquery.tables.list"),
+    ("bigquery", rf"/bigquery/v2{P}/datasets/[^/]+/tables/[^/]+", "bigquery.tables.get"),
+    ("dataproc", rf"/v1{P}/regions/[^/]+/clusters", "dataproc.clusters.list"),
+    ("accessapproval", rf"/v1{P}/accessApprovalSettings", "accessapproval.settings.get"),
+    ("compute", rf"/compute/v1{P}/regions", "compute.regions.list"),
+    ("compute", rf"/compute/v1{P}/aggregated/backendServices", "compute.backendServices.list"),
+    ("compute", rf"/compute/v1{P}/aggregated/sslPolicies", "compute.sslPolicies.list"),
+    ("compute", rf"/compute/v1{P}/aggregated/targetHttpsProxies", "compute.targetHttpsProxies.list"),
+    ("compute", rf"/compute/v1{P}/global/targetSslProxies", "compute.targetSslProxies.list"),
+    ("compute", rf"/compute/v1{P}/global/forwardingRules", "compute.globalForwardingRules.list"),
+    ("cloudfunctions", rf"/v2{P}/locations/[^/]+/functions", "cloudfunctions.functions.list"),
+    ("appengine", r"/v1/apps/[^/]+", "appengine.applications.get"),
+    ("appengine", r"/v1/apps/[^/]+/services", "appengine.services.list"),
+    ("appengine", r"/v1/apps/[^/]+/services/[^/]+/versions", "appengine.versions.list"),
+    ("orgpolicy", rf"/v2{P}/policies/[^/:]+:getEffectivePolicy", "orgpolicy.policy.get"),
+    ("cloudresourcemanager", r"/v3/folders/[^/:]+", "resourcemanager.folders.get"),
+    ("accesscontextmanager", r"/v1/accessPolicies", "accesscontextmanager.policies.list"),
+    (
+        "accesscontextmanager",
+        r"/v1/accessPolicies/[^/]+/servicePerimeters",
+        "accesscontextmanager.servicePerimeters.list",
     ),
 ]
 
@@ -81,7 +111,9 @@ def test_azure_operations_are_named_as_azure_names_them() -> None:
     )
 
 
-def test_every_azure_request_is_declared() -> None:
+def test_every_azure_request_is_declared(monkeypatch) -> None:
+    """Each collector's own listing (bulk inventory off): its requests are exactly its declaration."""
+    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "off")
     provider = collectors.azure.PROVIDER
     with ArmEmulator(azure_estate(), token=AZURE_TOKEN) as emulator:
         session = provider.connect(azure_target(emulator))
@@ -102,7 +134,9 @@ def test_every_azure_request_is_declared() -> None:
     assert not unused, f"declared but never requested: {unused}"
 
 
-def test_every_google_cloud_request_is_declared() -> None:
+def test_every_google_cloud_request_is_declared(monkeypatch) -> None:
+    """Each collector's own listing (bulk inventory off): its requests are exactly its declaration."""
+    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "off")
     provider = collectors.gcp.PROVIDER
     with GcpEmulator(gcp_estate(), token=GCP_TOKEN) as emulator:
         session = session_for(emulator)
@@ -138,3 +172,28 @@ def test_an_azure_refusal_names_the_operation_of_the_refused_request() -> None:
     hint = "the credentials lack Microsoft.Insights/diagnosticSettings/read; `manage.py permissions azure` prints"
     assert hint in errors["diagnosticSettings"]
     assert AZURE_TOKEN not in errors["diagnosticSettings"]
+
+
+def test_bulk_inventory_needs_only_the_providers_declared_permission() -> None:
+    """With bulk inventory on, the collectors send fewer requests, all declared; the bulk query is the provider's."""
+    declared = lower(collectors.azure.PROVIDER.permissions)
+    for spec in REGISTRY.collectors("azure"):
+        declared |= lower(spec.permissions)
+    with ArmEmulator(azure_estate(), token=AZURE_TOKEN) as emulator:
+        session = collectors.azure.PROVIDER.connect(azure_target(emulator))
+        for spec in REGISTRY.collectors("azure"):
+            list(spec.fn(session, "global"))
+        sent = lower({azure_operation(m, p) for m, p in emulator.requests})
+    assert "microsoft.resourcegraph/resources/read" in sent & lower(collectors.azure.PROVIDER.permissions)
+    assert sent <= declared
+
+    declared_gcp = set(collectors.gcp.PROVIDER.permissions)
+    for spec in REGISTRY.collectors("gcp"):
+        declared_gcp |= set(spec.permissions)
+    with GcpEmulator(gcp_estate(), token=GCP_TOKEN) as emulator:
+        session = session_for(emulator)
+        for spec in REGISTRY.collectors("gcp"):
+            list(spec.fn(session, "global"))
+        sent_gcp = {gcp_permission(*call) for call in emulator.calls}
+    assert "cloudasset.assets.listResource" in sent_gcp & set(collectors.gcp.PROVIDER.permissions)
+    assert sent_gcp <= declared_gcp

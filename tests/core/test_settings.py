@@ -64,7 +64,13 @@ def test_bad_values_fail_loudly_naming_the_variable(monkeypatch, name, value, ca
         ("POSTURE_K8S_ALLOWED_REGISTRIES", "ghcr.io/acme", "POSTURE_K8S_ALLOWED_REGISTRIES: 'ghcr.io/acme' is not"),
         ("POSTURE_K8S_IMAGE_MAX_AGE_DAYS", "six months", "POSTURE_K8S_IMAGE_MAX_AGE_DAYS='six months' is not a whole"),
         ("POSTURE_ECR_STALE_IMAGE_DAYS", "0", "POSTURE_ECR_STALE_IMAGE_DAYS=0 is below the minimum 1"),
+        ("POSTURE_GCP_API_KEY_MAX_AGE_DAYS", "ninety", "POSTURE_GCP_API_KEY_MAX_AGE_DAYS='ninety' is not a whole"),
         ("POSTURE_AWS_MAX_ATTEMPTS", "many", "POSTURE_AWS_MAX_ATTEMPTS='many' is not a whole number"),
+        (
+            "POSTURE_AZURE_STORAGE_KEY_MAX_AGE_DAYS",
+            "0",
+            "POSTURE_AZURE_STORAGE_KEY_MAX_AGE_DAYS=0 is below the minimum",
+        ),
     ],
 )
 def test_a_bad_setting_stops_start_up(tmp_path, variable, value, message) -> None:

@@ -41,3 +41,9 @@ def target(emulator: ArmEmulator, **credentials: Any) -> Target:
 @pytest.fixture
 def session(emulator: ArmEmulator) -> AzureSession:
     return PROVIDER.connect(target(emulator))
+
+
+@pytest.fixture
+def per_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bulk inventory off: the collectors list through each service's own API (what a test of those calls wants)."""
+    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "off")

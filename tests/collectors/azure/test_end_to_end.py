@@ -75,6 +75,70 @@ EXPECTED_PASSES = {
     ("azure.security.defender_containers", f"/subscriptions/{SUB}/providers/Microsoft.Security/pricings/Containers"),
     ("azure.keyvault.purge_protection", f"{RG}/platform/providers/Microsoft.KeyVault/vaults/kv-prod"),
 }
+# Data protection, locks, VPN, HTTP/2, Defender components and contacts (emulators.azure.estate_mgmt): rule ->
+# (a failing resource, a passing one); None where the demo subscription has one record only.
+LEGACY_DATA = f"{RG}/legacy/providers/Microsoft.Storage/storageAccounts/stlegacydata"
+PROD_LOGS = f"{RG}/platform/providers/Microsoft.Storage/storageAccounts/stprodlogs"
+SECURITY = f"/subscriptions/{SUB}/providers/Microsoft.Security"
+MANAGEMENT_VERDICTS = {
+    "azure.storage.blob_soft_delete": (LEGACY_DATA, PROD_LOGS),
+    "azure.storage.container_soft_delete": (LEGACY_DATA, PROD_LOGS),
+    "azure.storage.blob_versioning": (LEGACY_DATA, PROD_LOGS),
+    "azure.storage.geo_redundant": (LEGACY_DATA, PROD_LOGS),
+    "azure.storage.keys_regenerated": (LEGACY_DATA, PROD_LOGS),
+    "azure.storage.delete_lock": (LEGACY_DATA, PROD_LOGS),
+    "azure.storage.blob_logs_exported": (LEGACY_DATA, PROD_LOGS),
+    "azure.network.storage_in_security_perimeter": (LEGACY_DATA, PROD_LOGS),
+    "azure.network.key_vault_in_security_perimeter": (
+        f"{RG}/legacy/providers/Microsoft.KeyVault/vaults/kv-legacy",
+        f"{RG}/platform/providers/Microsoft.KeyVault/vaults/kv-prod",
+    ),
+    "azure.network.vpn_p2s_entra_only": (
+        f"{RG}/legacy/providers/Microsoft.Network/virtualNetworkGateways/vpngw-legacy",
+        f"{RG}/platform/providers/Microsoft.Network/virtualNetworkGateways/vpngw-hub",
+    ),
+    "azure.network.app_gateway_http2": (
+        f"{RG}/legacy/providers/Microsoft.Network/applicationGateways/agw-legacy",
+        f"{RG}/platform/providers/Microsoft.Network/applicationGateways/agw-edge",
+    ),
+    "azure.network.public_ip_not_basic_sku": (
+        f"{RG}/legacy/providers/Microsoft.Network/publicIPAddresses/pip-legacy-spare",
+        f"{RG}/platform/providers/Microsoft.Network/publicIPAddresses/pip-agw-edge",
+    ),
+    "azure.network.public_ip_in_use": (
+        f"{RG}/legacy/providers/Microsoft.Network/publicIPAddresses/pip-legacy-spare",
+        f"{RG}/platform/providers/Microsoft.Network/publicIPAddresses/pip-agw-edge",
+    ),
+    "azure.security.defender_servers_file_integrity_monitoring": (f"{SECURITY}/pricings/VirtualMachines", None),
+    "azure.security.defender_servers_agentless_scanning": (None, f"{SECURITY}/pricings/VirtualMachines"),
+    "azure.security.defender_endpoint_integration": (None, f"{SECURITY}/settings"),
+    "azure.security.contact_attack_path_notifications": (f"{SECURITY}/securityContacts/default", None),
+    "azure.monitor.application_insights_configured": (
+        None,
+        f"/subscriptions/{SUB}/providers/Microsoft.Insights/components",
+    ),
+    "azure.monitor.activity_log_storage_cmk": (
+        f"/subscriptions/{SUB}/providers/Microsoft.Insights/eventtypes/management",
+        None,
+    ),
+    "azure.security.defender_iot_hub": (
+        f"{RG}/legacy/providers/Microsoft.Devices/IotHubs/iot-legacy/providers/Microsoft.Security/iotSecuritySolutions",
+        f"{RG}/platform/providers/Microsoft.Devices/IotHubs/iot-factory/providers/Microsoft.Security/iotSecuritySolutions",
+    ),
+    "azure.security.system_updates_checked": (
+        None,
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/policyAssignments",
+    ),
+    "azure.security.defender_easm_workspace": (f"/subscriptions/{SUB}/providers/Microsoft.Easm/workspaces", None),
+    "azure.security.benchmark_policies_not_disabled": (
+        None,
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/policyAssignments",
+    ),
+    "azure.authorization.lock_admin_custom_role": (
+        None,
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleAssignments",
+    ),
+}
 
 
 def add_account(emulator: ArmEmulator, name: str = "azure-prod") -> None:
@@ -110,13 +174,16 @@ def test_scan_a_subscription_and_export_its_findings(emulator: ArmEmulator, tmp_
     call_command("scan", "azure-prod")
     scan = Scan.objects.get()
     assert scan.state == "succeeded", (scan.errors, scan.message)
-    assert scan.counts["resources"] == 59  # 55 resources (2 user-assigned identities) and 4 ACR image scans
+    assert scan.counts["resources"] == 72  # 68 resources (2 user-assigned identities) and 4 ACR image scans
 
     findings = export(tmp_path)
     status = {(f["rule"], f["resource"]["uid"]): f["status"] for f in findings}
     failing = {key for key, value in status.items() if value == "FAIL"}
     assert failing >= EXPECTED_FAILURES, sorted(EXPECTED_FAILURES - failing)
     assert all(status[key] == "PASS" for key in EXPECTED_PASSES)
+    for rule, (failing_uid, passing_uid) in MANAGEMENT_VERDICTS.items():
+        assert failing_uid is None or status[(rule, failing_uid)] == "FAIL", (rule, failing_uid)
+        assert passing_uid is None or status[(rule, passing_uid)] == "PASS", (rule, passing_uid)
     assert not [f for f in findings if f["status"] == "ERROR"]
     for finding in findings:
         assert finding["message"] and finding["evidence"], finding["rule"]
@@ -143,10 +210,11 @@ def test_later_scans_show_fixes_and_regressions(emulator: ArmEmulator) -> None:
     _, fixed, regressed = Scan.objects.order_by("pk")
     assert fixed.counts["transitions"] == {"resolved": 5}
     assert fixed.counts["resources_changed"] == 4  # the account, its two containers (account view), the cluster
-    assert regressed.counts["transitions"] == {"opened": 2}  # they passed before and never failed: a first failure
+    assert regressed.counts["transitions"] == {"opened": 3}  # they passed before and never failed: a first failure
     opened = FindingEvent.objects.filter(kind="opened", scan=regressed)
     assert sorted(opened.values_list("finding__rule_id", "finding__resource__name")) == [
         ("azure.keyvault.public_network_access_disabled", "kv-prod"),
+        ("azure.network.key_vault_in_security_perimeter", "kv-prod"),  # public now, and in no perimeter
         ("azure.network.nsg_rdp_not_open", "nsg-app"),
     ]
     resolved = FindingEvent.objects.filter(kind="resolved", scan=fixed)

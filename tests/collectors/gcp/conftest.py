@@ -34,3 +34,9 @@ def session_for(emulator: GcpEmulator, **credentials: str) -> GcpSession:
     assert session.endpoint_url == emulator.url  # never the real Google endpoints in tests
     session.retry_delay = 0.01
     return session
+
+
+@pytest.fixture
+def per_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bulk inventory off: the collectors list through each service's own API (what a test of those calls wants)."""
+    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "off")

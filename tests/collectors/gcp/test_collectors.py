@@ -7,6 +7,7 @@ import json
 import pytest
 
 from collectors.gcp import PROVIDER
+from collectors.gcp.provider import ScopeFailures
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
 from collectors.run import collect, plan
@@ -41,6 +42,7 @@ def test_gke_clusters_and_node_pools(emulator: GcpEmulator) -> None:
     assert clusters["legacy-web"].config["masterAuth"]["clientKey"] == "**redacted**"
 
 
+@pytest.mark.usefixtures("per_service")
 def test_compute_networks_firewalls_instances_and_project(emulator: GcpEmulator) -> None:
     emulator.page_size = 1  # every list call pages, item by item
     networks = run(emulator, "compute_networks", projects="acme-sandbox")
@@ -146,6 +148,7 @@ def test_throttling_is_retried(emulator: GcpEmulator) -> None:
     assert len(accounts) == 3
 
 
+@pytest.mark.usefixtures("per_service")
 def test_throttling_that_does_not_stop_is_reported_as_throttled(emulator: GcpEmulator) -> None:
     emulator.fail("iam", status=429)
     session = session_for(emulator)
@@ -153,6 +156,7 @@ def test_throttling_that_does_not_stop_is_reported_as_throttled(emulator: GcpEmu
     assert [(e.service, e.kind) for e in result.errors] == [("iam", "throttled")]
 
 
+@pytest.mark.usefixtures("per_service")
 @pytest.mark.parametrize("junk", ['{"accounts": "not a list"}', "<html>502 Bad Gateway</html>", "[1, 2]"])
 def test_junk_from_the_api_is_an_invalid_response(emulator: GcpEmulator, junk: str) -> None:
     emulator.junk("iam", junk)
@@ -162,9 +166,42 @@ def test_junk_from_the_api_is_an_invalid_response(emulator: GcpEmulator, junk: s
     assert any(r.type == "gcp.container.cluster" for r in result.records)
 
 
+@pytest.mark.usefixtures("per_service")
 def test_junk_from_a_client_library_api_is_reported_and_isolated(emulator: GcpEmulator) -> None:
     emulator.junk("container", "<html>oops</html>")
     session = session_for(emulator)
     result = collect(PROVIDER, session, plan(PROVIDER, session, target(emulator)))
     assert [e.service for e in result.errors] == ["container"]
     assert any(r.type == "gcp.storage.bucket" for r in result.records)
+
+
+def test_cloud_sql_instances_paged_with_replica_credentials_redacted(emulator: GcpEmulator) -> None:
+    emulator.page_size = 1
+    legacy = emulator.estate["projects"][1]["sqlInstances"][0]
+    legacy["replicaConfiguration"] = {"mysqlReplicaConfiguration": {"username": "repl", "password": "hunter2-sql"}}
+    legacy["rootPassword"] = "r00t-secret"
+    instances = by_type(run(emulator, "sql", projects="acme-prod,acme-sandbox"), "gcp.sql.instance")
+    assert set(instances) == {
+        *("orders-pg", "orders-pg-replica", "wiki-mysql", "billing-mssql"),
+        *("legacy-mysql", "reports-pg", "reports-mssql"),
+    }
+    mysql = instances["legacy-mysql"]
+    assert mysql.uid == "//cloudsql.googleapis.com/projects/acme-sandbox/instances/legacy-mysql"
+    assert (mysql.region, mysql.tags, mysql.config["_project"]) == ("us-central1", {"env": "sandbox"}, "acme-sandbox")
+    assert mysql.config["settings"]["ipConfiguration"]["authorizedNetworks"][0]["value"] == "0.0.0.0/0"
+    assert "hunter2-sql" not in json.dumps(mysql.config) and "r00t-secret" not in json.dumps(mysql.config)
+    assert len([p for api, p in emulator.calls if api == "sqladmin"]) == 7  # one instance a page
+    session = session_for(emulator, projects="acme-prod,acme-sandbox")
+    session.regions = ("europe-west1",)
+    spec = next(s for s in REGISTRY.collectors("gcp") if s.service == "sql")
+    assert {r.config["_project"] for r in spec.fn(session, "global")} == {"acme-prod"}
+
+
+def test_a_project_refusing_cloud_sql_loses_only_its_own_instances(emulator: GcpEmulator) -> None:
+    emulator.fail("sqladmin", status=403, match="acme-sandbox")
+    spec = next(s for s in REGISTRY.collectors("gcp") if s.service == "sql")
+    kept: list[ResourceRecord] = []
+    with pytest.raises(ScopeFailures) as raised:
+        kept.extend(spec.fn(session_for(emulator, projects="acme-prod,acme-sandbox"), "global"))
+    assert {r.config["_project"] for r in kept} == {"acme-prod"} and len(kept) == 4
+    assert list(raised.value.failures) == ["acme-sandbox"] and PROVIDER.classify_error(raised.value) == "denied"

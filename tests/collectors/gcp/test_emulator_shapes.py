@@ -2,8 +2,9 @@
 
 Proto-based clients (container, compute, KMS, Resource Manager) parse every
 document with unknown fields refused; the APIs reached as plain REST (IAM,
-Logging, Monitoring, Service Usage, Container Analysis, Artifact Registry) and Cloud Storage are checked against the
-discovery documents bundled with google-api-python-client.
+Logging, Monitoring, Service Usage, Container Analysis, Artifact Registry,
+Cloud SQL Admin) and Cloud Storage are checked against the discovery
+documents bundled with google-api-python-client.
 """
 
 from __future__ import annotations
@@ -86,3 +87,4 @@ def test_rest_documents_match_the_discovery_schemas(project: dict[str, Any]) -> 
     check("cloudkms.v1.json", "Policy", list(project["cryptoKeyPolicies"].values()))
     check("containeranalysis.v1.json", "Occurrence", project["occurrences"])
     check("artifactregistry.v1.json", "DockerImage", [i for r in project["dockerImages"].values() for i in r])
+    check("sqladmin.v1.json", "DatabaseInstance", project["sqlInstances"])

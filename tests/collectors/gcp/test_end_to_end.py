@@ -207,6 +207,21 @@ def test_a_folder_scan_names_the_failing_cis_gcp_and_gke_controls(tmp_path: Path
     assert status(findings, "gcp.logging.alert_bucket_iam_changes", prod_logs) == "FAIL"  # the alert notifies no one
     assert status(findings, "gcp.logging.alert_sql_config_changes", prod_logs) == "FAIL"  # no metric
 
+    sql = "//cloudsql.googleapis.com/projects/"
+    open_mysql, private_pg = sql + "acme-sandbox/instances/legacy-mysql", sql + "acme-prod/instances/orders-pg"
+    for rule in ("ssl_required", "no_world_authorized_network", "no_public_ip", "automated_backups"):
+        assert status(findings, f"gcp.sql.instance_{rule}", open_mysql) == "FAIL", rule
+        assert status(findings, f"gcp.sql.instance_{rule}", private_pg) == "PASS", rule
+    assert status(findings, "gcp.sql.mysql_local_infile_off", open_mysql) == "FAIL"
+    assert status(findings, "gcp.sql.mysql_local_infile_off", sql + "acme-prod/instances/wiki-mysql") == "PASS"
+    assert status(findings, "gcp.sql.postgres_pgaudit_enabled", private_pg) == "PASS"
+    assert status(findings, "gcp.sql.postgres_pgaudit_enabled", sql + "acme-sandbox/instances/reports-pg") == "FAIL"
+    assert ("gcp.sql.postgres_pgaudit_enabled", open_mysql) not in findings  # a PostgreSQL flag, on MySQL
+    assert ("gcp.sql.instance_automated_backups", private_pg + "-replica") not in findings
+    row = findings[("gcp.sql.sqlserver_remote_access_off", sql + "acme-sandbox/instances/reports-mssql")]
+    assert row["status"] == "FAIL" and controls(row, "cis-gcp-foundations-5.0") == {"6.3.5"}
+    assert {"path": "settings.databaseFlags[remote access]", "value": None} in row["evidence"]
+
     row = findings[("gcp.logging.alert_firewall_rule_changes", sandbox_logs)]
     assert controls(row, "cis-gcp-foundations-5.0") == {"2.8"}
     assert {"path": "metrics[matching filter]", "value": ["firewall-changes"]} in row["evidence"]
@@ -216,8 +231,10 @@ def test_a_folder_scan_names_the_failing_cis_gcp_and_gke_controls(tmp_path: Path
         s.control_id: s for s in ComplianceSnapshot.objects.filter(scan=scan, framework_id="cis-gcp-foundations-5.0")
     }
     assert gcp["3.6"].status == "fail" and gcp["1.10"].failed == 1
+    assert (gcp["6.5"].passed, gcp["6.5"].failed) == (6, 1)
 
 
+@pytest.mark.usefixtures("per_service")
 def test_one_failing_api_leaves_the_scan_partial_with_the_rest_intact(tmp_path: Path) -> None:
     with GcpEmulator(demo_estate(), token=TOKEN) as emulator:
         emulator.fail("monitoring", status=500)

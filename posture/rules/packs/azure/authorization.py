@@ -111,3 +111,52 @@ def no_custom_subscription_admin_role(resource: ResourceRecord, ctx: RuleContext
         observed(resource.config, "properties.permissions"),
         observed(resource.config, "properties.assignableScopes"),
     )
+
+
+def _lock_admin_roles(ctx: RuleContext) -> dict[str, str]:
+    """Custom roles that may create and delete locks without being an administrator of everything: GUID -> name."""
+    roles = {}
+    for definition in ctx.resources(DEFINITION):
+        p = definition.config.get("properties") or {}
+        actions = [str(a).lower() for perm in p.get("permissions") or [] for a in perm.get("actions") or []]
+        writes = "microsoft.authorization/locks/*" in actions or {
+            "microsoft.authorization/locks/write",
+            "microsoft.authorization/locks/delete",
+        } <= set(actions)
+        if str(p.get("type", "")).lower() == "customrole" and writes and "*" not in actions:
+            roles[str(definition.config.get("id", "")).lower().rstrip("/").rsplit("/", 1)[-1]] = str(
+                p.get("roleName") or definition.name
+            )
+    return roles
+
+
+@rule(
+    id="azure.authorization.lock_admin_custom_role",
+    title="A custom role for administering resource locks is assigned",
+    severity="low",
+    category="identity",
+    resource_type=ASSIGNMENTS,
+    rationale="Locks protect resources only if few can remove them; a dedicated role lets the right people manage "
+    "locks without Owner or User Access Administrator.",
+    remediation="Create a custom role with Microsoft.Authorization/locks/* (and read actions) and assign it to "
+    "the people who administer locks.",
+    references=(
+        "https://learn.microsoft.com/azure/azure-resource-manager/management/lock-resources#who-can-create-or-delete-locks",
+    ),
+)
+def lock_admin_custom_role(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    roles = _lock_admin_roles(ctx)
+    assigned = sorted(
+        {
+            roles[role]
+            for item in resource.config.get("roleAssignments") or []
+            if (role := str((item.get("properties") or {}).get("roleDefinitionId", "")).lower().rsplit("/", 1)[-1])
+            in roles
+        }
+    )
+    bad = (
+        f"lock administration roles exist but are not assigned: {', '.join(sorted(roles.values()))}"
+        if roles
+        else "no custom role grants Microsoft.Authorization/locks/* (or locks write and delete)"
+    )
+    return check(bool(assigned), f"assigned: {', '.join(assigned)}", bad, ("customLockRoles", sorted(roles.values())))

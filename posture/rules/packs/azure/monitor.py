@@ -1,4 +1,5 @@
-"""Activity log rules: diagnostic settings and the activity log alerts."""
+"""Activity log rules (diagnostic settings, their storage's encryption, the activity log alerts) and
+Application Insights."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext
 from posture.rules.packs.azure.helpers import enabled_categories, has_destination
 from posture.rules.registry import rule
-from posture.rules.verdicts import Verdict, check, observed, unreadable
+from posture.rules.verdicts import Verdict, check, lookup, manual, observed, unreadable
 
 ACTIVITY_LOG = "azure.monitor.activity_log"
 DOCS = "https://learn.microsoft.com/azure/azure-monitor/"
@@ -159,3 +160,71 @@ def activity_log_categories(resource: ResourceRecord, ctx: RuleContext) -> Verdi
         f"not exported: {', '.join(missing) if settings else ', '.join(REQUIRED_CATEGORIES)}",
         ("diagnosticSettings.categories", sorted(sent)),
     )
+
+
+@rule(
+    id="azure.monitor.application_insights_configured",
+    title="The subscription has Application Insights for its applications",
+    severity="low",
+    category="logging",
+    resource_type="azure.monitor.application_insights",
+    rationale="Application Insights records requests, failures and dependencies of the applications: what an "
+    "investigation of an application-level attack starts from.",
+    remediation="Create an Application Insights resource (workspace-based) and connect the applications to it "
+    "(az monitor app-insights component create).",
+    references=(DOCS + "app/app-insights-overview",),
+)
+def application_insights_configured(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+    problem = unreadable(resource, "components", "the Application Insights components")
+    if problem:
+        return problem
+    components = resource.config.get("components") or []
+    names = [str(c.get("name")) for c in components]
+    return check(
+        bool(components),
+        f"{len(components)} Application Insights component(s): {', '.join(names)}",
+        "no Application Insights component in the subscription",
+        ("components", names),
+    )
+
+
+@rule(
+    id="azure.monitor.activity_log_storage_cmk",
+    title="The storage account receiving the activity log is encrypted with a customer-managed key",
+    severity="low",
+    category="encryption",
+    resource_type=ACTIVITY_LOG,
+    rationale="A customer-managed key puts access to the archived activity log under the organisation's own key "
+    "vault: revoking the key makes the archive unreadable to anyone.",
+    remediation="az storage account update -g RG -n ACCOUNT --encryption-key-source Microsoft.Keyvault "
+    "--encryption-key-vault URI --encryption-key-name KEY",
+    references=("https://learn.microsoft.com/azure/storage/common/customer-managed-keys-configure-existing-account",),
+)
+def activity_log_storage_cmk(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    problem = unreadable(resource, "diagnosticSettings", "the subscription's diagnostic settings")
+    if problem:
+        return problem
+    targets = sorted(
+        {
+            str((s.get("properties") or {}).get("storageAccountId"))
+            for s in resource.config.get("diagnosticSettings") or []
+            if (s.get("properties") or {}).get("storageAccountId")
+        }
+    )
+    if not targets:
+        return None  # the activity log goes to no storage account
+    accounts = {r.uid.lower(): r for r in ctx.resources("azure.storage.account")}
+    found: dict[str, Any] = {}
+    for target in targets:
+        account = accounts.get(target.lower())
+        found[target] = None if account is None else lookup(account.config, "properties.encryption.keySource")
+    evidence = ("diagnosticSettings.storageAccountId -> properties.encryption.keySource", found)
+    platform = [
+        t.rsplit("/", 1)[-1] for t, source in found.items() if source and str(source).lower() != "microsoft.keyvault"
+    ]
+    unseen = [t.rsplit("/", 1)[-1] for t, source in found.items() if source is None]
+    if platform:
+        return check(False, "", f"encrypted with Microsoft-managed keys: {', '.join(platform)}", evidence)
+    if unseen:
+        return manual(f"not in this scan, check its encryption: {', '.join(unseen)}", evidence)
+    return check(True, "the activity log's storage is encrypted with a customer-managed key", "", evidence)
