@@ -5,7 +5,9 @@ what its own connect, identify and region listing call (``BaseProvider.permissio
 the way its cloud writes it:
 
 - AWS: an IAM action, ``iam:GetAccountSummary``;
-- Azure: a Resource Manager operation, ``Microsoft.Storage/storageAccounts/read``;
+- Azure: a Resource Manager operation, ``Microsoft.Storage/storageAccounts/read``; a data action
+  (``Microsoft.KeyVault/vaults/keys/read``, granted through the role's ``DataActions``); a Microsoft Graph
+  application permission (``Policy.Read.All``), which no Azure role grants: the hint names them for admin consent;
 - Google Cloud: an IAM permission, ``storage.buckets.getIamPolicy``;
 - Kubernetes: ``VERB RESOURCE[.GROUP]`` as ``kubectl auth can-i`` takes it, ``list deployments.apps``.
 
@@ -45,6 +47,7 @@ READ_ONLY_EXTRAS = {
     "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action": (
         "the AKS cluster's user kubeconfig (no secret for Entra ID clusters), to scan the cluster"
     ),
+    "Microsoft.KeyVault/vaults/secrets/readMetadata/action": "lists secrets' attributes (expiry), never their values",
 }
 KUBERNETES = re.compile(r"^(?P<verb>[a-z]+) (?P<resource>[a-z]+)(?:\.(?P<group>[a-z0-9.-]+))?$")
 # The API server's own words for a refusal: ``User "x" cannot list resource "pods" in API group "" at ...``
@@ -86,7 +89,13 @@ def required(provider: str, registry: Registry = REGISTRY) -> dict[str, list[str
 
 def check_read_only(provider: str, permissions: Iterable[str]) -> None:
     pattern = READ_ONLY.get(provider)
-    wrong = [p for p in permissions if p not in READ_ONLY_EXTRAS and (pattern is None or not pattern.match(p))]
+    wrong = [
+        p
+        for p in permissions
+        if p not in READ_ONLY_EXTRAS
+        and (pattern is None or not pattern.match(p))
+        and not (provider == "azure" and _graph_permission(p))
+    ]
     if wrong:
         raise NotReadOnly(f"not read-only {provider} permissions: {', '.join(wrong)}")
 
@@ -98,8 +107,17 @@ def aws_policy(actions: Iterable[str]) -> dict[str, Any]:
     }
 
 
+def _graph_permission(permission: str) -> bool:
+    from collectors.azure.operations import GRAPH_PERMISSION
+
+    return bool(GRAPH_PERMISSION.match(permission))
+
+
 def azure_role(actions: Iterable[str], scope: str = "/subscriptions/SUBSCRIPTION_ID") -> dict[str, Any]:
-    """A custom role as ``az role definition create --role-definition`` takes it."""
+    """A custom role as ``az role definition create --role-definition`` takes it: the data actions (Key Vault)
+    in ``DataActions``; Microsoft Graph permissions are no part of it (see :func:`grant_hint`)."""
+    from collectors.azure.operations import DATA_ACTIONS
+
     if not AZURE_SCOPE.match(scope):
         raise ValueError(
             f"{scope!r} is not an Azure scope (/subscriptions/ID, /subscriptions/ID/resourceGroups/NAME "
@@ -109,9 +127,9 @@ def azure_role(actions: Iterable[str], scope: str = "/subscriptions/SUBSCRIPTION
         "Name": ROLE_TITLE,
         "IsCustom": True,
         "Description": DESCRIPTION,
-        "Actions": sorted(set(actions)),
+        "Actions": sorted({a for a in actions if a not in DATA_ACTIONS and not _graph_permission(a)}),
         "NotActions": [],
-        "DataActions": [],
+        "DataActions": sorted({a for a in actions if a in DATA_ACTIONS}),
         "NotDataActions": [],
         "AssignableScopes": [scope],
     }
@@ -186,6 +204,19 @@ def grant_hint(provider: str) -> str:
         names = " and ".join(arn.removeprefix("arn:aws:iam::aws:policy/") for arn in MANAGED_POLICIES)
         gap = f", plus {', '.join(NOT_IN_MANAGED)}" if NOT_IN_MANAGED else " (and much more read access)"
         hint += f"# or attach the AWS managed policies {names}, which grant all of it{gap}\n"
+    if provider == "azure":
+        graph = sorted(p for p in required("azure") if _graph_permission(p))
+        hint += (
+            "# the DataActions read Key Vault keys', secrets' and certificates' attributes in vaults using Azure RBAC"
+            " (or assign the built-in Key Vault Reader); a vault with access policies needs one for the service"
+            " principal: keys List and Get Rotation Policy, secrets List, certificates List and Get\n"
+        )
+        if graph:
+            hint += (
+                f"# Microsoft Entra ID settings are read through Microsoft Graph: grant the app the application"
+                f" permissions {', '.join(graph)} (API permissions, Microsoft Graph, then admin consent); Entra ID's"
+                " diagnostic settings (microsoft.aadiam) need a directory role such as Security Reader\n"
+            )
     return hint
 
 

@@ -133,6 +133,21 @@ VOLATILE: dict[str, tuple[str, ...]] = {
         "properties.agentPoolProfiles.*.currentOrchestratorVersion",
     ),
     "azure.aks.agent_pool": ("properties.powerState", "properties.currentOrchestratorVersion"),
+    # the vault's data plane: rotation and renewal make new versions (times, thumbprint) by themselves
+    "azure.keyvault.vault": (
+        "_keys.*.attributes.created",
+        "_keys.*.attributes.updated",
+        "_keys.*.attributes.nbf",
+        "_keys.*.attributes.exp",
+        "_keys.*._rotationPolicy.attributes.created",
+        "_keys.*._rotationPolicy.attributes.updated",
+        "_secrets.*.attributes.created",
+        "_secrets.*.attributes.updated",
+        "_certificates.*.x5t",
+        "_certificates.*.attributes",
+        "_certificates.*._policy.attributes",
+    ),
+    "azure.entra.tenant": ("**.modifiedDateTime", "**.@odata.context"),
     "azure.storage.account": (
         "properties.primaryEndpoints",
         "properties.statusOfPrimary",

@@ -10,6 +10,8 @@ SERVICE_MODULES = (
     "aks",
     "authorization",
     "containerregistry",
+    "databricks",
+    "entra",
     "image_scans",
     "keyvault",
     "managedidentity",

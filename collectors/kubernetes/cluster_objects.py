@@ -1,4 +1,5 @@
-"""Collectors for everything but the workloads: namespaces, RBAC, network, secrets (metadata), nodes, admission."""
+"""Collectors for everything but the workloads: namespaces, RBAC, network, secrets (metadata), nodes, storage
+classes, admission."""
 
 from __future__ import annotations
 
@@ -95,6 +96,15 @@ def collect_network_policies(session: KubernetesSession, region: str) -> Iterato
 def collect_ingresses(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
     net = session.api(client.NetworkingV1Api)
     yield from _records(list_items(session, net.list_ingress_for_all_namespaces, "Ingress"))
+
+
+@REGISTRY.collector(
+    PROVIDER_NAME, "storageclasses", regional=False, permissions=("list storageclasses.storage.k8s.io",)
+)
+def collect_storage_classes(session: KubernetesSession, region: str) -> Iterator[ResourceRecord]:
+    """How volumes are provisioned: the disk driver and its parameters (encryption key included)."""
+    storage = session.api(client.StorageV1Api)
+    yield from _records(list_items(session, storage.list_storage_class, "StorageClass"))
 
 
 @REGISTRY.collector(

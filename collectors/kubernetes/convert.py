@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from collectors.kubernetes.aws_auth import aws_auth_mappings, is_aws_auth
 from collectors.kubernetes.objects import (
     WORKLOAD_KINDS,
     clean_metadata,
@@ -26,6 +27,7 @@ TYPE_BY_KIND = {
     "ClusterRoleBinding": "kubernetes.rbac.binding",
     "NetworkPolicy": "kubernetes.networking.networkpolicy",
     "Ingress": "kubernetes.networking.ingress",
+    "StorageClass": "kubernetes.storage.storageclass",
     "ValidatingWebhookConfiguration": "kubernetes.admission.policy",
     "MutatingWebhookConfiguration": "kubernetes.admission.policy",
     "ValidatingAdmissionPolicy": "kubernetes.admission.policy",
@@ -50,6 +52,10 @@ def configmap_config(obj: dict[str, Any]) -> dict[str, Any]:
     config: dict[str, Any] = {k: cleaned[k] for k in ("apiVersion", "kind", "metadata", "immutable") if k in cleaned}
     config["_keys"] = sorted(map(str, data))
     config["_secretLookingKeys"] = secret_looking_keys(obj.get("data") or {})
+    if is_aws_auth(obj):  # who may sign in to an EKS cluster, as which groups
+        config["_awsAuthMappings"], problem = aws_auth_mappings(obj.get("data") or {})
+        if problem:
+            config["_errors"] = {"awsAuth": problem}
     return config
 
 

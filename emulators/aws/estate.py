@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from emulators.aws.estate_eks_access import build_node_role, set_access_config
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ClientFactory = Callable[[str], Any]
@@ -174,6 +176,8 @@ def build_containers(client: ClientFactory) -> dict[str, str]:
         roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
         resourcesVpcConfig={"subnetIds": ["subnet-1"], "endpointPublicAccess": True, "endpointPrivateAccess": False},
     )["cluster"]["arn"]
+    set_access_config(client, "prod", "CONFIG_MAP")  # access still granted through the aws-auth ConfigMap only
+    build_node_role(client)
     nodegroup = eks.create_nodegroup(
         clusterName="prod",
         nodegroupName="workers",

@@ -18,6 +18,7 @@ What is wrong on purpose (the tests assert these failures):
 - Key Vault ``kv-legacy``: no purge protection, access policies, public, no audit logs;
 - registry ``acrlegacy``: admin user, public network, anonymous pull;
 - data protection, locks, VPN, HTTP/2, Defender plan extensions and contacts: :func:`.estate_mgmt.management`;
+- Key Vault keys, secrets and certificates, Entra ID and Databricks: see :mod:`.estate_identity`;
 - Defender's vulnerability assessment of ``acrprod``'s images (:mod:`emulators.images`): one with a CRITICAL
   vulnerability that has a fix, one scanned 45 days ago, one pushed 200 days ago (one is clean).
 """
@@ -27,8 +28,8 @@ from __future__ import annotations
 from typing import Any
 
 from emulators.azure import estate as e
+from emulators.azure import estate_aks_registry, estate_identity, estate_images, estate_managed_identities, estate_mgmt
 from emulators.azure import estate_governance as gov
-from emulators.azure import estate_identities, estate_images, estate_mgmt
 from emulators.azure import estate_network as net
 
 SUB = e.SUBSCRIPTION
@@ -337,6 +338,7 @@ def _registries(resources: list[dict[str, Any]]) -> None:
     )
     legacy["sku"] = {"name": "Standard", "tier": "Standard"}
     resources.append(legacy)
+    estate_aks_registry.kubelet_registry_access(resources)
 
 
 def _image_scans(resources: list[dict[str, Any]]) -> None:
@@ -368,8 +370,11 @@ def demo_estate(page_size: int = 3, step: int = 0) -> dict[str, Any]:
     """
     resources: list[dict[str, Any]] = []
     parts = (_aks, _aks_kubelet, _storage, _network, _monitor, _authorization, _security, _vaults, _registries)
-    for part in (*parts, _image_scans, estate_identities.add_identities):
+    for part in (*parts, _image_scans, estate_managed_identities.add_identities):
         part(resources)
     estate_mgmt.management(resources, SUB)
     _evolve(resources, step)
-    return {"subscriptions": [e.subscription(SUB, "Production")], "resources": resources, "page_size": page_size}
+    estate = {"subscriptions": [e.subscription(SUB, "Production")], "resources": resources, "page_size": page_size}
+    return estate_identity.extend(
+        estate, SUB, WORKSPACE, f"{PLATFORM}/providers/Microsoft.Network/networkSecurityGroups/nsg-app"
+    )

@@ -22,6 +22,9 @@ It serves an estate (see :mod:`emulators.azure.estate`) the way ARM does:
   "value": <base64 kubeconfig>}]}`` for a cluster given one with :meth:`ArmEmulator.set_cluster_credential`
   (a cluster without one: 404, as a cluster still being created).
 
+Key Vault's data plane (``/keyvault/{vault}/...``) and Microsoft Graph (``/graph/...``) are served beside it
+(:mod:`emulators.azure.data_planes`).
+
 Faults: :meth:`ArmEmulator.fail` makes one resource provider namespace answer 500 or 429
 (with ``Retry-After``), for every request or for the next ``times`` requests.
 """
@@ -36,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from emulators.azure import resource_graph
+from emulators.azure import data_planes, resource_graph
 
 # Resource types (lowercase) the emulator knows; a collection of any other type is a 404, as in ARM.
 KNOWN_TYPES = frozenset(
@@ -75,6 +78,9 @@ KNOWN_TYPES = frozenset(
         "microsoft.security/iotsecuritysolutions",
         "microsoft.network/networksecurityperimeters",
         "microsoft.network/networksecurityperimeters/resourceassociations",
+        "microsoft.databricks/workspaces",
+        "microsoft.aadiam/diagnosticsettings",
+        "microsoft.intune/diagnosticsettings",
     }
 )
 # What the generic resource listing (GET /subscriptions/{id}/resources) returns of each resource.
@@ -136,6 +142,7 @@ class ArmEmulator:
             self.subscriptions = [dict(s) for s in estate.get("subscriptions", [])]
             self.resources = [dict(r) for r in estate.get("resources", [])]
             self._by_id = {r["id"].lower(): r for r in self.resources}
+            self.data_planes = {"vault_data": estate.get("vault_data") or {}, "graph": estate.get("graph") or {}}
             for fault in estate.get("faults", []):
                 self._faults[fault["namespace"].lower()] = Fault(
                     int(fault.get("status", 500)), fault.get("retry_after"), fault.get("times")
@@ -323,7 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
         if expected is not None and self.headers.get("Authorization", "") != f"Bearer {expected}":
             self._send(401, _error("InvalidAuthenticationToken", "The access token is invalid."))
             return None
-        if "api-version" not in query:
+        if "api-version" not in query and not urlsplit(self.path).path.lower().startswith(data_planes.GRAPH_PREFIX):
             self._send(400, _error("MissingApiVersionParameter", "The api-version query parameter is required."))
             return None
         return query
@@ -356,6 +363,11 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             code = {429: "TooManyRequests", 403: "AuthorizationFailed"}.get(fault.status, "InternalServerError")
             return self._send(fault.status, _error(code, f"simulated failure ({fault.status})"), headers)
+        if data_planes.serves(split.path):
+            host = self.headers.get("Host", "")
+            return self._send(
+                *data_planes.answer(self.emulator.data_planes, split.path, query, host, self.emulator.page_size)
+            )
         status, body = self.emulator.answer(split.path, query)
         if status == 200 and isinstance(body, list):
             if collection_type(split.path) in UNPAGED_TYPES:

@@ -48,6 +48,7 @@ RESOURCES = (
     ResourceKind("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False),
     ResourceKind("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True),
     ResourceKind("networking.k8s.io", "v1", "ingresses", "Ingress", True),
+    ResourceKind("storage.k8s.io", "v1", "storageclasses", "StorageClass", False),
     ResourceKind(
         "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", False
     ),

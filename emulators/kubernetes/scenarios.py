@@ -10,6 +10,7 @@ from typing import Any
 from emulators.images import ALL_IMAGES, DemoImage, deployment_name
 from emulators.kubernetes import kubelet as kubelet_config
 from emulators.kubernetes.estate import DIGEST, KUBE_SYSTEM_UID, Estate, timestamp
+from emulators.kubernetes.scenario_boundaries import add_access_and_certificates
 
 
 def container(name: str, image: str, **extra: Any) -> dict[str, Any]:
@@ -244,6 +245,7 @@ def demo_estate(now: datetime | None = None, *, images: bool = False) -> Estate:
         timedelta(hours=2),
     )
     _oddities(e)
+    add_access_and_certificates(e)
     rbac = "rbac.authorization.k8s.io"
     e.add(
         "ClusterRole", "secret-reader", rules=[{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]

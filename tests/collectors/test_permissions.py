@@ -14,6 +14,7 @@ from collectors.permissions import (
     cluster_role,
     denied_hint,
     document,
+    grant_hint,
     lacking,
     required,
 )
@@ -56,8 +57,13 @@ def test_the_documents_have_the_shapes_their_tools_take() -> None:
     role = document("azure", scope="/subscriptions/0000-1111")
     assert set(role) == {"Name", "IsCustom", "Description", "Actions", "NotActions", "DataActions", "NotDataActions",
                          "AssignableScopes"}  # fmt: skip
-    assert role["AssignableScopes"] == ["/subscriptions/0000-1111"] and role["DataActions"] == []
+    assert role["AssignableScopes"] == ["/subscriptions/0000-1111"]
     assert "Microsoft.Storage/storageAccounts/read" in role["Actions"]
+    # Key Vault's data plane is granted through DataActions; Graph permissions are in no Azure role
+    assert "Microsoft.KeyVault/vaults/keys/read" in role["DataActions"]
+    assert "Microsoft.KeyVault/vaults/keys/read" not in role["Actions"]
+    assert not {"Policy.Read.All", "AuditLog.Read.All"} & {*role["Actions"], *role["DataActions"]}
+    assert "Policy.Read.All" in grant_hint("azure") and "admin consent" in grant_hint("azure")
 
     custom = document("gcp")
     assert custom["stage"] == "GA" and "storage.buckets.getIamPolicy" in custom["includedPermissions"]

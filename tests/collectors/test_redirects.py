@@ -37,6 +37,23 @@ def test_azure_refuses_a_redirect(pair: RedirectPair) -> None:
     assert pair.blocked_hits == []
 
 
+def test_azure_data_planes_refuse_a_redirect(pair: RedirectPair) -> None:
+    from azure.core.exceptions import HttpResponseError
+
+    from collectors.azure.credentials import StaticTokenCredential
+    from collectors.azure.session import AzureSession
+    from tests.collectors.azure.conftest import TOKEN
+
+    session = AzureSession(credential=StaticTokenCredential(TOKEN, 4_102_444_800), base_url=pair.url)
+    for plane, url in (
+        ("vault", session.vault_url("kv-prod") + "/keys"),
+        ("graph", session.graph_root + "/v1.0/users"),
+    ):
+        with pytest.raises(HttpResponseError, match="redirect"):
+            session.rest(plane).get(url)
+    assert pair.blocked_hits == []
+
+
 def gcp_session(pair: RedirectPair) -> GcpSession:
     from collectors.gcp import PROVIDER
 

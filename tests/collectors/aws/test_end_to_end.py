@@ -100,6 +100,7 @@ def test_scan_from_the_command_line_names_the_failing_controls(server_url: str, 
         ("aws.eks.control_plane_logging_enabled", uids["cluster"]): "2.1.1",
         ("aws.eks.secrets_encrypted_with_kms", uids["cluster"]): "5.3.1",
         ("aws.eks.endpoint_public_access_restricted", uids["cluster"]): "5.4.1",
+        ("aws.eks.access_entries_enabled", uids["cluster"]): "4.1.7",
         ("aws.ecr.repository_image_scanning_enabled", uids["api_repo"]): "5.1.1",
     }
     for (rule, uid), control in eks_failures.items():
@@ -107,6 +108,7 @@ def test_scan_from_the_command_line_names_the_failing_controls(server_url: str, 
         assert control in controls(findings[(rule, uid)], "cis-eks-1.8")
     assert status(findings, "aws.eks.version_in_standard_support", uids["cluster"]) == "FAIL"
     assert status(findings, "aws.eks.nodegroup_no_public_admin_ports", uids["nodegroup"]) == "FAIL"
+    assert status(findings, "aws.eks.nodegroup_registry_read_only", uids["nodegroup"]) == "FAIL"  # pushes images
     assert status(findings, "aws.ecr.repository_tags_immutable", uids["api_repo"]) == "FAIL"
     assert (
         status(findings, "aws.guardduty.eks_protection_enabled", f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detectors")

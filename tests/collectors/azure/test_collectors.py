@@ -41,7 +41,9 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "acr",
         "aks",
         "authorization",
+        "databricks",
         "defender_scans",
+        "entra",
         "keyvault",
         "managedidentity",
         "monitor",
@@ -58,7 +60,7 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "azure.network.security_group": 3,
         "azure.network.watcher": 1,
         "azure.network.flow_log": 2,
-        "azure.network.virtual_network": 2,
+        "azure.network.virtual_network": 3,
         "azure.network.watcher_coverage": 1,
         "azure.network.application_gateway": 2,
         "azure.network.waf_policy": 2,
@@ -81,6 +83,8 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "azure.keyvault.vault": 2,
         "azure.acr.registry": 2,
         "azure.defender_scans.image_scan": 4,
+        "azure.databricks.workspace": 2,
+        "azure.entra.tenant": 1,
         "azure.managedidentity.user_assigned": 2,
     }
     records = by_uid(result)
@@ -111,7 +115,7 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
     assert len(activity.config["activityLogAlerts"]) == 6
     assert activity.config["diagnosticSettings"][0]["properties"]["logs"][0]["category"] == "Administrative"
     rbac = records[f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleAssignments"]
-    assert len(rbac.config["roleAssignments"]) == 6  # resource-group scoped ones included
+    assert len(rbac.config["roleAssignments"]) == 8  # resource-group and registry scoped ones included
     containers = records[f"/subscriptions/{SUB}/providers/Microsoft.Security/pricings/Containers"]
     assert containers.config["properties"]["pricingTier"] == "Standard"
     vault = records[f"/subscriptions/{SUB}/resourceGroups/legacy/providers/Microsoft.KeyVault/vaults/kv-legacy"]
@@ -153,7 +157,9 @@ def test_the_bearer_token_is_sent_and_every_call_carries_an_api_version(emulator
     session = PROVIDER.connect(target(emulator))
     assert run(session, emulator).errors == []
     assert len(emulator.requests) >= 20
-    assert all("api-version=" in path for _, path in emulator.requests)
+    # Microsoft Graph takes no api-version: its version is in the path
+    assert all("api-version=" in path for _, path in emulator.requests if not path.startswith("/graph/"))
+    assert all(path.startswith(("/graph/v1.0/", "/graph/beta/")) for _, path in emulator.requests if "/graph/" in path)
 
 
 @pytest.mark.usefixtures("per_service")

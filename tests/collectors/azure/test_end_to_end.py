@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 
 from emulators.azure import ArmEmulator
 from emulators.azure.demo import SUB, demo_estate
+from emulators.azure.estate import TENANT
 from posture.findings.models import FindingEvent
 from posture.inventory.models import CloudAccount
 from posture.scans.models import Scan
@@ -63,6 +64,21 @@ EXPECTED_FAILURES = {
     ("azure.keyvault.purge_protection", f"{RG}/legacy/providers/Microsoft.KeyVault/vaults/kv-legacy"),
     ("azure.network.app_gateway_tls_12", f"{RG}/legacy/providers/Microsoft.Network/applicationGateways/agw-legacy"),
     ("azure.acr.admin_user_disabled", f"{RG}/legacy/providers/Microsoft.ContainerRegistry/registries/acrlegacy"),
+    ("azure.keyvault.access_policy_keys_expire", f"{RG}/legacy/providers/Microsoft.KeyVault/vaults/kv-legacy"),
+    ("azure.keyvault.key_rotation_enabled", f"{RG}/legacy/providers/Microsoft.KeyVault/vaults/kv-legacy"),
+    ("azure.keyvault.certificate_validity_12_months", f"{RG}/legacy/providers/Microsoft.KeyVault/vaults/kv-legacy"),
+    ("azure.databricks.no_public_ip", f"{RG}/legacy/providers/Microsoft.Databricks/workspaces/dbw-legacy"),
+    ("azure.entra.mfa_registered_all_members", f"/tenants/{TENANT}"),
+    ("azure.entra.graph_activity_logs_exported", f"/tenants/{TENANT}"),
+    ("azure.entra.disabled_users_without_roles", f"/tenants/{TENANT}"),
+    ("azure.entra.intune_logs_to_log_analytics", f"/tenants/{TENANT}"),
+    ("azure.entra.privileged_users_have_mfa", f"/tenants/{TENANT}"),
+    ("azure.entra.guests_active", f"/tenants/{TENANT}"),
+    ("azure.databricks.unity_catalog_enabled", f"{RG}/legacy/providers/Microsoft.Databricks/workspaces/dbw-legacy"),
+    (
+        "azure.aks.kubelet_identity_registry_pull_only",
+        f"{RG}/legacy/providers/Microsoft.ContainerService/managedClusters/aks-legacy",
+    ),
 }
 EXPECTED_PASSES = {
     ("azure.aks.entra_id_integration", f"{RG}/platform/providers/Microsoft.ContainerService/managedClusters/aks-prod"),
@@ -74,6 +90,18 @@ EXPECTED_PASSES = {
     ("azure.monitor.alert_nsg_write", f"/subscriptions/{SUB}/providers/Microsoft.Insights/eventtypes/management"),
     ("azure.security.defender_containers", f"/subscriptions/{SUB}/providers/Microsoft.Security/pricings/Containers"),
     ("azure.keyvault.purge_protection", f"{RG}/platform/providers/Microsoft.KeyVault/vaults/kv-prod"),
+    ("azure.keyvault.rbac_keys_expire", f"{RG}/platform/providers/Microsoft.KeyVault/vaults/kv-prod"),
+    ("azure.keyvault.key_rotation_enabled", f"{RG}/platform/providers/Microsoft.KeyVault/vaults/kv-prod"),
+    ("azure.keyvault.certificate_validity_12_months", f"{RG}/platform/providers/Microsoft.KeyVault/vaults/kv-prod"),
+    ("azure.databricks.subnets_have_nsg", f"{RG}/platform/providers/Microsoft.Databricks/workspaces/dbw-prod"),
+    ("azure.databricks.diagnostic_logs", f"{RG}/platform/providers/Microsoft.Databricks/workspaces/dbw-prod"),
+    ("azure.entra.security_defaults_enabled", f"/tenants/{TENANT}"),
+    ("azure.entra.activity_logs_exported", f"/tenants/{TENANT}"),
+    ("azure.entra.tenant_creation_restricted", f"/tenants/{TENANT}"),
+    (
+        "azure.aks.kubelet_identity_registry_pull_only",
+        f"{RG}/platform/providers/Microsoft.ContainerService/managedClusters/aks-prod",
+    ),
 }
 # Data protection, locks, VPN, HTTP/2, Defender components and contacts (emulators.azure.estate_mgmt): rule ->
 # (a failing resource, a passing one); None where the demo subscription has one record only.
@@ -174,7 +202,7 @@ def test_scan_a_subscription_and_export_its_findings(emulator: ArmEmulator, tmp_
     call_command("scan", "azure-prod")
     scan = Scan.objects.get()
     assert scan.state == "succeeded", (scan.errors, scan.message)
-    assert scan.counts["resources"] == 72  # 68 resources (2 user-assigned identities) and 4 ACR image scans
+    assert scan.counts["resources"] == 76  # 72 resources (2 user-assigned identities) and 4 ACR image scans
 
     findings = export(tmp_path)
     status = {(f["rule"], f["resource"]["uid"]): f["status"] for f in findings}
@@ -187,7 +215,7 @@ def test_scan_a_subscription_and_export_its_findings(emulator: ArmEmulator, tmp_
     assert not [f for f in findings if f["status"] == "ERROR"]
     for finding in findings:
         assert finding["message"] and finding["evidence"], finding["rule"]
-        assert finding["resource"]["uid"].startswith(f"/subscriptions/{SUB}/")
+        assert finding["resource"]["uid"].startswith((f"/subscriptions/{SUB}/", f"/tenants/{TENANT}"))
     rdp = next(f for f in findings if f["rule"] == "azure.network.nsg_rdp_not_open" and f["status"] == "FAIL")
     assert rdp["evidence"][0]["path"] == "properties.securityRules.0"
     assert rdp["evidence"][0]["value"]["sourceAddressPrefix"] == "*"

@@ -11,7 +11,7 @@ from collectors.azure.managedidentity import collect_user_assigned_identities
 from collectors.azure.session import AzureSession
 from emulators.azure import ArmEmulator
 from emulators.azure.demo import SUB, demo_estate
-from emulators.azure.estate_identities import ORDERS_API_CLIENT
+from emulators.azure.estate_managed_identities import ORDERS_API_CLIENT
 from tests.collectors.azure.conftest import TOKEN, target
 
 

@@ -75,6 +75,7 @@ def test_a_folder_scan_names_the_failing_cis_gcp_and_gke_controls(tmp_path: Path
         "node_pool_gke_metadata_server",
         "node_pool_auto_repair",
         "node_pool_boot_disk_cmek",
+        "node_pool_registry_read_only",  # the sandbox's Compute Engine default account is an Editor
     ):
         assert status(findings, f"gcp.container.{rule}", pool) == "FAIL", rule
         assert status(findings, f"gcp.container.{rule}", f"{kept}/nodePools/default-pool") == "PASS", rule

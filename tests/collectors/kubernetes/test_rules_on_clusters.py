@@ -10,6 +10,7 @@ from collectors.kubernetes.provider import KubernetesProvider
 from collectors.records import Target
 from collectors.run import collect, plan
 from emulators.kubernetes import KubernetesEmulator, demo_estate, large_estate
+from emulators.kubernetes.scenario_boundaries import single_namespace_estate
 from posture.rules.evaluate import evaluate
 from posture.rules.registry import RULES
 
@@ -35,6 +36,7 @@ def results(tmp_path_factory) -> dict[str, list]:
     return {
         "demo": scan_estate(provider, demo_estate(), tmp, "demo"),
         "large": scan_estate(provider, large_estate(namespaces=4, pods=40), tmp, "large"),
+        "one-namespace": scan_estate(provider, single_namespace_estate(), tmp, "one-namespace"),
     }
 
 
@@ -70,6 +72,8 @@ def test_the_demo_cluster_fails_where_it_was_neglected(results) -> None:
         ("kubernetes.core.namespace_has_network_policy", "Namespace/legacy"),
         ("kubernetes.core.kubelet_version_current", "Node/node-2"),
         ("kubernetes.core.configmap_holds_no_secrets", "legacy/ConfigMap/app-config"),
+        ("kubernetes.rbac.no_authenticated_bindings", "legacy/RoleBinding/all-users-view"),
+        ("kubernetes.networking.ingress_google_managed_certificates", "legacy/Ingress/admin"),
     }
     assert expected <= failing
     hardened = {rule for rule, uid in failing if uid == "shop/Deployment/web"}
@@ -80,3 +84,18 @@ def test_the_demo_cluster_fails_where_it_was_neglected(results) -> None:
         if r.rule_id == "kubernetes.workloads.privileged_containers" and r.resource_uid == "legacy/Deployment/miner"
     )
     assert {e.path: e.value for e in miner.evidence}["_pods"] == ["miner-7d4b9c-00000"]
+
+
+def test_boundaries_pass_on_the_demo_and_fail_where_everything_shares_default(results) -> None:
+    def verdict(cluster: str) -> str:
+        found = [r for r in results[cluster] if r.rule_id == "kubernetes.cluster.workloads_separated_by_namespace"]
+        assert len(found) == 1, found
+        return str(found[0].status)
+
+    assert (verdict("demo"), verdict("one-namespace")) == ("PASS", "FAIL")
+    failing = {(r.rule_id, r.resource_uid) for r in results["one-namespace"] if r.status == "FAIL"}
+    assert ("kubernetes.core.node_has_no_public_ip", "Node/ip-10-0-1-20.ec2.internal") in failing
+    assert ("kubernetes.core.aws_auth_grants_no_system_masters", "kube-system/ConfigMap/aws-auth") in failing
+    assert ("kubernetes.cluster.network_policies_enforced", "Cluster/demo") in {
+        (r.rule_id, r.resource_uid) for r in results["demo"] if r.status == "FAIL"
+    }  # policies written in shop, and nothing on the nodes to enforce them

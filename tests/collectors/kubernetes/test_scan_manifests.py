@@ -24,6 +24,9 @@ CLUSTER_ONLY = {
     "kubernetes.core.kubelet_version_current",
     "kubernetes.cluster.policy_engine_installed",
     "kubernetes.cluster.runtime_security_agent",
+    "kubernetes.cluster.workloads_separated_by_namespace",
+    "kubernetes.cluster.network_policies_enforced",
+    "kubernetes.core.node_has_no_public_ip",
 } | {r.id for r in RULES if r.resource_type == "kubernetes.nodes.kubelet_config"}  # each kubelet's live configuration
 # the running images' stored scan results, which the scan pipeline attaches to running workloads
 CLUSTER_ONLY |= {r.id for r in RULES if r.id.startswith("kubernetes.image_vulnerabilities.")}

@@ -1,15 +1,28 @@
-"""EKS rules: control plane logs, secrets encryption, endpoint access, versions in standard support,
+"""EKS rules: control plane logs, access entries, secrets encryption, endpoint access, versions in standard support,
 node groups behind the control plane, worker nodes with admin ports open to the internet, node groups' kubelet
-settings (launch template overrides, AMI family)."""
+settings (launch template overrides, AMI family), the node role's access to ECR."""
 
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
+import json
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.packs.aws.support import ADMIN_PORTS, WORLD_V4, WORLD_V6, now, open_ports, where
+from posture.rules.packs.aws.iam import lookup_document
+from posture.rules.packs.aws.support import (
+    ADMIN_PORTS,
+    WORLD_V4,
+    WORLD_V6,
+    as_list,
+    now,
+    open_ports,
+    statements,
+    where,
+)
 from posture.rules.packs.kubernetes.nodes import SETTINGS as KUBELET_SETTINGS
 from posture.rules.packs.kubernetes.nodes import KubeletSetting
 from posture.rules.registry import FieldCheck, field_rule, rule
@@ -68,6 +81,37 @@ def eks_logging(resource: ResourceRecord, ctx: Any) -> Verdict:
         "every control plane log type is enabled",
         f"control plane log types not enabled: {', '.join(missing)}",
         Evidence("logging.clusterLogging", (resource.config.get("logging") or {}).get("clusterLogging")),
+    )
+
+
+ACCESS_ENTRY_MODES = {"API": "access entries only", "API_AND_CONFIG_MAP": "access entries, and the aws-auth ConfigMap"}
+
+
+@rule(
+    id="aws.eks.access_entries_enabled",
+    title="EKS cluster access is managed with access entries",
+    severity="medium",
+    category="identity",
+    resource_type="aws.eks.cluster",
+    rationale="With the aws-auth ConfigMap alone, who may sign in to the cluster (and as which Kubernetes "
+    "groups, system:masters included) is a ConfigMap that anyone allowed to edit kube-system ConfigMaps "
+    "can rewrite, and that no AWS API, CloudTrail event or IAM policy shows. Access entries are AWS "
+    "resources: listed, audited, and changed through IAM-authorized calls.",
+    remediation="aws eks update-cluster-config --name NAME --access-config authenticationMode=API_AND_CONFIG_MAP, "
+    "create access entries for the principals in aws-auth, then switch to authenticationMode=API.",
+    references=("https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html",),
+)
+def access_entries_enabled(resource: ResourceRecord, ctx: Any) -> Verdict | None:
+    mode = observed(resource.config, "accessConfig.authenticationMode")
+    bootstrap = observed(resource.config, "accessConfig.bootstrapClusterCreatorAdminPermissions")
+    if mode.value is None:
+        return None  # an endpoint that does not report the access configuration (the API always does)
+    return check(
+        mode.value in ACCESS_ENTRY_MODES,
+        f"authentication mode {mode.value}: {ACCESS_ENTRY_MODES.get(str(mode.value))}",
+        f"authentication mode {mode.value}: only the aws-auth ConfigMap grants access to the cluster",
+        mode,
+        bootstrap,
     )
 
 
@@ -330,4 +374,104 @@ def nodegroup_eks_optimized_ami(resource: ResourceRecord, ctx: Any) -> Verdict |
         f"{resource.config.get('amiType') or 'the default AMI type'} is an EKS-optimized AMI",
         "a custom AMI: its kubelet files and defaults are not EKS's",
         *evidence,
+    )
+
+
+# -- the node role's access to ECR: pulling is all a node needs ---------------------------------------------
+ECR_WRITES = (
+    "ecr:PutImage",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:BatchDeleteImage",
+    "ecr:CreateRepository",
+    "ecr:DeleteRepository",
+    "ecr:SetRepositoryPolicy",
+    "ecr:DeleteRepositoryPolicy",
+    "ecr:PutLifecyclePolicy",
+    "ecr:PutImageTagMutability",
+    "ecr:PutReplicationConfiguration",
+    "ecr:PutRegistryPolicy",
+)
+# AWS managed policies (their documents are not in the scan) that let a principal push or delete images
+ECR_WRITING_MANAGED = {
+    f"arn:aws:iam::aws:policy/{name}"
+    for name in (
+        "AmazonEC2ContainerRegistryFullAccess",
+        "AmazonEC2ContainerRegistryPowerUser",
+        "AdministratorAccess",
+        "PowerUserAccess",
+        "EC2InstanceProfileForImageBuilderECRContainerBuilds",
+    )
+}
+
+
+def _document(value: Any) -> Any:
+    """A policy document as IAM returns it: a dict, or URL-encoded JSON."""
+    if isinstance(value, str):
+        try:
+            return json.loads(urllib.parse.unquote(value))
+        except ValueError:
+            return None
+    return value
+
+
+def _matches(patterns: Any, action: str) -> bool:
+    """IAM's action matching: ``*`` and ``?`` wildcards, case-insensitive."""
+    return any(fnmatch.fnmatchcase(action.lower(), str(p).lower()) for p in as_list(patterns))
+
+
+def _writes_ecr(statement: dict[str, Any]) -> list[str]:
+    """The ECR write actions an Allow statement grants (``NotAction`` grants all it does not name)."""
+    if statement.get("Effect") != "Allow":
+        return []
+    if "NotAction" in statement:
+        return [a for a in ECR_WRITES if not _matches(statement["NotAction"], a)]
+    return [a for a in ECR_WRITES if _matches(statement.get("Action"), a)]
+
+
+def _role_documents(role: ResourceRecord, ctx: Any) -> list[tuple[str, Any]]:
+    """(where, document) for the role's inline policies and its attached customer managed policies."""
+    found = [
+        (where(role, f"RolePolicyList.{i}.PolicyDocument"), _document(p.get("PolicyDocument")))
+        for i, p in enumerate(role.config.get("RolePolicyList") or [])
+        if isinstance(p, dict)
+    ]
+    attached = {p.get("PolicyArn") for p in role.config.get("AttachedManagedPolicies") or [] if isinstance(p, dict)}
+    for policy in ctx.resources("aws.iam.policy"):
+        if policy.uid in attached:
+            found.append((where(policy, "DefaultVersion.Document"), _document(lookup_document(policy.config))))
+    return found
+
+
+@rule(
+    id="aws.eks.nodegroup_registry_read_only",
+    title="EKS node role can pull from ECR but not push",
+    severity="medium",
+    category="identity",
+    resource_type="aws.eks.nodegroup",
+    rationale="Every pod on a node can use the node's role through the instance metadata service. A node role "
+    "that may push or delete images lets one compromised pod replace the images every other cluster pulls.",
+    remediation="Attach AmazonEC2ContainerRegistryReadOnly (or AmazonEC2ContainerRegistryPullOnly) to the node "
+    "role and remove the policies that grant ECR writes; give push rights to the CI role only.",
+    references=("https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html",),
+)
+def nodegroup_registry_read_only(resource: ResourceRecord, ctx: Any) -> Verdict | None:
+    arn = resource.config.get("nodeRole")
+    role = next((r for r in ctx.resources("aws.iam.role") if r.uid == arn), None)
+    if role is None:
+        return None  # the role is in another account, or IAM was not read
+    managed = [p.get("PolicyArn") for p in role.config.get("AttachedManagedPolicies") or [] if isinstance(p, dict)]
+    problems = [Evidence(where(role, "AttachedManagedPolicies"), a) for a in managed if a in ECR_WRITING_MANAGED]
+    for path, document in _role_documents(role, ctx):
+        for i, statement in enumerate(statements(document)):
+            if _writes_ecr(statement):
+                problems.append(Evidence(f"{path}.Statement.{i}", statement))
+    return check(
+        not problems,
+        "the node role has no ECR write permission",
+        f"the node role {role.name} may push or delete ECR images",
+        Evidence("nodeRole", arn),
+        Evidence(where(role, "AttachedManagedPolicies"), managed),
+        *problems,
     )

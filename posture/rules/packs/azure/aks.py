@@ -6,7 +6,7 @@ from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext
 from posture.rules.packs.azure.helpers import ci_get, minor, props, settings_sending
 from posture.rules.registry import field_rule, rule
-from posture.rules.verdicts import Verdict, check, failed, observed, passed, unreadable
+from posture.rules.verdicts import Evidence, Verdict, check, failed, observed, passed, unreadable
 
 CLUSTER = "azure.aks.managed_cluster"
 POOL = "azure.aks.agent_pool"
@@ -383,3 +383,113 @@ field_rule(
         "https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/",
     ),
 )
+
+
+# AKS's Linux node images (nodeImageVersion "AKSUbuntu-2204gen2containerd-202411.12.0", "AKSAzureLinux-V2gen2-...")
+# come with AKS's node set-up: the kubelet kubeconfig, its configuration and azure.json root-owned and not
+# world-readable beyond 644 (azure.json 600), the kubelet run with AKS's hardened flags. Ubuntu 16.04 and 18.04
+# images are retired: no fixes, and no AKS version that still supports them.
+AKS_LINUX_IMAGES = ("AKSUbuntu-", "AKSAzureLinux-", "AKSCBLMariner-")
+RETIRED_IMAGES = ("AKSUbuntu-1604", "AKSUbuntu-1804")
+
+
+@rule(
+    id="azure.aks.node_pool_supported_node_image",
+    title="AKS Linux node pool runs a supported AKS node image",
+    severity="medium",
+    category="cluster",
+    resource_type=POOL,
+    rationale="AKS's supported node images keep the kubelet's kubeconfig and configuration files and "
+    "azure.json root-owned and not world-writable, and run the kubelet with AKS's hardened defaults; a "
+    "retired image (Ubuntu 18.04) gets neither fixes nor AKS's current set-up.",
+    remediation="az aks nodepool add -g RG --cluster-name CLUSTER -n POOL --os-sku AzureLinux (or Ubuntu), "
+    "move the workloads, and delete the old pool; keep images current with az aks nodepool upgrade "
+    "--node-image-only.",
+    references=(AKS_DOCS + "node-images", AKS_DOCS + "security-hardened-vm-host-image"),
+)
+def node_pool_supported_node_image(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    if str(props(resource).get("osType") or "Linux").lower() == "windows":
+        return None  # the worker node files judged here are Linux paths
+    image = observed(resource.config, "properties.nodeImageVersion")
+    sku = observed(resource.config, "properties.osSKU")
+    if not image.value:
+        return None  # AKS reports the image once the pool is provisioned
+    version = str(image.value)
+    if version.startswith(RETIRED_IMAGES):
+        return failed(f"{version} is a retired AKS node image (Ubuntu 18.04 or older)", image, sku)
+    return check(
+        version.startswith(AKS_LINUX_IMAGES),
+        f"{version} is a supported AKS node image, with AKS's kubelet files and defaults",
+        f"{version} is not an AKS Linux node image",
+        image,
+        sku,
+    )
+
+
+# Built-in roles that let their holder push, sign or delete images in a registry in their scope
+REGISTRY_WRITE_ROLES = {
+    "8311e382-0749-4cb8-b61a-304f252e45ec": "AcrPush",
+    "c2f4ef07-c644-48eb-af81-4b1b4947fb11": "AcrDelete",
+    "6cef56e8-d556-48e5-a04f-b8e64114680f": "AcrImageSigner",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+}
+REGISTRY_WRITE_ACTIONS = ("microsoft.containerregistry/registries/push/write", "microsoft.containerregistry/*")
+
+
+def _covers(scope: str, resource_id: str) -> bool:
+    scope, resource_id = scope.lower().rstrip("/"), resource_id.lower()
+    return resource_id == scope or resource_id.startswith(scope + "/")
+
+
+def _custom_writes(definition_id: str, ctx: RuleContext) -> bool:
+    """Whether a custom role (by its definition id) grants registry writes (an action that covers a push)."""
+    guid = definition_id.lower().rstrip("/").rsplit("/", 1)[-1]
+    for definition in ctx.resources("azure.authorization.role_definition"):
+        if str(definition.config.get("name", "")).lower() != guid:
+            continue
+        for permission in props(definition).get("permissions") or []:
+            actions = [str(a).lower() for a in (permission or {}).get("actions") or []]
+            if any(a == "*" or a in REGISTRY_WRITE_ACTIONS for a in actions):
+                return True
+    return False
+
+
+@rule(
+    id="azure.aks.kubelet_identity_registry_pull_only",
+    title="AKS kubelet identity can pull from container registries but not push",
+    severity="medium",
+    category="identity",
+    resource_type=CLUSTER,
+    rationale="Every node pulls images as the cluster's kubelet identity, and every pod on a node can obtain "
+    "its token from the instance metadata service. Holding AcrPush, Contributor or Owner on a registry, it "
+    "lets one compromised pod replace the images other clusters pull.",
+    remediation="az role assignment create --assignee KUBELET-OBJECT-ID --role AcrPull --scope REGISTRY-ID "
+    "(or az aks update --attach-acr), and delete the kubelet identity's other assignments on registries.",
+    references=(AKS_DOCS + "cluster-container-registry-integration",),
+)
+def kubelet_identity_registry_pull_only(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    kubelet = observed(resource.config, "properties.identityProfile.kubeletidentity.objectId")
+    listings = ctx.resources("azure.authorization.role_assignments")
+    if not kubelet.value or not listings:
+        return None  # a service-principal cluster, or the role assignments were not read
+    registries = [str(r.config.get("id", "")) for r in ctx.resources("azure.acr.registry")]
+    on_registries, writes = [], []
+    for listing in listings:
+        for assignment in listing.config.get("roleAssignments") or []:
+            p = (assignment or {}).get("properties") or {}
+            scope = str(p.get("scope") or "")
+            if p.get("principalId") != kubelet.value or not any(_covers(scope, r) for r in registries):
+                continue
+            definition = str(p.get("roleDefinitionId") or "")
+            role = REGISTRY_WRITE_ROLES.get(definition.lower().rstrip("/").rsplit("/", 1)[-1])
+            on_registries.append({"scope": scope, "roleDefinitionId": definition})
+            if role or _custom_writes(definition, ctx):
+                writes.append(f"{role or 'a custom role that pushes'} on {scope}")
+    return check(
+        not writes,
+        f"{len(on_registries)} registry role assignments, none of them writes",
+        f"the kubelet identity holds {'; '.join(writes)}",
+        kubelet,
+        Evidence("roleAssignmentsOnRegistries", on_registries),
+    )

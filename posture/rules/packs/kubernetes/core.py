@@ -1,8 +1,9 @@
 """Core object rules: namespaces (network policies, Pod Security Admission), service accounts, ConfigMaps,
-Secrets, Services and node kubelet versions."""
+Secrets, Services, node kubelet versions and node addresses, EKS's aws-auth mappings."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -11,7 +12,7 @@ from posture.rules.context import RuleContext
 from posture.rules.packs.kubernetes.context_index import names_by_namespace
 from posture.rules.packs.kubernetes.settings import rule_settings
 from posture.rules.registry import rule
-from posture.rules.verdicts import Evidence, Verdict, check
+from posture.rules.verdicts import Evidence, Verdict, check, unreadable
 
 NAMESPACE = "kubernetes.core.namespace"
 
@@ -226,4 +227,66 @@ def kubelet_version_current(resource: ResourceRecord, ctx: RuleContext) -> Verdi
         f"kubelet {kubelet} is {lag} minor versions behind {control.get('gitVersion')} (allowed {allowed})",
         Evidence("status.nodeInfo.kubeletVersion", kubelet),
         Evidence("controlPlane.gitVersion", control.get("gitVersion")),
+    )
+
+
+def _public(address: Any) -> bool:
+    try:
+        return ipaddress.ip_address(str(address)).is_global
+    except ValueError:
+        return False  # a host name, or junk: not an address the internet routes
+
+
+@rule(
+    id="kubernetes.core.node_has_no_public_ip",
+    title="Node has no public IP address",
+    severity="medium",
+    category="exposure",
+    resource_type="kubernetes.core.node",
+    rationale="A node with a public address puts its kubelet, its SSH and every hostPort and NodePort one "
+    "security-group or firewall mistake away from the internet; private nodes reach out through NAT only.",
+    remediation="Run the nodes in private subnets (EKS: node groups on subnets without public IPs; AKS: "
+    "pools without --enable-node-public-ip; GKE: private nodes) and reach the internet through NAT.",
+)
+def node_has_no_public_ip(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    addresses = (resource.config.get("status") or {}).get("addresses") or []
+    public = [
+        a.get("address")
+        for a in addresses
+        if isinstance(a, dict) and a.get("type") == "ExternalIP" and _public(a.get("address"))
+    ]
+    return check(
+        not public,
+        "no public address",
+        f"the node has the public address {', '.join(map(str, public))}",
+        Evidence("status.addresses", addresses or None),
+    )
+
+
+@rule(
+    id="kubernetes.core.aws_auth_grants_no_system_masters",
+    title="EKS aws-auth maps no IAM identity into system:masters",
+    severity="high",
+    category="identity",
+    resource_type="kubernetes.core.configmap",
+    rationale="Members of system:masters pass every authorization check, RBAC or not: no binding can be "
+    "removed to take their power away. An IAM role or user mapped into the group by the aws-auth ConfigMap "
+    "is a cluster superuser for anyone who can assume it, invisible to every RBAC review.",
+    remediation="Map the identity to a group of your own bound to the role it needs (or use an EKS access "
+    "entry with an access policy), and remove system:masters from its groups.",
+    references=("https://docs.aws.amazon.com/eks/latest/userguide/auth-configmap.html",),
+)
+def aws_auth_grants_no_system_masters(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    if "_awsAuthMappings" not in resource.config:
+        return None  # not kube-system/aws-auth
+    mappings = resource.config.get("_awsAuthMappings") or []
+    masters = [m.get("arn") for m in mappings if isinstance(m, dict) and "system:masters" in (m.get("groups") or [])]
+    problem = unreadable(resource, "awsAuth", "the aws-auth mappings")
+    if problem and not masters:
+        return problem  # what could be read grants nothing; the rest is unknown
+    return check(
+        not masters,
+        f"{len(mappings)} mappings, none into system:masters",
+        f"mapped into system:masters: {', '.join(map(str, masters))}",
+        Evidence("_awsAuthMappings", mappings),
     )

@@ -14,7 +14,7 @@ from posture.rules.context import RuleContext
 from posture.rules.packs.kubernetes.context_index import by_namespace_and_name
 from posture.rules.packs.kubernetes.rbac_defaults import all_powerful, default_binding, default_role
 from posture.rules.registry import rule
-from posture.rules.verdicts import Evidence, Verdict, check
+from posture.rules.verdicts import Evidence, Verdict, check, failed, passed
 
 ROLE = "kubernetes.rbac.role"
 BINDING = "kubernetes.rbac.binding"
@@ -365,3 +365,58 @@ def pod_exec_minimized(resource: ResourceRecord, ctx: RuleContext) -> Verdict | 
         "no exec, attach or port-forward",
         "grants exec, attach or port-forward",
     )
+
+
+AUTHENTICATED = "system:authenticated"
+# the API server's own bindings to system:authenticated: each binds the ClusterRole of its name
+EVERYONE_DEFAULTS = {"system:basic-user", "system:discovery", "system:public-info-viewer"}
+
+
+def _group_subjects(resource: ResourceRecord, group: str) -> list[dict[str, Any]]:
+    return [
+        s
+        for s in resource.config.get("subjects") or []
+        if isinstance(s, dict) and s.get("kind") == "Group" and s.get("name") == group
+    ]
+
+
+def _default_for_everyone(binding: ResourceRecord) -> bool:
+    """One of the API server's bindings to system:authenticated (by name and role; other subjects aside)."""
+    ref = binding.config.get("roleRef") or {}
+    name = _name(binding)
+    return (
+        binding.config.get("kind") == "ClusterRoleBinding"
+        and name in EVERYONE_DEFAULTS
+        and ref.get("kind") == "ClusterRole"
+        and ref.get("name") == name
+    )
+
+
+@rule(
+    id="kubernetes.rbac.no_authenticated_bindings",
+    title="Nothing beyond the defaults is bound to every authenticated user",
+    severity="high",
+    category="identity",
+    resource_type=BINDING,
+    rationale="system:authenticated is every identity the cluster accepts (on GKE, any Google account "
+    "that signs in, whatever its organization). Only discovery, self-review "
+    "and the public health endpoints (the API server's defaults, with their default content) belong to it.",
+    remediation="Replace the system:authenticated subject with named groups or service accounts, and "
+    "restore the default roles bound to it to their default rules.",
+)
+def no_authenticated_bindings(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    ref = resource.config.get("roleRef") or {}
+    evidence = [Evidence("subjects", resource.config.get("subjects")), Evidence("roleRef.name", ref.get("name"))]
+    if not _group_subjects(resource, AUTHENTICATED):
+        return passed("does not name system:authenticated", *evidence)
+    role = role_of(resource, ctx)
+    if not _default_for_everyone(resource):
+        return failed(f"{ref.get('kind')} {ref.get('name')} is granted to every authenticated user", *evidence)
+    if role is not None and not default_role(role.config, _name(role)):
+        return failed(
+            f"the default binding gives every authenticated user {ref.get('name')}, whose rules are no longer "
+            "the default's",
+            *evidence,
+            *[Evidence(f"role[{role.uid}].rules.{i}", r) for i, r in _rules(role)],
+        )
+    return passed(f"the API server's default binding of {ref.get('name')} (discovery and self-review)", *evidence)

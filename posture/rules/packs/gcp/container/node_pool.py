@@ -1,9 +1,15 @@
-"""GKE node pool rules: what the cluster API says about each node pool."""
+"""GKE node pool rules: what the cluster API says about each node pool, and what the project's IAM policy lets
+its service account do with the image registries."""
 
 from __future__ import annotations
 
-from posture.rules.packs.gcp.helpers import is_default_compute_sa
-from posture.rules.registry import field_rule
+from collections.abc import Callable
+
+from collectors.records import ResourceRecord
+from posture.rules.context import RuleContext
+from posture.rules.packs.gcp.helpers import bindings, is_default_compute_sa, same_project
+from posture.rules.registry import field_rule, rule
+from posture.rules.verdicts import Evidence, Verdict, check, observed
 
 POOL = "gcp.container.node_pool"
 
@@ -171,3 +177,61 @@ field_rule(
     remediation="gcloud container node-pools update POOL --cluster CLUSTER --image-type COS_CONTAINERD",
     references=("https://cloud.google.com/kubernetes-engine/docs/concepts/node-images",),
 )
+
+
+# Project roles that let their holder push or delete images (Artifact Registry, and Container Registry's buckets)
+REGISTRY_WRITE_ROLES = {
+    "roles/artifactregistry.writer",
+    "roles/artifactregistry.repoAdmin",
+    "roles/artifactregistry.admin",
+    "roles/artifactregistry.createOnPushWriter",
+    "roles/artifactregistry.createOnPushRepoAdmin",
+    "roles/storage.admin",
+    "roles/storage.objectAdmin",
+    "roles/storage.objectCreator",
+    "roles/editor",
+    "roles/owner",
+}
+COMPUTE_DEFAULT_SUFFIX = "-compute@developer.gserviceaccount.com"
+
+
+def _node_members(account: str) -> Callable[[str], bool]:
+    """Whether an IAM member is the pool's service account ("default" is the Compute Engine default one)."""
+    if account in ("", "default"):
+        return lambda member: member.startswith("serviceAccount:") and member.endswith(COMPUTE_DEFAULT_SUFFIX)
+    return lambda member: member == f"serviceAccount:{account}"
+
+
+@rule(
+    id="gcp.container.node_pool_registry_read_only",
+    title="GKE node service account can pull images but not push them",
+    severity="medium",
+    category="identity",
+    resource_type=POOL,
+    rationale="Every pod on a node that reaches the node's metadata server acts as the node's service account. "
+    "One holding a registry writer, storage admin or Editor role on the project lets a compromised pod "
+    "replace the images every cluster of the project pulls.",
+    remediation="Grant the node service account roles/artifactregistry.reader (on the repositories it pulls "
+    "from) and remove its writer, storage admin and basic roles on the project.",
+    references=("https://cloud.google.com/kubernetes-engine/docs/how-to/hardening-your-cluster",),
+)
+def node_pool_registry_read_only(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
+    account = observed(resource.config, "config.serviceAccount")
+    projects = same_project(ctx, "gcp.resourcemanager.project", resource)
+    policies = [(p, p.config.get("iamPolicy")) for p in projects if isinstance(p.config.get("iamPolicy"), dict)]
+    if not policies:
+        return None  # the project's IAM policy was not read
+    is_node = _node_members(str(account.value or ""))
+    granted = [
+        {"project": project.uid, "role": b.get("role"), "condition": b.get("condition")}
+        for project, policy in policies
+        for b in bindings(policy)
+        if b.get("role") in REGISTRY_WRITE_ROLES and any(is_node(str(m)) for m in b.get("members") or [])
+    ]
+    return check(
+        not granted,
+        "the node service account holds no registry write role on the project",
+        "the node service account may push images: " + ", ".join(str(g["role"]) for g in granted),
+        account,
+        Evidence("projectRegistryWriteRoles", granted),
+    )
