@@ -5,8 +5,10 @@
 The estate: clusters of namespaces, each with Services (a third exposed), Deployments (a quarter footholds),
 service accounts (half bound to an IAM role or a Google service account), RBAC roles and bindings; AWS accounts
 with roles (inline policies on a few buckets, some wide, a few admin), buckets and KMS keys; a Google Cloud
-project with service accounts, buckets and IAM bindings. ``--store`` also writes graph and paths into a fresh
-SQLite database (the full rebuild a scan runs). Goal: under 10 s for 10,000 resources.
+project with service accounts, buckets and IAM bindings; per namespace an EC2 instance (security groups,
+half open to the internet, instance profile roles) and a VM instance (firewall rules by tag). ``--store``
+also writes graph and paths into a fresh SQLite database (the full rebuild a scan runs). Goal: under 10 s for
+10,000 resources.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ def make_estate(resources: int):
 
     estate = Estate()
     clusters = max(1, resources // 2000)
-    per_ns = 20  # objects per namespace: ~4 Services, 4 Deployments, 4 SAs, 8 in the clouds
+    per_ns = 25  # objects per namespace: 4 Services, 4 Deployments, 4 SAs, 13 in the clouds
     estate.aws_account()
+    network(estate, groups=50)
     for n in range(resources // per_ns):
         ns = f"ns-{n:05d}"
         cluster = CLUSTER + 10 * (n % clusters)
@@ -54,11 +57,57 @@ def make_estate(resources: int):
         estate.gcp_bucket(f"g-{n}", "acme", [{"role": "roles/storage.objectViewer", "members": [member]}])
         if n % 10 == 0:
             estate.add(GCP, "gcp", "gcp.kms.crypto_key", f"k-{n}", f"k-{n}", {"_project": "acme"})
+        machines(estate, n, groups=50)
     estate.gcp_project(
         "acme", [{"role": "roles/storage.admin", "members": ["serviceAccount:sa-1-2@acme.iam.gserviceaccount.com"]}]
     )
     assert {i.account for i in estate.items} >= {AWS, GCP}
     return estate
+
+
+NETWORK = "projects/acme/global/networks/default"
+
+
+def network(estate, groups: int) -> None:
+    """Security groups (every other one open to 0.0.0.0/0 on 443) and firewall rules (one per tag)."""
+    from tests.paths.estate import AWS, GCP
+
+    for g in range(groups):
+        source = "0.0.0.0/0" if g % 2 == 0 else "10.0.0.0/8"
+        perm = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": source}]}
+        estate.add(
+            AWS, "aws", "aws.ec2.security_group", f"sg-{g}", f"sg-{g}", {"GroupId": f"sg-{g}", "IpPermissions": [perm]}
+        )
+        rule = {
+            "network": NETWORK,
+            "sourceRanges": [source],
+            "allowed": [{"IPProtocol": "tcp"}],
+            "targetTags": [f"t-{g}"],
+        }
+        estate.add(GCP, "gcp", "gcp.compute.firewall", f"fw-{g}", f"fw-{g}", rule)
+
+
+def machines(estate, n: int, groups: int) -> None:
+    """An EC2 instance on role r-n-0's profile and a VM on sa-n-0, public on every other namespace."""
+    from tests.paths.estate import AWS, GCP, PRIVILEGED
+
+    role = next(i for i in reversed(estate.items) if i.type == "aws.iam.role" and i.name == f"r-{n}-0")
+    profile = f"{role.uid.replace(':role/', ':instance-profile/')}"
+    role.config["InstanceProfileList"] = [{"Arn": profile}]
+    public = {"PublicIpAddress": "203.0.113.1"} if n % 2 else {}
+    config = {
+        "SecurityGroups": [{"GroupId": f"sg-{n // 2 % groups}"}],
+        "IamInstanceProfile": {"Arn": profile},
+        **public,
+    }
+    estate.finding(estate.add(AWS, "aws", "aws.ec2.instance", f"i-{n}", f"i-{n}", config), PRIVILEGED)
+    interface = {"network": NETWORK, **({"accessConfigs": [{"natIP": "198.51.100.1"}]} if n % 2 else {})}
+    vm = {
+        "tags": {"items": [f"t-{n // 2 % groups}"]},
+        "networkInterfaces": [interface],
+        "serviceAccounts": [{"email": f"sa-{n}-0@acme.iam.gserviceaccount.com"}],
+    }
+    estate.finding(estate.add(GCP, "gcp", "gcp.compute.instance", f"vm-{n}", f"vm-{n}", vm), PRIVILEGED)
 
 
 def main() -> None:
@@ -83,6 +132,8 @@ def main() -> None:
     t2 = time.perf_counter()
     print(f"graph: {len(graph.nodes):,} nodes, {len(graph.edges):,} edges in {t1 - t0:.2f} s")
     print(f"paths: {len(paths):,} found in {t2 - t1:.2f} s (admin {sum(p.target_kind == 'admin' for p in paths)})")
+    machines = sum(p.nodes[2].provider != "kubernetes" for p in paths)
+    print(f"  of which {machines:,} through a firewall open to the internet and a public machine")
     print(f"total: {t2 - t0:.2f} s (goal: under 10 s)")
     tracemalloc.start()  # a second run under tracemalloc (slower) for the memory figure
     find_paths(build_graph(estate.items, estate.findings, estate.links))

@@ -14,6 +14,7 @@ SERVICE_MODULES = (
     "entra",
     "image_scans",
     "keyvault",
+    "managedidentity",
     "monitor",
     "network",
     "security",

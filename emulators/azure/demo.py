@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulators.azure import estate as e
-from emulators.azure import estate_aks_registry, estate_identity, estate_images, estate_mgmt
+from emulators.azure import estate_aks_registry, estate_identity, estate_images, estate_managed_identities, estate_mgmt
 from emulators.azure import estate_governance as gov
 from emulators.azure import estate_network as net
 
@@ -370,7 +370,7 @@ def demo_estate(page_size: int = 3, step: int = 0) -> dict[str, Any]:
     """
     resources: list[dict[str, Any]] = []
     parts = (_aks, _aks_kubelet, _storage, _network, _monitor, _authorization, _security, _vaults, _registries)
-    for part in (*parts, _image_scans):
+    for part in (*parts, _image_scans, estate_managed_identities.add_identities):
         part(resources)
     estate_mgmt.management(resources, SUB)
     _evolve(resources, step)

@@ -64,6 +64,7 @@ KNOWN_TYPES = frozenset(
         "microsoft.security/pricings",
         "microsoft.security/securitycontacts",
         "microsoft.keyvault/vaults",
+        "microsoft.managedidentity/userassignedidentities",
         "microsoft.containerregistry/registries",
         "microsoft.security/assessments/subassessments",
         "microsoft.security/subassessments",

@@ -4,6 +4,13 @@ the exposure paths (:mod:`emulators.kubernetes.paths_scenario` holds the cluster
 - ``report-builder`` holds ``roles/storage.admin`` on the ``acme-prod-reports`` bucket (kept like the artifacts
   bucket, and added here): the real path.
 - ``catalog-reader`` holds ``roles/viewer`` on the project: it reaches no data (a decoy's broken hop).
+
+The estate lines up one more path by itself, from the network side: in the neglected ``acme-sandbox``,
+``default-allow-ssh`` (tcp 22 from 0.0.0.0/0) -> the public nodes of GKE ``legacy-web`` (pool-1, GCE metadata
+exposed) -> the default compute account with cloud-platform scope -> ``roles/editor`` on the project. Its
+look-alikes in the kept ``acme-prod`` break one hop each: ``legacy-vm`` (public, tagged web, reached by
+``prod-allow-https``) runs as a default account holding no role, ``api-1`` has no external address, the
+``prod`` cluster's nodes are private, ``prod-allow-iap-ssh`` admits Google's IAP range only.
 """
 
 from __future__ import annotations

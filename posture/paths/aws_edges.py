@@ -147,6 +147,12 @@ class AwsIdentities:
 
     def __init__(self, items: list[Item]) -> None:
         self.roles = {i.uid: i for i in items if i.type == ROLE}
+        self.profiles = {  # instance profile ARN -> its role (a profile holds at most one)
+            str(p.get("Arn")): role
+            for role in self.roles.values()
+            for p in role.config.get("InstanceProfileList") or []
+            if isinstance(p, dict) and p.get("Arn")
+        }
         self.policies = {i.uid: i for i in items if i.type in (POLICY, AWS_MANAGED)}
         self.by_account: dict[int, dict[str, Named]] = {}
         suffixes = {BUCKET: "/*", KMS_KEY: "", ACCOUNT: ""}

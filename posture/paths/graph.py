@@ -3,7 +3,19 @@
 Cluster objects give the entries, workloads and service accounts (:mod:`.kube_edges`); a service account's
 workload-identity annotation, an EKS Pod Identity association, or the node's own identity (for a pod on the
 host network) leads to a cloud identity; the cloud's policies lead from it to targets (:mod:`.aws_edges`,
-:mod:`.gcp_edges`). Identities are resolved only when a cluster reaches them.
+:mod:`.gcp_edges`, :mod:`.azure_edges`). Identities are resolved only when something reaches them.
+
+Two more kinds of entry come from the clouds' side:
+
+- firewalls open to the internet in front of machines with public addresses (:mod:`.network_edges`): a machine
+  is a foothold like a workload, and leads to the identity it runs as (instance profile role, kubelet identity,
+  instance or node service account);
+- a cluster's public API endpoint open to any source (its endpoint rule fails: EKS public access CIDRs, AKS
+  authorized IP ranges, GKE private endpoint and authorized networks). It leads only to the cluster's anonymous
+  requests, a foothold only when RBAC binds ``system:anonymous``/``system:unauthenticated`` to a role worth
+  having (the binding's critical finding is the weakness): a public endpoint alone is an exposure, shown as a
+  finding, not a path, since every request still needs credentials. A cluster not linked to its cloud
+  resource (``--via``, or ``platform``/``cluster`` labels) has no known endpoint, hence no such path.
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ from posture.paths.aws_edges import AwsIdentities
 from posture.paths.azure_edges import AzureIdentities
 from posture.paths.gcp_edges import GcpIdentities
 from posture.paths.items import (
+    ENTRY,
     IDENTITY,
     INTERNET,
     SERVICE_ACCOUNT,
@@ -25,7 +38,8 @@ from posture.paths.items import (
     Node,
     resource_key,
 )
-from posture.paths.kube_edges import SA, add_cluster, host_network, workload_identity
+from posture.paths.kube_edges import SA, add_cluster, anonymous_key, host_network, workload_identity
+from posture.paths.network_edges import AGENT_POOL, EC2, GCE, NetworkEntries
 
 EKS_CLUSTER = "aws.eks.cluster"
 EKS_NODEGROUP = "aws.eks.nodegroup"
@@ -33,6 +47,14 @@ EKS_POD_IDENTITY = "aws.eks.pod_identity_associations"
 GKE_CLUSTER = "gcp.container.cluster"
 GKE_NODE_POOL = "gcp.container.node_pool"
 AKS_CLUSTER = "azure.aks.managed_cluster"
+# The rules whose failing together says a cluster's API endpoint is public and open to any source.
+OPEN_ENDPOINT_RULES = {
+    EKS_CLUSTER: {"aws.eks.endpoint_public_access_restricted"},
+    AKS_CLUSTER: {"azure.aks.api_server_access_restricted"},
+    GKE_CLUSTER: {"gcp.container.cluster_private_endpoint", "gcp.container.cluster_authorized_networks"},
+}
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+DEFAULT_COMPUTE_ACCOUNT = "-compute@developer.gserviceaccount.com"
 
 
 class Builder:
@@ -57,7 +79,84 @@ class Builder:
             if items and items[0].provider == "kubernetes":
                 add_cluster(self.graph, items, self.findings)
                 self._identities(account, items)
+                self._endpoint(account)
+        cloud = [item for items in self.cloud_by_account.values() for item in items]
+        NetworkEntries(cloud, self.findings, self._machine).add(self.graph)
         return self.graph
+
+    def _kubelet(self, pool: Item) -> tuple[str, str] | None:
+        """An AKS node pool's identity: its cluster's kubelet identity."""
+        ref = str((pool.config.get("_cluster") or {}).get("id") or "").lower()
+        for cluster in self.cloud_by_account.get(pool.account, []):
+            if cluster.type == AKS_CLUSTER and cluster.uid.lower() == ref:
+                kubelet = (cluster.config.get("properties") or cluster.config).get("identityProfile") or {}
+                found = self.azure.identity(str((kubelet.get("kubeletidentity") or {}).get("clientId") or ""))
+                return (self._azure_identity(*found), "the cluster's kubelet identity") if found else None
+        return None
+
+    def _endpoint(self, account: int) -> None:
+        """The cluster's API endpoint as an entry when it is public and open to any source; it leads on only
+        to what anonymous requests may do (RBAC bound to ``system:anonymous``/``system:unauthenticated``).
+
+        An open endpoint alone is an exposure (its rule's finding says so), not a way to a target: every
+        request still needs credentials. Bound to anonymous users, the cluster's RBAC hands its roles to anyone
+        who reaches the endpoint, so the endpoint's reach decides whether that binding is a path.
+        """
+        anonymous = anonymous_key(account)
+        if anonymous not in self.graph.nodes:
+            return
+        link = self.links.get(account)
+        for type_, rules in OPEN_ENDPOINT_RULES.items():
+            cluster = self._cluster(link, type_)
+            failing = {f.rule_id for f in self.findings.get(cluster.id, [])} if cluster is not None else set()
+            if cluster is None or not rules <= failing:
+                continue
+            key = resource_key(cluster.id)
+            found = self.findings.get(cluster.id, [])
+            self.graph.node(
+                Node(
+                    key,
+                    ENTRY,
+                    f"API endpoint of {cluster.name}",
+                    cluster.account,
+                    cluster.id,
+                    cluster.provider,
+                    "",
+                    found,
+                )
+            )
+            self.graph.link(INTERNET, key, "exposes", "public API endpoint open to any source")
+            self.graph.link(key, anonymous, "serves", "requests without credentials")
+
+    def _machine(self, item: Item) -> tuple[str, str] | None:
+        """The identity a machine behind a firewall runs as (:mod:`.network_edges`), and how."""
+        if item.type == EC2:
+            profile = str((item.config.get("IamInstanceProfile") or {}).get("Arn") or "")
+            role = self.aws.profiles.get(profile)
+            return (self._identity(role, "aws"), f"instance profile {profile.rsplit('/', 1)[-1]}") if role else None
+        if item.type == AGENT_POOL:
+            return self._kubelet(item)
+        if item.type == GCE:
+            accounts = [a for a in item.config.get("serviceAccounts") or [] if isinstance(a, dict)]
+            email, scopes = (str(accounts[0].get("email") or ""), accounts[0].get("scopes")) if accounts else ("", None)
+        else:
+            node = item.config.get("config") or {}
+            email, scopes = str(node.get("serviceAccount") or "default"), node.get("oauthScopes")
+        if isinstance(scopes, list) and scopes and CLOUD_PLATFORM not in scopes:
+            return None  # a token narrowed by access scopes: its account's roles are not mapped to what they leave
+        email = email.lower()
+        if email == "default":  # a node pool on the project's default compute account
+            project = str(item.config.get("_project") or "")
+            email = next(
+                (
+                    e
+                    for e, a in self.gcp.accounts.items()
+                    if e.endswith(DEFAULT_COMPUTE_ACCOUNT) and a.config.get("_project") == project
+                ),
+                "",
+            )
+        account = self.gcp.accounts.get(email)
+        return (self._identity(account, "gcp"), f"service account {account.name}") if account else None
 
     def _identity(self, item: Item, kind: str) -> str:
         key = resource_key(item.id)

@@ -85,8 +85,9 @@ class Node:
 
     @property
     def foothold(self) -> bool:
-        """A workload an attacker can stand on: it fails a critical or high rule (muted or not)."""
-        return any(f.severity in FOOTHOLD_SEVERITIES for f in self.findings)
+        """A workload or machine an attacker can stand on: it fails a critical or high rule (muted or not). An
+        exposure finding (a public address, say) tells how it is reached, not that it is weak: it does not count."""
+        return any(f.severity in FOOTHOLD_SEVERITIES and f.category != "exposure" for f in self.findings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,11 @@ service account a workload runs as, which cloud identity that account is bound t
 - Workload identity: EKS IRSA (``eks.amazonaws.com/role-arn``), GKE (``iam.gke.io/gcp-service-account``),
   AKS (``azure.workload.identity/client-id``); EKS Pod Identity associations come from the cloud side.
 - A pod on the host network reaches the node's metadata endpoint, and so the node's own identity.
+- RBAC: a binding of a role that reads Secrets, creates pods, escalates/binds/impersonates (or ``*`` on ``*``)
+  leads its service accounts to the namespace's (or every namespace's) Secrets, or, cluster-wide, to cluster
+  admin. A binding to ``system:anonymous``/``system:unauthenticated`` leads the cluster's anonymous requests
+  there too: a foothold by the binding's own findings, reached from the internet only through a public API
+  endpoint (see :mod:`.graph`).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ IRSA = "eks.amazonaws.com/role-arn"
 GKE_WI = "iam.gke.io/gcp-service-account"
 AKS_WI = "azure.workload.identity/client-id"
 ESCALATING_VERBS = {"escalate", "bind", "impersonate"}
+ANONYMOUS = {"system:anonymous", "system:unauthenticated"}
 
 
 def namespace_of(item: Item) -> str:
@@ -58,7 +64,7 @@ def add_cluster(graph: Graph, items: list[Item], findings: dict[int, list[HopFin
         by_ns[namespace_of(item)][item.type].append(item)
     for namespace, kinds in by_ns.items():
         _namespace(graph, namespace, kinds, findings)
-    _rbac(graph, items)
+    _rbac(graph, items, findings)
 
 
 def object_label(item: Item) -> str:
@@ -143,32 +149,53 @@ def _rules_grant(rules: Any) -> tuple[bool, bool]:
     return admin, admin or secrets
 
 
-def _rbac(graph: Graph, items: list[Item]) -> None:
+def _rbac(graph: Graph, items: list[Item], findings: dict[int, list[HopFinding]]) -> None:
     roles = {(namespace_of(r), r.config.get("kind"), r.name): r for r in items if r.type == ROLE}
     sas = {r.uid: r for r in items if r.type == SA}
     cluster = next((c for c in items if c.type == CLUSTER), None)
     for binding in (b for b in items if b.type == BINDING):
         ref = binding.config.get("roleRef") or {}
         scope = "" if ref.get("kind") == "ClusterRole" else namespace_of(binding)
-        role = roles.get((scope, ref.get("kind"), ref.get("name")))
+        role = roles.get((scope, ref.get("kind"), str(ref.get("name"))))
         admin, secrets = _rules_grant(role.config.get("rules") if role else None)
         if ref.get("kind") == "ClusterRole" and ref.get("name") == "cluster-admin":
             admin = secrets = True
         admin = admin and binding.config.get("kind") == "ClusterRoleBinding"  # a namespace's admin is not the cluster's
         if not (admin or secrets):
             continue
-        for subject in binding.config.get("subjects") or []:
-            if not isinstance(subject, dict) or subject.get("kind") != "ServiceAccount":
-                continue
-            sa = sas.get(object_uid("ServiceAccount", str(subject.get("name")), str(subject.get("namespace") or "")))
-            if sa is None:
-                continue
-            via = f"{binding.config.get('kind')} {binding.name} -> {ref.get('kind')} {ref.get('name')}"
-            if admin and cluster is not None:
-                target = target_node(graph, cluster, "admin", f"Cluster admin: {cluster.name}")
-                graph.link(resource_key(sa.id), target, "may administer", via)
-            elif secrets:
-                key = f"k8s-secrets:{sa.account}:{scope}"
-                where = f"namespace {scope}" if scope else "every namespace"
-                graph.node(Node(key, TARGET, f"Secrets in {where}", sa.account, None, "kubernetes", "secrets"))
-                graph.link(resource_key(sa.id), key, "may read", via)
+        holders = [h for s in binding.config.get("subjects") or [] if (h := _holder(graph, s, sas, binding, findings))]
+        if not holders:
+            continue
+        via = f"{binding.config.get('kind')} {binding.name} -> {ref.get('kind')} {ref.get('name')}"
+        if admin and cluster is not None:
+            target = target_node(graph, cluster, "admin", f"Cluster admin: {cluster.name}")
+            verb = "may administer"
+        else:
+            target = f"k8s-secrets:{binding.account}:{scope}"
+            where = f"namespace {scope}" if scope else "every namespace"
+            graph.node(Node(target, TARGET, f"Secrets in {where}", binding.account, None, "kubernetes", "secrets"))
+            verb = "may read"
+        for holder in holders:
+            graph.link(holder, target, verb, via)
+
+
+def anonymous_key(account: int) -> str:
+    return f"k8s-anonymous:{account}"
+
+
+def _holder(
+    graph: Graph, subject: Any, sas: dict[str, Item], binding: Item, findings: dict[int, list[HopFinding]]
+) -> str:
+    """The node a binding's subject stands for: a known service account's, or the cluster's anonymous users'
+    (``system:anonymous`` / ``system:unauthenticated``, carrying the binding's findings); '' for anyone else."""
+    if not isinstance(subject, dict):
+        return ""
+    if subject.get("kind") in ("Group", "User") and subject.get("name") in ANONYMOUS:
+        key = anonymous_key(binding.account)
+        node = graph.node(Node(key, WORKLOAD, "Anonymous requests", binding.account, None, "kubernetes"))
+        node.findings.extend(f for f in findings.get(binding.id, []) if f not in node.findings)
+        return key
+    if subject.get("kind") != "ServiceAccount":
+        return ""
+    sa = sas.get(object_uid("ServiceAccount", str(subject.get("name")), str(subject.get("namespace") or "")))
+    return resource_key(sa.id) if sa is not None else ""

@@ -21,6 +21,7 @@ from posture.findings.models import Finding
 from posture.inventory.models import CloudAccount, Resource
 from posture.paths.items import ClusterLink, Graph, HopFinding, Item
 from posture.paths.models import ExposurePath, PathEdge, PathNode
+from posture.paths.network_edges import NETWORK_TYPES
 from posture.paths.search import FoundPath, find_paths
 from posture.rules.registry import RULES
 from posture.scans.models import Scan, ScanState
@@ -54,6 +55,7 @@ PATH_TYPES = (
     "azure.authorization.role_assignments",
     "azure.storage.account",
     "azure.keyvault.vault",
+    *NETWORK_TYPES,
 )
 MAX_HOP_FINDINGS = 12
 

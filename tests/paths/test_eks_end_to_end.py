@@ -2,7 +2,8 @@
 EKS cluster ``prod`` is added ``--via`` it and scanned inside with its identity; the seeded path (LoadBalancer
 -> privileged storefront -> IRSA orders-app -> s3:* on the orders-data bucket) opens and its decoys (a role
 that reaches no bucket, an internal Service, a hardened pod) do not; the Service is made internal in the
-emulator and a rescan closes the path."""
+emulator and a rescan closes the path. A binding of cluster-admin to ``system:anonymous`` then opens the cluster's
+public endpoint (open to 0.0.0.0/0) as a way in."""
 
 from __future__ import annotations
 
@@ -67,5 +68,20 @@ def test_the_seeded_eks_path_opens_its_decoys_do_not_and_an_internal_service_clo
 
         cluster.estate = orders(roles, fixed=True)
         scan("prod-eks")
-    path.refresh_from_db()
-    assert path.closed_at is not None and not ExposurePath.objects.filter(closed_at__isnull=True).exists()
+        path.refresh_from_db()
+        assert path.closed_at is not None and not ExposurePath.objects.filter(closed_at__isnull=True).exists()
+
+        # anonymous requests bound to cluster-admin: the public endpoint (open to 0.0.0.0/0) becomes a way in
+        cluster.estate = orders(roles, fixed=True)
+        cluster.estate.add(
+            "ClusterRoleBinding",
+            "anonymous-admin",
+            roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+            subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "system:anonymous"}],
+        )
+        scan("prod-eks")
+    [endpoint] = ExposurePath.objects.filter(closed_at__isnull=True)
+    assert [h["kind"] for h in endpoint.hops] == ["internet", "entry", "workload", "target"]
+    assert endpoint.hops[1]["uid"] == ARN and endpoint.hops[1]["label"] == "API endpoint of prod"
+    assert "kubernetes.rbac.no_anonymous_bindings" in {f["rule_id"] for f in endpoint.hops[2]["findings"]}
+    assert endpoint.hops[3]["target_kind"] == "admin"

@@ -2,7 +2,10 @@
 ``payments`` cluster (kubeconfig, labelled platform=gke cluster=payments) are scanned; the seeded path (Ingress
 -> privileged report-builder -> Workload Identity -> storage.admin on the reports bucket) opens and its decoys
 (internal Service, hardened pod, identity with no data) do not; the foothold is hardened in the emulator, a
-rescan closes the path and a ``path.closed`` delivery is queued."""
+rescan closes the path and a ``path.closed`` delivery is queued. The folder's neglected sandbox opens a second
+path (SSH open to the world -> its public GKE nodes -> the default compute account, Editor there) beside its
+look-alikes in the kept project (a public VM whose account holds no role, a VM without external address, private
+nodes)."""
 
 from __future__ import annotations
 
@@ -63,9 +66,21 @@ def test_the_seeded_gke_path_opens_its_decoys_do_not_and_fixing_the_foothold_clo
         )
         scan(cloud)
         scan(inside)
-        opened = list(ExposurePath.objects.filter(closed_at__isnull=True))
-        assert [p.title for p in opened] == ["Ingress analytics/reports -> Bucket acme-prod-reports"]
-        [path] = opened
+        opened = list(ExposurePath.objects.filter(closed_at__isnull=True).order_by("title"))
+        assert [p.title for p in opened] == [
+            "Firewall rule default-allow-ssh -> Project admin: acme-sandbox",
+            "Ingress analytics/reports -> Bucket acme-prod-reports",
+        ]
+        nodes, path = opened
+        # the neglected sandbox's public GKE nodes, on the default compute account (Editor there); its look-alikes
+        # lead nowhere: legacy-vm (public, tagged web) runs as acme-prod's default account, which holds no role;
+        # api-1 has no external address; the kept cluster's nodes are private
+        assert [h["label"] for h in nodes.hops[1:4]] == [
+            "Firewall rule default-allow-ssh",
+            "GKE node pool legacy-web/pool-1",
+            "498765432109-compute@developer.gserviceaccount.com",
+        ]
+        assert nodes.hops[2]["findings"] and nodes.hops[4]["target_kind"] == "admin"
         assert [h["kind"] for h in path.hops] == [
             "internet", "entry", "route", "workload", "service_account", "identity", "target",
         ]  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from posture.paths.graph import build_graph
 from posture.paths.items import ClusterLink, HopFinding
 from posture.paths.search import find_paths
@@ -237,3 +239,85 @@ def test_host_network_pod_on_aks_reaches_the_kubelet_identity():
     estate.items[1].config["spec"]["template"]["spec"]["hostNetwork"] = True
     [path] = paths(estate)
     assert path.edges[2].kind == "reaches node identity" and path.nodes[-1].label == "Storage account acmedata"
+
+
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+def pod_identity_estate(namespace: str, service_account: str) -> Estate:
+    estate = eks_link_estate()
+    assoc = [{"namespace": namespace, "serviceAccount": service_account, "roleArn": role_arn("pod")}]
+    estate.add(
+        AWS,
+        "aws",
+        "aws.eks.pod_identity_associations",
+        "prod/pia",
+        "prod",
+        {"clusterName": "prod", "associations": assoc},
+    )
+    return estate
+
+
+def test_eks_pod_identity_association_for_another_namespace_breaks_the_path():
+    [path] = paths(pod_identity_estate("shop", "web"))
+    assert path.nodes[-1].label == "S3 bucket customer-data" and path.edges[-1].detail == "s3:PutObject"
+    assert paths(pod_identity_estate("billing", "web")) == []
+
+
+def test_eks_pod_identity_association_of_another_cluster_breaks_the_path():
+    estate = pod_identity_estate("shop", "web")
+    estate.items[-1].config["clusterName"] = "staging"
+    assert paths(estate) == []
+
+
+@pytest.mark.parametrize(
+    ("rules", "target"),
+    [
+        ([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}], "Secrets in every namespace"),
+        (
+            [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["escalate"]}],
+            "Cluster admin: prod",
+        ),
+        (
+            [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["bind"]}],
+            "Cluster admin: prod",
+        ),
+        ([{"apiGroups": [""], "resources": ["users", "groups"], "verbs": ["impersonate"]}], "Cluster admin: prod"),
+        ([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}], "Cluster admin: prod"),
+    ],
+)
+def test_rbac_cluster_wide_secrets_escalate_bind_impersonate_lead_to_a_target(rules, target):
+    [path] = paths(rbac_estate("ClusterRole", rules))
+    assert path.nodes[-1].label == target and path.edges[-1].detail == "ClusterRoleBinding b -> ClusterRole r"
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list"]}],  # not secrets
+        [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}],  # reads pods, creates none
+        [{"apiGroups": [RBAC_GROUP], "resources": ["clusterroles"], "verbs": ["get"]}],
+    ],
+)
+def test_rbac_harmless_look_alikes_lead_nowhere(rules):
+    assert paths(rbac_estate("ClusterRole", rules)) == []
+
+
+def test_rbac_pod_creation_in_a_namespace_is_not_cluster_admin():
+    rules = [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}]
+    [path] = paths(rbac_estate("Role", rules, "RoleBinding"))
+    assert path.target_kind == "secrets" and path.nodes[-1].label == "Secrets in namespace shop"
+
+
+def test_aks_workload_identity_naming_an_identity_not_collected_breaks_the_path():
+    estate = aks_estate(BLOB_READER, f"{SUB}/resourceGroups/rg")
+    sa = next(i for i in estate.items if i.type == "kubernetes.core.serviceaccount")
+    sa.config["metadata"]["annotations"] = {"azure.workload.identity/client-id": AZURE_CLIENT.replace("1", "7")}
+    assert paths(estate) == []
+
+
+def test_aks_user_assigned_identity_without_a_role_assignment_reaches_nothing():
+    estate = aks_estate(BLOB_READER, f"{SUB}/resourceGroups/rg")
+    identity = next(i for i in estate.items if i.type == "azure.managedidentity.user_assigned")
+    identity.config["properties"]["principalId"] = "p-other"
+    assert paths(estate) == []

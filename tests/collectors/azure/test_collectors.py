@@ -45,6 +45,7 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "defender_scans",
         "entra",
         "keyvault",
+        "managedidentity",
         "monitor",
         "network",
         "security",
@@ -84,6 +85,7 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "azure.defender_scans.image_scan": 4,
         "azure.databricks.workspace": 2,
         "azure.entra.tenant": 1,
+        "azure.managedidentity.user_assigned": 2,
     }
     records = by_uid(result)
     legacy = records[LEGACY_AKS]
