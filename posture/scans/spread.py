@@ -52,7 +52,9 @@ SendUnit = Callable[[int, int], None]  # (scan id, unit id): queue the unit's ta
 SendFinish = Callable[[int], None]  # (scan id): queue the finishing task
 LOST = "no report from a worker within {seconds} s (the worker was lost or killed); its records were left out"
 
-_sessions: OrderedDict[tuple[int, Any], tuple[Any, Any, Any]] = OrderedDict()  # (scan, start) -> provider, session, target
+_sessions: OrderedDict[tuple[int, Any], tuple[Any, Any, Any]] = (
+    OrderedDict()
+)  # (scan, start) -> provider, session, target
 _sessions_lock = threading.Lock()
 
 

@@ -186,7 +186,9 @@ def store_staged(scan: Scan, clock: Clock) -> Scan:
         failed = sum(u.state == UnitState.FAILED for u in units)
         outcome = Outcome(staged.total, len(units), failed, errors)
         workloads = staged.records(WORKLOAD_TYPE) if WORKLOAD_TYPE in staged.types else iter(())
-        return close_scan(scan, outcome, workloads, stats, images, now, clock)
+        finished = close_scan(scan, outcome, workloads, stats, images, now, clock)
+        unstage(scan.pk)  # with the rest: a scan seen finished has nothing staged left
+    return finished
 
 
 def unstage(scan_id: int) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from collectors.records import ResourceRecord
 from posture.findings.models import ComplianceSnapshot, Finding, FindingEvent
 from posture.inventory.accounts import AccountInput, create_account
 from posture.inventory.models import Resource, ResourceChange
@@ -59,7 +60,10 @@ def image_records() -> list[dict[str, Any]]:
             "kind": "Deployment",
             "metadata": {"name": "checkout", "namespace": "shop"},
             "_pods": [
-                {"name": "checkout-1", "containers": [{"name": "app", "image": "ecr/checkout:1", "imageID": f"x@{DIGEST}"}]}
+                {
+                    "name": "checkout-1",
+                    "containers": [{"name": "app", "image": "ecr/checkout:1", "imageID": f"x@{DIGEST}"}],
+                }
             ],
         },
     }
@@ -84,7 +88,12 @@ def image_records() -> list[dict[str, Any]]:
             }
         ],
     }
-    record = {"service": "iam", "type": "aws.ecr.image_scan", "uid": f"checkout@{DIGEST}", "config": {"_ImageScan": scan}}
+    record = {
+        "service": "iam",
+        "type": "aws.ecr.image_scan",
+        "uid": f"checkout@{DIGEST}",
+        "config": {"_ImageScan": scan},
+    }
     return [workload, record]
 
 
@@ -211,7 +220,8 @@ def test_a_spread_scan_stores_exactly_what_an_in_process_scan_stores(estate, tin
 def test_a_unit_taken_again_mid_run_counts_once(account, estate, tiny_batches) -> None:
     scan, units, finishing = started(account)
     first = spread._take(units[0])  # a worker took it, staged a batch and died; the task is delivered again
-    staged.stage(ScanUnit.objects.get(pk=units[0]), first, [staged.decode("testcloud.storage.bucket", "b-ghost", '["testcloud","storage","r1","b-ghost",{},{}]')])
+    ghost = ResourceRecord("testcloud", "storage", "testcloud.storage.bucket", "b-ghost", "b-ghost", "r1")
+    staged.stage(ScanUnit.objects.get(pk=units[0]), first, [ghost])
     for unit in units:
         run(unit, finishing)
     with commits():
