@@ -14,8 +14,8 @@ held in memory, with the same steps and the same verdicts, but never with the wh
 - each batch: its resources upserted (reading their own rows only), the rules run over it, its findings upserted;
 - rules that read the account's other records (trails for an alarm rule, a cluster's RBAC, the workloads of a
   region) read them through :class:`StoredContext`, which loads a type when a rule first asks for it and keeps
-  the types asked for last, up to :data:`CONTEXT_LIMIT` records: what a context rule sees is the whole type, as
-  in-process, so its verdicts are the same; memory is a batch plus the context types the rules ask for;
+  it while rules ask for it (others up to :data:`CONTEXT_LIMIT` records): what a context rule sees is the whole
+  type, as in-process, so its verdicts are the same; memory is a batch plus the context types its rules read;
 - then the closing steps in-process scans share (:func:`posture.scans.pipeline.close_scan`).
 
 All of it is one transaction, as in-process: it lands whole, or a dropped connection leaves nothing of it.
@@ -45,7 +45,7 @@ from posture.scans.persist import PersistStats, insert, persist_findings, persis
 from posture.scans.pipeline import Clock, Outcome, _finish, close_scan
 
 BATCH = 500
-CONTEXT_LIMIT = 50_000  # records the context keeps loaded (the least recently asked type goes first)
+CONTEXT_LIMIT = 10_000  # records the context keeps beyond what the current batch's rules ask for
 
 
 def encode(record: ResourceRecord) -> str:
@@ -136,12 +136,20 @@ def _digests(workload: ResourceRecord) -> list[str]:
 
 
 class StoredContext(RuleContext):
-    """What a rule may read besides its own record, loaded from the staged scan a type at a time, on demand."""
+    """What a rule may read besides its own record, loaded from the staged scan a type at a time, on demand.
+
+    A type is loaded whole the first time a rule asks for it (a context rule sees all of it, in-process order)
+    and kept while it is being asked for. Between batches (:meth:`next_batch`), the types the last batch's rules
+    did not ask for go, least recently asked first, while more than ``limit`` records are held: memory is what
+    one batch's rules need, never the whole account, and a type the current rules keep asking for is never
+    read twice in a row.
+    """
 
     def __init__(self, staged: StagedScan, limit: int | None = None) -> None:
         super().__init__(())
         self._staged, self._limit = staged, CONTEXT_LIMIT if limit is None else limit
         self._loaded: OrderedDict[str, list[ResourceRecord]] = OrderedDict()
+        self._asked: set[str] = set()
         self.loads = 0  # how many times a type was read from the database (tests, benchmarks)
 
     def types(self) -> set[str]:
@@ -153,10 +161,17 @@ class StoredContext(RuleContext):
                 return []
             self._loaded[type_] = list(self._staged.records(type_))
             self.loads += 1
-            while len(self._loaded) > 1 and sum(map(len, self._loaded.values())) > self._limit:
-                self._loaded.popitem(last=False)
         self._loaded.move_to_end(type_)
+        self._asked.add(type_)
         return list(self._loaded[type_])
+
+    def next_batch(self) -> None:
+        """Forget the types the last batch did not ask for, oldest first, while over the limit."""
+        for type_ in [t for t in self._loaded if t not in self._asked]:
+            if sum(map(len, self._loaded.values())) <= self._limit:
+                break
+            del self._loaded[type_]
+        self._asked = set()
 
 
 def store_staged(scan: Scan, clock: Clock) -> Scan:
@@ -181,6 +196,7 @@ def store_staged(scan: Scan, clock: Clock) -> Scan:
                 resource_ids = persist_resources(scan.account, scan, batch, now, stats, known_estate=known_estate)
                 stored = store_image_scans(scan.account, batch, now)
                 images += stored.new + stored.updated
+                ctx.next_batch()
                 results = list(evaluate(batch, ctx=ctx))
                 persist_findings(scan.account, scan, results, resource_ids, now, stats, batch=True)
         failed = sum(u.state == UnitState.FAILED for u in units)
