@@ -124,6 +124,9 @@ def collect_unit(unit_id: int, send_finish: SendFinish, batch_size: int = 500) -
     except Exception as exc:  # connecting again failed, or the plan names a collector this worker lacks
         message = failure_message(unit.scan.account, exc, f"{unit.service} in {unit.region} could not start")
         error = CollectionError(unit.service, unit.region, message, "error")
+    if error is not None and error.kind == "timeout":  # as in-process: a unit that never answered gives nothing
+        StagedRecord.objects.filter(unit_id=unit_id, attempt=attempt).delete()
+        count = 0
     report(unit_id, attempt, error, count, send_finish)
     return "failed" if error else "done"
 

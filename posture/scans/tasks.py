@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -45,7 +45,13 @@ def run_scan_task(self: Task, scan_id: int) -> str:
     ).state
 
 
-@shared_task(name="posture.scans.tasks.collect_unit", bind=True)
+@shared_task(
+    name="posture.scans.tasks.collect_unit",
+    bind=True,
+    autoretry_for=(OperationalError, InterfaceError),  # the database dropped: the unit runs again, a new attempt
+    retry_backoff=True,
+    max_retries=5,
+)
 def collect_unit_task(self: Task, unit_id: int) -> str:
     queue = same_queue(self)
     return spread.collect_unit(unit_id, lambda scan: finish_scan_task.apply_async((scan,), **queue))
