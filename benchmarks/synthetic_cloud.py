@@ -2,7 +2,8 @@
 
 Loaded with ``POSTURE_PLUGINS=benchmarks.synthetic_cloud`` by the benchmark and by the workers it starts. Its
 records are the AWS rule cases' own resources (``tests/rules/cases/aws``: real shapes, so the real AWS rules
-run on them, context rules included), copied under new uids and spread over services and regions, each padded
+run on them, context rules included), copied under new uids and spread over services and regions (what an
+account has one or a few of, such as its settings, trails, alarms and clusters, once per region), each padded
 to about ``SYNTHETIC_CONFIG_BYTES`` of JSON like a real API answer. Each collector waits ``SYNTHETIC_DELAY``
 seconds per call, as a far API would: one list call per ``SYNTHETIC_PAGE`` records, and one more call for every
 ``1 / SYNTHETIC_DETAIL`` records (a detail read). The size comes from the account's credential ``resources``.
@@ -32,6 +33,26 @@ DETAIL = float(os.environ.get("SYNTHETIC_DETAIL", "0.2"))
 CONFIG_BYTES = int(os.environ.get("SYNTHETIC_CONFIG_BYTES", "1000"))
 
 
+# Account-level settings and what an account has a few of (trails, alarms, topics, clusters, registries) stay
+# few: one of each shape per (service, region); the rest of the account is the other shapes, copied.
+FEW_SERVICES = {"cloudtrail", "cloudwatch", "logs", "sns", "kms"}
+FEW_SUFFIXES = (
+    ".account",
+    ".registry",
+    ".region_settings",
+    ".cluster",
+    ".nodegroup",
+    ".peering_connection",
+    ".endpoint",
+    ".server_certificate",
+    ".password_policy",
+)
+
+
+def few(type_: str) -> bool:
+    return type_.split(".")[1] in FEW_SERVICES or type_.endswith(FEW_SUFFIXES)
+
+
 def templates() -> dict[str, list[dict[str, Any]]]:
     """service -> the AWS case resources of that service ({type, config}), first of each uid."""
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -51,12 +72,19 @@ def templates() -> dict[str, list[dict[str, Any]]]:
 TEMPLATES = templates()
 
 
+FEW = {service: [t for t in shapes if few(t["type"])] for service, shapes in TEMPLATES.items()}
+BULK = {service: [t for t in shapes if not few(t["type"])] for service, shapes in TEMPLATES.items()}
+
+
 class Account:
     def __init__(self, resources: int) -> None:
         self.resources = resources
 
-    def per_unit(self) -> int:
-        return max(1, self.resources // (len(SERVICES) * len(REGIONS)))
+    def bulk_per_unit(self) -> int:
+        """Copies of the bulk shapes per unit of a service that has them, so the account has ``resources``."""
+        few_total = sum(map(len, FEW.values())) * len(REGIONS)
+        bulk_units = sum(1 for shapes in BULK.values() if shapes) * len(REGIONS)
+        return max(0, (self.resources - few_total) // max(1, bulk_units))
 
 
 class SyntheticProvider(BaseProvider):
@@ -80,17 +108,19 @@ def padding(size: int) -> list[dict[str, str]]:
 
 def collector(service: str):
     def collect(session: Account, region: str) -> Iterator[ResourceRecord]:
-        shapes = TEMPLATES[service]
+        bulk = BULK.get(service) or []
+        shapes = FEW.get(service, []) + bulk * (session.bulk_per_unit() // len(bulk) + 1 if bulk else 0)
+        count = len(FEW.get(service, [])) + (session.bulk_per_unit() if bulk else 0)
         pad = padding(CONFIG_BYTES)
         details = 0.0
-        for n in range(session.per_unit()):
+        for n in range(count):
             if n % PAGE == 0:
                 time.sleep(DELAY)  # a list call
             details += DETAIL
             if details >= 1:
                 details -= 1
                 time.sleep(DELAY)  # a detail read
-            shape = shapes[n % len(shapes)]
+            shape = shapes[n]
             config = copy.deepcopy(shape["config"])
             config["SyntheticTags"] = pad
             uid = f"arn:synthetic:{service}:{region}:{n}"
