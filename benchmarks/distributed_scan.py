@@ -12,7 +12,8 @@ run with ``POSTURE_SCAN_SPREAD=false`` (one worker runs the whole scan in its th
 
 Printed per run: the scan's duration (started -> finished), its state and counts, each worker's peak RSS
 (``VmHWM``) and CPU seconds, and where the time went (collecting: until the last unit reported; storing: the
-finishing step). Talks to 127.0.0.1 only.
+finishing step). The exposure-path rebuild that follows every scan (``posture/paths``: it reads every stored
+resource of every account) is left out unless ``--with-paths``: ``no_path_refresh.py``. Talks to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def environment(args: argparse.Namespace, data_dir: str) -> dict[str, str]:
     return {
         "DATABASE_URL": args.database,
         "CELERY_BROKER_URL": args.broker,
-        "POSTURE_PLUGINS": "benchmarks.synthetic_cloud",
+        "POSTURE_PLUGINS": "benchmarks.synthetic_cloud" + ("" if args.with_paths else ",benchmarks.no_path_refresh"),
         "POSTURE_DATA_DIR": data_dir,
         "POSTURE_LOG_LEVEL": "warning",
         "POSTURE_SCAN_CONCURRENCY": str(args.concurrency),
@@ -148,6 +149,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="threads per worker process")
     parser.add_argument("--delay", type=float, default=0.05, help="seconds per call")
     parser.add_argument("--in-process", action="store_true", help="also one worker with POSTURE_SCAN_SPREAD=false")
+    parser.add_argument(
+        "--with-paths", action="store_true", help="keep the exposure-path rebuild after the scan (all accounts)"
+    )
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/posture_bench_spread")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--timeout", type=float, default=1800)
@@ -163,7 +167,11 @@ def main() -> None:
 
     django.setup()
     runs = [(n, True) for n in args.workers] + ([(1, False)] if args.in_process else [])
-    print(f"{args.resources} resources, {args.delay * 1000:.0f} ms per call, {args.concurrency} threads per worker")
+    paths = "with" if args.with_paths else "without"
+    print(
+        f"{args.resources} resources, {args.delay * 1000:.0f} ms per call, {args.concurrency} threads per worker, "
+        f"{paths} the exposure-path rebuild"
+    )
     print(
         f"{'workers':>8} {'mode':>10} {'state':>10} {'scan s':>8} {'collect s':>9} {'store s':>8} "
         f"{'resources':>9} {'findings':>9}  peak MiB / CPU s per worker"
