@@ -46,7 +46,8 @@ class CollectionError:
 
     ``kind`` is one of: ``unsupported`` (the API or emulator lacks the call),
     ``denied`` (credentials lack permission), ``throttled``, ``timeout``,
-    ``invalid_response`` (junk from the API), ``unreachable`` (no connection),
+    ``invalid_response`` (junk from the API), ``unreachable`` (no connection), ``lost`` (a unit of a scan
+    spread over workers that no worker reported on),
     ``error`` (anything else).
     """
 

@@ -1,10 +1,18 @@
-"""Collect one account: fan out per (service, region), bounded, fault-isolated."""
+"""Collect one account: fan out per (service, region), bounded, fault-isolated.
+
+:func:`collect` runs every unit of an account in this process's threads and returns their records;
+:func:`stream_unit` runs one unit and hands its records on in batches as they come, for a scan whose
+units are spread over many worker processes (``posture/scans/spread.py``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,20 +61,103 @@ def plan(provider: Provider, session: Any, target: Target, registry: Registry = 
 
 
 def _run_unit(
-    provider: Provider, session: Any, unit: Unit, known: tuple[str, ...] = ()
+    provider: Provider,
+    session: Any,
+    unit: Unit,
+    known: tuple[str, ...] = (),
+    sink: Callable[[ResourceRecord], object] | None = None,
 ) -> tuple[list[ResourceRecord], CollectionError | None]:
+    """The unit's records (or, with ``sink``, each record handed to it instead of kept) and its failure."""
     records: list[ResourceRecord] = []
     try:
         for record in unit.spec.fn(session, unit.region):
             if not isinstance(record, ResourceRecord):
                 raise TypeError(f"collector yielded {type(record).__name__}, not a ResourceRecord")
-            records.append(record)
+            (sink or records.append)(record)
     except Exception as exc:  # any failure stays inside its unit
         kind = provider.classify_error(exc)
         message = explain(provider.name, exc, kind)
         log_failure(log, logging.INFO, f"collection of {unit.service} in {unit.region} failed: {message}", exc, known)
         return records, CollectionError(unit.service, unit.region, message, kind)
     return records, None
+
+
+def unit_key(unit: Unit) -> tuple[str, str]:
+    """What names a unit across processes: (service, region); a provider has one collector per service."""
+    return unit.service, unit.region
+
+
+def find_unit(provider: Provider, service: str, region: str, registry: Registry = REGISTRY) -> Unit:
+    """The unit ``(service, region)`` of ``provider``, as :func:`plan` made it in another process."""
+    for spec in registry.collectors(provider.name):
+        if spec.service == service:
+            return Unit(spec, region)
+    raise LookupError(f"no collector {provider.name}/{service}")
+
+
+_END = object()
+
+
+class _Abandoned(BaseException):
+    """Raised into a collector whose unit timed out: not an Exception, so no unit catches it as a failure."""
+
+
+def stream_unit(
+    provider: Provider,
+    session: Any,
+    unit: Unit,
+    on_batch: Callable[[list[ResourceRecord]], None],
+    *,
+    batch_size: int = 500,
+    unit_timeout: float = 900.0,
+    known_secrets: tuple[str, ...] = (),
+) -> CollectionError | None:
+    """Run one unit, calling ``on_batch`` (in the calling thread) with its records, ``batch_size`` at a time.
+
+    The collector runs in a thread of its own feeding a bounded queue, so no more than a few batches are ever
+    held; ``on_batch`` may touch a database connection. Like :func:`collect`, a failure keeps the records given so
+    far and returns the unit's :class:`CollectionError`; a unit still running after ``unit_timeout`` seconds is
+    a ``timeout`` and its thread is left behind.
+    """
+    items: queue.Queue[Any] = queue.Queue(maxsize=2 * batch_size)
+    outcome: list[CollectionError | None] = []
+    abandoned = threading.Event()
+
+    def sink(item: object) -> None:
+        while not abandoned.is_set():
+            with contextlib.suppress(queue.Full):
+                items.put(item, timeout=1)
+                return
+        raise _Abandoned
+
+    def produce() -> None:
+        with contextlib.suppress(_Abandoned):
+            _, error = _run_unit(provider, session, unit, known_secrets, sink=sink)
+            outcome.append(error)
+            sink(_END)
+
+    threading.Thread(target=produce, name=f"collect-{unit.service}-{unit.region}", daemon=True).start()
+    deadline = time.monotonic() + unit_timeout
+    batch: list[ResourceRecord] = []
+    try:
+        while True:
+            try:
+                item = items.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                if batch:
+                    on_batch(batch)
+                return CollectionError(unit.service, unit.region, f"no answer within {unit_timeout:.0f} s", "timeout")
+            if item is _END:
+                break
+            batch.append(item)
+            if len(batch) >= batch_size:
+                on_batch(batch)
+                batch = []
+        if batch:
+            on_batch(batch)
+        return outcome[0]
+    finally:
+        abandoned.set()  # timed out or on_batch raised: the collector thread stops at its next record (or never)
 
 
 def collect(
@@ -89,9 +180,10 @@ def collect(
     credential values) are scrubbed from the failures' DEBUG detail.
     """
     result = Collection(units=list(units))
-    seen: dict[str, int] = {}
+    kept: dict[int, list[ResourceRecord]] = {}  # unit's place in ``units`` -> its records
     pending: dict[Future, tuple[Unit, float]] = {}
     queue = list(units)
+    place = {id(unit): n for n, unit in enumerate(units)}
     done = 0
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collect")
     try:
@@ -107,14 +199,9 @@ def collect(
             )
             now = time.monotonic()
             for future in finished:
-                pending.pop(future)
+                unit, _ = pending.pop(future)
                 records, error = future.result()
-                for record in records:
-                    if record.uid in seen:
-                        result.records[seen[record.uid]] = record
-                    else:
-                        seen[record.uid] = len(result.records)
-                        result.records.append(record)
+                kept[place[id(unit)]] = records
                 if error is not None:
                     result.errors.append(error)
                 done += 1
@@ -132,5 +219,14 @@ def collect(
                 queue.clear()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    result.records = in_plan_order(kept[n] for n in sorted(kept))
     result.errors.sort(key=lambda e: (e.service, e.region))
     return result
+
+
+def in_plan_order(per_unit: Iterable[list[ResourceRecord]]) -> list[ResourceRecord]:
+    """The units' records in the order of the plan, whatever order the units finished in, each uid once: the
+    last one given (the same order and choice as a scan spread over workers reads them back in)."""
+    ordered = [record for records in per_unit for record in records]
+    last = {record.uid: n for n, record in enumerate(ordered)}
+    return [record for n, record in enumerate(ordered) if last[record.uid] == n]

@@ -253,6 +253,9 @@ KUBECONFIG_EXEC_ALLOWLIST = env_commands("POSTURE_KUBECONFIG_EXEC_ALLOWLIST")
 # Scans and history
 RETENTION_DAYS = env_int("POSTURE_RETENTION_DAYS", 400, minimum=1)
 SCAN_CONCURRENCY = env_int("POSTURE_SCAN_CONCURRENCY", 8, minimum=1, maximum=64)
+# With a broker, one account's (service, region) units are spread over all the workers and its records staged in
+# the database as they come, so no worker holds a whole account (posture/scans/spread.py); off: one worker runs it.
+SCAN_SPREAD = env_bool("POSTURE_SCAN_SPREAD", True)
 # One (service, region) that has not answered after this long is recorded as a timeout; the scan goes on.
 SCAN_UNIT_TIMEOUT_SECONDS = env_int("POSTURE_SCAN_UNIT_TIMEOUT_SECONDS", 900, minimum=1)
 # A running scan whose worker has not reported for this long is marked failed (the worker died).

@@ -25,9 +25,15 @@ class Result:
     evidence: tuple[Evidence, ...]
 
 
-def evaluate(records: list[ResourceRecord], registry: RuleRegistry = RULES) -> Iterator[Result]:
-    """Every applicable rule over every record. A rule that raises gives an ERROR result."""
-    ctx = RuleContext(records)
+def evaluate(
+    records: list[ResourceRecord], registry: RuleRegistry = RULES, ctx: RuleContext | None = None
+) -> Iterator[Result]:
+    """Every applicable rule over every record. A rule that raises gives an ERROR result.
+
+    ``ctx`` is what the rules may read besides their own record: by default ``records`` themselves; a scan
+    evaluated a batch at a time passes one over all of its records (``posture.scans.staged``).
+    """
+    ctx = RuleContext(records) if ctx is None else ctx
     rules_by_type = registry.for_types(ctx.types())
     for record in records:
         for r in rules_by_type.get(record.type, ()):

@@ -92,7 +92,7 @@ def previous_state(scan: Scan) -> ContainerState | None:
     )
 
 
-def record_container_state(scan: Scan, records: list[ResourceRecord]) -> ContainerState | None:
+def record_container_state(scan: Scan, records: Iterable[ResourceRecord]) -> ContainerState | None:
     """Store what the scan saw running and how it moved; None when the scan saw no container at all."""
     images, containers, users = observe(records)
     if not containers:

@@ -46,6 +46,9 @@ class Scan(models.Model):
     baseline_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    storing_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a spread scan's units had all reported and one worker began storing"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -121,3 +124,58 @@ class ContainerState(models.Model):
 
     def __str__(self) -> str:
         return f"containers of scan {self.scan_id}"
+
+
+class UnitState(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+UNIT_REPORTED = (UnitState.DONE, UnitState.FAILED)
+
+
+class ScanUnit(models.Model):
+    """One (service, region) of a scan spread over the workers (:mod:`posture.scans.spread`).
+
+    ``attempt`` counts the times a worker took it (a redelivered task takes it again); only the records staged
+    by the attempt that reported count. ``error`` is the unit's ``CollectionError`` as a dict, or None.
+    """
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="units")
+    service = models.CharField(max_length=100)
+    region = models.CharField(max_length=100)
+    state = models.CharField(max_length=10, choices=UnitState.choices, default=UnitState.QUEUED)
+    attempt = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    records = models.PositiveIntegerField(default=0)
+    error = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scan", "service", "region"], name="one_unit_per_scan")]
+
+    def __str__(self) -> str:
+        return f"{self.service}/{self.region} of scan {self.scan_id} ({self.state})"
+
+
+class StagedRecord(models.Model):
+    """A record one unit collected, held until its scan is evaluated and stored, then deleted.
+
+    ``data`` is the record's JSON text (provider, service, region, name, tags, config) exactly as collected:
+    text, not ``jsonb``, so the rules later read the keys in the order the API gave them.
+    """
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(ScanUnit, on_delete=models.CASCADE, related_name="staged")
+    attempt = models.PositiveIntegerField()
+    type = models.CharField(max_length=200)
+    uid = models.CharField(max_length=1024)
+    data = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scan", "type", "unit", "id"], name="staged_by_scan_type")]
+
+    def __str__(self) -> str:
+        return f"{self.uid} of scan {self.scan_id}"

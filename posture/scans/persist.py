@@ -67,7 +67,13 @@ def _touch(model: Any, ids: list[int], now: datetime, **extra: Any) -> None:
 
 
 def persist_resources(
-    account: CloudAccount, scan: Any, records: Iterable[ResourceRecord], now: datetime, stats: PersistStats
+    account: CloudAccount,
+    scan: Any,
+    records: Iterable[ResourceRecord],
+    now: datetime,
+    stats: PersistStats,
+    *,
+    known_estate: bool | None = None,
 ) -> dict[str, tuple[int, str]]:
     """Upsert the records as Resources, log configuration drift; returns ``{uid: (resource id, search label)}``.
 
@@ -76,10 +82,17 @@ def persist_resources(
     diffed (:func:`posture.scans.diff.diff_configs`, volatile fields left out). Only a real difference, a
     recreated object or a resource that (re)appears writes a :class:`ResourceChange`; the rest is updated
     quietly, like a new name or new tags.
+
+    ``known_estate`` given, ``records`` are one batch of a larger scan: only their own rows are read, and
+    ``known_estate`` says whether the account had resources before this scan (else: whether it has any).
     """
+    rows = Resource.objects.filter(account=account)
+    if known_estate is not None:
+        records = list(records)
+        rows = rows.filter(uid__in=[r.uid for r in records])
     existing = {
         uid: (pk, digest, name, tags, gone_at)
-        for pk, uid, digest, name, tags, gone_at in Resource.objects.filter(account=account).values_list(
+        for pk, uid, digest, name, tags, gone_at in rows.values_list(
             "id", "uid", "config_hash", "name", "tags", "gone_at"
         )
     }
@@ -133,11 +146,15 @@ def persist_resources(
     _touch(Resource, unchanged, now, gone_at=None)
     ids = {uid: known[0] for uid, known in existing.items() if uid in names}
     if new:  # first seen now: exactly the ones just inserted
-        ids.update(Resource.objects.filter(account=account, first_seen=now).values_list("uid", "id"))
-        if existing:  # an account's first scan finds its estate: nothing "appeared" against nothing
+        inserted = Resource.objects.filter(account=account, first_seen=now)
+        if known_estate is not None:
+            inserted = inserted.filter(uid__in=[r.uid for r in new])
+        ids.update(inserted.values_list("uid", "id"))
+        if bool(existing) if known_estate is None else known_estate:  # a first scan: nothing "appeared"
             changes += [_appeared(scan, ids[r.uid], now, r.config_hash) for r in new]
     ResourceChange.objects.bulk_create(changes, batch_size=BATCH)
-    stats.resources_new, stats.resources_changed = len(new), sum(c.kind != ChangeKind.APPEARED for c in changes)
+    stats.resources_new += len(new)
+    stats.resources_changed += sum(c.kind != ChangeKind.APPEARED for c in changes)
     return {uid: (pk, names[uid]) for uid, pk in ids.items()}
 
 
@@ -225,16 +242,22 @@ def persist_findings(
     resources: dict[str, tuple[int, str]],
     now: datetime,
     stats: PersistStats,
+    *,
+    batch: bool = False,
 ) -> None:
     """Upsert one Finding per (rule, resource) and write a FindingEvent for every transition.
 
-    ``resources`` is what :func:`persist_resources` returned: ``{uid: (resource id, name)}``.
+    ``resources`` is what :func:`persist_resources` returned: ``{uid: (resource id, name)}``. With ``batch``,
+    the results are those of these resources only (one batch of a larger scan): only their findings are read.
     """
+    rows = Finding.objects.filter(account=account)
+    if batch:
+        rows = rows.filter(resource_id__in=[pk for pk, _ in resources.values()])  # findings die with resources
     existing = {
         (rule_id, uid): (pk, status, severity, message, evidence, search)
-        for pk, rule_id, uid, status, severity, message, evidence, search in Finding.objects.filter(
-            account=account
-        ).values_list("id", "rule_id", "resource_uid", "status", "severity", "message", "evidence", "search_text")
+        for pk, rule_id, uid, status, severity, message, evidence, search in rows.values_list(
+            "id", "rule_id", "resource_uid", "status", "severity", "message", "evidence", "search_text"
+        )
     }
     new: list[Finding] = []
     updated: list[Finding] = []
@@ -336,7 +359,7 @@ def persist_findings(
         ],
         batch_size=BATCH,
     )
-    stats.findings_new = len(new)
+    stats.findings_new += len(new)
     stats.transitions.update(kind for _, kind, _, _ in events)
 
 

@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from collectors import REGISTRY
 from collectors.failures import detail, traceback_detail
+from collectors.records import ResourceRecord, Target
 from collectors.redact import credential_values
+from collectors.registry import Provider
 from collectors.run import Collection, collect, plan
 from posture.findings.mutes import apply_mutes
 from posture.findings.snapshots import take_snapshots
@@ -33,7 +37,7 @@ from posture.inventory.models import CloudAccount
 from posture.rules.evaluate import evaluate
 from posture.scans.container_drift import record_container_state
 from posture.scans.image_scans import attach_image_scans, store_image_scans
-from posture.scans.models import ACTIVE_STATES, Scan, ScanState
+from posture.scans.models import ACTIVE_STATES, Scan, ScanState, ScanUnit
 from posture.scans.persist import PersistStats, persist_findings, persist_resources, resolve_gone
 from posture.scans.signals import scan_finished
 from posture.security import check_outbound_url
@@ -101,6 +105,16 @@ def shifted_clock(as_of: datetime) -> Clock:
     return lambda: timezone.now() + offset
 
 
+def connect(account: CloudAccount) -> tuple[Provider, Any, Target]:
+    """The account's provider, an authenticated session and its target; raises for whatever stops a scan."""
+    provider = REGISTRY.provider(account.provider)
+    if account.endpoint_url:  # again at scan time: a name may resolve elsewhere now
+        check_outbound_url(account.endpoint_url)
+    target = account.target()
+    provider.check_policy(target.credentials, target.policy)  # stored before a rule changed: refused, not run
+    return provider, provider.connect(target), target
+
+
 def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock = timezone.now) -> Scan:
     """Run a queued scan to its final state. Never raises for a cloud-side problem.
 
@@ -114,12 +128,7 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
     scan = Scan.objects.select_related("account").get(pk=scan_id)
     account = scan.account
     try:
-        provider = REGISTRY.provider(account.provider)
-        if account.endpoint_url:  # again at scan time: a name may resolve elsewhere now
-            check_outbound_url(account.endpoint_url)
-        target = account.target()
-        provider.check_policy(target.credentials, target.policy)  # stored before a rule changed: refused, not run
-        session = provider.connect(target)
+        provider, session, target = connect(account)
         units = plan(provider, session, target)
     except Exception as exc:  # bad credentials, unreachable endpoint, unknown provider
         message = failure_message(account, exc, "the scan could not start")
@@ -204,25 +213,53 @@ def _store(scan: Scan, collection: Collection, clock: Clock) -> Scan:
         resource_ids = persist_resources(scan.account, scan, records, now, stats)
         images = store_image_scans(scan.account, records, now)
         persist_findings(scan.account, scan, results, resource_ids, now, stats)
-        gone = resolve_gone(scan.account, scan, {e.service for e in collection.errors}, now, stats)
-        record_container_state(scan, collection.records)
-        apply_mutes([scan.account], now=now, rescore=False)
-        snapshots = take_snapshots(scan, since=now, now=now)
-        counts = {
-            "resources": len(collection.records),
-            "resources_new": stats.resources_new,
-            "resources_changed": stats.resources_changed,
-            "resources_gone": gone,
-            "findings": dict(sorted(stats.statuses.items())),
-            "findings_new": stats.findings_new,
-            "transitions": {str(k): v for k, v in sorted(stats.transitions.items())},
-            "snapshots": snapshots,
-            "units": len(collection.units),
-            "units_failed": len(collection.failed_units),
-            "image_scans": images.new + images.updated,
-        }
-        state = ScanState.PARTIAL if errors else ScanState.SUCCEEDED
-        finished = _finish(scan, state, clock, errors=errors, counts=counts, progress_done=len(collection.units))
+        outcome = Outcome(len(collection.records), len(collection.units), len(collection.failed_units), errors)
+        finished = close_scan(scan, outcome, collection.records, stats, images.new + images.updated, now, clock)
+    return finished
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a scan collected: records kept, units planned and failed, and the failures as ``Scan.errors``."""
+
+    resources: int
+    units: int
+    units_failed: int
+    errors: list[dict[str, str]]
+
+
+def close_scan(
+    scan: Scan,
+    outcome: Outcome,
+    workloads: Iterable[ResourceRecord],
+    stats: PersistStats,
+    image_scans: int,
+    now: datetime,
+    clock: Clock,
+) -> Scan:
+    """After the resources and findings: what is gone, container drift, mutes, snapshots, counts, final state.
+
+    Inside the transaction that stored the scan. ``workloads``: the scan's records (only workloads are read).
+    """
+    gone = resolve_gone(scan.account, scan, {e["service"] for e in outcome.errors}, now, stats)
+    record_container_state(scan, workloads)
+    apply_mutes([scan.account], now=now, rescore=False)
+    snapshots = take_snapshots(scan, since=now, now=now)
+    counts = {
+        "resources": outcome.resources,
+        "resources_new": stats.resources_new,
+        "resources_changed": stats.resources_changed,
+        "resources_gone": gone,
+        "findings": dict(sorted(stats.statuses.items())),
+        "findings_new": stats.findings_new,
+        "transitions": {str(k): v for k, v in sorted(stats.transitions.items())},
+        "snapshots": snapshots,
+        "units": outcome.units,
+        "units_failed": outcome.units_failed,
+        "image_scans": image_scans,
+    }
+    state = ScanState.PARTIAL if outcome.errors else ScanState.SUCCEEDED
+    finished = _finish(scan, state, clock, errors=outcome.errors, counts=counts, progress_done=outcome.units)
     log.info("scan %s of %s %s: %s", scan.pk, scan.account.name, state, counts)
     return finished
 
@@ -230,7 +267,12 @@ def _store(scan: Scan, collection: Collection, clock: Clock) -> Scan:
 def reap_stale_scans(stale_after: int | None = None) -> list[int]:
     """Fail running scans whose worker stopped reporting (killed, or lost its connection)."""
     cutoff = timezone.now() - timedelta(seconds=stale_after or settings.SCAN_STALE_SECONDS)
-    stale = list(Scan.objects.filter(state=ScanState.RUNNING, heartbeat_at__lt=cutoff).values_list("id", flat=True))
+    collecting = Exists(ScanUnit.objects.filter(scan=OuterRef("pk"))) & Q(storing_at__isnull=True)
+    stale = list(  # a spread scan still collecting is spread.reap_lost_units' (a lost unit makes it partial)
+        Scan.objects.filter(state=ScanState.RUNNING, heartbeat_at__lt=cutoff)
+        .exclude(collecting)
+        .values_list("id", flat=True)
+    )
     for scan_id in stale:
         scan = Scan.objects.get(pk=scan_id)
         if Scan.objects.filter(pk=scan_id, state=ScanState.RUNNING, heartbeat_at__lt=cutoff).update(

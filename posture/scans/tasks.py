@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from celery import shared_task
-from django.db import transaction
+from celery import Task, shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -23,7 +24,7 @@ from posture.celery import app
 from posture.findings.mutes import apply_mutes
 from posture.inventory.models import CloudAccount
 from posture.scans import background as worker
-from posture.scans import pipeline, retention
+from posture.scans import pipeline, retention, spread
 from posture.scans.models import Scan, ScanState
 from posture.scans.pipeline import QueueUnavailable, ScanRefused, create_scan
 from posture.scans.schedule import due_accounts
@@ -31,9 +32,45 @@ from posture.scans.schedule import due_accounts
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="posture.scans.tasks.run_scan")
-def run_scan_task(scan_id: int) -> str:
-    return pipeline.run_scan(scan_id).state
+@shared_task(name="posture.scans.tasks.run_scan", bind=True)
+def run_scan_task(self: Task, scan_id: int) -> str:
+    """The scan in this worker (eager Celery, or ``POSTURE_SCAN_SPREAD`` off), or its units over every worker."""
+    if not spreads():
+        return pipeline.run_scan(scan_id).state
+    queue = same_queue(self)
+    return spread.start(
+        scan_id,
+        lambda scan, unit: collect_unit_task.apply_async((unit,), **queue),
+        lambda scan: finish_scan_task.apply_async((scan,), **queue),
+    ).state
+
+
+@shared_task(
+    name="posture.scans.tasks.collect_unit",
+    bind=True,
+    autoretry_for=(OperationalError, InterfaceError),  # the database dropped: the unit runs again, a new attempt
+    retry_backoff=True,
+    max_retries=5,
+)
+def collect_unit_task(self: Task, unit_id: int) -> str:
+    queue = same_queue(self)
+    return spread.collect_unit(unit_id, lambda scan: finish_scan_task.apply_async((scan,), **queue))
+
+
+@shared_task(name="posture.scans.tasks.finish_scan")
+def finish_scan_task(scan_id: int) -> str:
+    return spread.finish(scan_id).state
+
+
+def spreads() -> bool:
+    """Whether a scan's units go to all the workers: a real broker and ``POSTURE_SCAN_SPREAD`` on."""
+    return bool(settings.SCAN_SPREAD and not app.conf.task_always_eager)
+
+
+def same_queue(task: Task) -> dict[str, Any]:
+    """Send a scan's next tasks to the queue its first one came from (workers serving that queue take them)."""
+    queue = (task.request.delivery_info or {}).get("routing_key")
+    return {"queue": queue} if queue else {}
 
 
 @shared_task(name="posture.scans.tasks.dispatch_scheduled_scans")
@@ -53,7 +90,7 @@ def purge_history_task() -> dict:
 
 @shared_task(name="posture.scans.tasks.reap_stale_scans")
 def reap_stale_scans_task() -> int:
-    return len(pipeline.reap_stale_scans())
+    return len(spread.reap_lost_units()) + len(pipeline.reap_stale_scans())
 
 
 def broker_address() -> str:

@@ -7,7 +7,7 @@ import time
 
 from collectors.records import ResourceRecord, Target
 from collectors.registry import BaseProvider, Registry
-from collectors.run import collect, plan
+from collectors.run import collect, plan, stream_unit
 from posture.rules.evaluate import evaluate
 from posture.rules.registry import RuleRegistry, rule
 from posture.rules.verdicts import passed
@@ -154,3 +154,42 @@ def test_a_hanging_unit_times_out_and_the_rest_is_kept() -> None:
     assert time.monotonic() - started < 3
     assert sorted(r.uid for r in result.records) == ["a", "c"]
     assert [(e.region, e.kind) for e in result.errors] == [("b", "timeout")]
+
+
+def test_records_come_in_plan_order_whatever_order_the_units_finish_in_each_uid_once() -> None:
+    def fn(session, region):
+        if region == "a":
+            time.sleep(0.05)  # finishes last
+        yield record(f"{region}-1", region)
+        yield record("shared", region)
+
+    units = plan(Provider(), None, Target("unit", "t"), make_registry(fn))
+    result = collect(Provider(), None, units, concurrency=3)
+    assert [(r.uid, r.region) for r in result.records] == [("a-1", "a"), ("b-1", "b"), ("c-1", "c"), ("shared", "c")]
+
+
+def test_one_unit_streams_its_records_in_batches_and_keeps_them_when_it_fails() -> None:
+    def fn(session, region):
+        yield from (record(f"r-{n}") for n in range(5))
+        raise TimeoutError("gone")
+
+    (unit,) = plan(Provider(), None, Target("unit", "t"), make_registry(fn, regional=False))
+    batches: list[list[str]] = []
+    error = stream_unit(Provider(), None, unit, lambda b: batches.append([r.uid for r in b]), batch_size=2)
+    assert batches == [["r-0", "r-1"], ["r-2", "r-3"], ["r-4"]]
+    assert error is not None and (error.kind, error.region) == ("timeout", "global")
+
+
+def test_a_streamed_unit_that_stops_answering_times_out_and_its_thread_is_let_go() -> None:
+    release = threading.Event()
+
+    def fn(session, region):
+        yield record("first")
+        release.wait(5)
+        yield record("late")
+
+    (unit,) = plan(Provider(), None, Target("unit", "t"), make_registry(fn, regional=False))
+    batches: list[list[str]] = []
+    error = stream_unit(Provider(), None, unit, lambda b: batches.append([r.uid for r in b]), unit_timeout=0.2)
+    release.set()
+    assert batches == [["first"]] and error is not None and error.kind == "timeout"

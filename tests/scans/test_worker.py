@@ -16,8 +16,9 @@ from django.db import connection
 
 from posture.celery import app as celery_app
 from posture.findings.models import Finding
-from posture.scans.models import FINAL_STATES, Scan
-from posture.scans.pipeline import create_scan
+from posture.inventory.models import Resource
+from posture.scans.models import FINAL_STATES, Scan, StagedRecord
+from posture.scans.pipeline import create_scan, reap_stale_scans
 from posture.scans.tasks import run_scan_task
 from tests.conftest import require_service
 
@@ -34,7 +35,9 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def worker():
+def worker(request):
+    """A worker process on a queue of its own; ``@pytest.mark.parametrize("worker", [{ENV}], indirect=True)``
+    adds to its environment."""
     require_service("127.0.0.1", 6379, "Redis")
     queue = f"posture-test-{uuid.uuid4().hex[:8]}"
     env = {
@@ -44,6 +47,7 @@ def worker():
         "POSTURE_PLUGINS": "tests.support.testcloud",
         "POSTURE_DATA_DIR": str(settings.DATA_DIR),
         "POSTURE_LOG_LEVEL": "warning",
+        **getattr(request, "param", {}),
     }
     process = subprocess.Popen(
         [
@@ -98,15 +102,66 @@ def test_a_scan_runs_through_a_real_worker(account, worker) -> None:
     assert scan.state == "succeeded", (scan.state, scan.message, scan.errors)
     assert scan.counts["findings"] == {"FAIL": 2, "PASS": 2}
     assert Finding.objects.filter(account=account).count() == 4
+    assert sorted(scan.units.values_list("service", "region", "state")) == [
+        ("iam", "global", "done"),
+        ("storage", "r1", "done"),
+        ("storage", "r2", "done"),
+    ], "a task per unit (POSTURE_SCAN_SPREAD is on by default with a broker)"
+    assert StagedRecord.objects.count() == 0
     assert Scan.objects.get(pk=scan.pk).started_at is not None
 
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_unit_makes_the_spread_scan_partial_naming_what_it_lost(account, estate, worker) -> None:
+    from posture.scans.spread import reap_lost_units
+
+    scan = killed_mid_scan(account, estate, worker)
+    assert reap_lost_units(stale_after=3600) == []  # a fresh heartbeat is left alone
+    Scan.objects.filter(pk=scan.pk).update(heartbeat_at=scan.heartbeat_at - timedelta(hours=2))
+    assert reap_stale_scans(stale_after=3600) == [], "a spread scan still collecting is not failed"
+    assert reap_lost_units(stale_after=3600) == [scan.pk]
+    scan.refresh_from_db()
+    assert scan.state == "partial", (scan.state, scan.message)
+    lost = [("storage", "r1", "lost"), ("storage", "r2", "lost")]  # the one it ran and the one it never took
+    assert [(e["service"], e["region"], e["kind"]) for e in scan.errors] == lost
+    assert scan.counts["resources"] == Resource.objects.filter(account=account).count() == 1, "the user is kept"
+    assert Finding.objects.filter(account=account).count() == 1
+    assert StagedRecord.objects.count() == 0
+    assert create_scan(account).state == "queued", "the account can be scanned again"
+
+
+def killed_mid_scan(account, estate, worker, hanging: str = "storage", reported: int = 1) -> Scan:
+    """A scan whose (only) worker is killed while a unit of ``hanging`` hangs, after ``reported`` units reported."""
+    import signal
+
+    from tests.conftest import estate_doc
+
+    doc = estate_doc()
+    doc["hang"] = [{"service": hanging, "seconds": 120}]
+    estate.write(doc)
+    queue, process = worker
+    scan = create_scan(account, trigger="api")
+    with celery_app.connection_for_write(BROKER) as conn:
+        run_scan_task.apply_async((scan.pk,), queue=queue, connection=conn)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        scan.refresh_from_db()
+        if scan.state == "running" and scan.progress_done >= reported:  # planned first: iam, then storage
+            break
+        time.sleep(0.2)
+    assert scan.state == "running"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    return scan
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("worker", [{"POSTURE_SCAN_SPREAD": "false"}], indirect=True)
 def test_a_worker_killed_mid_scan_leaves_a_failed_scan_and_nothing_half_written(account, estate, worker) -> None:
     import signal
 
-    from posture.scans.pipeline import reap_stale_scans
     from tests.conftest import estate_doc
 
     doc = estate_doc()
@@ -125,6 +180,7 @@ def test_a_worker_killed_mid_scan_leaves_a_failed_scan_and_nothing_half_written(
     assert scan.state == "running"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
+    assert scan.units.count() == 0, "one worker ran it all"
     assert reap_stale_scans(stale_after=3600) == []  # a fresh heartbeat is left alone
     Scan.objects.filter(pk=scan.pk).update(heartbeat_at=scan.heartbeat_at - timedelta(hours=2))
     assert reap_stale_scans(stale_after=3600) == [scan.pk]
