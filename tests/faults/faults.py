@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
 from tests.faults.app import App
@@ -40,19 +41,38 @@ class FindingsLock:
         self.conn.execute("LOCK TABLE findings_finding IN ACCESS EXCLUSIVE MODE")
         return self
 
+    def wait_until_quiet(self, quiet_for: float = 1.0) -> None:
+        """No other session busy on the database for ``quiet_for`` seconds: what an earlier scan set going after it
+        finished (the exposure-path refresh reads the findings) is done, and cannot hold the worker at the lock."""
+        since = [time.monotonic()]
+
+        def quiet() -> bool:
+            busy = self.app.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )[0][0]
+            if busy:
+                since[0] = time.monotonic()
+            return time.monotonic() - since[0] >= quiet_for
+
+        self.app.wait_for("a quiet database", quiet)
+
     def __exit__(self, *exc: object) -> None:
         with contextlib.suppress(Exception):  # already cut when the server restarted
             self.conn.close()
 
-    def waiting(self) -> dict[str, Any] | None:
+    def waiting(self, writers_only: bool = False) -> dict[str, Any] | None:
+        """A session waiting on the lock; with ``writers_only``, only one whose transaction has written rows (a
+        reader, such as the exposure-path refresh after an earlier scan, may be waiting too)."""
         rows = self.app.query(
             "SELECT pid, backend_xid IS NOT NULL, query FROM pg_stat_activity"
             " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            + (" AND backend_xid IS NOT NULL" if writers_only else "")
         )
         return {"pid": rows[0][0], "wrote": rows[0][1], "query": rows[0][2]} if rows else None
 
     def wait_for_a_writer(self, account: str | None = None, timeout: float = 60) -> dict[str, Any] | None:
-        """The session waiting on the lock (``wrote``: its transaction has written rows).
+        """The session waiting on the lock whose transaction has written rows (``wrote``).
 
         With ``account``, None as soon as that account's newest scan is final instead.
         """
@@ -62,7 +82,7 @@ class FindingsLock:
                 scan = self.app.scan_of(account)
                 if scan and scan["state"] in FINAL:
                     return {"final": scan}
-            return self.waiting()
+            return self.waiting(writers_only=True)
 
         found = self.app.wait_for("a scan waiting on the findings table", check, timeout)
         return None if "final" in found else found

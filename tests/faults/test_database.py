@@ -11,6 +11,7 @@ STORED = {"resources": 601, "findings": 601, "events": 201, "duplicated": 0}  # 
 
 
 def test_postgres_restarted_mid_persistence_rolls_back_and_the_retry_stores_it_once(pg_app, private_postgres) -> None:
+    FindingsLock(private_postgres, pg_app).wait_until_quiet()
     with FindingsLock(private_postgres, pg_app) as lock:
         pg_app.manage("scan", "restart-once", "--async")
         blocked = lock.wait_for_a_writer()
@@ -31,6 +32,7 @@ def test_postgres_restarted_mid_persistence_rolls_back_and_the_retry_stores_it_o
 
 def test_postgres_restarted_at_every_attempt_fails_the_scan_and_stores_nothing(pg_app, private_postgres) -> None:
     lock = FindingsLock(private_postgres, pg_app)
+    lock.wait_until_quiet()
     restarts = 0
     while True:  # restart whenever the scan is caught writing, until the worker gives up
         with lock:
