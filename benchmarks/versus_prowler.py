@@ -61,19 +61,33 @@ class Run:
     detail: str
 
 
+# Started by a small interpreter of its own: on Linux a child's ru_maxrss starts from the RSS of the process
+# that forked it (exec keeps the old memory's high-water mark), so this process, grown by building the
+# estate, would raise every figure. The launcher runs the command and reports what it used.
+LAUNCHER = """
+import json, os, resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.call(sys.argv[2:])
+wall = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as out:
+    json.dump({"code": code, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "kib": usage.ru_maxrss}, out)
+"""
+
+
 def timed(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> tuple[int, float, float, float]:
     """Run ``command`` to its end: exit code, wall s, CPU s (user + system) and peak RSS MB of its process tree.
 
-    ``os.wait4`` gives the child's own resource use with that of the children it waited for; ``ru_maxrss``
-    is the largest single process among them (Linux: KiB).
+    The CPU time is that of the command and every child it waited for; the peak is the largest single
+    process among them (ru_maxrss, KiB on Linux).
     """
+    report = log.with_suffix(".usage.json")
     with log.open("wb") as out:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-        _pid, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+        subprocess.run(
+            [sys.executable, "-c", LAUNCHER, str(report), *command], env=env, cwd=cwd, stdout=out, stderr=out
+        )
+    usage = json.loads(report.read_text())
+    return usage["code"], usage["wall"], usage["cpu"], usage["kib"] / 1024
 
 
 def base_env(url: str) -> dict[str, str]:
