@@ -204,8 +204,9 @@ class Posture:
 class Prowler:
     name = "Prowler"
 
-    def __init__(self, url: str, work: Path, binary: str) -> None:
+    def __init__(self, url: str, work: Path, binary: str, retries: int | None) -> None:
         self.binary = binary
+        self.retries = [] if retries is None else ["--aws-retries-max-attempts", str(retries)]
         self.work = work
         self.env = base_env(url)
         self.version = subprocess.run(
@@ -228,6 +229,7 @@ class Prowler:
             "-F",
             "bench",
             "-b",  # no banner
+            *self.retries,
         ]
         out.mkdir()
         log = out / "prowler.log"
@@ -260,6 +262,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="with --size large: a share of its resources")
     parser.add_argument("--runs", type=int, default=1, help="runs of each tool; the best is printed")
     parser.add_argument("--prowler", help="the prowler executable (default: on PATH, else /work/prowler-venv)")
+    parser.add_argument(
+        "--prowler-retries",
+        type=int,
+        help="Prowler's --aws-retries-max-attempts (default: its own, 3); moto answers some calls Prowler makes "
+        "with HTTP 500, and their retries' back-off is part of Prowler's wall time",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, outputs)")
     args = parser.parse_args()
 
@@ -277,8 +285,9 @@ def main() -> None:
         print(f"estate: {what}; regions {', '.join(REGIONS)}; moto at {url}")
         tools: list[Posture | Prowler] = [Posture(url, work)]
         if prowler:
-            tools.append(Prowler(url, work, prowler))
-            print(f"prowler: {prowler} ({tools[-1].version}), --compliance {COMPLIANCE}")  # type: ignore[union-attr]
+            tools.append(Prowler(url, work, prowler, args.prowler_retries))
+            retries = "" if args.prowler_retries is None else f", --aws-retries-max-attempts {args.prowler_retries}"
+            print(f"prowler: {prowler} ({tools[-1].version}), --compliance {COMPLIANCE}{retries}")  # type: ignore[union-attr]
         best: dict[str, Run] = {}
         for n in range(args.runs):
             for tool in tools:  # in turn, never at once
