@@ -9,6 +9,7 @@ from collectors.registry import REGISTRY
 SERVICE_MODULES = (
     "aks",
     "authorization",
+    "compute",
     "containerregistry",
     "databricks",
     "entra",

@@ -31,6 +31,7 @@ PAGE_ROWS = 1000
 SUBSCRIPTIONS_PER_QUERY = 1000  # Resource Graph's limit per request
 # lower-case type -> the type as Resource Manager's own listing spells it
 TYPES = {
+    "microsoft.compute/virtualmachines": "Microsoft.Compute/virtualMachines",
     "microsoft.containerregistry/registries": "Microsoft.ContainerRegistry/registries",
     "microsoft.containerservice/managedclusters": "Microsoft.ContainerService/ManagedClusters",
     "microsoft.keyvault/vaults": "Microsoft.KeyVault/vaults",
@@ -39,6 +40,7 @@ TYPES = {
         "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies"
     ),
     "microsoft.network/bastionhosts": "Microsoft.Network/bastionHosts",
+    "microsoft.network/networkinterfaces": "Microsoft.Network/networkInterfaces",
     "microsoft.network/networksecuritygroups": "Microsoft.Network/networkSecurityGroups",
     "microsoft.network/networkwatchers": "Microsoft.Network/networkWatchers",
     "microsoft.network/virtualnetworks": "Microsoft.Network/virtualNetworks",

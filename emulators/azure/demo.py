@@ -31,6 +31,7 @@ from emulators.azure import estate as e
 from emulators.azure import estate_aks_registry, estate_identity, estate_images, estate_managed_identities, estate_mgmt
 from emulators.azure import estate_governance as gov
 from emulators.azure import estate_network as net
+from emulators.azure.estate_vms import add_vms
 
 SUB = e.SUBSCRIPTION
 PLATFORM = e.rg_id(SUB, "platform")
@@ -370,7 +371,7 @@ def demo_estate(page_size: int = 3, step: int = 0) -> dict[str, Any]:
     """
     resources: list[dict[str, Any]] = []
     parts = (_aks, _aks_kubelet, _storage, _network, _monitor, _authorization, _security, _vaults, _registries)
-    for part in (*parts, _image_scans, estate_managed_identities.add_identities):
+    for part in (*parts, _image_scans, estate_managed_identities.add_identities, add_vms):
         part(resources)
     estate_mgmt.management(resources, SUB)
     _evolve(resources, step)

@@ -65,6 +65,8 @@ KNOWN_TYPES = frozenset(
         "microsoft.security/securitycontacts",
         "microsoft.keyvault/vaults",
         "microsoft.managedidentity/userassignedidentities",
+        "microsoft.compute/virtualmachines",
+        "microsoft.network/networkinterfaces",
         "microsoft.containerregistry/registries",
         "microsoft.security/assessments/subassessments",
         "microsoft.security/subassessments",

@@ -39,7 +39,7 @@ from posture.paths.items import (
     resource_key,
 )
 from posture.paths.kube_edges import SA, add_cluster, anonymous_key, host_network, workload_identity
-from posture.paths.network_edges import AGENT_POOL, EC2, GCE, NetworkEntries
+from posture.paths.network_edges import AGENT_POOL, AZURE_VM, EC2, GCE, NetworkEntries
 
 EKS_CLUSTER = "aws.eks.cluster"
 EKS_NODEGROUP = "aws.eks.nodegroup"
@@ -128,8 +128,10 @@ class Builder:
             self.graph.link(INTERNET, key, "exposes", "public API endpoint open to any source")
             self.graph.link(key, anonymous, "serves", "requests without credentials")
 
-    def _machine(self, item: Item) -> tuple[str, str] | None:
+    def _machine(self, item: Item) -> tuple[str, str] | list[tuple[str, str]] | None:
         """The identity a machine behind a firewall runs as (:mod:`.network_edges`), and how."""
+        if item.type == AZURE_VM:
+            return self._vm_identities(item)
         if item.type == EC2:
             profile = str((item.config.get("IamInstanceProfile") or {}).get("Arn") or "")
             role = self.aws.profiles.get(profile)
@@ -157,6 +159,28 @@ class Builder:
             )
         account = self.gcp.accounts.get(email)
         return (self._identity(account, "gcp"), f"service account {account.name}") if account else None
+
+    def _vm_identities(self, vm: Item) -> list[tuple[str, str]]:
+        """An Azure VM's managed identities: the system-assigned one (its ``principalId``) and each user-assigned
+        one (by its client id when recorded, else by the principal id the VM's identity block gives)."""
+        identity = vm.config.get("identity")
+        identity = identity if isinstance(identity, dict) else {}
+        found = []
+        kinds = str(identity.get("type") or "").lower()
+        if "systemassigned" in kinds.replace(" ", "") and identity.get("principalId"):
+            label = f"{vm.name} system-assigned identity"
+            found.append((self._azure_identity(vm, str(identity["principalId"]), label), "system-assigned identity"))
+        assigned = identity.get("userAssignedIdentities")
+        for ref, value in sorted(assigned.items()) if isinstance(assigned, dict) else []:
+            value = value if isinstance(value, dict) else {}
+            known = self.azure.identity(str(value.get("clientId") or ""))
+            name = str(ref).rstrip("/").rsplit("/", 1)[-1]
+            if known is not None:
+                found.append((self._azure_identity(*known), f"user-assigned identity {name}"))
+            elif value.get("principalId"):
+                key = self._azure_identity(vm, str(value["principalId"]), name)
+                found.append((key, f"user-assigned identity {name}"))
+        return found
 
     def _identity(self, item: Item, kind: str) -> str:
         key = resource_key(item.id)

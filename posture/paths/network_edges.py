@@ -9,7 +9,10 @@ identity each machine runs as (no Django here).
 - Azure: a network security group with an inbound Allow from ``Internet``/``*``/``0.0.0.0/0`` (not shadowed by
   an earlier Deny of every port from anywhere) guards the subnets it is attached to, and so the AKS node pools
   placed in them (``vnetSubnetID``); a pool with public node IPs is reached, and stands on its cluster's kubelet
-  identity. Virtual machines' NICs are not collected yet.
+  identity. A virtual machine is reached through a network interface with a public IP address when every NSG
+  on its way lets the internet in (the NIC's own and its subnet's: inbound traffic must pass both; a NIC under
+  no NSG is not taken as open), and stands on its managed identities (system-assigned, user-assigned).
+  A subnet's NSG is known from the NSG's ``subnets`` or from its virtual network's subnets.
 - Google Cloud: an enabled ingress firewall rule from ``0.0.0.0/0`` or ``::/0`` allowing TCP, UDP or all
   protocols applies, in its network, to the instances with one of its target tags or target service accounts
   (every instance when it names neither); a running instance with an external address (``accessConfigs``) is
@@ -34,18 +37,22 @@ SG = "aws.ec2.security_group"
 EC2 = "aws.ec2.instance"
 NSG = "azure.network.security_group"
 AGENT_POOL = "azure.aks.agent_pool"
+VNET = "azure.network.virtual_network"
+AZURE_VM = "azure.compute.virtual_machine"
+AZURE_NIC = "azure.compute.network_interface"
 FIREWALL = "gcp.compute.firewall"
 GCE = "gcp.compute.instance"
 GKE_CLUSTER = "gcp.container.cluster"
 GKE_NODE_POOL = "gcp.container.node_pool"
 EKS_NODEGROUP = "aws.eks.nodegroup"
-NETWORK_TYPES = (SG, EC2, NSG, AGENT_POOL, FIREWALL, GCE)
+NETWORK_TYPES = (SG, EC2, NSG, AGENT_POOL, VNET, AZURE_VM, AZURE_NIC, FIREWALL, GCE)
 WORLD = ("0.0.0.0/0", "::/0")
 AZURE_WORLD = {"*", "0.0.0.0", "0.0.0.0/0", "internet", "any", "::/0"}
 PORT_PROTOCOLS = {"-1", "tcp", "6", "udp", "17", "all", "sctp", "132", "*"}
 
-# an item standing on the network -> the key of the identity it runs as, and how (None: none known)
-Resolve = Callable[[Item], "tuple[str, str] | None"]
+# an item standing on the network -> the key of the identity it runs as, and how (None: none known); a machine
+# with several identities (an Azure VM's system- and user-assigned ones) gives a list
+Resolve = Callable[[Item], "tuple[str, str] | list[tuple[str, str]] | None"]
 
 
 def _tags(item: Item) -> dict[str, str]:
@@ -184,8 +191,9 @@ class NetworkEntries:
         """The machine behind the firewall ``entry`` (item, label, what it opens), and the identity it runs as;
         a machine with no identity known is left out (it leads nowhere). ``extra``: findings of what the machine
         is one of (an EKS node's node group)."""
-        identity = self.resolve(item)
-        if identity is None:
+        resolved = self.resolve(item)
+        identities = resolved if isinstance(resolved, list) else [resolved] if resolved is not None else []
+        if not identities:
             return
         key = self._entry(graph, *entry)
         node = Node(
@@ -200,7 +208,8 @@ class NetworkEntries:
         )
         graph.node(node)
         graph.link(key, node.key, "guards", detail)
-        graph.link(node.key, identity[0], "runs as", identity[1])
+        for identity, how in identities:
+            graph.link(node.key, identity, "runs as", how)
 
     def _aws(self, graph: Graph) -> None:
         open_groups = {}
@@ -236,6 +245,7 @@ class NetworkEntries:
             for subnet in _azure_props(nsg.config).get("subnets") or [] if found else []:
                 if isinstance(subnet, dict) and subnet.get("id"):
                     by_subnet.setdefault(str(subnet["id"]).lower(), []).append((nsg, found))
+        self._azure_vms(graph)
         for pool in self.by_type.get(AGENT_POOL, []) if by_subnet else []:
             props = _azure_props(pool.config)
             if props.get("enableNodePublicIP") is not True:
@@ -244,6 +254,30 @@ class NetworkEntries:
                 entry = (nsg, f"Network security group {nsg.name}", "; ".join(found))
                 label = f"AKS node pool {(pool.config.get('_cluster') or {}).get('name', '')}/{pool.name}"
                 self._machine(graph, entry, pool, label, "its subnet, nodes with public IPs")
+
+    def _azure_vms(self, graph: Graph) -> None:
+        """NSG (the NIC's, else its subnet's; every one on the way open) -> NIC with a public IP -> its VM."""
+        nsgs = {nsg.uid.lower(): (nsg, azure_world_openings(nsg.config)) for nsg in self.by_type.get(NSG, [])}
+        if not any(found for _nsg, found in nsgs.values()):
+            return
+        subnet_nsg = azure_subnet_nsgs(self.by_type.get(NSG, []), self.by_type.get(VNET, []))
+        vms = {vm.uid.lower(): vm for vm in self.by_type.get(AZURE_VM, [])}
+        for nic in self.by_type.get(AZURE_NIC, []):
+            props = _azure_props(nic.config)
+            vm = vms.get(str((props.get("virtualMachine") or {}).get("id") or "").lower())
+            configs = [_azure_props(c) for c in props.get("ipConfigurations") or [] if isinstance(c, dict)]
+            if vm is None or not any((c.get("publicIPAddress") or {}).get("id") for c in configs):
+                continue
+            own = str((props.get("networkSecurityGroup") or {}).get("id") or "").lower()
+            subnets = {str((c.get("subnet") or {}).get("id") or "").lower() for c in configs}
+            on_way = [own] if own else []
+            on_way += sorted({subnet_nsg[s] for s in subnets if s in subnet_nsg} - {own})
+            if not on_way or not all(n in nsgs and nsgs[n][1] for n in on_way):
+                continue  # no NSG known, one not collected, or one that keeps the internet out
+            nsg, found = nsgs[on_way[0]]
+            where = "its own NSG" if own else "its subnet's NSG"
+            entry = (nsg, f"Network security group {nsg.name}", "; ".join(found))
+            self._machine(graph, entry, vm, f"Virtual machine {vm.name}", f"{where}, NIC {nic.name} with a public IP")
 
     def _gcp(self, graph: Graph) -> None:
         rules = [(r, opening) for r in self.by_type.get(FIREWALL, []) if (opening := gcp_world_opening(r.config))]
@@ -285,6 +319,21 @@ class NetworkEntries:
             if gcp_applies(rule.config, network, tags, accounts):
                 entry = (rule, f"Firewall rule {rule.name}", opening)
                 self._machine(graph, entry, item, label, "a target of the rule, with an external address")
+
+
+def azure_subnet_nsgs(nsgs: list[Item], vnets: list[Item]) -> dict[str, str]:
+    """Subnet id -> the id of its NSG (lowercased), from the NSGs' ``subnets`` and the virtual networks' subnets."""
+    found: dict[str, str] = {}
+    for vnet in vnets:
+        for subnet in _azure_props(vnet.config).get("subnets") or []:
+            nsg = (_azure_props(subnet).get("networkSecurityGroup") or {}) if isinstance(subnet, dict) else {}
+            if isinstance(subnet, dict) and subnet.get("id") and isinstance(nsg, dict) and nsg.get("id"):
+                found[str(subnet["id"]).lower()] = str(nsg["id"]).lower()
+    for nsg_item in nsgs:
+        for subnet in _azure_props(nsg_item.config).get("subnets") or []:
+            if isinstance(subnet, dict) and subnet.get("id"):
+                found[str(subnet["id"]).lower()] = nsg_item.uid.lower()
+    return found
 
 
 def created_by(instance: dict[str, Any]) -> str:
