@@ -22,7 +22,9 @@ def test_vms_and_nics_are_listed_page_by_page_in_the_apis_shape() -> None:
     assert sorted(by_name) == ["vm-batch", "vm-batch-nic", "vm-jump", "vm-jump-nic"]
     jump, nic = by_name["vm-jump"], by_name["vm-jump-nic"]
     assert jump.type == "azure.compute.virtual_machine" and nic.type == "azure.compute.network_interface"
-    assert jump.uid == f"/subscriptions/{SUB}/resourceGroups/platform/providers/Microsoft.Compute/virtualMachines/vm-jump"
+    assert (
+        jump.uid == f"/subscriptions/{SUB}/resourceGroups/platform/providers/Microsoft.Compute/virtualMachines/vm-jump"
+    )
     assert jump.config["identity"]["type"] == "SystemAssigned" and jump.config["identity"]["principalId"]
     assert jump.config["properties"]["networkProfile"]["networkInterfaces"][0]["id"] == nic.uid
     props = nic.config["properties"]
