@@ -41,6 +41,7 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "acr",
         "aks",
         "authorization",
+        "compute",
         "databricks",
         "defender_scans",
         "entra",
@@ -86,6 +87,8 @@ def test_every_service_collects_the_demo_subscription(session: AzureSession, emu
         "azure.databricks.workspace": 2,
         "azure.entra.tenant": 1,
         "azure.managedidentity.user_assigned": 2,
+        "azure.compute.virtual_machine": 2,
+        "azure.compute.network_interface": 2,
     }
     records = by_uid(result)
     legacy = records[LEGACY_AKS]

@@ -202,7 +202,7 @@ def test_scan_a_subscription_and_export_its_findings(emulator: ArmEmulator, tmp_
     call_command("scan", "azure-prod")
     scan = Scan.objects.get()
     assert scan.state == "succeeded", (scan.errors, scan.message)
-    assert scan.counts["resources"] == 76  # 72 resources (2 user-assigned identities) and 4 ACR image scans
+    assert scan.counts["resources"] == 80  # 76 resources (2 user-assigned identities, 2 VMs, 2 NICs), 4 ACR image scans
 
     findings = export(tmp_path)
     status = {(f["rule"], f["resource"]["uid"]): f["status"] for f in findings}
