@@ -22,7 +22,7 @@ from posture.env import env_bool, env_choice, env_commands, env_int, env_list, e
 from posture.local_keys import new_fernet_key, new_secret_key, read_or_create
 from posture.logs import audit_handlers
 from posture.rules.packs.aws.ecr import stale_image_days
-from posture.rules.packs.azure.storage import key_max_age_days
+from posture.rules.packs.azure.storage.protection import key_max_age_days
 from posture.rules.packs.gcp.apikeys import api_key_max_age_days
 from posture.rules.packs.kubernetes.settings import rule_settings
 

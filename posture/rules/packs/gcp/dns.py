@@ -7,10 +7,8 @@ policy, so its networks log no queries.
 
 from __future__ import annotations
 
-from typing import Any
-
 from collectors.records import ResourceRecord
-from posture.rules.packs.gcp.helpers import same_project
+from posture.rules.packs.gcp.helpers import resource_path, same_project
 from posture.rules.registry import rule
 from posture.rules.verdicts import Verdict, check, errored, observed, unreadable
 
@@ -21,13 +19,6 @@ WEAK_ALGORITHM = "rsasha1"
 
 def is_public(zone: ResourceRecord) -> bool:
     return str(zone.config.get("visibility") or "public").lower() == "public"
-
-
-def network_path(url: Any) -> str:
-    """``.../projects/p/global/networks/n`` of a network URL or self link (the part both name alike)."""
-    text = str(url or "")
-    index = text.find("projects/")
-    return text[index:].rstrip("/") if index >= 0 else ""
 
 
 @rule(
@@ -126,13 +117,15 @@ def network_query_logging(resource: ResourceRecord, ctx) -> Verdict:
     if problem:
         return problem
     mine = (
-        network_path(resource.config.get("selfLink"))
+        resource_path(resource.config.get("selfLink"))
         or f"projects/{summary.config.get('projectId')}/global/networks/{resource.name}"
     )
     attached = [
         p
         for p in same_project(ctx, "gcp.dns.policy", resource)
-        if any(network_path(n.get("networkUrl")) == mine for n in p.config.get("networks") or [] if isinstance(n, dict))
+        if any(
+            resource_path(n.get("networkUrl")) == mine for n in p.config.get("networks") or [] if isinstance(n, dict)
+        )
     ]
     logging = [p.name for p in attached if p.config.get("enableLogging") is True]
     return check(

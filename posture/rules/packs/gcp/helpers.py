@@ -56,3 +56,10 @@ def is_true(value: Any) -> bool:
 
 def is_default_compute_sa(email: Any) -> bool:
     return str(email) == "default" or str(email).endswith("-compute@developer.gserviceaccount.com")
+
+
+def resource_path(url: Any) -> str:
+    """``projects/p/global/networks/n`` of a resource URL or self link (the part every form names alike)."""
+    text = str(url or "")
+    index = text.find("projects/")
+    return text[index:].rstrip("/") if index >= 0 else text

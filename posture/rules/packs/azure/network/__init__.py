@@ -1,0 +1,1 @@
+"""Azure network rules (azure.network.*), one module per part: NSGs and virtual networks, gateways, public endpoints."""

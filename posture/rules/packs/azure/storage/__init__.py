@@ -1,0 +1,1 @@
+"""Azure storage rules (azure.storage.*), one module per part: account settings, data protection."""

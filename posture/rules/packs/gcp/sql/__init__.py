@@ -1,0 +1,1 @@
+"""Cloud SQL rules (gcp.sql.*), one module per part: instances, database flags."""
