@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from urllib.parse import quote
 
 from collectors.gcp.api_state import api_disabled
 from collectors.gcp.clients import compute, compute_v1
@@ -38,7 +39,7 @@ def _clusters(session: GcpSession, project: str) -> Iterator[ResourceRecord]:
             return
         raise
     for region in regions:
-        path = f"v1/projects/{project}/regions/{region}/clusters"
+        path = f"v1/projects/{project}/regions/{quote(region, safe='')}/clusters"
         try:
             clusters = list(session.pages("dataproc", path, "clusters"))
         except Exception as exc:

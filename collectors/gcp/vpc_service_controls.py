@@ -7,6 +7,7 @@ scan, and one ``gcp.accesscontextmanager.project`` record per project names the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,9 @@ from collectors.registry import REGISTRY
 
 API = "accesscontextmanager.googleapis.com"
 MAX_FOLDER_DEPTH = 10  # Resource Manager allows folders ten levels deep
+
+
+POLICY_NAME = re.compile(r"^accessPolicies/[A-Za-z0-9_-]+$")
 
 
 def organization_of(session: GcpSession, project: str) -> tuple[str, str]:
@@ -41,6 +45,8 @@ def perimeters_of(session: GcpSession, organization: str) -> list[dict[str, Any]
             "accesscontextmanager", "v1/accessPolicies", "accessPolicies", {"parent": organization}
         ):
             name = str(policy.get("name", ""))
+            if not POLICY_NAME.match(name):  # a name from the answer goes into the next path: only its own form
+                raise ValueError(f"unexpected access policy name {name[:80]!r}")
             found += list(session.pages("accesscontextmanager", f"v1/{name}/servicePerimeters", "servicePerimeters"))
         return found
 
