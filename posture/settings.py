@@ -21,10 +21,8 @@ from posture.access.claims import ROLES, parse_group_map
 from posture.env import env_bool, env_choice, env_commands, env_int, env_list, env_str
 from posture.local_keys import new_fernet_key, new_secret_key, read_or_create
 from posture.logs import audit_handlers
-from posture.rules.packs.aws.ecr import stale_image_days
-from posture.rules.packs.azure.storage.protection import key_max_age_days
-from posture.rules.packs.gcp.apikeys import api_key_max_age_days
 from posture.rules.packs.kubernetes.settings import rule_settings
+from posture.rules.thresholds import check_thresholds
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("POSTURE_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -270,11 +268,9 @@ FRAMEWORK_DIRS = [Path(p) for p in env_list("POSTURE_FRAMEWORK_DIRS")]
 # The rules and collectors read their settings themselves, through the same readers (they know no Django);
 # reading them here once stops start-up on a bad value.
 rule_settings()
-stale_image_days()
-api_key_max_age_days()
+check_thresholds()
 aws_max_attempts()
 bulk_mode()  # POSTURE_BULK_INVENTORY: auto (Resource Graph, Cloud Asset Inventory) or off
-key_max_age_days()
 
 LOG_LEVEL = env_choice("POSTURE_LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 LOG_FORMAT = env_choice("POSTURE_LOG_FORMAT", "plain", ("plain", "json"))

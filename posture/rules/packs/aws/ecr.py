@@ -6,15 +6,10 @@ import fnmatch
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.env import env_int
 from posture.rules.packs.aws.support import age_days, where
 from posture.rules.registry import field_rule, rule
+from posture.rules.thresholds import stale_image_days
 from posture.rules.verdicts import Evidence, Verdict, check, observed
-
-
-def stale_image_days() -> int:
-    """How long a repository may go without a push before its images count as stale (setting)."""
-    return env_int("POSTURE_ECR_STALE_IMAGE_DAYS", 180, minimum=1)
 
 
 def registry_scans(repository: ResourceRecord, ctx: Any) -> Evidence | None:

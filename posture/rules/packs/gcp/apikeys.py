@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.env import env_int
 from posture.rules.packs.gcp.iam import parse_time
 from posture.rules.registry import field_rule, rule
+from posture.rules.thresholds import api_key_max_age_days
 from posture.rules.verdicts import Verdict, check, unreadable
 
 KEY = "gcp.apikeys.key"
@@ -31,11 +31,6 @@ OPEN_REFERRER = re.compile(
     r"^(https?://)?\*(\.([a-z]{2,}|(co|com|org|net|gov|edu|ac)\.[a-z]{2}))?(/\*?)?$", re.IGNORECASE
 )
 ANY_API = "cloudapis.googleapis.com"  # "Google Cloud APIs": every API, which restricts nothing
-
-
-def api_key_max_age_days() -> int:
-    """How old an API key may grow before it counts as not rotated (setting)."""
-    return env_int("POSTURE_GCP_API_KEY_MAX_AGE_DAYS", 90, minimum=1)
 
 
 def _active(keys: Any) -> list[str]:

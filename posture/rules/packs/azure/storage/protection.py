@@ -6,11 +6,11 @@ import datetime as dt
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.env import env_int
 from posture.rules.context import RuleContext
 from posture.rules.packs.azure.helpers import enabled_categories, has_destination
 from posture.rules.packs.azure.storage.account import ACCOUNT, DOCS
 from posture.rules.registry import field_rule, rule
+from posture.rules.thresholds import storage_key_max_age_days
 from posture.rules.verdicts import Verdict, check, errored, manual, observed, unreadable
 
 
@@ -147,11 +147,6 @@ def _age_days(value: Any) -> float | None:
     return (dt.datetime.now(dt.UTC) - when).total_seconds() / 86400
 
 
-def key_max_age_days() -> int:
-    """How many days a storage account key may go without being regenerated (setting)."""
-    return env_int("POSTURE_AZURE_STORAGE_KEY_MAX_AGE_DAYS", 90, minimum=1)
-
-
 @rule(
     id="azure.storage.keys_regenerated",
     title="Storage account keys were regenerated recently",
@@ -169,7 +164,7 @@ def keys_regenerated(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
     created = observed(resource.config, "properties.keyCreationTime")
     if shared.value is False:
         return check(True, "shared key access is disallowed: the keys authorize nothing", "", shared, created)
-    limit = key_max_age_days()
+    limit = storage_key_max_age_days()
     stale = []
     for key in ("key1", "key2"):
         age = _age_days((created.value or {}).get(key) if isinstance(created.value, dict) else None)
