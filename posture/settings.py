@@ -238,6 +238,7 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-scans": {"task": "posture.scans.tasks.reap_stale_scans", "schedule": 120},
     "purge-history": {"task": "posture.scans.tasks.purge_history", "schedule": 24 * 3600},
     "integrations-sweep": {"task": "posture.integrations.tasks.sweep", "schedule": 60},
+    "requeue-lost-path-rebuild": {"task": "posture.paths.tasks.requeue_lost_rebuild", "schedule": 300},
 }
 
 # User-supplied URLs (cloud endpoint overrides, webhooks, Jira) may not reach internal addresses

@@ -9,6 +9,7 @@ from frontend.path_svg import hop_url, path_svg
 from frontend.views.common import page, visible_accounts
 from posture.paths.export import hop_text
 from posture.paths.items import TARGET_KINDS
+from posture.paths.models import PathBuild
 from posture.paths.query import PathFilterError, PathFilters, filtered_paths, path_rows
 
 MAX_PATHS = 200
@@ -40,5 +41,6 @@ def paths_page(request: HttpRequest) -> HttpResponse:
             "target_kinds": TARGET_KINDS,
             "states": ("open", "closed", "all"),
             "account_names": list(visible_accounts(request).values_list("name", flat=True)),
+            "build": PathBuild.objects.filter(pk=1).first(),
         },
     )

@@ -10,6 +10,4 @@ class PathsConfig(AppConfig):
         from posture.paths import refresh
         from posture.scans.signals import scan_finished
 
-        # Connected before the integrations app's receiver (INSTALLED_APPS order): the path events it queues
-        # are woken by that receiver's sweep.
         scan_finished.connect(refresh.on_scan_finished, dispatch_uid="posture.paths.scan_finished")

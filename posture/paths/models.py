@@ -60,3 +60,30 @@ class ExposurePath(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+class PathBuild(models.Model):
+    """The one row (pk 1) through which finished scans ask for a rebuild and builds say what they covered.
+
+    ``requests`` counts the asks; a build notes the count it started from (``built``), so a build queued behind
+    one that already covered its asks does nothing. ``queued``: a rebuild task is waiting (no second is sent).
+    """
+
+    requests = models.PositiveBigIntegerField(default=0)
+    built = models.PositiveBigIntegerField(default=0, help_text="requests counted when the last build started")
+    queued = models.BooleanField(default=False)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    requested_scan = models.ForeignKey(
+        Scan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The last scan that asked"
+    )
+    built_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True, help_text="How long the last build took")
+    paths = models.PositiveIntegerField(default=0, help_text="Paths the last build found")
+
+    def __str__(self) -> str:
+        return f"paths built at {self.built_at} ({self.built}/{self.requests} asks)"
+
+    @property
+    def pending(self) -> bool:
+        """A scan finished after the last build started: a rebuild is on its way."""
+        return self.requests > self.built

@@ -1,4 +1,4 @@
-"""Build the exposure graph from the stored estate, find its paths and store both; after every finished scan.
+"""Build the exposure graph from the stored estate, find its paths and store both (when: :mod:`.builds`).
 
 Reads the current resources of every enabled account (the types a path can cross only), their failing
 findings (with the mute and its reason: a muted hop stays on the path, marked), and how each cluster account
@@ -186,13 +186,13 @@ def refresh_paths(scan: Scan | None = None, now: datetime | None = None) -> Refr
 
 
 def on_scan_finished(sender: Any, scan: Scan, **kwargs: Any) -> None:
-    """The ``scan_finished`` receiver: a stored scan changes the estate; a path problem never reaches the scan."""
+    """The ``scan_finished`` receiver: a stored scan changes the estate, so it asks for a rebuild
+    (:mod:`posture.paths.builds`: a task of its own, coalesced); a path problem never reaches the scan."""
     if scan.state not in (ScanState.SUCCEEDED, ScanState.PARTIAL):
         return
     try:
-        from posture.integrations.path_events import dispatch_paths
+        from posture.paths import builds, tasks
 
-        refreshed = refresh_paths(scan, scan.finished_at)
-        dispatch_paths(refreshed.opened, refreshed.closed, scan)
+        builds.request_build(scan, tasks.send)
     except Exception:
-        log.exception("paths: rebuilding after scan %s failed; the next scan rebuilds them", scan.pk)
+        log.exception("paths: asking for a rebuild after scan %s failed; the next scan asks again", scan.pk)

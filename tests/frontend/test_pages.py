@@ -34,7 +34,7 @@ PAGES = [
     ("/images/", 6),  # session, user, groups; the workloads' failing counts, the workloads, ECR repositories
     ("/workloads/{workload}/", 6),  # ...; the workload, its namespace's Services/Ingresses/accounts, findings
     ("/exposure/", 6),  # session, user, groups; the failing exposure findings; the entry points; image findings
-    ("/paths/", 6),  # session, user, groups; the count, the paths (with their accounts), the form's accounts
+    ("/paths/", 7),  # session, user, groups; the count, the paths (with their accounts), the form's accounts, the build
     # session, user, groups; the latest scan, the previous one, its changes, the next change after it of
     # those resources, the findings that moved, the baseline, the scan picker
     ("/drift/", 10),

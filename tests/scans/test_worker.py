@@ -17,6 +17,7 @@ from django.db import connection
 from posture.celery import app as celery_app
 from posture.findings.models import Finding
 from posture.inventory.models import Resource
+from posture.paths.models import PathBuild
 from posture.scans.models import FINAL_STATES, Scan, StagedRecord
 from posture.scans.pipeline import create_scan, reap_stale_scans
 from posture.scans.tasks import run_scan_task
@@ -109,6 +110,12 @@ def test_a_scan_runs_through_a_real_worker(account, worker) -> None:
     ], "a task per unit (POSTURE_SCAN_SPREAD is on by default with a broker)"
     assert StagedRecord.objects.count() == 0
     assert Scan.objects.get(pk=scan.pk).started_at is not None
+    # the finished scan asked for an exposure-path rebuild: a task of its own, on the scan's queue
+    while time.monotonic() < deadline and not PathBuild.objects.filter(pk=1, built__gte=1).exists():
+        time.sleep(0.2)
+    build = PathBuild.objects.get(pk=1)
+    assert (build.requests, build.built, build.queued, build.requested_scan_id) == (1, 1, False, scan.pk)
+    assert build.built_at is not None
 
 
 @pytest.mark.services

@@ -3,7 +3,8 @@
 python manage.py paths rebuild
 
 ``list`` reads the stored paths with the API's filters (``--as-user`` scopes as the API does); ``rebuild``
-builds the graph and the paths again from what is stored now (a scan does it by itself).
+builds the graph and the paths again from what is stored now and sends their events (a finished scan asks
+for a rebuild by itself).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import sys
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from posture.access.cli import add_as_user, as_user
+from posture.paths.builds import run_build
 from posture.paths.export import FORMATS, hop_text, render
 from posture.paths.items import TARGET_KINDS
 from posture.paths.query import PathFilterError, PathFilters, filtered_paths, path_rows
-from posture.paths.refresh import refresh_paths
+from posture.paths.refresh import Refreshed
 
 
 class Command(BaseCommand):
@@ -36,7 +38,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if options["action"] == "rebuild":
-            done = refresh_paths()
+            done = run_build(force=True) or Refreshed()  # forced: it always builds
             self.stdout.write(f"{done.paths} paths; {len(done.opened)} opened, {len(done.closed)} closed")
             return
         user = as_user(options["as_user"])
