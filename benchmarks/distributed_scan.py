@@ -12,8 +12,10 @@ run with ``POSTURE_SCAN_SPREAD=false`` (one worker runs the whole scan in its th
 
 Printed per run: the scan's duration (started -> finished), its state and counts, each worker's peak RSS
 (``VmHWM``) and CPU seconds, and where the time went (collecting: until the last unit reported; storing: the
-finishing step). The exposure-path rebuild that follows every scan (``posture/paths``: it reads every stored
-resource of every account) is left out unless ``--with-paths``: ``no_path_refresh.py``. Talks to 127.0.0.1 only.
+finishing step). The exposure-path rebuild a finished scan asks for (``posture/paths/builds.py``: a task of its
+own, reading every stored resource of every account) is left out unless ``--with-paths`` (``no_path_refresh.py``);
+with it, the run waits for the rebuild too and prints how long it took and the paths it found, and the peak
+memory per worker includes it. Talks to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -85,6 +87,19 @@ def peak(pid: int) -> tuple[float, float]:
     return hwm / 1024, cpu
 
 
+def wait_for_paths(timeout: float) -> tuple[float, int]:
+    """Wait until a path build covers every ask; (its seconds, the paths it found)."""
+    from posture.paths.models import PathBuild
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        build = PathBuild.objects.filter(pk=1).first()
+        if build is not None and not build.pending and not build.queued and build.seconds is not None:
+            return build.seconds, build.paths
+        time.sleep(1)
+    raise SystemExit(f"the exposure paths were not rebuilt within {timeout} s")
+
+
 def run(args: argparse.Namespace, env: dict[str, str], workers: int, spread: bool) -> dict[str, Any]:
     from posture.celery import app
     from posture.inventory.accounts import AccountInput, create_account
@@ -114,6 +129,7 @@ def run(args: argparse.Namespace, env: dict[str, str], workers: int, spread: boo
                     f"no result within {args.timeout} s: {scan.state} {scan.progress_done}/{scan.progress_total}"
                 )
         wall = time.monotonic() - sent
+        rebuild = wait_for_paths(args.timeout) if args.with_paths else None
         memory = [peak(p.pid) for p in processes]
         last_unit = (
             ScanUnit.objects.filter(scan=scan).order_by("-finished_at").values_list("finished_at", flat=True).first()
@@ -131,6 +147,7 @@ def run(args: argparse.Namespace, env: dict[str, str], workers: int, spread: boo
             "findings": sum((scan.counts.get("findings") or {}).values()),
             "units": scan.counts.get("units"),
             "memory": memory,
+            "rebuild": rebuild,
         }
     finally:
         for process in processes:
@@ -185,6 +202,9 @@ def main() -> None:
             f"{collect:>9.1f} {r['seconds'] - collect:>8.1f} {r['resources']:>9} {r['findings']:>9}  {per_worker}",
             flush=True,
         )
+        if r["rebuild"] is not None:
+            seconds, found = r["rebuild"]
+            print(f"{'':>8} then the exposure-path rebuild (its own task): {seconds:.1f} s, {found} paths")
 
 
 if __name__ == "__main__":
