@@ -296,6 +296,8 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         "azure": {"level": "WARNING"},
         "werkzeug": {"level": "WARNING"},
+        # without a broker, tasks run in the caller: their "Task ... succeeded" lines are a worker's, not ours
+        **({"celery.app.trace": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}),
         "posture.audit": {"handlers": list(_AUDIT_HANDLERS), "level": "INFO", "propagate": False},
     },
 }
