@@ -34,9 +34,11 @@ instead of ``pipeline.run_scan``::
 
   A scan whose units have then all reported is finished here, partial, never complete; otherwise its last unit to
   report finishes it as usual. A scan whose units had all reported but whose finishing task no worker took
-  within the stale time is finished here too. The sweep locks the scan's row, then its units', as a report does,
-  and decides again under the locks, so it is safe beside units reporting; a unit's worker that comes back after
-  it was reaped finds its attempt superseded and stops (it never counts).
+  within the stale time is finished here too. The sweep locks the scan's row, then the rows of the units it reaps
+  (only those), as a report locks the scan's row then its unit's, and decides again under the locks; taking a
+  unit locks the unit's row only. One order, so the sweep is safe beside units being taken, staging and
+  reporting. A unit's worker that comes back after it was reaped finds its attempt superseded at its next batch
+  and stops; nothing of it counts.
 - **Cancel**: a unit stops at its next batch; a cancelled scan is never finished, its staged rows are dropped.
 
 The embedded default (eager Celery, SQLite) never comes here: ``pipeline.run_scan`` runs the scan in-process.
@@ -53,7 +55,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -165,8 +167,8 @@ def collect_unit(unit_id: int, send_finish: SendFinish, batch_size: int = 500) -
 
 def _take(unit_id: int) -> int | None:
     """Start a new attempt at the unit, dropping an earlier attempt's rows; None: nothing to do."""
-    with transaction.atomic():
-        unit = ScanUnit.objects.select_for_update().select_related("scan").get(pk=unit_id)
+    with transaction.atomic():  # the unit's row only: the sweep and reports lock the scan's row first, then units'
+        unit = ScanUnit.objects.select_for_update(of=("self",)).select_related("scan").get(pk=unit_id)
         if unit.state in UNIT_REPORTED or unit.scan.state != ScanState.RUNNING:
             return None  # reported already (a redelivery), or the scan was cancelled or reaped
         unit.attempt += 1
@@ -264,10 +266,7 @@ def reap_lost_units(stale_after: int | None = None, clock: Clock = timezone.now)
     cutoff = timezone.now() - timedelta(seconds=seconds)
     StagedRecord.objects.exclude(scan__state=ScanState.RUNNING).delete()
     collecting = Q(scan__state=ScanState.RUNNING, scan__storing_at__isnull=True)
-    silent = ScanUnit.objects.filter(collecting, state=UnitState.RUNNING).annotate(
-        heard=Coalesce("heartbeat_at", "started_at")  # a unit taken before units had a heartbeat: since taken
-    )
-    suspects = set(silent.filter(heard__lt=cutoff).values_list("scan_id", flat=True))
+    suspects = set(_silent(cutoff).filter(collecting).values_list("scan_id", flat=True))
     if not _workers_working(cutoff):
         suspects |= set(ScanUnit.objects.filter(collecting, state=UnitState.QUEUED).values_list("scan_id", flat=True))
     unfinished = Scan.objects.filter(state=ScanState.RUNNING, storing_at__isnull=True, heartbeat_at__lt=cutoff)
@@ -276,18 +275,20 @@ def reap_lost_units(stale_after: int | None = None, clock: Clock = timezone.now)
     )
     reaped = []
     for scan_id in sorted(suspects):
-        with transaction.atomic():
+        with transaction.atomic():  # decided again under the scan's lock: no unit reports meanwhile
             scan = Scan.objects.select_for_update().get(pk=scan_id)
             if scan.state != ScanState.RUNNING or scan.storing_at is not None:
                 continue  # cancelled, or being stored
-            units = list(ScanUnit.objects.select_for_update().filter(scan=scan, state__in=UNIT_OPEN).order_by("id"))
-            lost = _lost(units, cutoff, seconds)
-            if units and not lost:
-                continue  # a unit was heard from (or taken) meanwhile
-            if not units and (scan.heartbeat_at is None or scan.heartbeat_at >= cutoff):
+            if ScanUnit.objects.filter(scan=scan, state__in=UNIT_OPEN).exists():
+                lost = _lost(scan, cutoff, seconds)
+                if not lost:
+                    continue  # heard from, or taken, meanwhile
+            elif scan.heartbeat_at is None or scan.heartbeat_at >= cutoff:
                 continue  # the last unit reported meanwhile: its finishing task is on its way
+            else:
+                lost = []
             for unit, message in lost:
-                error = CollectionError(unit.service, unit.region, message, "lost")
+                error = CollectionError(unit.service, unit.region, message.format(seconds=seconds), "lost")
                 unit.state, unit.error, unit.finished_at = UnitState.FAILED, error.as_dict(), timezone.now()
                 unit.attempt += 1  # whatever a worker still running it stages from now on does not count
                 unit.save(update_fields=["state", "error", "finished_at", "attempt"])
@@ -302,19 +303,20 @@ def reap_lost_units(stale_after: int | None = None, clock: Clock = timezone.now)
     return reaped
 
 
-def _lost(units: list[ScanUnit], cutoff: datetime, seconds: int) -> list[tuple[ScanUnit, str]]:
-    """Of a scan's unreported units (rows locked), those lost, with why: running and silent since ``cutoff``, or
-    queued while no worker is working."""
-    lost = [(u, LOST) for u in units if u.state == UnitState.RUNNING and _silent(u, cutoff)]
-    queued = [u for u in units if u.state == UnitState.QUEUED]
-    if queued and not _workers_working(cutoff):
-        lost += [(u, NEVER_TAKEN) for u in queued]
-    return [(u, message.format(seconds=seconds)) for u, message in sorted(lost, key=lambda item: item[0].pk)]
+def _lost(scan: Scan, cutoff: datetime, seconds: int) -> list[tuple[ScanUnit, str]]:
+    """The scan's lost units, their rows locked, with why: running and silent since ``cutoff``, or queued while no
+    worker is working. Only those are locked: a sibling staging a batch or being taken is not waited for."""
+    lost = [(unit, LOST) for unit in _silent(cutoff).filter(scan=scan).select_for_update()]
+    if not _workers_working(cutoff):
+        queued = ScanUnit.objects.select_for_update().filter(scan=scan, state=UnitState.QUEUED)
+        lost += [(unit, NEVER_TAKEN) for unit in queued]
+    return sorted(lost, key=lambda item: item[0].pk)
 
 
-def _silent(unit: ScanUnit, cutoff: datetime) -> bool:
-    heard = unit.heartbeat_at or unit.started_at  # a unit taken before units had a heartbeat: since it was taken
-    return heard is None or heard < cutoff
+def _silent(cutoff: datetime) -> QuerySet[ScanUnit]:
+    """Running units not heard from since ``cutoff`` (one taken before units had a heartbeat: since it was taken)."""
+    heard = Coalesce("heartbeat_at", "started_at")
+    return ScanUnit.objects.filter(state=UnitState.RUNNING).annotate(heard=heard).filter(heard__lt=cutoff)
 
 
 def _workers_working(since: datetime) -> bool:

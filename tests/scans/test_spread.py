@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from django.db import connection, transaction
 from django.utils import timezone
 
 from collectors.records import ResourceRecord
@@ -383,3 +385,69 @@ def test_a_cancelled_spread_scan_stops_and_stores_nothing(account) -> None:
     assert spread.finish(scan.pk).state == "cancelled"
     assert spread.reap_lost_units() == [] and StagedRecord.objects.count() == 0
     assert Resource.objects.count() == 0 and Finding.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_takes_a_unit_while_the_sweep_holds_its_scan(account) -> None:
+    """One lock order, the scan's row before its units': taking a unit never waits for the scan's row, which the
+    sweep (or a report) holds while it waits for that unit's row; the other order would deadlock."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite writes one transaction at a time)")
+    scan, units, _ = started(account)
+    holding, release = threading.Event(), threading.Event()
+
+    def sweep_holding_the_scan() -> None:
+        with transaction.atomic():
+            Scan.objects.select_for_update().get(pk=scan.pk)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    sweep = threading.Thread(target=sweep_holding_the_scan)
+    sweep.start()
+    try:
+        assert holding.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        assert spread._take(units[0]) == 1, "taken without waiting for the scan's row"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+        release.set()
+        sweep.join(10)
+    assert ScanUnit.objects.get(pk=units[0]).state == "running"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_locks_only_the_units_it_reaps(account) -> None:
+    """A sibling being taken (its row locked) does not hold up the sweep reaping a silent unit of the same scan."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite writes one transaction at a time)")
+    scan, _, _ = started(account)
+    silent, queued, fresh = (unit_of(scan, *key) for key in (("storage", "r1"), ("storage", "r2"), ("iam", "global")))
+    spread._take(silent.pk)
+    age(hours=2)
+    spread._take(fresh.pk)  # the workers are at work
+    holding, release = threading.Event(), threading.Event()
+
+    def worker_taking_the_sibling() -> None:
+        with transaction.atomic():
+            ScanUnit.objects.select_for_update().get(pk=queued.pk)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    taking = threading.Thread(target=worker_taking_the_sibling)
+    taking.start()
+    try:
+        assert holding.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        assert spread.reap_lost_units(stale_after=3600) == []
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+        release.set()
+        taking.join(10)
+    states = dict(ScanUnit.objects.filter(scan=scan).values_list("region", "state"))
+    assert states == {"r1": "failed", "r2": "queued", "global": "running"}
