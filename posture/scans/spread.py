@@ -26,7 +26,8 @@ instead of ``pipeline.run_scan``::
     longer than ``POSTURE_SCAN_UNIT_TIMEOUT_SECONDS`` (then it reports a timeout), so a unit silent for longer
     than that lost its worker. Sibling units reporting do not hide it.
   - it is **queued** (never taken) and the workers are not taking work at all: no unit of any scan was taken,
-    staged a batch or reported, and no scan was started, within the stale time. Waiting is not lost: behind a
+    staged a batch or reported, no scan was started, and none is being stored (its heartbeat fresh), within the
+    stale time. Waiting is not lost: behind a
     backed-up queue (many scans queued, every worker busy) a unit waits as long as the workers keep working.
     What this cannot tell: a task the broker dropped while other work goes on waits until the workers fall idle
     for the stale time; and with several queues, one queue whose workers stopped is noticed only once no queue
@@ -321,9 +322,9 @@ def _silent(cutoff: datetime) -> QuerySet[ScanUnit]:
 
 def _workers_working(since: datetime) -> bool:
     """Whether any worker took or reported work since then: a unit of any scan taken, a batch staged or a unit
-    reported (``ScanUnit.heartbeat_at``, which the sweep never sets), or a scan started (its first task taken)."""
-    return (
-        ScanUnit.objects.filter(heartbeat_at__gte=since).exists()
-        # started since then: running, or finished after it started (both indexed, unlike started_at)
-        or Scan.objects.filter(Q(state=ScanState.RUNNING) | Q(finished_at__gte=since), started_at__gte=since).exists()
-    )
+    reported (``ScanUnit.heartbeat_at``, which the sweep never sets), a scan started (its first task taken), or a
+    scan being stored and heard from (its finishing task taken)."""
+    # started since then: running, or finished after it started (both indexed, unlike started_at)
+    started = Q(started_at__gte=since) & (Q(state=ScanState.RUNNING) | Q(finished_at__gte=since))
+    storing = Q(state=ScanState.RUNNING, storing_at__isnull=False, heartbeat_at__gte=since)
+    return ScanUnit.objects.filter(heartbeat_at__gte=since).exists() or Scan.objects.filter(started | storing).exists()

@@ -291,6 +291,21 @@ def test_a_scan_just_started_keeps_its_queued_units(account) -> None:
     assert set(ScanUnit.objects.filter(scan=scan).values_list("state", flat=True)) == {"queued"}
 
 
+def test_queued_units_wait_while_a_worker_stores_another_scan(account, estate) -> None:
+    waiting, *_ = started(account)
+    storing, units, finishing = started(new_account(estate, "storing"))
+    for unit in units:
+        run(unit, finishing)
+    age(hours=2)
+    Scan.objects.filter(pk=storing.pk).update(storing_at=timezone.now(), heartbeat_at=timezone.now())  # a worker at it
+    assert spread.reap_lost_units(stale_after=3600) == []
+    assert set(ScanUnit.objects.filter(scan=waiting).values_list("state", flat=True)) == {"queued"}
+    age(hours=2)  # the storing worker not heard from since: taken for dead (as pipeline.reap_stale_scans does)
+    with commits():
+        assert spread.reap_lost_units(stale_after=3600) == [waiting.pk]
+    assert [(e[2], e[3]) for e in lost(waiting)] == [("lost", "never taken")] * 3
+
+
 def test_a_silent_running_unit_is_lost_though_its_siblings_reported_recently(account) -> None:
     scan, _, finishing = started(account)
     silent = unit_of(scan, "storage", "r1")
