@@ -257,7 +257,12 @@ SCAN_CONCURRENCY = env_int("POSTURE_SCAN_CONCURRENCY", 8, minimum=1, maximum=64)
 SCAN_SPREAD = env_bool("POSTURE_SCAN_SPREAD", True)
 # One (service, region) that has not answered after this long is recorded as a timeout; the scan goes on.
 SCAN_UNIT_TIMEOUT_SECONDS = env_int("POSTURE_SCAN_UNIT_TIMEOUT_SECONDS", 900, minimum=1)
-# A running scan whose worker has not reported for this long is marked failed (the worker died).
+# The stale time. In-process (one worker runs the scan): a running scan whose worker has not reported for this
+# long is marked failed (the worker died). Spread over the workers: a running (service, region) unit not heard
+# from for this long (no batch, no report) is lost; a queued unit waits as long as the workers are taking work,
+# and is lost only when no unit of any scan was taken, staged a batch or reported, and no scan started, for this
+# long (the workers stopped, or the queue lost it); a lost unit makes its scan partial. Keep it above
+# POSTURE_SCAN_UNIT_TIMEOUT_SECONDS: a unit never runs longer than that, but may stage nothing until it ends.
 SCAN_STALE_SECONDS = env_int("POSTURE_SCAN_STALE_SECONDS", 1800, minimum=60)
 # Storing a scan's results is one transaction; a dropped database connection rolls it back and it is tried
 # again (after 1, 2, 4... seconds) up to this many times in all, then the scan is marked failed.

@@ -141,6 +141,8 @@ class ScanUnit(models.Model):
 
     ``attempt`` counts the times a worker took it (a redelivered task takes it again); only the records staged
     by the attempt that reported count. ``error`` is the unit's ``CollectionError`` as a dict, or None.
+    ``heartbeat_at``: when a worker last took, staged a batch of or reported this unit (never the sweep), which
+    tells a silent unit and whether the workers are taking work at all (``spread.reap_lost_units``).
     """
 
     scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="units")
@@ -152,6 +154,9 @@ class ScanUnit(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     records = models.PositiveIntegerField(default=0)
     error = models.JSONField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Last word from a worker on it: taken, a batch, its report"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scan", "service", "region"], name="one_unit_per_scan")]

@@ -17,9 +17,29 @@ instead of ``pipeline.run_scan``::
   the scan (``storing_at``) so a second delivery does nothing.
 - **Idempotent**: a unit taken again (a redelivered task, ``acks_late``) starts a new attempt and drops the
   earlier attempt's rows; only the attempt that reports counts, and a unit that has reported is not run again.
-- **Lost units**: :func:`reap_lost_units` (the sweep, with ``pipeline.reap_stale_scans``) finds spread scans
-  that have not heard from a worker for ``POSTURE_SCAN_STALE_SECONDS``, marks their unreported units failed
-  (``lost``: they are named in the scan's errors) and finishes the scan, which is then partial, never complete.
+- **Lost units**: :func:`reap_lost_units` (the sweep, with ``pipeline.reap_stale_scans``) marks a unit failed as
+  ``lost`` (named in the scan's errors, its records dropped) when, ``POSTURE_SCAN_STALE_SECONDS`` being the stale
+  time:
+
+  - it is **running** (a worker took it) and that unit has not been heard from for the stale time: its
+    ``heartbeat_at`` is set when it is taken, at each batch it stages and when it reports, and a unit never runs
+    longer than ``POSTURE_SCAN_UNIT_TIMEOUT_SECONDS`` (then it reports a timeout), so a unit silent for longer
+    than that lost its worker. Sibling units reporting do not hide it.
+  - it is **queued** (never taken) and the workers are not taking work at all: no unit of any scan was taken,
+    staged a batch or reported, no scan was started, and none is being stored (its heartbeat fresh), within the
+    stale time. Waiting is not lost: behind a
+    backed-up queue (many scans queued, every worker busy) a unit waits as long as the workers keep working.
+    What this cannot tell: a task the broker dropped while other work goes on waits until the workers fall idle
+    for the stale time; and with several queues, one queue whose workers stopped is noticed only once no queue
+    moves (the units do not record their queue).
+
+  A scan whose units have then all reported is finished here, partial, never complete; otherwise its last unit to
+  report finishes it as usual. A scan whose units had all reported but whose finishing task no worker took
+  within the stale time is finished here too. The sweep locks the scan's row, then the rows of the units it reaps
+  (only those), as a report locks the scan's row then its unit's, and decides again under the locks; taking a
+  unit locks the unit's row only. One order, so the sweep is safe beside units being taken, staging and
+  reporting. A unit's worker that comes back after it was reaped finds its attempt superseded at its next batch
+  and stops; nothing of it counts.
 - **Cancel**: a unit stops at its next batch; a cancelled scan is never finished, its staged rows are dropped.
 
 The embedded default (eager Celery, SQLite) never comes here: ``pipeline.run_scan`` runs the scan in-process.
@@ -31,11 +51,13 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from collectors.failures import traceback_detail
@@ -48,9 +70,14 @@ from posture.scans.pipeline import Clock, _finish, _is_cancelled, connect, with_
 from posture.scans.staged import stage, store_staged, unstage
 
 log = logging.getLogger(__name__)
+UNIT_OPEN = (UnitState.QUEUED, UnitState.RUNNING)  # not reported yet
 SendUnit = Callable[[int, int], None]  # (scan id, unit id): queue the unit's task
 SendFinish = Callable[[int], None]  # (scan id): queue the finishing task
-LOST = "no report from a worker within {seconds} s (the worker was lost or killed); its records were left out"
+LOST = "no word from its worker for {seconds} s (the worker was lost or killed); its records were left out"
+NEVER_TAKEN = (
+    "never taken by a worker, and no worker took or reported any work for {seconds} s (the workers were stopped,"
+    " or the queue lost the task)"
+)
 
 _sessions: OrderedDict[tuple[int, Any], tuple[Any, Any, Any]] = (
     OrderedDict()
@@ -60,6 +87,10 @@ _sessions_lock = threading.Lock()
 
 class _Cancelled(Exception):
     """The scan was cancelled while a unit ran: the unit stops without reporting."""
+
+
+class _Superseded(Exception):
+    """The unit was taken again, or reaped as lost, while this attempt ran: the attempt stops and never counts."""
 
 
 def start(scan_id: int, send_unit: SendUnit, send_finish: SendFinish, clock: Clock = timezone.now) -> Scan:
@@ -102,9 +133,10 @@ def collect_unit(unit_id: int, send_finish: SendFinish, batch_size: int = 500) -
         nonlocal count
         if _is_cancelled(unit.scan_id):
             raise _Cancelled
+        if not _heard(unit_id, attempt):
+            raise _Superseded
         stage(unit, attempt, records)
         count += len(records)
-        Scan.objects.filter(pk=unit.scan_id).update(heartbeat_at=timezone.now())
 
     try:
         provider, session, target = _connection(unit.scan)
@@ -119,6 +151,9 @@ def collect_unit(unit_id: int, send_finish: SendFinish, batch_size: int = 500) -
         )
     except _Cancelled:
         return "cancelled"
+    except _Superseded:
+        StagedRecord.objects.filter(unit_id=unit_id, attempt=attempt).delete()
+        return "superseded"
     except (OperationalError, InterfaceError):
         raise  # the database: the task fails, its message stays unacknowledged and the unit runs again
     except Exception as exc:  # connecting again failed, or the plan names a collector this worker lacks
@@ -133,15 +168,25 @@ def collect_unit(unit_id: int, send_finish: SendFinish, batch_size: int = 500) -
 
 def _take(unit_id: int) -> int | None:
     """Start a new attempt at the unit, dropping an earlier attempt's rows; None: nothing to do."""
-    with transaction.atomic():
-        unit = ScanUnit.objects.select_for_update().select_related("scan").get(pk=unit_id)
+    with transaction.atomic():  # the unit's row only: the sweep and reports lock the scan's row first, then units'
+        unit = ScanUnit.objects.select_for_update(of=("self",)).select_related("scan").get(pk=unit_id)
         if unit.state in UNIT_REPORTED or unit.scan.state != ScanState.RUNNING:
             return None  # reported already (a redelivery), or the scan was cancelled or reaped
         unit.attempt += 1
         unit.state, unit.started_at = UnitState.RUNNING, timezone.now()
-        unit.save(update_fields=["attempt", "state", "started_at"])
+        unit.heartbeat_at = unit.started_at
+        unit.save(update_fields=["attempt", "state", "started_at", "heartbeat_at"])
         StagedRecord.objects.filter(unit=unit).exclude(attempt=unit.attempt).delete()
         return unit.attempt
+
+
+def _heard(unit_id: int, attempt: int) -> bool:
+    """The unit's heartbeat, at a batch; False when this attempt no longer runs it (taken again, or reaped)."""
+    return bool(
+        ScanUnit.objects.filter(pk=unit_id, attempt=attempt, state=UnitState.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+    )
 
 
 def _connection(scan: Scan) -> tuple[Any, Any, Any]:
@@ -174,7 +219,8 @@ def report(unit_id: int, attempt: int, error: CollectionError | None, count: int
             return False
         unit.state = UnitState.FAILED if error else UnitState.DONE
         unit.error, unit.records, unit.finished_at = (error.as_dict() if error else None), count, timezone.now()
-        unit.save(update_fields=["state", "error", "records", "finished_at"])
+        unit.heartbeat_at = unit.finished_at
+        unit.save(update_fields=["state", "error", "records", "finished_at", "heartbeat_at"])
         if _all_reported(scan):
             transaction.on_commit(lambda: send_finish(scan_id))  # once this report is visible to its worker
     return True
@@ -213,30 +259,72 @@ def finish(scan_id: int, clock: Clock = timezone.now) -> Scan:
 
 
 def reap_lost_units(stale_after: int | None = None, clock: Clock = timezone.now) -> list[int]:
-    """Spread scans still collecting that no worker has reported on for ``stale_after`` seconds: their unreported
-    units fail as lost (named in the scan's errors) and the scan is finished here, partial. Also drops the staged
-    rows of scans that ended (cancelled while units ran). Returns the scans finished."""
+    """Fail the lost units of spread scans still collecting (see the module's docstring: a running unit silent for
+    ``stale_after`` seconds, a queued one when no worker took or reported any work for that long), and finish here
+    the scans whose units have then all reported, partial. Also drops the staged rows of scans that ended
+    (cancelled while units ran). Returns the scans finished."""
     seconds = stale_after or settings.SCAN_STALE_SECONDS
     cutoff = timezone.now() - timedelta(seconds=seconds)
     StagedRecord.objects.exclude(scan__state=ScanState.RUNNING).delete()
-    stale = Scan.objects.filter(
-        state=ScanState.RUNNING, storing_at__isnull=True, heartbeat_at__lt=cutoff, units__isnull=False
+    collecting = Q(scan__state=ScanState.RUNNING, scan__storing_at__isnull=True)
+    suspects = set(_silent(cutoff).filter(collecting).values_list("scan_id", flat=True))
+    if not _workers_working(cutoff):
+        suspects |= set(ScanUnit.objects.filter(collecting, state=UnitState.QUEUED).values_list("scan_id", flat=True))
+    unfinished = Scan.objects.filter(state=ScanState.RUNNING, storing_at__isnull=True, heartbeat_at__lt=cutoff)
+    suspects |= set(  # every unit reported, and no worker took the finishing task
+        unfinished.filter(units__isnull=False).exclude(units__state__in=UNIT_OPEN).values_list("id", flat=True)
     )
     reaped = []
-    for scan_id in sorted(set(stale.values_list("id", flat=True))):
-        with transaction.atomic():
+    for scan_id in sorted(suspects):
+        with transaction.atomic():  # decided again under the scan's lock: no unit reports meanwhile
             scan = Scan.objects.select_for_update().get(pk=scan_id)
-            if scan.state != ScanState.RUNNING or scan.heartbeat_at is None or scan.heartbeat_at >= cutoff:
-                continue  # a unit reported meanwhile
-            for unit in ScanUnit.objects.select_for_update().filter(scan=scan).exclude(state__in=UNIT_REPORTED):
-                error = CollectionError(unit.service, unit.region, LOST.format(seconds=seconds), "lost")
+            if scan.state != ScanState.RUNNING or scan.storing_at is not None:
+                continue  # cancelled, or being stored
+            if ScanUnit.objects.filter(scan=scan, state__in=UNIT_OPEN).exists():
+                lost = _lost(scan, cutoff, seconds)
+                if not lost:
+                    continue  # heard from, or taken, meanwhile
+            elif scan.heartbeat_at is None or scan.heartbeat_at >= cutoff:
+                continue  # the last unit reported meanwhile: its finishing task is on its way
+            else:
+                lost = []
+            for unit, message in lost:
+                error = CollectionError(unit.service, unit.region, message.format(seconds=seconds), "lost")
                 unit.state, unit.error, unit.finished_at = UnitState.FAILED, error.as_dict(), timezone.now()
                 unit.attempt += 1  # whatever a worker still running it stages from now on does not count
                 unit.save(update_fields=["state", "error", "finished_at", "attempt"])
                 StagedRecord.objects.filter(unit=unit).delete()
-            log.warning("scan %s of account %s: units lost (no report since %s)", scan_id, scan.account_id, cutoff)
+            if lost:
+                names = ", ".join(f"{u.service}/{u.region}" for u, _ in lost)
+                log.warning("scan %s of account %s: units lost: %s", scan_id, scan.account_id, names)
             if _all_reported(scan):
                 reaped.append(scan_id)
     for scan_id in reaped:
         finish(scan_id, clock)
     return reaped
+
+
+def _lost(scan: Scan, cutoff: datetime, seconds: int) -> list[tuple[ScanUnit, str]]:
+    """The scan's lost units, their rows locked, with why: running and silent since ``cutoff``, or queued while no
+    worker is working. Only those are locked: a sibling staging a batch or being taken is not waited for."""
+    lost = [(unit, LOST) for unit in _silent(cutoff).filter(scan=scan).select_for_update()]
+    if not _workers_working(cutoff):
+        queued = ScanUnit.objects.select_for_update().filter(scan=scan, state=UnitState.QUEUED)
+        lost += [(unit, NEVER_TAKEN) for unit in queued]
+    return sorted(lost, key=lambda item: item[0].pk)
+
+
+def _silent(cutoff: datetime) -> QuerySet[ScanUnit]:
+    """Running units not heard from since ``cutoff`` (one taken before units had a heartbeat: since it was taken)."""
+    heard = Coalesce("heartbeat_at", "started_at")
+    return ScanUnit.objects.filter(state=UnitState.RUNNING).annotate(heard=heard).filter(heard__lt=cutoff)
+
+
+def _workers_working(since: datetime) -> bool:
+    """Whether any worker took or reported work since then: a unit of any scan taken, a batch staged or a unit
+    reported (``ScanUnit.heartbeat_at``, which the sweep never sets), a scan started (its first task taken), or a
+    scan being stored and heard from (its finishing task taken)."""
+    # started since then: running, or finished after it started (both indexed, unlike started_at)
+    started = Q(started_at__gte=since) & (Q(state=ScanState.RUNNING) | Q(finished_at__gte=since))
+    storing = Q(state=ScanState.RUNNING, storing_at__isnull=False, heartbeat_at__gte=since)
+    return ScanUnit.objects.filter(heartbeat_at__gte=since).exists() or Scan.objects.filter(started | storing).exists()
