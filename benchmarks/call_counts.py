@@ -52,7 +52,11 @@ class AwsCallCounter:
     def _count(self, model: Any, params: Any = None, **_: Any) -> None:
         name = f"{model.service_model.service_name} {model.name}"
         body = params.get("body") if isinstance(params, dict) else None
-        key = f"{name} {params.get('url_path', '')} {json.dumps(body, sort_keys=True, default=str)}" if params else name
+        where = params.get("url_path", "") if isinstance(params, dict) else ""
+        if isinstance(params, dict) and params.get("url"):  # S3 puts the bucket in the URL, not in url_path
+            parts = urlsplit(params["url"])
+            where = parts.path + (f"?{parts.query}" if parts.query else "")
+        key = f"{name} {where} {json.dumps(body, sort_keys=True, default=str)}" if params else name
         with self._lock:
             self.calls[name] += 1
             self.paths[key] += 1
