@@ -135,7 +135,7 @@ class AwsSession:
                 entry.done = True
         if entry.error is not None:
             raise entry.error
-        return entry.value  # type: ignore[no-any-return]
+        return entry.value
 
     def client(self, service: str, region: str = DEFAULT_REGION) -> Any:
         """A cached client; boto3 clients are thread-safe, sessions are not (hence the lock)."""
