@@ -278,6 +278,7 @@ def scan(url: str, regions: list[str], concurrency: int, profile: bool = False) 
         "rules_cpu_s": cpu2 - cpu1,
         "api_calls": session.api_calls,
         "by_operation": counter.calls,
+        "seconds": counter.seconds,
         "repeated": {k: n for k, n in counter.paths.items() if n > 1},
         "resources": len(result.records),
         "types": Counter(r.type for r in result.records),
@@ -332,9 +333,12 @@ def main() -> None:
     )
     print(f"scanner CPU      {cpu:.2f}s = {100 * cpu / wall:.0f}% of wall time (includes boto3 signing and parsing)")
     if args.by_operation:
-        print("api calls per operation (a page is a call; retries not counted):")
+        print("api calls per operation (a page is a call; retries not counted), and their seconds from request to")
+        print("answer summed over threads (calls overlap: a share of the time moto and the client spent, not wall):")
+        total = sum(figures["seconds"].values()) or 1.0
         for name, n in figures["by_operation"].most_common():
-            print(f"  {n:6d}  {name}")
+            spent = figures["seconds"].get(name, 0.0)
+            print(f"  {n:6d}  {spent:7.1f}s {100 * spent / total:3.0f}%  {name}")
         repeated = figures["repeated"]
         print(f"the same call more than once: {sum(repeated.values()) - len(repeated)} extra calls")
         for name, n in sorted(repeated.items(), key=lambda kv: -kv[1])[:10]:

@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,19 @@ class AwsCallCounter:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.paths: Counter[str] = Counter()  # operation and parameters: the same read twice shows here
+        self.seconds: Counter[str] = Counter()  # wall time from before-call to after-call, summed over threads
         self._lock = threading.Lock()
         self._original: Any = None
+
+    def _started(self, context: Any = None, **_: Any) -> None:
+        if isinstance(context, dict):
+            context["_posture_started"] = time.perf_counter()
+
+    def _ended(self, model: Any, context: Any = None, **_: Any) -> None:
+        started = context.get("_posture_started") if isinstance(context, dict) else None
+        if started is not None:
+            with self._lock:
+                self.seconds[f"{model.service_model.service_name} {model.name}"] += time.perf_counter() - started
 
     def _count(self, model: Any, params: Any = None, **_: Any) -> None:
         name = f"{model.service_model.service_name} {model.name}"
@@ -71,6 +83,9 @@ class AwsCallCounter:
             client = original(session, service, region)
             if not getattr(client, "_posture_counted", False):
                 client.meta.events.register("before-call", counter._count)
+                client.meta.events.register("before-call", counter._started)
+                client.meta.events.register("after-call", counter._ended)
+                client.meta.events.register("after-call-error", counter._ended)
                 client._posture_counted = True
             return client
 
