@@ -1,4 +1,11 @@
-"""IAM: the account's password policy, summary and credential report; users, groups, roles, policies, certificates."""
+"""IAM: the account's password policy, summary and credential report; users, groups, roles, policies, certificates.
+
+Users, groups, roles and customer-managed policies come from GetAccountAuthorizationDetails (a few pages for the
+whole account). A user's login profile, MFA devices and access keys are read per user only where the credential
+report, when it was generated for this scan, does not already say the user has none: an account's users without
+credentials cost no call of their own. A report IAM generated hours ago (it reuses one for four hours) answers
+nothing of the kind, and every user is read.
+"""
 
 from __future__ import annotations
 
