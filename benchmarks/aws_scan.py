@@ -246,6 +246,25 @@ class UnitProfiler:
         return {k: 100 * v / total for k, v in buckets.most_common()}
 
 
+@contextlib.contextmanager
+def timed_units(found: list[tuple[float, str]]) -> Any:
+    """Each collector unit's wall seconds, appended to ``found`` as (seconds, "service region")."""
+    original = run_module._run_unit
+
+    def timed(provider: Any, session: Any, unit: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(provider, session, unit, *args, **kwargs)
+        finally:
+            found.append((time.perf_counter() - started, f"{unit.service} {unit.region}"))
+
+    run_module._run_unit = timed
+    try:
+        yield
+    finally:
+        run_module._run_unit = original
+
+
 def scan(url: str, regions: list[str], concurrency: int, profile: bool = False) -> dict[str, Any]:
     import importlib
     import pkgutil
@@ -266,7 +285,12 @@ def scan(url: str, regions: list[str], concurrency: int, profile: bool = False) 
     wall0, cpu0 = time.perf_counter(), time.process_time()
     session = PROVIDER.connect(target)
     profiler = UnitProfiler()
-    with AwsCallCounter() as counter, profiler if profile else contextlib.nullcontext():
+    units: list[tuple[float, str]] = []
+    with (
+        AwsCallCounter() as counter,
+        timed_units(units),
+        profiler if profile else contextlib.nullcontext(),
+    ):
         result = collect(PROVIDER, session, plan(PROVIDER, session, target), concurrency=concurrency)
     wall1, cpu1 = time.perf_counter(), time.process_time()
     findings = list(evaluate(result.records))
@@ -279,6 +303,7 @@ def scan(url: str, regions: list[str], concurrency: int, profile: bool = False) 
         "api_calls": session.api_calls,
         "by_operation": counter.calls,
         "seconds": counter.seconds,
+        "units": sorted(units, reverse=True),
         "repeated": {k: n for k, n in counter.paths.items() if n > 1},
         "resources": len(result.records),
         "types": Counter(r.type for r in result.records),
@@ -346,6 +371,8 @@ def main() -> None:
     if figures["profile"]:
         shares = ", ".join(f"{k} {v:.0f}%" for k, v in figures["profile"].items())
         print(f"profiled self time in collector threads: {shares}")
+    slowest = ", ".join(f"{name} {seconds:.1f}s" for seconds, name in figures["units"][:6])
+    print(f"slowest units    {slowest}")
     print(f"peak memory      {peak_mb:.0f} MB RSS (before the scan: {figures['baseline_mb']:.0f} MB)")
     if figures["errors"]:
         print("not collected    " + "; ".join(figures["errors"]))
