@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import boto3  # noqa: E402
+import botocore.exceptions  # noqa: E402
+import botocore.parsers  # noqa: E402
 import requests  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
@@ -121,7 +123,14 @@ def build(url: str, args: argparse.Namespace, regions: list[str]) -> None:
     def security_group(item: tuple[int, str]) -> None:
         n, region = item
         ec2 = client("ec2", region)
-        group = ec2.create_security_group(GroupName=f"sg-{n:05d}", Description="bench", VpcId=vpcs[region])["GroupId"]
+        name = f"sg-{n:05d}"
+        try:
+            group = ec2.create_security_group(GroupName=name, Description="bench", VpcId=vpcs[region])["GroupId"]
+        except botocore.exceptions.ClientError as exc:  # created by an attempt moto answered with a 500
+            if exc.response.get("Error", {}).get("Code") != "InvalidGroup.Duplicate":
+                raise
+            found = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [name]}])
+            group = found["SecurityGroups"][0]["GroupId"]
         port = 22 if n % 5 == 0 else 443
         ec2.authorize_security_group_ingress(
             GroupId=group,
@@ -153,11 +162,29 @@ def build(url: str, args: argparse.Namespace, regions: list[str]) -> None:
         ecr.put_image(repositoryName=f"repo-{n:05d}", imageManifest=MANIFEST, imageTag="v1")
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(user, range(args.users)))
-        list(pool.map(bucket, range(args.buckets)))
-        list(pool.map(security_group, spread(args.security_groups, regions)))
-        list(pool.map(cluster, spread(args.clusters, regions)))
-        list(pool.map(repository, spread(args.repositories, regions)))
+        list(pool.map(retried(user), range(args.users)))
+        list(pool.map(retried(bucket), range(args.buckets)))
+        list(pool.map(retried(security_group), spread(args.security_groups, regions)))
+        list(pool.map(retried(cluster), spread(args.clusters, regions)))
+        list(pool.map(retried(repository), spread(args.repositories, regions)))
+
+
+def retried(fn: Any, attempts: int = 5) -> Any:
+    """``fn`` again when moto answers a concurrent build with an HTML 500 page (which botocore cannot parse and
+    does not retry). The security groups' builder, where moto fails most, takes up a group an earlier attempt
+    created; another builder's retry may still stop at what its first attempt left."""
+
+    def run(item: Any) -> None:
+        for attempt in range(attempts):
+            try:
+                fn(item)
+                return
+            except botocore.parsers.ResponseParserError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    return run
 
 
 class UnitProfiler:
@@ -219,11 +246,31 @@ class UnitProfiler:
         return {k: 100 * v / total for k, v in buckets.most_common()}
 
 
+@contextlib.contextmanager
+def timed_units(found: list[tuple[float, str]]) -> Any:
+    """Each collector unit's wall seconds, appended to ``found`` as (seconds, "service region")."""
+    original = run_module._run_unit
+
+    def timed(provider: Any, session: Any, unit: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(provider, session, unit, *args, **kwargs)
+        finally:
+            found.append((time.perf_counter() - started, f"{unit.service} {unit.region}"))
+
+    run_module._run_unit = timed
+    try:
+        yield
+    finally:
+        run_module._run_unit = original
+
+
 def scan(url: str, regions: list[str], concurrency: int, profile: bool = False) -> dict[str, Any]:
     import importlib
     import pkgutil
 
     import posture.rules.packs.aws as aws_rules
+    from benchmarks.call_counts import AwsCallCounter
     from collectors.aws import PROVIDER
     from collectors.records import Target
     from collectors.run import collect, plan
@@ -238,7 +285,12 @@ def scan(url: str, regions: list[str], concurrency: int, profile: bool = False) 
     wall0, cpu0 = time.perf_counter(), time.process_time()
     session = PROVIDER.connect(target)
     profiler = UnitProfiler()
-    with profiler if profile else contextlib.nullcontext():
+    units: list[tuple[float, str]] = []
+    with (
+        AwsCallCounter() as counter,
+        timed_units(units),
+        profiler if profile else contextlib.nullcontext(),
+    ):
         result = collect(PROVIDER, session, plan(PROVIDER, session, target), concurrency=concurrency)
     wall1, cpu1 = time.perf_counter(), time.process_time()
     findings = list(evaluate(result.records))
@@ -249,6 +301,10 @@ def scan(url: str, regions: list[str], concurrency: int, profile: bool = False) 
         "rules_s": wall2 - wall1,
         "rules_cpu_s": cpu2 - cpu1,
         "api_calls": session.api_calls,
+        "by_operation": counter.calls,
+        "seconds": counter.seconds,
+        "units": sorted(units, reverse=True),
+        "repeated": {k: n for k, n in counter.paths.items() if n > 1},
         "resources": len(result.records),
         "types": Counter(r.type for r in result.records),
         "findings": len(findings),
@@ -269,6 +325,7 @@ def main() -> None:
     parser.add_argument("--repositories", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8, help="collector units run at once")
     parser.add_argument("--profile", action="store_true", help="split the scanner's CPU by party (slower)")
+    parser.add_argument("--by-operation", action="store_true", help="the API calls per service and operation")
     args = parser.parse_args()
     os.environ.update(FAKE_KEYS)
     os.environ["POSTURE_AWS_MAX_ATTEMPTS"] = "2"
@@ -300,9 +357,22 @@ def main() -> None:
         f"{figures['findings'] / max(figures['rules_s'], 1e-9):.0f}/s)"
     )
     print(f"scanner CPU      {cpu:.2f}s = {100 * cpu / wall:.0f}% of wall time (includes boto3 signing and parsing)")
+    if args.by_operation:
+        print("api calls per operation (a page is a call; retries not counted), and their seconds from request to")
+        print("answer summed over threads (calls overlap: a share of the time moto and the client spent, not wall):")
+        total = sum(figures["seconds"].values()) or 1.0
+        for name, n in figures["by_operation"].most_common():
+            spent = figures["seconds"].get(name, 0.0)
+            print(f"  {n:6d}  {spent:7.1f}s {100 * spent / total:3.0f}%  {name}")
+        repeated = figures["repeated"]
+        print(f"the same call more than once: {sum(repeated.values()) - len(repeated)} extra calls")
+        for name, n in sorted(repeated.items(), key=lambda kv: -kv[1])[:10]:
+            print(f"  {n:6d}x {name[:140]}")
     if figures["profile"]:
         shares = ", ".join(f"{k} {v:.0f}%" for k, v in figures["profile"].items())
         print(f"profiled self time in collector threads: {shares}")
+    slowest = ", ".join(f"{name} {seconds:.1f}s" for seconds, name in figures["units"][:6])
+    print(f"slowest units    {slowest}")
     print(f"peak memory      {peak_mb:.0f} MB RSS (before the scan: {figures['baseline_mb']:.0f} MB)")
     if figures["errors"]:
         print("not collected    " + "; ".join(figures["errors"]))

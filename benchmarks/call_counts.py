@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -46,13 +47,29 @@ class AwsCallCounter:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.paths: Counter[str] = Counter()  # operation and parameters: the same read twice shows here
+        self.seconds: Counter[str] = Counter()  # wall time from before-call to after-call, summed over threads
         self._lock = threading.Lock()
         self._original: Any = None
 
-    def _count(self, model: Any, params: Any = None, **_: Any) -> None:
+    def _started(self, context: Any = None, **_: Any) -> None:
+        if isinstance(context, dict):
+            context["_posture_started"] = time.perf_counter()
+
+    def _ended(self, model: Any, context: Any = None, **_: Any) -> None:
+        started = context.get("_posture_started") if isinstance(context, dict) else None
+        if started is not None:
+            with self._lock:
+                self.seconds[f"{model.service_model.service_name} {model.name}"] += time.perf_counter() - started
+
+    def _count(self, model: Any, params: Any = None, context: Any = None, **_: Any) -> None:
         name = f"{model.service_model.service_name} {model.name}"
         body = params.get("body") if isinstance(params, dict) else None
-        key = f"{name} {params.get('url_path', '')} {json.dumps(body, sort_keys=True, default=str)}" if params else name
+        where = params.get("url_path", "") if isinstance(params, dict) else ""
+        if isinstance(params, dict) and params.get("url"):  # S3 puts the bucket in the URL, not in url_path
+            parts = urlsplit(params["url"])
+            where = parts.path + (f"?{parts.query}" if parts.query else "")
+        region = context.get("client_region", "") if isinstance(context, dict) else ""  # not in an emulator's URL
+        key = f"{name} {region} {where} {json.dumps(body, sort_keys=True, default=str)}" if params else name
         with self._lock:
             self.calls[name] += 1
             self.paths[key] += 1
@@ -65,13 +82,22 @@ class AwsCallCounter:
 
         def counting_client(session: AwsSession, service: str, region: str = "us-east-1") -> Any:
             client = original(session, service, region)
-            if not getattr(client, "_posture_counted", False):
-                client.meta.events.register("before-call", counter._count)
-                client._posture_counted = True
+            with counter._lock:  # two threads may ask for the same new client at once: register the hooks once
+                counter._hook(client)
             return client
 
         AwsSession.client = counting_client  # type: ignore[method-assign]
         return self
+
+    def _hook(self, client: Any) -> None:
+        """The counting hooks on ``client``, once (a lock-free check raced: two threads, the hooks twice)."""
+        if getattr(client, "_posture_counted", False):
+            return
+        client.meta.events.register("before-call", self._count)
+        client.meta.events.register("before-call", self._started)
+        client.meta.events.register("after-call", self._ended)
+        client.meta.events.register("after-call-error", self._ended)
+        client._posture_counted = True
 
     def __exit__(self, *exc: object) -> None:
         from collectors.aws.provider import AwsSession

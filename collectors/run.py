@@ -182,7 +182,9 @@ def collect(
     result = Collection(units=list(units))
     kept: dict[int, list[ResourceRecord]] = {}  # unit's place in ``units`` -> its records
     pending: dict[Future, tuple[Unit, float]] = {}
-    queue = list(units)
+    # account-wide units first (IAM, S3 and the like are often a scan's longest): started last, one of them would
+    # be the scan's tail. Only the start order changes; the records keep the plan's order.
+    queue = sorted(units, key=lambda unit: unit.region != GLOBAL_REGION)
     place = {id(unit): n for n, unit in enumerate(units)}
     done = 0
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collect")

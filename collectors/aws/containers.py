@@ -6,11 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from collectors.aws import ecr_reads
 from collectors.aws.common import Secondary, detail_map, paginate, record, tags_of
 from collectors.aws.eks_nodes import launch_template_kubelet
 from collectors.aws.provider import AwsSession
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
+
+
+def clusters(session: AwsSession, region: str) -> list[str]:
+    """The region's EKS cluster names (ListClusters, every page), read once for ``eks`` and ``eks_pod_identity``."""
+    eks = session.client("eks", region)
+    return session.shared(("eks", region, "clusters"), lambda: list(paginate(eks, "list_clusters", "clusters")))
 
 
 def cluster_versions(eks: Any, extra: Secondary) -> dict[str, dict[str, Any]]:
@@ -94,7 +101,7 @@ def cluster_records(
 )
 def collect_eks(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     eks = session.client("eks", region)
-    names = list(paginate(eks, "list_clusters", "clusters"))
+    names = clusters(session, region)
     if not names:
         return
     extra = Secondary()
@@ -104,11 +111,9 @@ def collect_eks(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
         yield from records
 
 
-def image_summary(ecr: Any, repo: dict[str, Any]) -> dict[str, Any]:
+def image_summary(session: AwsSession, region: str, repo: dict[str, Any]) -> dict[str, Any]:
     count, newest = 0, None
-    for image in paginate(
-        ecr, "describe_images", "imageDetails", repositoryName=repo["repositoryName"], registryId=repo["registryId"]
-    ):
+    for image in ecr_reads.images(session, region, repo):
         count += 1
         pushed = image.get("imagePushedAt")
         if pushed is not None and (newest is None or pushed > newest):
@@ -116,10 +121,10 @@ def image_summary(ecr: Any, repo: dict[str, Any]) -> dict[str, Any]:
     return {"ImageCount": count, "LatestImagePushedAt": newest}
 
 
-def repository_record(ecr: Any, repo: dict[str, Any], region: str) -> ResourceRecord:
+def repository_record(session: AwsSession, repo: dict[str, Any], region: str) -> ResourceRecord:
     extra = Secondary()
     config = dict(repo)
-    config["_Images"] = extra.call("Images", image_summary, ecr, repo)
+    config["_Images"] = extra.call("Images", image_summary, session, region, repo)
     return record(
         "ecr", "ecr.repository", repo["repositoryArn"], repo["repositoryName"], extra.attach(config), region=region
     )
@@ -129,11 +134,10 @@ def repository_record(ecr: Any, repo: dict[str, Any], region: str) -> ResourceRe
     "aws", "ecr", permissions=("ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:GetRegistryScanningConfiguration")
 )
 def collect_ecr(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
-    ecr = session.client("ecr", region)
     account = session.account_id()
-    repos = list(paginate(ecr, "describe_repositories", "repositories"))
+    repos = ecr_reads.repositories(session, region)
     extra = Secondary()
-    scanning = extra.call("ScanningConfiguration", ecr.get_registry_scanning_configuration) or {}
+    scanning = extra.call("ScanningConfiguration", ecr_reads.scanning_configuration, session, region) or {}
     config = {
         "AccountId": account,
         "registryId": scanning.get("registryId", account),
@@ -141,4 +145,4 @@ def collect_ecr(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     }
     uid = f"arn:aws:ecr:{region}:{account}:registry"
     yield record("ecr", "ecr.registry", uid, f"{account}/{region}", extra.attach(config), region=region)
-    yield from detail_map(lambda r: repository_record(ecr, r, region), repos)
+    yield from detail_map(lambda r: repository_record(session, r, region), repos)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from collectors.aws.common import Secondary, paginate, record
+from collectors.aws.containers import clusters
 from collectors.aws.provider import AwsSession
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
@@ -44,7 +45,7 @@ def associations(eks: Any, cluster: str, extra: Secondary) -> list[dict[str, Any
 def collect_pod_identity(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     eks = session.client("eks", region)
     account = session.account_id()
-    for name in paginate(eks, "list_clusters", "clusters"):
+    for name in clusters(session, region):
         extra = Secondary()
         arn = f"arn:aws:eks:{region}:{account}:cluster/{name}"
         config = {"clusterName": name, "clusterArn": arn, "associations": associations(eks, name, extra)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from collectors.aws import ecr_reads
 from collectors.aws.common import detail_map, error_code, jsonable, paginate
 from collectors.aws.provider import AwsSession
 from collectors.image_scans import ImageScan, Vulnerability, image_scan, image_scan_record, iso_time, vulnerability
@@ -157,14 +158,14 @@ def enhanced_record(image: dict[str, Any], findings: list[dict[str, Any]], regio
     return image_scan_record("aws", SERVICE, scan, region, jsonable(extra))
 
 
-def images_of(ecr: Any) -> list[dict[str, Any]]:
-    images = []
-    for repo in paginate(ecr, "describe_repositories", "repositories"):
+def images_of(session: AwsSession, region: str) -> list[dict[str, Any]]:
+    """Every image with a digest, with its repository's name and registry (the ``ecr`` collector's reads)."""
+
+    def of(repo: dict[str, Any]) -> list[dict[str, Any]]:
         ids = {"repositoryName": repo["repositoryName"], "registryId": repo["registryId"]}
-        images += [
-            {**ids, **i} for i in paginate(ecr, "describe_images", "imageDetails", **ids) if i.get("imageDigest")
-        ]
-    return images
+        return [{**ids, **i} for i in ecr_reads.images(session, region, repo) if i.get("imageDigest")]
+
+    return [image for found in detail_map(of, ecr_reads.repositories(session, region)) for image in found]
 
 
 @REGISTRY.collector(
@@ -180,9 +181,9 @@ def images_of(ecr: Any) -> list[dict[str, Any]]:
 )
 def collect_image_scans(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     ecr = session.client("ecr", region)
-    scanning = ecr.get_registry_scanning_configuration()
+    scanning = ecr_reads.scanning_configuration(session, region)
     scan_type = (scanning.get("scanningConfiguration") or {}).get("scanType", "BASIC")
-    images = images_of(ecr)
+    images = images_of(session, region)
     if not images:
         return
     if scan_type != "ENHANCED":

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from collectors.records import Identity, Target
 from collectors.registry import BaseProvider, CredentialField, InvalidCredentials
@@ -33,6 +34,8 @@ DEFAULT_MAX_ATTEMPTS = 6
 
 if TYPE_CHECKING:
     import boto3
+
+T = TypeVar("T")
 
 
 def _strip_account_host(request: Any, **_: Any) -> None:
@@ -74,6 +77,14 @@ def new_session(**kwargs: Any) -> boto3.Session:
     return session
 
 
+class _SharedRead:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.done = False
+        self.value: Any = None
+        self.error: Exception | None = None
+
+
 class AwsSession:
     """A boto3 session plus the endpoint override and retry settings every client shares."""
 
@@ -94,6 +105,7 @@ class AwsSession:
         self.api_calls = 0
         self._account_id = ""
         self._account_lock = threading.Lock()
+        self._shared: dict[tuple[str, ...], _SharedRead] = {}
 
     def _count_call(self, **_: Any) -> None:
         """How many API operations this session's clients have started (retries not counted)."""
@@ -106,6 +118,24 @@ class AwsSession:
             if not self._account_id:
                 self._account_id = self.client("sts").get_caller_identity()["Account"]
             return self._account_id
+
+    def shared(self, key: tuple[str, ...], read: Callable[[], T]) -> T:
+        """What more than one collector reads (ECR's repositories and images, EKS's clusters), read once per
+        session: the first caller reads, a concurrent one waits for that answer. A failed read is not read
+        again: each caller gets the same exception and handles it as it would its own call's. The answer
+        is shared, so callers copy before they change it."""
+        with self._lock:
+            entry = self._shared.setdefault(key, _SharedRead())
+        with entry.lock:
+            if not entry.done:
+                try:
+                    entry.value = read()
+                except Exception as exc:
+                    entry.error = exc
+                entry.done = True
+        if entry.error is not None:
+            raise entry.error
+        return entry.value
 
     def client(self, service: str, region: str = DEFAULT_REGION) -> Any:
         """A cached client; boto3 clients are thread-safe, sessions are not (hence the lock)."""

@@ -11,6 +11,7 @@ from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
 
 NO_PUBLIC_ACCESS_BLOCK = ("NoSuchPublicAccessBlockConfiguration",)
+LIST_PAGE_SIZE = 10000  # ListBuckets' largest page
 
 
 def bucket_region(s3: Any, name: str) -> str:
@@ -23,14 +24,17 @@ def bucket_region(s3: Any, name: str) -> str:
 def bucket_record(session: AwsSession, bucket: dict[str, Any]) -> ResourceRecord:
     name = bucket["Name"]
     extra = Secondary()
-    region = extra.call("Location", bucket_region, session.client("s3"), name) or bucket.get("BucketRegion") or ""
+    # ListBuckets names the bucket's region when asked with a page size; GetBucketLocation where it does not
+    region = bucket.get("BucketRegion") or extra.call("Location", bucket_region, session.client("s3"), name) or ""
     s3 = session.client("s3", region or "us-east-1")
     config: dict[str, Any] = {"Name": name, "CreationDate": bucket.get("CreationDate"), "Region": region}
     block = extra.call("PublicAccessBlock", s3.get_public_access_block, Bucket=name, absent=NO_PUBLIC_ACCESS_BLOCK)
     config["PublicAccessBlockConfiguration"] = (block or {}).get("PublicAccessBlockConfiguration")
     policy = extra.call("Policy", s3.get_bucket_policy, Bucket=name, absent=("NoSuchBucketPolicy",))
     config["Policy"] = parse_policy((policy or {}).get("Policy"))
-    status = extra.call("PolicyStatus", s3.get_bucket_policy_status, Bucket=name, absent=("NoSuchBucketPolicy",))
+    status = None  # without a policy S3 answers NoSuchBucketPolicy here too: asked of a bucket with one (or unread)
+    if policy is not None or "Policy" in extra.errors:
+        status = extra.call("PolicyStatus", s3.get_bucket_policy_status, Bucket=name, absent=("NoSuchBucketPolicy",))
     config["PolicyStatus"] = (status or {}).get("PolicyStatus")
     acl = extra.call("Acl", s3.get_bucket_acl, Bucket=name) or {}
     config["Acl"] = {"Owner": acl.get("Owner"), "Grants": acl.get("Grants", [])} if acl else None
@@ -81,5 +85,8 @@ def collect_s3(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
         "PublicAccessBlockConfiguration": (block or {}).get("PublicAccessBlockConfiguration"),
     }
     yield record("s3", "s3.account", f"arn:aws:s3::{account}:account-settings", account, extra.attach(config))
-    buckets = list(paginate(session.client("s3"), "list_buckets", "Buckets"))
+    # a page size (MaxBuckets) makes S3 name each bucket's region (BucketRegion): no GetBucketLocation per bucket
+    buckets = list(
+        paginate(session.client("s3"), "list_buckets", "Buckets", PaginationConfig={"PageSize": LIST_PAGE_SIZE})
+    )
     yield from detail_map(lambda b: bucket_record(session, b), buckets)

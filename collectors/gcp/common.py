@@ -10,13 +10,12 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 
 from collectors.failures import log_failure
-from collectors.gcp.provider import GcpProvider, ScopeFailures
+from collectors.gcp.provider import PROJECT_KEY, GcpProvider, ScopeFailures
 from collectors.gcp.session import GcpSession
 from collectors.permissions import explain
 from collectors.records import GLOBAL_REGION, ResourceRecord
 
 log = logging.getLogger(__name__)
-PROJECT_KEY = "_project"  # the project a record belongs to; not a field of any Google API
 PROJECTS_AT_ONCE = 4  # per collector; the collectors themselves run in parallel too
 ERRORS_KEY = "_errors"  # secondary calls that failed for this resource, {what: "Error: text"}
 

@@ -31,6 +31,9 @@ PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 REGION = re.compile(r"^(global|[a-z]+-[a-z]+\d{1,2})$")
 KEY_FIELDS = ("type", "client_email", "private_key", "token_uri")
 SCOPE_FIELDS = ("projects", "folder", "organization")
+# the project a record belongs to; not a field of any Google API (here, not in common.py, so that the exposure
+# graph can read it without loading the Google client libraries)
+PROJECT_KEY = "_project"
 
 
 class ScopeFailures(StatedError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.gcp.common import PROJECT_KEY
+from collectors.gcp.provider import PROJECT_KEY
 from posture.paths.items import MAX_LISTED_TARGETS, Graph, Item, many_targets, target_node
 
 SERVICE_ACCOUNT = "gcp.iam.service_account"

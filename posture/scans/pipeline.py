@@ -44,6 +44,7 @@ from posture.security import check_outbound_url
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]
+PROGRESS_WRITE_SECONDS = 0.5
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 
@@ -135,8 +136,15 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
         return _finish(scan, ScanState.FAILED, clock, message=message)
     Scan.objects.filter(pk=scan.pk).update(progress_total=len(units))
 
+    written = [0.0]  # when progress was last written (monotonic); 0: not yet
+
     def progress(done: int, total: int) -> None:
-        Scan.objects.filter(pk=scan.pk).update(progress_done=done, heartbeat_at=timezone.now())
+        # a write is a commit, made on the thread that hands out the units: the first, the last and then at most
+        # one every PROGRESS_WRITE_SECONDS (a count skipped just before a long unit shows when the next one ends)
+        now = time.monotonic()
+        if not written[0] or done >= total or now - written[0] >= PROGRESS_WRITE_SECONDS:
+            Scan.objects.filter(pk=scan.pk).update(progress_done=done, heartbeat_at=timezone.now())
+            written[0] = now
         if on_progress:
             on_progress(done, total)
 

@@ -193,3 +193,19 @@ def test_a_streamed_unit_that_stops_answering_times_out_and_its_thread_is_let_go
     error = stream_unit(Provider(), None, unit, lambda b: batches.append([r.uid for r in b]), unit_timeout=0.2)
     release.set()
     assert batches == [["first"]] and error is not None and error.kind == "timeout"
+
+
+def test_account_wide_units_start_first_and_the_records_keep_the_plan_order() -> None:
+    started = []
+
+    def fn(session, region):
+        started.append(region)
+        yield record(f"{region}-1", region)
+
+    registry = make_registry(fn)
+    registry.collector("unit", "zz-last-planned", regional=False)(fn)
+    units = plan(Provider(), None, Target("unit", "t"), registry)
+    assert [u.region for u in units] == ["a", "b", "c", "global"]
+    result = collect(Provider(), None, units, concurrency=1)
+    assert started == ["global", "a", "b", "c"]
+    assert [r.uid for r in result.records] == ["a-1", "b-1", "c-1", "global-1"]

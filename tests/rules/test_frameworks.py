@@ -78,3 +78,13 @@ def test_a_valid_file_loads_with_nested_sections(tmp_path) -> None:
     fw = catalog.get("fw-ok")
     assert [s.title for s in fw.section_path("1.1")] == ["Top", "Sub"]
     assert catalog.controls_for_rule("testcloud.iam.user_has_mfa") == [("fw-ok", "1.1.1")]
+
+
+def test_the_builtin_files_read_the_same_with_the_fast_loader() -> None:
+    from posture.rules.frameworks import BUILTIN_DIR, SAFE_LOADER
+
+    files = sorted(BUILTIN_DIR.glob("*.yaml"))
+    assert files
+    for path in files:
+        text = path.read_text()
+        assert yaml.load(text, Loader=SAFE_LOADER) == yaml.safe_load(text), path.name

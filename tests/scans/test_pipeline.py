@@ -176,3 +176,23 @@ def test_stale_running_scans_are_reaped(account) -> None:
     fresh = create_scan(account)
     Scan.objects.filter(pk=fresh.pk).update(state="running", heartbeat_at=timezone.now())
     assert reap_stale_scans(stale_after=600) == []
+
+
+def test_progress_is_written_first_and_last_and_reported_every_unit(account, monkeypatch, settings) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import posture.scans.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "PROGRESS_WRITE_SECONDS", 3600.0)  # nothing in between within the scan
+    settings.SCAN_CONCURRENCY = 1  # one unit at a time: a round per unit
+    reported: list[tuple[int, int]] = []
+    with CaptureQueriesContext(connection) as queries:
+        result = run_scan(create_scan(account).pk, on_progress=lambda done, total: reported.append((done, total)))
+    total = result.progress_total
+    assert total > 2 and result.progress_done == total
+    assert reported == [(n, total) for n in range(1, total + 1)], "the caller hears of every unit"
+    writes = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE") and "progress_done" in q["sql"]
+    ]
+    assert len(writes) == 3, writes  # the first unit, the last, and the final state
