@@ -18,8 +18,9 @@ anything else, so neither reaches a real cloud. Printed per tool: the best run's
 (user + system of the process and its waited-for children; load on a shared machine disturbs it less than
 wall time), peak RSS of the largest process, and findings counted from its own output; then the ratios.
 
-moto answers some of the calls Prowler makes (services it does not emulate) with HTTP 500, and Prowler's
-retries back off before giving up: ``--prowler-retries 0`` takes that wait out of its wall time.
+moto answers calls to services it does not emulate (Access Analyzer for Posture, several for Prowler) with HTTP
+500, and both tools back off and retry before giving up: ``--retries 1`` gives both one attempt per call, taking
+that wait out of both wall times (by default each uses its own retry setting).
 """
 
 from __future__ import annotations
@@ -145,13 +146,13 @@ def serve_estate(size: str, scale: float) -> Iterator[tuple[str, str]]:
 class Posture:
     name = "Posture"
 
-    def __init__(self, url: str, work: Path) -> None:
+    def __init__(self, url: str, work: Path, retries: int | None) -> None:
         self.url = url
         self.work = work
         self.template = work / "template"
         self.template.mkdir()
         self.python = sys.executable
-        self.env = base_env(url)
+        self.env = base_env(url) | ({} if retries is None else {"POSTURE_AWS_MAX_ATTEMPTS": str(retries)})
         code, *_ = timed(
             [self.python, "manage.py", "migrate", "--noinput"], self._env(self.template), ROOT, work / "migrate.log"
         )
@@ -265,10 +266,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="runs of each tool; the best is printed")
     parser.add_argument("--prowler", help="the prowler executable (default: on PATH, else /work/prowler-venv)")
     parser.add_argument(
-        "--prowler-retries",
+        "--retries",
         type=int,
-        help="Prowler's --aws-retries-max-attempts (default: its own, 3); moto answers some calls Prowler makes "
-        "with HTTP 500, and their retries' back-off is part of Prowler's wall time",
+        help="attempts per AWS call for both tools (Posture's POSTURE_AWS_MAX_ATTEMPTS, Prowler's "
+        "--aws-retries-max-attempts; default: each its own); moto answers calls to services it does not emulate "
+        "with HTTP 500, and both tools back off and retry them",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, outputs)")
     args = parser.parse_args()
@@ -285,10 +287,12 @@ def main() -> None:
     try:
         url, what = stack.enter_context(serve_estate(args.size, args.scale))
         print(f"estate: {what}; regions {', '.join(REGIONS)}; moto at {url}")
-        tools: list[Posture | Prowler] = [Posture(url, work)]
+        tools: list[Posture | Prowler] = [Posture(url, work, args.retries)]
+        if args.retries is not None:
+            print(f"both tools: {args.retries} attempt(s) per AWS call")
         if prowler:
-            tools.append(Prowler(url, work, prowler, args.prowler_retries))
-            retries = "" if args.prowler_retries is None else f", --aws-retries-max-attempts {args.prowler_retries}"
+            tools.append(Prowler(url, work, prowler, args.retries))
+            retries = "" if args.retries is None else f", --aws-retries-max-attempts {args.retries}"
             print(f"prowler: {prowler} ({tools[-1].version}), --compliance {COMPLIANCE}{retries}")  # type: ignore[union-attr]
         best: dict[str, Run] = {}
         for n in range(args.runs):
