@@ -36,7 +36,7 @@ from collectors.records import ResourceRecord
 from posture.images.running import running_digests
 from posture.images.store import SCAN_TYPE_SUFFIX
 from posture.inventory.models import Resource
-from posture.rules.context import RuleContext
+from posture.rules.context import RuleContext, forget
 from posture.scans.container_drift import WORKLOAD_TYPE
 from posture.scans.image_scans import attach_image_scans, store_image_scans
 from posture.scans.models import UNIT_REPORTED, Scan, ScanState, ScanUnit, StagedRecord, UnitState
@@ -155,9 +155,9 @@ class StoredContext(RuleContext):
 
     A type is loaded whole the first time a rule asks for it (a context rule sees all of it, in-process order)
     and kept while it is being asked for. Between batches (:meth:`next_batch`), the types the last batch's rules
-    did not ask for go, least recently asked first, while more than ``limit`` records are held: memory is what
-    one batch's rules need, never the whole account, and a type the current rules keep asking for is never
-    read twice in a row.
+    did not ask for go, least recently asked first, while more than ``limit`` records are held (and with them the
+    lookups rules built over this context, ``context.derived``): memory is what one batch's rules need, never
+    the whole account, and a type the current rules keep asking for is never read twice in a row.
     """
 
     def __init__(self, staged: StagedScan, limit: int | None = None) -> None:
@@ -186,6 +186,7 @@ class StoredContext(RuleContext):
             if sum(map(len, self._loaded.values())) <= self._limit:
                 break
             del self._loaded[type_]
+            forget(self)  # the rules' lookups over it (``context.derived``) go with it
         self._asked = set()
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from collectors.records import ResourceRecord
+from posture.rules.context import derived, hashable
 from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Verdict, check, observed
 
@@ -58,8 +60,23 @@ field_rule(
 def cluster_zones(resource: ResourceRecord, ctx: Any) -> list[str]:
     """The Availability Zones of the instances of the resource's Aurora (or Multi-AZ DB) cluster."""
     cluster = resource.config.get("DBClusterIdentifier")
+    by_cluster = derived(ctx, "aws.rds.zones_by_cluster", lambda: _zones_by_cluster(ctx))
+    if by_cluster is not None and hashable(cluster):
+        return sorted(by_cluster.get(cluster, ()))
     members = [r for r in ctx.resources("aws.rds.db_instance") if r.config.get("DBClusterIdentifier") == cluster]
     return sorted({str(r.config.get("AvailabilityZone")) for r in members if r.config.get("AvailabilityZone")})
+
+
+def _zones_by_cluster(ctx: Any) -> dict[Any, set[str]] | None:
+    """Cluster identifier -> the zones its instances run in, once per context; None where an identifier is no key."""
+    zones: dict[Any, set[str]] = defaultdict(set)
+    for r in ctx.resources("aws.rds.db_instance"):
+        cluster = r.config.get("DBClusterIdentifier")
+        if not hashable(cluster):
+            return None  # junk for an identifier: compared one instance at a time, as it always was
+        zone = r.config.get("AvailabilityZone")
+        zones[cluster].update([str(zone)] if zone else [])
+    return dict(zones)
 
 
 @rule(

@@ -1,0 +1,44 @@
+"""Lookups built once per rule context (posture.rules.context.derived), as context rules over a large account need."""
+
+from __future__ import annotations
+
+import pytest
+
+from collectors.records import ResourceRecord
+from posture.rules.context import RuleContext, derived
+from posture.rules.packs.aws.workloads import workloads
+
+
+def instance(uid: str, region: str, vpc: str, state: str = "running") -> ResourceRecord:
+    config = {"VpcId": vpc, "State": {"Name": state}}
+    return ResourceRecord("aws", "ec2", "aws.ec2.instance", uid, uid, region, {}, config)
+
+
+def test_a_lookup_is_built_once_per_context_and_not_kept_when_it_fails() -> None:
+    ctx, other = RuleContext(()), RuleContext(())
+    built: list[int] = []
+    assert derived(ctx, "k", lambda: built.append(1) or len(built)) == 1
+    assert derived(ctx, "k", lambda: built.append(1) or len(built)) == 1
+    assert derived(other, "k", lambda: built.append(1) or len(built)) == 2, "another context builds its own"
+
+    def broken() -> int:
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        derived(ctx, "broken", broken)
+    assert derived(ctx, "broken", lambda: 7) == 7
+    assert [derived((), "k", lambda n=n: n) for n in range(2)] == [0, 1], "no weak reference: built every time"
+
+
+def test_workloads_by_region_keep_the_order_and_leave_out_what_is_gone() -> None:
+    records = [
+        instance("i-1", "eu-west-1", "vpc-a"),
+        instance("i-2", "us-east-1", "vpc-b"),
+        instance("i-3", "eu-west-1", "vpc-c", state="terminated"),
+        instance("i-4", "eu-west-1", "vpc-d"),
+    ]
+    ctx = RuleContext(records)
+    assert [(r.uid, vpc) for r, vpc in workloads(ctx, "eu-west-1")] == [("i-1", "vpc-a"), ("i-4", "vpc-d")]
+    assert [r.uid for r, _ in workloads(ctx)] == ["i-1", "i-2", "i-4"]
+    assert list(workloads(ctx, "ap-south-1")) == []
+    assert [r.uid for r, _ in workloads(RuleContext(records), "us-east-1")] == ["i-2"]
