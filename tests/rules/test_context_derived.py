@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext, derived
+from posture.rules.packs.aws.rds import cluster_zones
 from posture.rules.packs.aws.workloads import workloads
 
 
@@ -42,3 +45,23 @@ def test_workloads_by_region_keep_the_order_and_leave_out_what_is_gone() -> None
     assert [r.uid for r, _ in workloads(ctx)] == ["i-1", "i-2", "i-4"]
     assert list(workloads(ctx, "ap-south-1")) == []
     assert [r.uid for r, _ in workloads(RuleContext(records), "us-east-1")] == ["i-2"]
+
+
+def db(uid: str, cluster: Any, zone: str) -> ResourceRecord:
+    config = {"MultiAZ": False, "DBClusterIdentifier": cluster, "AvailabilityZone": zone}
+    return ResourceRecord("aws", "rds", "aws.rds.db_instance", uid, uid, "us-east-1", {}, config)
+
+
+def test_cluster_zones_compare_a_junk_identifier_as_it_is() -> None:
+    records = [
+        db("a", "ledger", "us-east-1a"),
+        db("b", ["ledger"], "us-east-1b"),
+        db("c", {"id": "ledger"}, "us-east-1c"),
+        db("d", "ledger", "us-east-1d"),
+        db("e", ["ledger"], "us-east-1e"),
+    ]
+    ctx = RuleContext(records)
+    assert cluster_zones(records[0], ctx) == ["us-east-1a", "us-east-1d"]
+    assert cluster_zones(records[1], ctx) == ["us-east-1b", "us-east-1e"]
+    assert cluster_zones(records[2], ctx) == ["us-east-1c"]
+    assert cluster_zones(db("x", "other", "us-east-1f"), ctx) == []

@@ -60,23 +60,29 @@ field_rule(
 def cluster_zones(resource: ResourceRecord, ctx: Any) -> list[str]:
     """The Availability Zones of the instances of the resource's Aurora (or Multi-AZ DB) cluster."""
     cluster = resource.config.get("DBClusterIdentifier")
-    by_cluster = derived(ctx, "aws.rds.zones_by_cluster", lambda: _zones_by_cluster(ctx))
-    if by_cluster is not None and hashable(cluster):
-        return sorted(by_cluster.get(cluster, ()))
-    members = [r for r in ctx.resources("aws.rds.db_instance") if r.config.get("DBClusterIdentifier") == cluster]
+    if not hashable(cluster):  # junk for an identifier: compared with every instance's
+        return _zones(
+            [r for r in ctx.resources("aws.rds.db_instance") if r.config.get("DBClusterIdentifier") == cluster]
+        )
+    by_cluster, odd = derived(ctx, "aws.rds.instances_by_cluster", lambda: _by_cluster(ctx))
+    return _zones([*by_cluster.get(cluster, ()), *(r for r in odd if r.config.get("DBClusterIdentifier") == cluster)])
+
+
+def _zones(members: list[ResourceRecord]) -> list[str]:
     return sorted({str(r.config.get("AvailabilityZone")) for r in members if r.config.get("AvailabilityZone")})
 
 
-def _zones_by_cluster(ctx: Any) -> dict[Any, set[str]] | None:
-    """Cluster identifier -> the zones its instances run in, once per context; None where an identifier is no key."""
-    zones: dict[Any, set[str]] = defaultdict(set)
+def _by_cluster(ctx: Any) -> tuple[dict[Any, list[ResourceRecord]], list[ResourceRecord]]:
+    """The account's instances by cluster identifier, once per context; apart, those whose identifier is junk."""
+    members: dict[Any, list[ResourceRecord]] = defaultdict(list)
+    odd = []
     for r in ctx.resources("aws.rds.db_instance"):
         cluster = r.config.get("DBClusterIdentifier")
-        if not hashable(cluster):
-            return None  # junk for an identifier: compared one instance at a time, as it always was
-        zone = r.config.get("AvailabilityZone")
-        zones[cluster].update([str(zone)] if zone else [])
-    return dict(zones)
+        if hashable(cluster):
+            members[cluster].append(r)
+        else:
+            odd.append(r)
+    return dict(members), odd
 
 
 @rule(
