@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from collectors.records import ResourceRecord
@@ -61,28 +62,29 @@ def cluster_zones(resource: ResourceRecord, ctx: Any) -> list[str]:
     """The Availability Zones of the instances of the resource's Aurora (or Multi-AZ DB) cluster."""
     cluster = resource.config.get("DBClusterIdentifier")
     if not hashable(cluster):  # junk for an identifier: compared with every instance's
-        return _zones(
-            [r for r in ctx.resources("aws.rds.db_instance") if r.config.get("DBClusterIdentifier") == cluster]
-        )
-    by_cluster, odd = derived(ctx, "aws.rds.instances_by_cluster", lambda: _by_cluster(ctx))
-    return _zones([*by_cluster.get(cluster, ()), *(r for r in odd if r.config.get("DBClusterIdentifier") == cluster)])
+        members = [r for r in ctx.resources("aws.rds.db_instance") if r.config.get("DBClusterIdentifier") == cluster]
+        return sorted(_zones(members))
+    by_cluster, odd = derived(ctx, "aws.rds.zones_by_cluster", lambda: _zones_by_cluster(ctx))
+    return sorted(
+        by_cluster.get(cluster, set()) | _zones(r for r in odd if r.config.get("DBClusterIdentifier") == cluster)
+    )
 
 
-def _zones(members: list[ResourceRecord]) -> list[str]:
-    return sorted({str(r.config.get("AvailabilityZone")) for r in members if r.config.get("AvailabilityZone")})
+def _zones(members: Iterable[ResourceRecord]) -> set[str]:
+    return {str(r.config.get("AvailabilityZone")) for r in members if r.config.get("AvailabilityZone")}
 
 
-def _by_cluster(ctx: Any) -> tuple[dict[Any, list[ResourceRecord]], list[ResourceRecord]]:
-    """The account's instances by cluster identifier, once per context; apart, those whose identifier is junk."""
-    members: dict[Any, list[ResourceRecord]] = defaultdict(list)
+def _zones_by_cluster(ctx: Any) -> tuple[dict[Any, set[str]], list[ResourceRecord]]:
+    """The zones of each cluster's instances, once per context; apart, the instances whose identifier is junk."""
+    zones: dict[Any, set[str]] = defaultdict(set)
     odd = []
     for r in ctx.resources("aws.rds.db_instance"):
         cluster = r.config.get("DBClusterIdentifier")
         if hashable(cluster):
-            members[cluster].append(r)
+            zones[cluster] |= _zones([r])
         else:
             odd.append(r)
-    return dict(members), odd
+    return dict(zones), odd
 
 
 @rule(
