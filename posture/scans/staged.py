@@ -2,6 +2,8 @@
 
 A unit's records are written as they arrive (:func:`stage`) as :class:`StagedRecord` rows tied to the scan,
 the unit and the unit's attempt; only the attempt that reported counts, so a unit run twice never counts twice.
+Each row carries what the unit worked out for storing (:mod:`posture.scans.prepared`: the config hash, the search
+label and the verdicts of the rules that read only their own record), so that work is spread over the workers.
 When every unit has reported, :func:`store_staged` stores the scan as ``pipeline._store`` stores a collection
 held in memory, with the same steps and the same verdicts, but never with the whole account in one process:
 
@@ -11,7 +13,8 @@ held in memory, with the same steps and the same verdicts, but never with the wh
   list of records sees it in the same order either way;
 - a batch of workloads gets its ``_imageScans`` as in-process, from the stored results and from this scan's own
   image scan records, looked up by digest (:class:`StagedScan` indexes them once);
-- each batch: its resources upserted (reading their own rows only), the rules run over it, its findings upserted;
+- each batch: its resources upserted (reading their own rows only), the rules the units did not judge run over
+  it (those that asked for the account's other records), its findings upserted;
 - rules that read the account's other records (trails for an alarm rule, a cluster's RBAC, the workloads of a
   region) read them through :class:`StoredContext`, which loads a type when a rule first asks for it and keeps
   it while rules ask for it (others up to :data:`CONTEXT_LIMIT` records): what a context rule sees is the whole
