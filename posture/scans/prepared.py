@@ -26,6 +26,7 @@ A row without ``prepared`` (an empty text) is judged whole when storing, as befo
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,8 @@ from posture.rules.evaluate import Result, judge
 from posture.rules.registry import RULES, Rule, RuleRegistry
 from posture.rules.verdicts import Evidence, Status
 from posture.scans.container_drift import WORKLOAD_TYPE
+
+log = logging.getLogger(__name__)
 
 
 class NeedsContext(BaseException):  # not an Exception: a rule's own ``except Exception`` lets it by
@@ -83,6 +86,14 @@ def prepare(records: Sequence[ResourceRecord], registry: RuleRegistry = RULES) -
 
 
 def _prepare(record: ResourceRecord, rules: Sequence[Rule]) -> str:
+    try:
+        return _preparation(record, rules)
+    except Exception as exc:  # an odd record: it is worked out when storing, as before, and fails there if it must
+        log.debug("record %s left to the finishing step: %s", record.uid, type(exc).__name__)
+        return ""
+
+
+def _preparation(record: ResourceRecord, rules: Sequence[Rule]) -> str:
     if record.type == WORKLOAD_TYPE and any(True for _ in running_digests(record.config)):
         return ""
     verdicts = []
@@ -96,7 +107,7 @@ def _prepare(record: ResourceRecord, rules: Sequence[Rule]) -> str:
             continue
         try:
             verdicts.append(_verdict(r, result))
-        except _Inexact:
+        except (_Inexact, RecursionError):
             continue
     label = resource_label(record.name[:500], record.config)
     return json.dumps({"hash": record.config_hash(), "label": label, "verdicts": verdicts}, separators=(",", ":"))
@@ -119,7 +130,7 @@ def read(text: str, uid: str, registry: RuleRegistry = RULES) -> Prepared | None
                 else Result(rule_id, uid, Status(status), r.severity, message, tuple(_evidence(evidence)))
             )
         return Prepared(str(data["hash"]), str(data["label"]), verdicts)
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):
         return None  # judged whole, as a row staged without preparation
 
 

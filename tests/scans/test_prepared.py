@@ -141,3 +141,15 @@ def test_a_workload_running_an_image_is_left_to_the_finishing_step() -> None:
     )
     idle = ResourceRecord("kubernetes", "workloads", workload.type, "n/Deployment/v", "v", "", {}, {})
     assert [bool(text) for text in prepare([workload, idle])] == [False, True]
+
+
+def test_evidence_nested_too_deep_for_json_leaves_the_rule_to_the_finishing_step() -> None:
+    def deep(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
+        value: list[Any] = []
+        for _ in range(5000):
+            value = [value]
+        return passed("deep", ("deep", value))
+
+    registry = registry_of(deep=deep, own=own)
+    (text,) = prepare([RECORDS[0]], registry)
+    assert [v[0] for v in json.loads(text)["verdicts"]] == ["aws.test.own"]
