@@ -175,7 +175,7 @@ class StagedRecord(models.Model):
     type = models.CharField(max_length=200)
     uid = models.CharField(max_length=1024)
     data = models.TextField()
-    prepared = models.TextField(blank=True, default="")
+    prepared = models.TextField(blank=True, default="", db_default="")  # a worker of the version before writes none
 
     class Meta:
         indexes = [models.Index(fields=["scan", "type", "unit", "id"], name="staged_by_scan_type")]
