@@ -159,8 +159,8 @@ class StoredContext(RuleContext):
     A type is loaded whole the first time a rule asks for it (a context rule sees all of it, in-process order)
     and kept while it is being asked for. Between batches (:meth:`next_batch`), the types the last batch's rules
     did not ask for go, least recently asked first, while more than ``limit`` records are held (and with them the
-    lookups rules built over this context, ``context.derived``): memory is what one batch's rules need, never
-    the whole account, and a type the current rules keep asking for is never read twice in a row.
+    lookups rules built that keep their records, ``context.derived``): memory is what one batch's rules need,
+    never the whole account, and a type the current rules keep asking for is never read twice in a row.
     """
 
     def __init__(self, staged: StagedScan, limit: int | None = None) -> None:
@@ -189,7 +189,7 @@ class StoredContext(RuleContext):
             if sum(map(len, self._loaded.values())) <= self._limit:
                 break
             del self._loaded[type_]
-            forget(self)  # the rules' lookups over it (``context.derived``) go with it
+            forget(self, type_)  # the rules' lookups that keep its records (``context.derived``) go with it
         self._asked = set()
 
 

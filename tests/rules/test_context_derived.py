@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from collectors.records import ResourceRecord
-from posture.rules.context import RuleContext, derived
+from posture.rules.context import RuleContext, derived, forget
 from posture.rules.packs.aws.rds import cluster_zones
 from posture.rules.packs.aws.workloads import workloads
 
@@ -31,6 +31,17 @@ def test_a_lookup_is_built_once_per_context_and_not_kept_when_it_fails() -> None
         derived(ctx, "broken", broken)
     assert derived(ctx, "broken", lambda: 7) == 7
     assert [derived((), "k", lambda n=n: n) for n in range(2)] == [0, 1], "no weak reference: built every time"
+
+
+def test_a_lookup_goes_when_the_context_lets_go_of_a_type_it_keeps() -> None:
+    ctx = RuleContext(())
+    derived(ctx, "keeps", lambda: "old", holds=["aws.ec2.instance"])
+    derived(ctx, "text only", lambda: "old")
+    forget(ctx, "aws.s3.bucket")
+    assert derived(ctx, "keeps", lambda: "new", holds=["aws.ec2.instance"]) == "old", "another type: kept"
+    forget(ctx, "aws.ec2.instance")
+    assert derived(ctx, "keeps", lambda: "new", holds=["aws.ec2.instance"]) == "new"
+    assert derived(ctx, "text only", lambda: "new") == "old"
 
 
 def test_workloads_by_region_keep_the_order_and_leave_out_what_is_gone() -> None:

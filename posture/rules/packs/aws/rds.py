@@ -64,6 +64,7 @@ def cluster_zones(resource: ResourceRecord, ctx: Any) -> list[str]:
     if not hashable(cluster):  # junk for an identifier: compared with every instance's
         members = [r for r in ctx.resources("aws.rds.db_instance") if r.config.get("DBClusterIdentifier") == cluster]
         return sorted(_zones(members))
+    # zone names, and only the few instances with junk identifiers: kept while the context lives (no ``holds``)
     by_cluster, odd = derived(ctx, "aws.rds.zones_by_cluster", lambda: _zones_by_cluster(ctx))
     return sorted(
         by_cluster.get(cluster, set()) | _zones(r for r in odd if r.config.get("DBClusterIdentifier") == cluster)

@@ -27,11 +27,11 @@ def running(record: ResourceRecord) -> bool:
 
 def workloads(ctx: Any, region: str | None = None) -> Iterator[tuple[ResourceRecord, str | None]]:
     """The account's workloads (in ``region`` when given) with the id of the VPC each runs in, if known."""
-    every = derived(ctx, "aws.workloads", lambda: list(_workloads(ctx)))
+    every = derived(ctx, "aws.workloads", lambda: list(_workloads(ctx)), holds=WORKLOAD_TYPES)
     if region is None:
         yield from every
         return
-    by_region = derived(ctx, "aws.workloads_by_region", lambda: _by_region(every))
+    by_region = derived(ctx, "aws.workloads_by_region", lambda: _by_region(every), holds=WORKLOAD_TYPES)
     if hashable(region):
         yield from by_region.get(region, ())
     else:
