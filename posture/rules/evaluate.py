@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from collectors.failures import traceback_detail
 from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext
-from posture.rules.registry import RULES, RuleRegistry
+from posture.rules.registry import RULES, Rule, RuleRegistry
 from posture.rules.verdicts import Evidence, Severity, Status, Verdict
 
 log = logging.getLogger(__name__)
@@ -37,14 +37,22 @@ def evaluate(
     rules_by_type = registry.for_types(ctx.types())
     for record in records:
         for r in rules_by_type.get(record.type, ()):
-            try:
-                verdict = r.fn(record, ctx)
-            except Exception as exc:  # one broken rule or odd resource must not stop the scan
-                verdict = Verdict(Status.ERROR, f"the rule could not evaluate this resource ({type(exc).__name__})")
-                log.warning("rule %s failed on %s: %s", r.id, record.uid, type(exc).__name__)
-                log.debug("rule %s failed on %s — detail: %s", r.id, record.uid, traceback_detail(exc))
-            if verdict is None:
-                continue
-            if not isinstance(verdict, Verdict):
-                verdict = Verdict(Status.ERROR, f"the rule returned {type(verdict).__name__}, not a Verdict")
-            yield Result(r.id, record.uid, verdict.status, r.severity, verdict.message, verdict.evidence)
+            result = judge(r, record, ctx)
+            if result is not None:
+                yield result
+
+
+def judge(r: Rule, record: ResourceRecord, ctx: RuleContext) -> Result | None:
+    """One rule over one record: its result (ERROR where the rule raised or answered junk), None where it does
+    not apply. Only an ``Exception`` becomes an ERROR: what else the rule raises goes up."""
+    try:
+        verdict = r.fn(record, ctx)
+    except Exception as exc:  # one broken rule or odd resource must not stop the scan
+        verdict = Verdict(Status.ERROR, f"the rule could not evaluate this resource ({type(exc).__name__})")
+        log.warning("rule %s failed on %s: %s", r.id, record.uid, type(exc).__name__)
+        log.debug("rule %s failed on %s — detail: %s", r.id, record.uid, traceback_detail(exc))
+    if verdict is None:
+        return None
+    if not isinstance(verdict, Verdict):
+        verdict = Verdict(Status.ERROR, f"the rule returned {type(verdict).__name__}, not a Verdict")
+    return Result(r.id, record.uid, verdict.status, r.severity, verdict.message, verdict.evidence)

@@ -169,7 +169,9 @@ class StagedRecord(models.Model):
     """A record one unit collected, held until its scan is evaluated and stored, then deleted.
 
     ``data`` is the record's JSON text (provider, service, region, name, tags, config) exactly as collected:
-    text, not ``jsonb``, so the rules later read the keys in the order the API gave them.
+    text, not ``jsonb``, so the rules later read the keys in the order the API gave them. ``prepared``: what the
+    unit worked out for the finishing step (config hash, search label, the rules that read only this record;
+    :mod:`posture.scans.prepared`), empty where nothing was.
     """
 
     scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="+")
@@ -178,6 +180,7 @@ class StagedRecord(models.Model):
     type = models.CharField(max_length=200)
     uid = models.CharField(max_length=1024)
     data = models.TextField()
+    prepared = models.TextField(blank=True, default="", db_default="")  # a worker of the version before writes none
 
     class Meta:
         indexes = [models.Index(fields=["scan", "type", "unit", "id"], name="staged_by_scan_type")]

@@ -5,9 +5,10 @@ instead of ``pipeline.run_scan``::
 
     start ──► ScanUnit rows, one collect task each ──► collect_unit (any worker) ──► report ─┐
       (connect, plan)                                   records staged as they come,       │ the last unit
-                                                        a batch at a time                  ▼ to report
+                                                        a batch at a time, each with its   │ to report
+                                                        own-record verdicts (prepared.py)  ▼
                                                                               finish ──► staged.store_staged
-                                                                       (one worker)    (evaluate by type, store)
+                                                                       (one worker)    (context rules, store)
 
 - **Bounded memory**: a unit's records go to :class:`~posture.scans.models.StagedRecord` rows a batch at a time
   (``collectors.run.stream_unit``); the finishing step reads them back a type and a batch at a time

@@ -2,6 +2,8 @@
 
 A unit's records are written as they arrive (:func:`stage`) as :class:`StagedRecord` rows tied to the scan,
 the unit and the unit's attempt; only the attempt that reported counts, so a unit run twice never counts twice.
+Each row carries what the unit worked out for storing (:mod:`posture.scans.prepared`: the config hash, the search
+label and the verdicts of the rules that read only their own record), so that work is spread over the workers.
 When every unit has reported, :func:`store_staged` stores the scan as ``pipeline._store`` stores a collection
 held in memory, with the same steps and the same verdicts, but never with the whole account in one process:
 
@@ -11,7 +13,8 @@ held in memory, with the same steps and the same verdicts, but never with the wh
   list of records sees it in the same order either way;
 - a batch of workloads gets its ``_imageScans`` as in-process, from the stored results and from this scan's own
   image scan records, looked up by digest (:class:`StagedScan` indexes them once);
-- each batch: its resources upserted (reading their own rows only), the rules run over it, its findings upserted;
+- each batch: its resources upserted (reading their own rows only), the rules the units did not judge run over
+  it (those that asked for the account's other records), its findings upserted;
 - rules that read the account's other records (trails for an alarm rule, a cluster's RBAC, the workloads of a
   region) read them through :class:`StoredContext`, which loads a type when a rule first asks for it and keeps
   it while rules ask for it (others up to :data:`CONTEXT_LIMIT` records): what a context rule sees is the whole
@@ -36,13 +39,14 @@ from collectors.records import ResourceRecord
 from posture.images.running import running_digests
 from posture.images.store import SCAN_TYPE_SUFFIX
 from posture.inventory.models import Resource
-from posture.rules.context import RuleContext
-from posture.rules.evaluate import evaluate
+from posture.rules.context import RuleContext, forget
 from posture.scans.container_drift import WORKLOAD_TYPE
 from posture.scans.image_scans import attach_image_scans, store_image_scans
 from posture.scans.models import UNIT_REPORTED, Scan, ScanState, ScanUnit, StagedRecord, UnitState
 from posture.scans.persist import PersistStats, insert, persist_findings, persist_resources
 from posture.scans.pipeline import Clock, Outcome, _finish, close_scan
+from posture.scans.prepared import Prepared, prepare, read
+from posture.scans.prepared import results as prepared_results
 
 BATCH = 500
 CONTEXT_LIMIT = 10_000  # records the context keeps beyond what the current batch's rules ask for
@@ -60,10 +64,12 @@ def decode(type_: str, uid: str, data: str) -> ResourceRecord:
 
 
 def stage(unit: ScanUnit, attempt: int, records: list[ResourceRecord]) -> None:
-    """Write one batch of a unit's records (one bulk insert)."""
+    """Write one batch of a unit's records (one bulk insert), each prepared for storing (:mod:`prepared`)."""
+    texts = [encode(r) for r in records]
+    as_read = [decode(r.type[:200], r.uid, data) for r, data in zip(records, texts, strict=True)]  # as stored
     rows = [
-        StagedRecord(scan_id=unit.scan_id, unit=unit, attempt=attempt, type=r.type[:200], uid=r.uid, data=encode(r))
-        for r in records
+        StagedRecord(scan_id=unit.scan_id, unit=unit, attempt=attempt, type=r.type, uid=r.uid, data=data, prepared=p)
+        for r, data, p in zip(as_read, texts, prepare(as_read), strict=True)
     ]
     insert(StagedRecord, rows)
 
@@ -92,21 +98,33 @@ class StagedScan:
 
     def batches(self, type_: str) -> Iterator[list[ResourceRecord]]:
         """The type's records in staging order, :data:`BATCH` at a time (workloads with their ``_imageScans``)."""
+        for batch in self._rows(type_, prepared=False):
+            yield [record for record, _ in batch]
+
+    def prepared_batches(self, type_: str) -> Iterator[list[tuple[ResourceRecord, Prepared | None]]]:
+        """As :meth:`batches`, each record with what its unit prepared (None: nothing, or a workload enriched)."""
+        return self._rows(type_, prepared=True)
+
+    def _rows(self, type_: str, prepared: bool) -> Iterator[list[tuple[ResourceRecord, Prepared | None]]]:
         unit, last, size = 0, 0, BATCH
+        columns = ["unit_id", "id", "uid", "data", *(["prepared"] if prepared else [])]
         while True:
             after = Q(unit_id__gt=unit) | Q(unit_id=unit, id__gt=last)
             rows = list(
-                counted(self.scan.pk)
-                .filter(after, type=type_)
-                .order_by("unit_id", "id")
-                .values_list("unit_id", "id", "uid", "data")[:size]
+                counted(self.scan.pk).filter(after, type=type_).order_by("unit_id", "id").values_list(*columns)[:size]
             )
             if not rows:
                 return
             unit, last = rows[-1][0], rows[-1][1]
-            records = [decode(type_, uid, data) for _, pk, uid, data in rows if pk not in self.superseded]
+            kept = [row for row in rows if row[1] not in self.superseded]
+            records = [decode(type_, row[2], row[3]) for row in kept]
+            ready = [read(row[4], row[2]) if prepared else None for row in kept]
+            if records and type_ == WORKLOAD_TYPE:
+                enriched = self._with_image_scans(records)
+                ready = [p if new is old else None for p, new, old in zip(ready, enriched, records, strict=True)]
+                records = enriched
             if records:
-                yield self._with_image_scans(records) if type_ == WORKLOAD_TYPE else records
+                yield list(zip(records, ready, strict=True))
 
     def records(self, type_: str) -> Iterator[ResourceRecord]:
         for batch in self.batches(type_):
@@ -140,9 +158,9 @@ class StoredContext(RuleContext):
 
     A type is loaded whole the first time a rule asks for it (a context rule sees all of it, in-process order)
     and kept while it is being asked for. Between batches (:meth:`next_batch`), the types the last batch's rules
-    did not ask for go, least recently asked first, while more than ``limit`` records are held: memory is what
-    one batch's rules need, never the whole account, and a type the current rules keep asking for is never
-    read twice in a row.
+    did not ask for go, least recently asked first, while more than ``limit`` records are held (and with them the
+    lookups rules built that keep their records, ``context.derived``): memory is what one batch's rules need,
+    never the whole account, and a type the current rules keep asking for is never read twice in a row.
     """
 
     def __init__(self, staged: StagedScan, limit: int | None = None) -> None:
@@ -171,6 +189,7 @@ class StoredContext(RuleContext):
             if sum(map(len, self._loaded.values())) <= self._limit:
                 break
             del self._loaded[type_]
+            forget(self, type_)  # the rules' lookups that keep its records (``context.derived``) go with it
         self._asked = set()
 
 
@@ -192,12 +211,17 @@ def store_staged(scan: Scan, clock: Clock) -> Scan:
         known_estate = Resource.objects.filter(account=scan.account).exists()
         ctx = StoredContext(staged)
         for type_ in staged.types:
-            for batch in staged.batches(type_):
-                resource_ids = persist_resources(scan.account, scan, batch, now, stats, known_estate=known_estate)
+            for pairs in staged.prepared_batches(type_):
+                batch = [record for record, _ in pairs]
+                ready = [p for _, p in pairs]
+                done = {r.uid: (p.hash, p.label) for r, p in pairs if p is not None}
+                resource_ids = persist_resources(
+                    scan.account, scan, batch, now, stats, known_estate=known_estate, prepared=done
+                )
                 stored = store_image_scans(scan.account, batch, now)
                 images += stored.new + stored.updated
                 ctx.next_batch()
-                results = list(evaluate(batch, ctx=ctx))
+                results = list(prepared_results(batch, ready, ctx))
                 persist_findings(scan.account, scan, results, resource_ids, now, stats, batch=True)
         failed = sum(u.state == UnitState.FAILED for u in units)
         outcome = Outcome(staged.total, len(units), failed, errors)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -145,14 +146,19 @@ def run(unit: int, finishing: list[int], **options: Any) -> str:
         return spread.collect_unit(unit, finishing.append, **options)
 
 
-def spread_scan(account, order=reversed, redeliver: bool = True) -> Scan:
-    """A spread scan with its tasks run here: units in ``order``, the first one redelivered after it reported."""
+def spread_scan(account, order=reversed, redeliver: bool = True, unprepared: bool = False) -> Scan:
+    """A spread scan with its tasks run here: units in ``order``, the first one redelivered after it reported.
+
+    ``unprepared``: the staged rows lose what their units prepared, as if staged by a worker of the version before.
+    """
     scan, units, finishing = started(account)
     for unit in order(units):
         assert run(unit, finishing, batch_size=7) in ("done", "failed")
     if redeliver and units:
         assert run(units[0], finishing) == "skipped"
     assert finishing == [scan.pk], "exactly the last unit to report queues the finishing task"
+    if unprepared:
+        StagedRecord.objects.filter(scan=scan).update(prepared="")
     finished = spread.finish(scan.pk)
     assert spread.finish(scan.pk).state == finished.state, "a second delivery changes nothing"
     return finished
@@ -202,15 +208,16 @@ def tiny_batches(monkeypatch):
     monkeypatch.setattr(staged, "CONTEXT_LIMIT", 20)
 
 
-def test_a_spread_scan_stores_exactly_what_an_in_process_scan_stores(estate, tiny_batches) -> None:
+@pytest.mark.parametrize("unprepared", [False, True], ids=["prepared-in-units", "unprepared"])
+def test_a_spread_scan_stores_exactly_what_an_in_process_scan_stores(estate, tiny_batches, unprepared) -> None:
     doc = {"id": "test-0001", "regions": ["r1", "r2"], "resources": ESTATE}
     estate.write(doc)
     here, there = new_account(estate, "in-process"), new_account(estate, "spread")
     assert run_scan(create_scan(here).pk).state == "succeeded"
-    assert spread_scan(there).state == "succeeded"
+    assert spread_scan(there, unprepared=unprepared).state == "succeeded"
     estate.write(doc | {"resources": changed(ESTATE)})
     run_scan(create_scan(here).pk)
-    spread_scan(there, order=list)
+    spread_scan(there, order=list, unprepared=unprepared)
     ours, theirs = everything(here), everything(there)
     assert len(ours["findings"]) > 500 and {f[2] for f in ours["findings"]} >= {"PASS", "FAIL"}
     assert any(kind == "resolved" for _, _, _, kind, *_ in ours["events"])
@@ -466,3 +473,28 @@ def test_the_sweep_locks_only_the_units_it_reaps(account) -> None:
         taking.join(10)
     states = dict(ScanUnit.objects.filter(scan=scan).values_list("region", "state"))
     assert states == {"r1": "failed", "r2": "queued", "global": "running"}
+
+
+def test_the_units_judge_the_rules_that_read_only_their_record(account, estate) -> None:
+    """The finishing step takes a unit's verdict as it is (it does not judge that rule again) and judges the rest."""
+    estate.write({"id": "test-0001", "regions": ["r1", "r2"], "resources": ESTATE})
+    scan, units, finishing = started(account)
+    for unit in units:
+        run(unit, finishing)
+    rows = StagedRecord.objects.filter(scan=scan)
+    prepared = {uid: json.loads(text) for uid, text in rows.values_list("uid", "prepared") if text}
+    unprepared = set(rows.filter(prepared="").values_list("type", flat=True))
+    assert unprepared == {"kubernetes.workloads.workload"}, "only workloads running images: enriched when storing"
+    assert len(prepared) > 300
+    judged = {rule for p in prepared.values() for rule, *_ in p["verdicts"]}
+    vpc = prepared["arn:aws:ec2:us-east-1:123456789012:vpc/vpc-a"]
+    assert "aws.vpc.s3_endpoint_for_workloads" not in {v[0] for v in vpc["verdicts"]}, "it reads the workloads"
+    assert len(judged) > 100
+    bucket = next(uid for uid in prepared if uid.startswith("arn:aws:s3:::"))
+    verdicts = prepared[bucket]["verdicts"]
+    rule_id = next(v[0] for v in verdicts if v[1] is not None)
+    prepared[bucket]["verdicts"] = [[v[0], "FAIL", "as the unit said", []] if v[0] == rule_id else v for v in verdicts]
+    rows.filter(uid=bucket).update(prepared=json.dumps(prepared[bucket]))
+    assert spread.finish(scan.pk).state == "succeeded"
+    finding = Finding.objects.get(account=account, rule_id=rule_id, resource_uid=bucket)
+    assert (finding.status, finding.message) == ("FAIL", "as the unit said")

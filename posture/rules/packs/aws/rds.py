@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from collectors.records import ResourceRecord
+from posture.rules.context import derived, hashable
 from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Verdict, check, observed
 
@@ -58,8 +61,31 @@ field_rule(
 def cluster_zones(resource: ResourceRecord, ctx: Any) -> list[str]:
     """The Availability Zones of the instances of the resource's Aurora (or Multi-AZ DB) cluster."""
     cluster = resource.config.get("DBClusterIdentifier")
-    members = [r for r in ctx.resources("aws.rds.db_instance") if r.config.get("DBClusterIdentifier") == cluster]
-    return sorted({str(r.config.get("AvailabilityZone")) for r in members if r.config.get("AvailabilityZone")})
+    if not hashable(cluster):  # junk for an identifier: compared with every instance's
+        members = [r for r in ctx.resources("aws.rds.db_instance") if r.config.get("DBClusterIdentifier") == cluster]
+        return sorted(_zones(members))
+    # zone names, and only the few instances with junk identifiers: kept while the context lives (no ``holds``)
+    by_cluster, odd = derived(ctx, "aws.rds.zones_by_cluster", lambda: _zones_by_cluster(ctx))
+    return sorted(
+        by_cluster.get(cluster, set()) | _zones(r for r in odd if r.config.get("DBClusterIdentifier") == cluster)
+    )
+
+
+def _zones(members: Iterable[ResourceRecord]) -> set[str]:
+    return {str(r.config.get("AvailabilityZone")) for r in members if r.config.get("AvailabilityZone")}
+
+
+def _zones_by_cluster(ctx: Any) -> tuple[dict[Any, set[str]], list[ResourceRecord]]:
+    """The zones of each cluster's instances, once per context; apart, the instances whose identifier is junk."""
+    zones: dict[Any, set[str]] = defaultdict(set)
+    odd = []
+    for r in ctx.resources("aws.rds.db_instance"):
+        cluster = r.config.get("DBClusterIdentifier")
+        if hashable(cluster):
+            zones[cluster] |= _zones([r])
+        else:
+            odd.append(r)
+    return dict(zones), odd
 
 
 @rule(

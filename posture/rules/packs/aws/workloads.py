@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
 from collectors.records import ResourceRecord
+from posture.rules.context import derived, hashable
 from posture.rules.verdicts import lookup
 
 # resource type -> the path of its VPC id in the record ("" where the record names no VPC)
@@ -25,7 +27,28 @@ def running(record: ResourceRecord) -> bool:
 
 def workloads(ctx: Any, region: str | None = None) -> Iterator[tuple[ResourceRecord, str | None]]:
     """The account's workloads (in ``region`` when given) with the id of the VPC each runs in, if known."""
+    every = derived(ctx, "aws.workloads", lambda: list(_workloads(ctx)), holds=WORKLOAD_TYPES)
+    if region is None:
+        yield from every
+        return
+    by_region = derived(ctx, "aws.workloads_by_region", lambda: _by_region(every), holds=WORKLOAD_TYPES)
+    if hashable(region):
+        yield from by_region.get(region, ())
+    else:
+        yield from ((record, vpc) for record, vpc in every if record.region == region)
+
+
+def _workloads(ctx: Any) -> Iterator[tuple[ResourceRecord, str | None]]:
     for type_, path in WORKLOAD_TYPES.items():
         for record in ctx.resources(type_):
-            if running(record) and (region is None or record.region == region):
+            if running(record):
                 yield record, (lookup(record.config, path) if path else None)
+
+
+def _by_region(every: list[tuple[ResourceRecord, str | None]]) -> dict[Any, list[tuple[ResourceRecord, str | None]]]:
+    """Region -> its workloads, in the order of ``every``; a region that is no key is left out (compared instead)."""
+    found: dict[Any, list[tuple[ResourceRecord, str | None]]] = defaultdict(list)
+    for record, vpc in every:
+        if hashable(record.region):
+            found[record.region].append((record, vpc))
+    return dict(found)
