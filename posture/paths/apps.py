@@ -7,7 +7,7 @@ class PathsConfig(AppConfig):
     verbose_name = "Exposure paths"
 
     def ready(self) -> None:
-        from posture.paths import refresh
+        from posture.paths import tasks
         from posture.scans.signals import scan_finished
 
-        scan_finished.connect(refresh.on_scan_finished, dispatch_uid="posture.paths.scan_finished")
+        scan_finished.connect(tasks.on_scan_finished, dispatch_uid="posture.paths.scan_finished")

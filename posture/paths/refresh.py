@@ -24,7 +24,7 @@ from posture.paths.models import ExposurePath, PathEdge, PathNode
 from posture.paths.network_edges import NETWORK_TYPES
 from posture.paths.search import FoundPath, find_paths
 from posture.rules.registry import RULES
-from posture.scans.models import Scan, ScanState
+from posture.scans.models import Scan
 
 log = logging.getLogger(__name__)
 PATH_TYPES = (
@@ -183,16 +183,3 @@ def refresh_paths(scan: Scan | None = None, now: datetime | None = None) -> Refr
     with transaction.atomic():
         store_graph(graph)
         return store_paths(found, now or timezone.now(), scan)
-
-
-def on_scan_finished(sender: Any, scan: Scan, **kwargs: Any) -> None:
-    """The ``scan_finished`` receiver: a stored scan changes the estate, so it asks for a rebuild
-    (:mod:`posture.paths.builds`: a task of its own, coalesced); a path problem never reaches the scan."""
-    if scan.state not in (ScanState.SUCCEEDED, ScanState.PARTIAL):
-        return
-    try:
-        from posture.paths import builds, tasks
-
-        builds.request_build(scan, tasks.send)
-    except Exception:
-        log.exception("paths: asking for a rebuild after scan %s failed; the next scan asks again", scan.pk)

@@ -1,10 +1,28 @@
-"""The exposure paths' Celery tasks (thin: see :mod:`posture.paths.builds`)."""
+"""The exposure paths' Celery tasks and the ``scan_finished`` receiver that asks for them (thin: see
+:mod:`posture.paths.builds`)."""
 
 from __future__ import annotations
+
+import logging
+from typing import Any
 
 from celery import shared_task
 
 from posture.paths import builds
+from posture.scans.models import Scan, ScanState
+
+log = logging.getLogger(__name__)
+
+
+def on_scan_finished(sender: Any, scan: Scan, **kwargs: Any) -> None:
+    """A stored scan changes the estate, so it asks for a rebuild (a task of its own, coalesced); a path problem
+    never reaches the scan."""
+    if scan.state not in (ScanState.SUCCEEDED, ScanState.PARTIAL):
+        return
+    try:
+        builds.request_build(scan, send)
+    except Exception:
+        log.exception("paths: asking for a rebuild after scan %s failed; the next scan asks again", scan.pk)
 
 
 @shared_task(name="posture.paths.tasks.rebuild_paths")

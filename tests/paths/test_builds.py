@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from posture.integrations.models import Delivery, Event, WebhookEndpoint
-from posture.paths import builds, refresh
+from posture.paths import builds, tasks
 from posture.paths.models import ExposurePath, PathBuild
 from posture.scans.models import Scan, ScanState
 from posture.scans.signals import scan_finished
@@ -145,7 +145,7 @@ def test_a_broken_build_never_reaches_the_scan(monkeypatch, django_capture_on_co
         raise RuntimeError("bug")
 
     monkeypatch.setattr(builds, "request_build", broken)
-    refresh.on_scan_finished(Scan, scan=finished_scan(account))  # logged, not raised
+    tasks.on_scan_finished(Scan, scan=finished_scan(account))  # logged, not raised
 
 
 @pytest.mark.django_db(transaction=True)
