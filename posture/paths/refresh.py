@@ -9,7 +9,6 @@ for the ``path.opened`` / ``path.closed`` webhook events.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +25,6 @@ from posture.paths.search import FoundPath, find_paths
 from posture.rules.registry import RULES
 from posture.scans.models import Scan
 
-log = logging.getLogger(__name__)
 PATH_TYPES = (
     "kubernetes.core.service",
     "kubernetes.networking.ingress",
