@@ -94,9 +94,7 @@ def run_build(*, force: bool = False) -> Refreshed | None:
         scan = row.requested_scan
         PathBuild.objects.filter(pk=1).update(built=row.requests)
         refreshed = refresh_paths(scan, timezone.now())
-        PathBuild.objects.filter(pk=1).update(
-            built_at=timezone.now(), seconds=round(time.monotonic() - started, 3), paths=refreshed.paths
-        )
+        PathBuild.objects.filter(pk=1).update(built_at=timezone.now(), seconds=round(time.monotonic() - started, 3))
     dispatch(refreshed, scan)
     return refreshed
 

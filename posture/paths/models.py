@@ -78,7 +78,6 @@ class PathBuild(models.Model):
     )
     built_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(null=True, blank=True, help_text="How long the last build took")
-    paths = models.PositiveIntegerField(default=0, help_text="Paths the last build found")
 
     def __str__(self) -> str:
         return f"paths built at {self.built_at} ({self.built}/{self.requests} asks)"

@@ -63,7 +63,8 @@ def test_asks_made_while_a_task_waits_ride_along_and_one_build_covers_them(djang
     done = builds.run_build()
     assert done is not None and done.paths == 2
     row.refresh_from_db()
-    assert (row.requests, row.built, row.queued, row.pending, row.paths) == (3, 3, False, False, 2)
+    assert (row.requests, row.built, row.queued, row.pending) == (3, 3, False, False)
+    assert ExposurePath.objects.filter(closed_at__isnull=True).count() == 2
     assert row.built_at is not None and row.seconds is not None
     assert set(ExposurePath.objects.values_list("scan_id", flat=True)) == {scans[-1].pk}
     assert builds.run_build() is None, "a second task for the same asks builds nothing"

@@ -22,7 +22,6 @@ class Migration(migrations.Migration):
                 ('queued_at', models.DateTimeField(blank=True, null=True)),
                 ('built_at', models.DateTimeField(blank=True, null=True)),
                 ('seconds', models.FloatField(blank=True, help_text='How long the last build took', null=True)),
-                ('paths', models.PositiveIntegerField(default=0, help_text='Paths the last build found')),
                 ('requested_scan', models.ForeignKey(blank=True, help_text='The last scan that asked', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='scans.scan')),
             ],
         ),
