@@ -168,9 +168,14 @@ def private_endpoint(resource: ResourceRecord, ctx: RuleContext) -> Verdict:
     return private_endpoint_verdict(resource)
 
 
-def _smb_values(resource: ResourceRecord, key: str) -> list[str]:
-    raw = observed(resource.config, f"_fileServices.properties.protocolSettings.smb.{key}").value
-    return [v.strip() for v in str(raw or "").split(";") if v.strip()]
+def _smb_only(resource: ResourceRecord, key: str, wanted: str, ok: str, bad: str, unset: str) -> Verdict | None:
+    """Whether the file service's SMB ``key`` (a ';'-separated list, empty: no restriction) allows ``wanted`` only."""
+    problem = unreadable(resource, "fileServices", "the file service settings")
+    if problem:
+        return problem
+    evidence = observed(resource.config, f"_fileServices.properties.protocolSettings.smb.{key}")
+    values = [v.strip() for v in str(evidence.value or "").split(";") if v.strip()]
+    return check(values == [wanted], ok, bad + ("" if values else f" (no restriction: {unset})"), evidence)
 
 
 @rule(
@@ -184,17 +189,8 @@ def _smb_values(resource: ResourceRecord, key: str) -> list[str]:
     references=(DOCS + "files/files-smb-protocol#smb-security-settings",),
 )
 def smb_protocol_version(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
-    problem = unreadable(resource, "fileServices", "the file service settings")
-    if problem:
-        return problem
-    versions = _smb_values(resource, "versions")
-    evidence = observed(resource.config, "_fileServices.properties.protocolSettings.smb.versions")
-    return check(
-        versions == ["SMB3.1.1"],
-        "file shares accept SMB 3.1.1 only",
-        "file shares accept older SMB versions" + ("" if versions else " (no restriction: every version)"),
-        evidence,
-    )
+    ok, bad = "file shares accept SMB 3.1.1 only", "file shares accept older SMB versions"
+    return _smb_only(resource, "versions", "SMB3.1.1", ok, bad, "every version")
 
 
 @rule(
@@ -209,17 +205,8 @@ def smb_protocol_version(resource: ResourceRecord, ctx: RuleContext) -> Verdict 
     references=(DOCS + "files/files-smb-protocol#smb-security-settings",),
 )
 def smb_channel_encryption(resource: ResourceRecord, ctx: RuleContext) -> Verdict | None:
-    problem = unreadable(resource, "fileServices", "the file service settings")
-    if problem:
-        return problem
-    ciphers = _smb_values(resource, "channelEncryption")
-    evidence = observed(resource.config, "_fileServices.properties.protocolSettings.smb.channelEncryption")
-    return check(
-        ciphers == ["AES-256-GCM"],
-        "SMB channels use AES-256-GCM only",
-        "SMB channels may use weaker ciphers" + ("" if ciphers else " (no restriction: every cipher)"),
-        evidence,
-    )
+    ok, bad = "SMB channels use AES-256-GCM only", "SMB channels may use weaker ciphers"
+    return _smb_only(resource, "channelEncryption", "AES-256-GCM", ok, bad, "every cipher")
 
 
 @rule(
