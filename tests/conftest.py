@@ -24,6 +24,16 @@ def loopback_allowed(settings):
 
 
 @pytest.fixture(autouse=True)
+def background_drained():
+    """A test that ran scans in the background thread ends only when that thread is idle: its work after a
+    scan turns final (the path rebuild) must not meet the next test's emptied database."""
+    yield
+    from posture.scans import background
+
+    assert background.wait_idle(60), "the background scan thread did not finish within 60 s"
+
+
+@pytest.fixture(autouse=True)
 def fresh_compliance_memo():
     """Rolled-back tests reuse scan ids (SQLite), which a real database never does: forget earlier answers."""
     from posture.findings.compliance import MEMO

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 _queue: queue.SimpleQueue[int] = queue.SimpleQueue()
 _lock = threading.Lock()
 _worker: threading.Thread | None = None
+_idle = threading.Condition()
+_pending = 0  # scans submitted and not yet done, with what their finish set off in this thread
 
 
 def in_background() -> bool:
@@ -34,7 +36,9 @@ def in_background() -> bool:
 
 def submit(scan_id: int) -> None:
     """Queue the scan for the background thread (started on first use)."""
-    global _worker
+    global _worker, _pending
+    with _idle:
+        _pending += 1
     with _lock:
         if _worker is None or not _worker.is_alive():
             _worker = threading.Thread(target=_serve, name="posture-scan-worker", daemon=True)
@@ -43,8 +47,22 @@ def submit(scan_id: int) -> None:
 
 
 def _serve() -> None:
+    global _pending
     while True:
-        run_one(_queue.get())
+        scan_id = _queue.get()
+        try:
+            run_one(scan_id)
+        finally:
+            with _idle:
+                _pending -= 1
+                _idle.notify_all()
+
+
+def wait_idle(timeout: float) -> bool:
+    """Wait until every submitted scan is done, the path rebuild its finish asked for included (a scan's
+    state turns final before that); False if ``timeout`` seconds pass first."""
+    with _idle:
+        return _idle.wait_for(lambda: _pending == 0, timeout)
 
 
 def run_one(scan_id: int, run: Callable[[int], object] | None = None) -> None:
