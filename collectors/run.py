@@ -188,11 +188,15 @@ def collect(
     place = {id(unit): n for n, unit in enumerate(units)}
     done = 0
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collect")
+
+    def fill() -> None:
+        while queue and len(pending) < concurrency and not result.cancelled:
+            unit = queue.pop(0)
+            pending[pool.submit(_run_unit, provider, session, unit, known_secrets)] = (unit, time.monotonic())
+
     try:
         while queue or pending:
-            while queue and len(pending) < concurrency and not result.cancelled:
-                unit = queue.pop(0)
-                pending[pool.submit(_run_unit, provider, session, unit, known_secrets)] = (unit, time.monotonic())
+            fill()
             if not pending:
                 break
             oldest = min(started for _, started in pending.values())
@@ -214,6 +218,7 @@ def collect(
                         CollectionError(unit.service, unit.region, f"no answer within {unit_timeout:.0f} s", "timeout")
                     )
                     done += 1
+            fill()  # the freed threads take their next units before the progress and cancel bookkeeping
             if on_progress and (finished or done):
                 on_progress(done, len(units))
             if queue and cancelled():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from collectors.aws.common import Secondary, error_code, paginate, parse_policy, record
+from collectors.aws.common import Secondary, detail_map, error_code, paginate, parse_policy, record
 from collectors.aws.provider import AwsSession
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
@@ -56,27 +56,49 @@ def delegated_administrators(client: Any) -> list[dict[str, Any]]:
 
 
 def management_view(session: AwsSession, client: Any, extra: Secondary) -> dict[str, Any]:
-    """What only the management account (or a delegated administrator) may read."""
-    roots = extra.call("Roots", lambda: list(paginate(client, "list_roots", "Roots")))
-    view: dict[str, Any] = {"Roots": roots}
-    if roots:
-        view["RootChildren"] = extra.call("RootChildren", root_children, client, roots[0]["Id"])
-    view["ServiceControlPolicies"] = extra.call("ServiceControlPolicies", control_policies, client)
-    access = extra.call(
-        "EnabledServicePrincipals",
-        lambda: list(paginate(client, "list_aws_service_access_for_organization", "EnabledServicePrincipals")),
-    )
-    view["EnabledServicePrincipals"] = None if access is None else [a.get("ServicePrincipal") for a in access]
-    view["DelegatedAdministrators"] = extra.call("DelegatedAdministrators", delegated_administrators, client)
-    policy = extra.call("ResourcePolicy", client.describe_resource_policy, absent=("ResourcePolicyNotFoundException",))
-    view["ResourcePolicy"] = parse_policy(((policy or {}).get("ResourcePolicy") or {}).get("Content"))
-    features = extra.call(  # IAM without trusted access has no organization features to list: none is enabled
-        "IamOrganizationsFeatures",
-        session.client("iam").list_organizations_features,
-        absent=("ServiceAccessNotEnabledException",),
-        default={},
-    )
-    view["IamOrganizationsFeatures"] = None if features is None else features.get("EnabledFeatures", [])
+    """What only the management account (or a delegated administrator) may read: independent reads, so they
+    overlap (each is a round trip, and Organizations answers slowly)."""
+
+    def roots_and_children() -> dict[str, Any]:
+        roots = extra.call("Roots", lambda: list(paginate(client, "list_roots", "Roots")))
+        found: dict[str, Any] = {"Roots": roots}
+        if roots:
+            found["RootChildren"] = extra.call("RootChildren", root_children, client, roots[0]["Id"])
+        return found
+
+    def service_access() -> dict[str, Any]:
+        access = extra.call(
+            "EnabledServicePrincipals",
+            lambda: list(paginate(client, "list_aws_service_access_for_organization", "EnabledServicePrincipals")),
+        )
+        return {"EnabledServicePrincipals": None if access is None else [a.get("ServicePrincipal") for a in access]}
+
+    def resource_policy() -> dict[str, Any]:
+        policy = extra.call(
+            "ResourcePolicy", client.describe_resource_policy, absent=("ResourcePolicyNotFoundException",)
+        )
+        return {"ResourcePolicy": parse_policy(((policy or {}).get("ResourcePolicy") or {}).get("Content"))}
+
+    def iam_features() -> dict[str, Any]:
+        features = extra.call(  # IAM without trusted access has no organization features to list: none is enabled
+            "IamOrganizationsFeatures",
+            session.client("iam").list_organizations_features,
+            absent=("ServiceAccessNotEnabledException",),
+            default={},
+        )
+        return {"IamOrganizationsFeatures": None if features is None else features.get("EnabledFeatures", [])}
+
+    reads = [
+        roots_and_children,
+        lambda: {"ServiceControlPolicies": extra.call("ServiceControlPolicies", control_policies, client)},
+        service_access,
+        lambda: {"DelegatedAdministrators": extra.call("DelegatedAdministrators", delegated_administrators, client)},
+        resource_policy,
+        iam_features,
+    ]
+    view: dict[str, Any] = {}
+    for part in detail_map(lambda read: read(), reads):
+        view.update(part)
     return view
 
 

@@ -45,6 +45,7 @@ from posture.security import check_outbound_url
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]
 PROGRESS_WRITE_SECONDS = 0.5
+CANCEL_CHECK_SECONDS = 0.5
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 
@@ -98,6 +99,23 @@ def _finish(scan: Scan, state: str, clock: Clock = timezone.now, **fields: Any) 
 
 def _is_cancelled(scan_id: int) -> bool:
     return Scan.objects.filter(pk=scan_id, state=ScanState.CANCELLED).exists()
+
+
+def throttled(check: Callable[[], bool], seconds: float) -> Callable[[], bool]:
+    """``check`` asked at most once per ``seconds`` (the first time at once); in between, its last answer.
+
+    Collection asks whether the scan was cancelled each time a unit ends: a query per unit, on the thread that
+    hands out units, competing with the collecting threads. A cancel is noticed within ``seconds``.
+    """
+    last = [0.0, False]
+
+    def ask() -> bool:
+        now = time.monotonic()
+        if not last[0] or now - last[0] >= seconds:
+            last[:] = [now, check()]
+        return bool(last[1])
+
+    return ask
 
 
 def shifted_clock(as_of: datetime) -> Clock:
@@ -156,7 +174,7 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
         concurrency=settings.SCAN_CONCURRENCY,
         unit_timeout=settings.SCAN_UNIT_TIMEOUT_SECONDS,
         on_progress=progress,
-        cancelled=lambda: _is_cancelled(scan.pk),
+        cancelled=throttled(lambda: _is_cancelled(scan.pk), CANCEL_CHECK_SECONDS),
     )
     if collection.cancelled or _is_cancelled(scan.pk):
         scan.refresh_from_db()

@@ -7,7 +7,7 @@ import pytest
 from posture.findings.models import ComplianceSnapshot, Finding, FindingEvent
 from posture.inventory.models import Resource, ResourceChange
 from posture.scans.models import Scan
-from posture.scans.pipeline import ScanRefused, cancel_scan, create_scan, run_scan
+from posture.scans.pipeline import ScanRefused, cancel_scan, create_scan, run_scan, throttled
 from tests.conftest import estate_doc
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +127,19 @@ def test_only_one_active_scan_per_account(account) -> None:
     assert cancel_scan(first)
     assert run_scan(first.pk).state == "cancelled"
     assert Resource.objects.count() == 0
+
+
+def test_the_cancel_check_is_asked_at_most_once_per_interval(monkeypatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr("posture.scans.pipeline.time.monotonic", lambda: now[0])
+    answers = iter([False, True])
+    asked = []
+    check = throttled(lambda: asked.append(now[0]) or next(answers), 0.5)
+    assert [check(), check()] == [False, False] and asked == [100.0]  # the second call: the last answer
+    now[0] += 0.4
+    assert not check() and len(asked) == 1
+    now[0] += 0.1
+    assert check() and asked == [100.0, 100.5]  # the interval passed: asked again, the cancel is seen
 
 
 def test_persistence_is_batched_not_per_finding(account, estate, django_assert_max_num_queries) -> None:
