@@ -46,25 +46,36 @@ class PersistStats:
 def insert(model: Any, objs: list[Any]) -> None:
     """Insert new rows without reading their ids back (callers that need them look them up).
 
-    On PostgreSQL through COPY: psycopg formats the rows in C, where INSERT ... VALUES quotes every
-    value in Python (100,000 findings: 18 s -> 8 s here). Elsewhere ``bulk_create`` in batches.
+    Each value is prepared by its field as ``bulk_create`` would, without the SQL compiler, which builds and
+    quotes a placeholder per value in Python. On PostgreSQL the rows go through COPY, formatted by psycopg
+    in C (100,000 findings: 18 s -> 8 s); elsewhere one prepared INSERT is executed per row
+    (``executemany``; SQLite, 6,000 findings: about 1.5 s -> 0.5 s).
     """
     if not objs:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=BATCH)
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     wrapper = connections[model.objects.db]  # the connection itself: the proxy costs a thread-local lookup a value
     plain = [(f, f.attname, type(f).pre_save is Field.pre_save) for f in fields]  # no auto_now: the value as set
-    with (
-        wrapper.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy,
-    ):
-        for obj in objs:
+
+    def rows(batch: Iterable[Any]) -> Iterator[list[Any]]:
+        for obj in batch:
             values = [getattr(obj, name) if same else f.pre_save(obj, True) for f, name, same in plain]
-            copy.write_row([f.get_db_prep_save(v, wrapper) for (f, _, _), v in zip(plain, values, strict=True)])
+            yield [f.get_db_prep_save(v, wrapper) for (f, _, _), v in zip(plain, values, strict=True)]
+
+    if connection.vendor == "postgresql":
+        with (
+            wrapper.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows(objs):
+                copy.write_row(row)
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    statement = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    with wrapper.cursor() as cursor:
+        for batch in chunks(objs):
+            cursor.executemany(statement, list(rows(batch)))
 
 
 def _touch(model: Any, ids: list[int], now: datetime, **extra: Any) -> None:
