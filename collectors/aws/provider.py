@@ -106,6 +106,7 @@ class AwsSession:
         self._account_id = ""
         self._account_lock = threading.Lock()
         self._shared: dict[tuple[str, ...], _SharedRead] = {}
+        self.regions: list[str] = []  # the scan's regions where known (configured, or listed by the plan)
 
     def _count_call(self, **_: Any) -> None:
         """How many API operations this session's clients have started (retries not counted)."""
@@ -202,13 +203,14 @@ class AwsProvider(BaseProvider):
         except botocore.exceptions.ProfileNotFound as exc:
             raise InvalidCredentials(str(exc)) from None
         base = AwsSession(session, target.endpoint_url)
+        base.regions = list(target.regions)
         if not creds.get("role_arn"):
             return base
         params = {"RoleArn": creds["role_arn"], "RoleSessionName": creds.get("role_session_name") or "posture"}
         if creds.get("external_id"):
             params["ExternalId"] = creds["external_id"]
         assumed = base.client("sts", region).assume_role(**params)["Credentials"]
-        return AwsSession(
+        assumed_session = AwsSession(
             new_session(
                 aws_access_key_id=assumed["AccessKeyId"],
                 aws_secret_access_key=assumed["SecretAccessKey"],
@@ -217,12 +219,15 @@ class AwsProvider(BaseProvider):
             ),
             target.endpoint_url,
         )
+        assumed_session.regions = list(target.regions)
+        return assumed_session
 
     def list_regions(self, session: AwsSession, target: Target) -> list[str]:
         if target.regions:
             return list(target.regions)
         response = session.client("ec2", DEFAULT_REGION).describe_regions(AllRegions=False)
-        return sorted(r["RegionName"] for r in response.get("Regions", []))
+        session.regions = sorted(r["RegionName"] for r in response.get("Regions", []))
+        return list(session.regions)
 
     def identify(self, session: AwsSession) -> Identity:
         me = session.client("sts").get_caller_identity()

@@ -21,6 +21,40 @@ def bucket_region(s3: Any, name: str) -> str:
     return "eu-west-1" if constraint == "EU" else str(constraint)
 
 
+def regions_by_listing(session: AwsSession, buckets: list[dict[str, Any]]) -> None:
+    """Name the region of buckets the listing left without one, a ListBuckets per region (``BucketRegion``
+    filter) instead of a GetBucketLocation per bucket, where that is fewer calls.
+
+    AWS names each bucket's region in a paged listing, so this runs only against endpoints that do not (S3
+    emulators and compatibles). The filter is trusted only when at least two regions are listed and no bucket
+    appears in two of them: an endpoint that ignores it returns every bucket for every region. A region whose
+    listing fails, and a bucket no listing placed, are left to GetBucketLocation.
+    """
+    unknown = {b["Name"]: b for b in buckets if not b.get("BucketRegion")}
+    regions = session.regions
+    if len(regions) < 2 or len(unknown) <= len(regions):
+        return
+    found: dict[str, str] = {}
+    for region in regions:
+        try:
+            listed = paginate(
+                session.client("s3", region),
+                "list_buckets",
+                "Buckets",
+                BucketRegion=region,
+                PaginationConfig={"PageSize": LIST_PAGE_SIZE},
+            )
+            names = [b["Name"] for b in listed]
+        except Exception:  # an opt-in region not enabled, a denied call: its buckets are read one by one
+            continue
+        if any(name in found for name in names):
+            return  # the endpoint ignores the filter
+        found.update((name, region) for name in names)
+    for name, region in found.items():
+        if name in unknown:
+            unknown[name]["BucketRegion"] = region
+
+
 def bucket_record(session: AwsSession, bucket: dict[str, Any]) -> ResourceRecord:
     name = bucket["Name"]
     extra = Secondary()
@@ -89,4 +123,5 @@ def collect_s3(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     buckets = list(
         paginate(session.client("s3"), "list_buckets", "Buckets", PaginationConfig={"PageSize": LIST_PAGE_SIZE})
     )
+    regions_by_listing(session, buckets)
     yield from detail_map(lambda b: bucket_record(session, b), buckets)

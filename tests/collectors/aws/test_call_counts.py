@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -22,10 +23,15 @@ from tests.collectors.aws.conftest import local_client
 PER_USER = ("GetLoginProfile", "ListMFADevices", "ListAccessKeys", "GetAccessKeyLastUsed")
 
 
-def scan(services: tuple[str, ...]) -> tuple[Counter[str], list[Any]]:
-    """The calls (``service Operation`` -> count) and records of one scan of ``services`` in REGION."""
-    target = Target(provider="aws", name="t", regions=(REGION,))
+def scan(
+    services: tuple[str, ...], regions: tuple[str, ...] = (REGION,), hooks: tuple[tuple[str, Any], ...] = ()
+) -> tuple[Counter[str], list[Any]]:
+    """The calls (``service Operation`` -> count) and records of one scan of ``services`` in ``regions``
+    (``hooks``: botocore event handlers every client of the scan gets)."""
+    target = Target(provider="aws", name="t", regions=regions)
     session = PROVIDER.connect(target)
+    for event, handler in hooks:
+        session.session.events.register(event, handler)
     calls: Counter[str] = Counter()
     session.session.events.register(
         "before-call", lambda model, **_: calls.update([f"{model.service_model.service_name} {model.name}"])
@@ -157,6 +163,56 @@ def test_a_bucket_without_a_policy_gets_no_policy_status_call(mocked: None) -> N
     per_bucket = {op: n for op, n in calls.items() if op.startswith("s3 ") and op != "s3 ListBuckets"}
     assert per_bucket.pop("s3 GetBucketPolicyStatus") == 1
     assert set(per_bucket.values()) == {7}, per_bucket  # location, block, policy, ACL, encryption, versioning, logs
+
+
+def add_buckets_in(regions: tuple[str, ...], each: int) -> dict[str, str]:
+    placed = {}
+    for region in regions:
+        s3 = boto3.client("s3", region_name=region)
+        for n in range(each):
+            name = f"{region}-{n}"
+            extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            s3.create_bucket(Bucket=name, **extra)
+            placed[name] = region
+    return placed
+
+
+def regions_of(records: list[Any]) -> dict[str, str]:
+    return {r.name: r.config["Region"] for r in records if r.type == "aws.s3.bucket"}
+
+
+def test_bucket_regions_come_from_one_listing_per_region(mocked: None) -> None:
+    regions = (REGION, "eu-west-1")
+    placed = add_buckets_in(regions, each=4)
+    calls, records = scan(("s3",), regions)
+    # moto names no BucketRegion in a listing: a filtered listing per region places all eight buckets
+    assert calls["s3 GetBucketLocation"] == 0 and calls["s3 ListBuckets"] == 1 + len(regions)
+    assert regions_of(records) == placed
+    assert all(r.region == placed[r.name] for r in records if r.type == "aws.s3.bucket")
+
+
+def test_an_endpoint_that_ignores_the_region_filter_falls_back_to_each_bucket_s_location(mocked: None) -> None:
+    regions = (REGION, "eu-west-1")
+    placed = add_buckets_in(regions, each=4)
+    # the filter dropped before it is sent: every regional listing returns every bucket, as such an endpoint would
+    ignored = ("provide-client-params.s3.ListBuckets", lambda params, **_: params.pop("BucketRegion", None))
+    calls, records = scan(("s3",), regions, hooks=(ignored,))
+    assert calls["s3 GetBucketLocation"] == len(placed)
+    assert regions_of(records) == placed
+
+
+def test_one_region_or_few_buckets_keep_the_per_bucket_location(mocked: None) -> None:
+    placed = add_buckets_in((REGION,), each=4)
+    calls, records = scan(("s3",))  # one region: an ignored filter could not be told from one kept
+    assert calls["s3 GetBucketLocation"] == 4 and calls["s3 ListBuckets"] == 1
+    assert regions_of(records) == placed
+
+
+def test_no_more_buckets_than_regions_keep_the_per_bucket_location(mocked: None) -> None:
+    placed = add_buckets_in((REGION, "eu-west-1"), each=1)
+    calls, records = scan(("s3",), (REGION, "eu-west-1"))
+    assert calls["s3 GetBucketLocation"] == 2 and calls["s3 ListBuckets"] == 1
+    assert regions_of(records) == placed
 
 
 def test_ecr_and_eks_reads_two_collectors_need_are_made_once(mocked: None) -> None:
