@@ -35,6 +35,7 @@ from posture.findings.snapshots import take_snapshots
 from posture.inventory.failures import failure_message
 from posture.inventory.models import CloudAccount
 from posture.rules.evaluate import evaluate
+from posture.scans import heartbeat
 from posture.scans.container_drift import record_container_state
 from posture.scans.image_scans import attach_image_scans, store_image_scans
 from posture.scans.models import ACTIVE_STATES, Scan, ScanState, ScanUnit
@@ -181,7 +182,8 @@ def run_scan(scan_id: int, on_progress: ProgressFn | None = None, clock: Clock =
         return scan
     attempts = settings.SCAN_STORE_ATTEMPTS
     try:
-        return with_db_retry(lambda: _store(scan, collection, clock), attempts, f"storing scan {scan.pk}")
+        with heartbeat.beating(scan.pk):
+            return with_db_retry(lambda: _store(scan, collection, clock), attempts, f"storing scan {scan.pk}")
     except Exception as exc:  # the database or a bug: the transaction rolled back, nothing half-written
         tried = f" ({attempts} attempts)" if isinstance(exc, (OperationalError, InterfaceError)) else ""
         message = f"storing the results failed{tried}: {type(exc).__name__}"

@@ -66,6 +66,7 @@ from collectors.records import CollectionError, ResourceRecord
 from collectors.redact import credential_values
 from collectors.run import find_unit, plan, stream_unit, unit_key
 from posture.inventory.failures import failure_message
+from posture.scans import heartbeat
 from posture.scans.models import UNIT_REPORTED, Scan, ScanState, ScanUnit, StagedRecord, UnitState
 from posture.scans.pipeline import Clock, _finish, _is_cancelled, connect, with_db_retry
 from posture.scans.staged import stage, store_staged, unstage
@@ -246,7 +247,8 @@ def finish(scan_id: int, clock: Clock = timezone.now) -> Scan:
     scan = Scan.objects.select_related("account").get(pk=scan_id)
     attempts = settings.SCAN_STORE_ATTEMPTS
     try:
-        return with_db_retry(lambda: store_staged(scan, clock), attempts, f"storing scan {scan_id}")
+        with heartbeat.beating(scan_id):
+            return with_db_retry(lambda: store_staged(scan, clock), attempts, f"storing scan {scan_id}")
     except Exception as exc:  # the database or a bug: the transaction rolled back, nothing half-written
         tried = f" ({attempts} attempts)" if isinstance(exc, (OperationalError, InterfaceError)) else ""
         message = f"storing the results failed{tried}: {type(exc).__name__}"
