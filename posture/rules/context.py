@@ -31,6 +31,14 @@ class RuleContext:
         return set(self._by_type)
 
 
+def each(ctx: Any, type_: str) -> Iterable[ResourceRecord]:
+    """The records of ``type_`` one at a time, for a lookup that keeps only a little of each (``derived``): a
+    context that reads its records from storage (``stream``: a spread scan's) passes them through instead of
+    holding the whole type; any other gives its list."""
+    stream = getattr(ctx, "stream", None)
+    return stream(type_) if callable(stream) else ctx.resources(type_)
+
+
 _DERIVED: WeakKeyDictionary[Any, dict[str, tuple[Any, frozenset[str]]]] = WeakKeyDictionary()
 
 

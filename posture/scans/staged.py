@@ -183,6 +183,16 @@ class StoredContext(RuleContext):
         self._asked.add(type_)
         return list(self._loaded[type_])
 
+    def stream(self, type_: str) -> Iterator[ResourceRecord]:
+        """The type's records one at a time, read from the staged rows, not kept (``context.each``); a type held
+        already is passed from memory."""
+        if type_ in self._loaded:
+            return iter(list(self._loaded[type_]))
+        if type_ not in self._staged.types:
+            return iter(())
+        self.loads += 1
+        return self._staged.records(type_)
+
     def next_batch(self) -> None:
         """Forget the types the last batch did not ask for, oldest first, while over the limit."""
         for type_ in [t for t in self._loaded if t not in self._asked]:

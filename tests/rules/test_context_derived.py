@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from collectors.records import ResourceRecord
 from posture.rules.context import RuleContext, derived, forget
 from posture.rules.packs.aws.rds import cluster_zones
-from posture.rules.packs.aws.workloads import workloads
+from posture.rules.packs.aws.workloads import WORKLOAD_TYPES, workloads
 
 
 def instance(uid: str, region: str, vpc: str, state: str = "running") -> ResourceRecord:
@@ -52,10 +53,10 @@ def test_workloads_by_region_keep_the_order_and_leave_out_what_is_gone() -> None
         instance("i-4", "eu-west-1", "vpc-d"),
     ]
     ctx = RuleContext(records)
-    assert [(r.uid, vpc) for r, vpc in workloads(ctx, "eu-west-1")] == [("i-1", "vpc-a"), ("i-4", "vpc-d")]
-    assert [r.uid for r, _ in workloads(ctx)] == ["i-1", "i-2", "i-4"]
+    assert [(w.uid, w.vpc) for w in workloads(ctx, "eu-west-1")] == [("i-1", "vpc-a"), ("i-4", "vpc-d")]
+    assert [w.uid for w in workloads(ctx)] == ["i-1", "i-2", "i-4"]
     assert list(workloads(ctx, "ap-south-1")) == []
-    assert [r.uid for r, _ in workloads(RuleContext(records), "us-east-1")] == ["i-2"]
+    assert [w.uid for w in workloads(RuleContext(records), "us-east-1")] == ["i-2"]
 
 
 def db(uid: str, cluster: Any, zone: str) -> ResourceRecord:
@@ -76,3 +77,27 @@ def test_cluster_zones_compare_a_junk_identifier_as_it_is() -> None:
     assert cluster_zones(records[1], ctx) == ["us-east-1b", "us-east-1e"]
     assert cluster_zones(records[2], ctx) == ["us-east-1c"]
     assert cluster_zones(db("x", "other", "us-east-1f"), ctx) == []
+
+
+def test_a_context_that_streams_passes_the_workload_types_through_without_holding_them() -> None:
+    """A spread scan's context (``stream``) is read a record at a time for the workloads lookup, which keeps a uid,
+    region and VPC each: the workload types are never loaded whole for it."""
+
+    class Streaming(RuleContext):
+        def __init__(self, records: list[ResourceRecord]) -> None:
+            super().__init__(records)
+            self.loaded: list[str] = []
+            self.streamed: list[str] = []
+
+        def resources(self, type_: str) -> list[ResourceRecord]:
+            self.loaded.append(type_)
+            return super().resources(type_)
+
+        def stream(self, type_: str) -> Iterator[ResourceRecord]:
+            self.streamed.append(type_)
+            return iter(super().resources(type_))
+
+    records = [instance("i-1", "eu-west-1", "vpc-a"), instance("i-2", "us-east-1", "vpc-b")]
+    ctx = Streaming(records)
+    assert [tuple(w) for w in workloads(ctx, "eu-west-1")] == [("i-1", "eu-west-1", "vpc-a")]
+    assert ctx.loaded == [] and set(ctx.streamed) == set(WORKLOAD_TYPES)

@@ -167,7 +167,7 @@ def guardrails_attached(resource: ResourceRecord, ctx: Any) -> Verdict | None:
 def management_account_without_workloads(resource: ResourceRecord, ctx: Any) -> Verdict | None:
     if not management_only(resource):
         return None  # the control is about the management account only
-    found = sorted(record.uid for record, _ in workloads(ctx))
+    found = sorted(w.uid for w in workloads(ctx))
     return check(
         not found,
         "the management account runs no instances, clusters, databases, file systems or load balancers",

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from collectors.records import ResourceRecord
-from posture.rules.context import derived, hashable
+from posture.rules.context import derived, each, hashable
 from posture.rules.registry import field_rule, rule
 from posture.rules.verdicts import Verdict, check, observed
 
@@ -79,7 +79,7 @@ def _zones_by_cluster(ctx: Any) -> tuple[dict[Any, set[str]], list[ResourceRecor
     """The zones of each cluster's instances, once per context; apart, the instances whose identifier is junk."""
     zones: dict[Any, set[str]] = defaultdict(set)
     odd = []
-    for r in ctx.resources("aws.rds.db_instance"):
+    for r in each(ctx, "aws.rds.db_instance"):
         cluster = r.config.get("DBClusterIdentifier")
         if hashable(cluster):
             zones[cluster] |= _zones([r])

@@ -109,7 +109,7 @@ def s3_endpoints(ctx: Any, region: str, vpc_id: str) -> list[dict[str, Any]]:
 )
 def s3_endpoint_for_workloads(resource: ResourceRecord, ctx: Any) -> Verdict | None:
     vpc_id = resource.config.get("VpcId")
-    inside = sorted(r.uid for r, vpc in workloads(ctx, resource.region) if vpc == vpc_id)
+    inside = sorted(w.uid for w in workloads(ctx, resource.region) if w.vpc == vpc_id)
     if not inside:
         return None
     endpoints = s3_endpoints(ctx, resource.region, str(vpc_id))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from collectors.records import ResourceRecord
-from posture.rules.context import derived, hashable
+from posture.rules.context import derived, each, hashable
 from posture.rules.verdicts import lookup
 
 # resource type -> the path of its VPC id in the record ("" where the record names no VPC)
@@ -25,30 +25,42 @@ def running(record: ResourceRecord) -> bool:
     return record.type != "aws.ec2.instance" or lookup(record.config, "State.Name") not in GONE_STATES
 
 
-def workloads(ctx: Any, region: str | None = None) -> Iterator[tuple[ResourceRecord, str | None]]:
-    """The account's workloads (in ``region`` when given) with the id of the VPC each runs in, if known."""
-    every = derived(ctx, "aws.workloads", lambda: list(_workloads(ctx)), holds=WORKLOAD_TYPES)
+class Workload(NamedTuple):
+    """A running workload as the rules about where workloads run need it: no more of its record."""
+
+    uid: str
+    region: str
+    vpc: str | None  # the id of the VPC it runs in, if its record names one
+
+
+def workloads(ctx: Any, region: str | None = None) -> Iterator[Workload]:
+    """The account's running workloads (in ``region`` when given), in the context's order.
+
+    The lookup keeps a uid, region and VPC per workload, not the records: a spread scan's context streams the
+    workload types through it instead of holding them (``posture.rules.context.each``)."""
+    every = derived(ctx, "aws.workloads", lambda: list(_workloads(ctx)))
     if region is None:
         yield from every
         return
-    by_region = derived(ctx, "aws.workloads_by_region", lambda: _by_region(every), holds=WORKLOAD_TYPES)
+    by_region = derived(ctx, "aws.workloads_by_region", lambda: _by_region(every))
     if hashable(region):
         yield from by_region.get(region, ())
     else:
-        yield from ((record, vpc) for record, vpc in every if record.region == region)
+        yield from (w for w in every if w.region == region)
 
 
-def _workloads(ctx: Any) -> Iterator[tuple[ResourceRecord, str | None]]:
+def _workloads(ctx: Any) -> Iterator[Workload]:
     for type_, path in WORKLOAD_TYPES.items():
-        for record in ctx.resources(type_):
+        for record in each(ctx, type_):
             if running(record):
-                yield record, (lookup(record.config, path) if path else None)
+                vpc = lookup(record.config, path) if path else None
+                yield Workload(record.uid, record.region, vpc)
 
 
-def _by_region(every: list[tuple[ResourceRecord, str | None]]) -> dict[Any, list[tuple[ResourceRecord, str | None]]]:
+def _by_region(every: list[Workload]) -> dict[Any, list[Workload]]:
     """Region -> its workloads, in the order of ``every``; a region that is no key is left out (compared instead)."""
-    found: dict[Any, list[tuple[ResourceRecord, str | None]]] = defaultdict(list)
-    for record, vpc in every:
-        if hashable(record.region):
-            found[record.region].append((record, vpc))
+    found: dict[Any, list[Workload]] = defaultdict(list)
+    for workload in every:
+        if hashable(workload.region):
+            found[workload.region].append(workload)
     return dict(found)
