@@ -92,9 +92,12 @@ def run_build(*, force: bool = False) -> Refreshed | None:
         if not force and row.built >= row.requests:
             return None  # a build that started after the last ask has run
         scan = row.requested_scan
-        PathBuild.objects.filter(pk=1).update(built=row.requests)
         refreshed = refresh_paths(scan, timezone.now())
-        PathBuild.objects.filter(pk=1).update(built_at=timezone.now(), seconds=round(time.monotonic() - started, 3))
+        # the asks counted when the build started are covered (one made since stays pending and queued its own
+        # task); written at the end, so a scan finishing meanwhile never waits on this row for the whole build
+        PathBuild.objects.filter(pk=1).update(
+            built=row.requests, built_at=timezone.now(), seconds=round(time.monotonic() - started, 3)
+        )
     dispatch(refreshed, scan)
     return refreshed
 

@@ -178,3 +178,48 @@ def test_two_builds_never_run_at_once():
     for thread in threads:
         thread.join(10)
     assert ExposurePath.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_asking_during_a_build_does_not_wait_for_it(monkeypatch):
+    """The build marks the asks it covers at its end: a scan finishing meanwhile counts its ask at once instead of
+    waiting on the build's row until the build commits."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite writes one transaction at a time)")
+    accounts = store(estate())
+    first, second = finished_scan(accounts[1]), finished_scan(accounts[2])
+    builds.request_build(first, Sent())
+    inside, release = threading.Event(), threading.Event()
+    real = builds.refresh_paths
+
+    def slow(scan, now):
+        inside.set()
+        release.wait(10)
+        return real(scan, now)
+
+    monkeypatch.setattr(builds, "refresh_paths", slow)
+
+    def build() -> None:
+        builds.run_build()
+        connection.close()
+
+    thread = threading.Thread(target=build)
+    thread.start()
+    assert inside.wait(10)
+    asked = threading.Event()
+
+    def ask() -> None:
+        builds.request_build(second, Sent())
+        asked.set()
+        connection.close()
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    try:
+        assert asked.wait(3), "the ask waited for the build"
+    finally:
+        release.set()
+        thread.join(10)
+        asker.join(10)
+    row = PathBuild.objects.get(pk=1)
+    assert (row.requests, row.built) == (2, 1) and row.pending
