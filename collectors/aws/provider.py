@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from collectors.records import Identity, Target
@@ -88,7 +88,7 @@ class _SharedRead:
 class AwsSession:
     """A boto3 session plus the endpoint override and retry settings every client shares."""
 
-    def __init__(self, session: boto3.Session, endpoint_url: str = "") -> None:
+    def __init__(self, session: boto3.Session, endpoint_url: str = "", regions: Iterable[str] = ()) -> None:
         from botocore.config import Config
 
         self.session = session
@@ -106,7 +106,7 @@ class AwsSession:
         self._account_id = ""
         self._account_lock = threading.Lock()
         self._shared: dict[tuple[str, ...], _SharedRead] = {}
-        self.regions: list[str] = []  # the scan's regions where known (configured, or listed by the plan)
+        self.regions = list(regions)  # the scan's regions where known (configured, or listed by the plan)
 
     def _count_call(self, **_: Any) -> None:
         """How many API operations this session's clients have started (retries not counted)."""
@@ -202,15 +202,14 @@ class AwsProvider(BaseProvider):
             )
         except botocore.exceptions.ProfileNotFound as exc:
             raise InvalidCredentials(str(exc)) from None
-        base = AwsSession(session, target.endpoint_url)
-        base.regions = list(target.regions)
+        base = AwsSession(session, target.endpoint_url, target.regions)
         if not creds.get("role_arn"):
             return base
         params = {"RoleArn": creds["role_arn"], "RoleSessionName": creds.get("role_session_name") or "posture"}
         if creds.get("external_id"):
             params["ExternalId"] = creds["external_id"]
         assumed = base.client("sts", region).assume_role(**params)["Credentials"]
-        assumed_session = AwsSession(
+        return AwsSession(
             new_session(
                 aws_access_key_id=assumed["AccessKeyId"],
                 aws_secret_access_key=assumed["SecretAccessKey"],
@@ -218,9 +217,8 @@ class AwsProvider(BaseProvider):
                 region_name=region,
             ),
             target.endpoint_url,
+            target.regions,
         )
-        assumed_session.regions = list(target.regions)
-        return assumed_session
 
     def list_regions(self, session: AwsSession, target: Target) -> list[str]:
         if target.regions:

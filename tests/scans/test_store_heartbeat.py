@@ -33,42 +33,36 @@ def in_own_connection(fn: Any) -> Any:
     return out[0]
 
 
-def slow_store(monkeypatch, seconds: float, during: list[Any], stale_after: int) -> None:
-    """The store takes ``seconds`` longer; at its end, what another connection sees: the heartbeat and a reap."""
-    persist = pipeline.persist_findings
+def store_slowly(account, monkeypatch, beat_every: float) -> tuple[Scan, Any, list[int], float]:
+    """A scan whose store takes 3 s longer, beating every ``beat_every`` s; at the store's end, what another
+    connection sees: the heartbeat, and which scans a reaper with a 2 s stale limit fails. The scan as it ended,
+    those two, and when it started."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a heartbeat during the store needs a second writer (PostgreSQL)")
+    monkeypatch.setattr(heartbeat, "interval", lambda: beat_every)
+    persist, seen = pipeline.persist_findings, []
 
     def slowly(*args: Any, **kwargs: Any) -> Any:
         scan = args[1]
-        time.sleep(seconds)
-        during.append(in_own_connection(lambda: Scan.objects.get(pk=scan.pk).heartbeat_at))
-        during.append(in_own_connection(lambda: reap_stale_scans(stale_after=stale_after)))
+        time.sleep(3.0)
+        seen.append(in_own_connection(lambda: Scan.objects.get(pk=scan.pk).heartbeat_at))
+        seen.append(in_own_connection(lambda: reap_stale_scans(stale_after=2)))
         return persist(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "persist_findings", slowly)
+    started = time.time()
+    done = run_scan(create_scan(account).pk)
+    beat_at, reaped = seen
+    return done, beat_at, reaped, started
 
 
 def test_a_long_store_keeps_the_heartbeat_and_is_not_reaped(account, monkeypatch) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("a heartbeat during the store needs a second writer (PostgreSQL)")
-    monkeypatch.setattr(heartbeat, "interval", lambda: 0.5)
-    during: list[Any] = []
-    slow_store(monkeypatch, 3.0, during, stale_after=2)
-    scan = create_scan(account)
-    started = time.time()
-    done = run_scan(scan.pk)
-    beat_at, reaped = during
+    done, beat_at, reaped, started = store_slowly(account, monkeypatch, beat_every=0.5)
     assert reaped == [] and done.state == "succeeded"
     assert beat_at.timestamp() > started + 2  # moved while the store's transaction was open
 
 
 def test_without_the_heartbeat_the_same_store_would_be_reaped(account, monkeypatch) -> None:
     """The look-alike: the reaper does fail a silent store, so the test above proves the heartbeat."""
-    if connection.vendor != "postgresql":
-        pytest.skip("a heartbeat during the store needs a second writer (PostgreSQL)")
-    monkeypatch.setattr(heartbeat, "interval", lambda: 60.0)
-    during: list[Any] = []
-    slow_store(monkeypatch, 3.0, during, stale_after=2)
-    scan = create_scan(account)
-    run_scan(scan.pk)
-    _, reaped = during
-    assert reaped == [scan.pk]
+    done, _, reaped, _ = store_slowly(account, monkeypatch, beat_every=60.0)
+    assert reaped == [done.pk]
