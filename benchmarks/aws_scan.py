@@ -64,8 +64,9 @@ def start_server() -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, **FAKE_KEYS, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "emulators.aws.moto_main", "-H", "127.0.0.1", "-p", str(port)],
         env=env,
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -42,6 +42,7 @@ READ_ONLY = {
 # Not read or list by name, yet read-only: each with why.
 READ_ONLY_EXTRAS = {
     "iam:GenerateCredentialReport": "starts the account's credential report, which GetCredentialReport reads",
+    "config:BatchGetResourceConfig": "AWS Config's recorded configuration of up to 100 resources (S3 buckets)",
     "cloudasset.assets.listResource": "Cloud Asset Inventory's listing of resources with their configuration",
     "apigateway:GET": "API Gateway names its management actions by HTTP verb: GET reads APIs and stages",
     "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action": (

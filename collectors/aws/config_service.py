@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from collectors.aws import config_inventory
 from collectors.aws.common import Secondary, record
 from collectors.aws.provider import AwsSession
 from collectors.records import ResourceRecord
@@ -14,12 +15,12 @@ from collectors.registry import REGISTRY
     "aws", "config", permissions=("config:DescribeConfigurationRecorders", "config:DescribeConfigurationRecorderStatus")
 )
 def collect_config(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
-    client = session.client("config", region)
     account = session.account_id()
-    recorders = client.describe_configuration_recorders().get("ConfigurationRecorders", [])
+    # read once per scan: the S3 collector asks the same of Config before reading buckets from it
+    recorders = config_inventory.recorders(session, region)
     extra = Secondary()
-    statuses = extra.call("RecorderStatus", client.describe_configuration_recorder_status) or {}
-    by_name = {s.get("name"): s for s in statuses.get("ConfigurationRecordersStatus", [])}
+    statuses = extra.call("RecorderStatus", config_inventory.recorder_statuses, session, region) or []
+    by_name = {s.get("name"): s for s in statuses}
     config = {
         "AccountId": account,
         "Region": region,

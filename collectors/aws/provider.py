@@ -35,6 +35,8 @@ DEFAULT_MAX_ATTEMPTS = 6
 if TYPE_CHECKING:
     import boto3
 
+    from collectors.bulk import BulkInventory
+
 T = TypeVar("T")
 
 
@@ -107,6 +109,7 @@ class AwsSession:
         self._account_lock = threading.Lock()
         self._shared: dict[tuple[str, ...], _SharedRead] = {}
         self.regions = list(regions)  # the scan's regions where known (configured, or listed by the plan)
+        self.bulk: BulkInventory | None = None  # AWS Config, where it records (collectors.aws.config_inventory)
 
     def _count_call(self, **_: Any) -> None:
         """How many API operations this session's clients have started (retries not counted)."""
@@ -204,21 +207,24 @@ class AwsProvider(BaseProvider):
             raise InvalidCredentials(str(exc)) from None
         base = AwsSession(session, target.endpoint_url, target.regions)
         if not creds.get("role_arn"):
-            return base
+            return self._with_inventory(base)
         params = {"RoleArn": creds["role_arn"], "RoleSessionName": creds.get("role_session_name") or "posture"}
         if creds.get("external_id"):
             params["ExternalId"] = creds["external_id"]
         assumed = base.client("sts", region).assume_role(**params)["Credentials"]
-        return AwsSession(
-            new_session(
-                aws_access_key_id=assumed["AccessKeyId"],
-                aws_secret_access_key=assumed["SecretAccessKey"],
-                aws_session_token=assumed["SessionToken"],
-                region_name=region,
-            ),
-            target.endpoint_url,
-            target.regions,
+        session = new_session(
+            aws_access_key_id=assumed["AccessKeyId"],
+            aws_secret_access_key=assumed["SecretAccessKey"],
+            aws_session_token=assumed["SessionToken"],
+            region_name=region,
         )
+        return self._with_inventory(AwsSession(session, target.endpoint_url, target.regions))
+
+    def _with_inventory(self, session: AwsSession) -> AwsSession:
+        from collectors.aws.config_inventory import config_inventory
+
+        session.bulk = config_inventory(session, self.classify_error)
+        return session
 
     def list_regions(self, session: AwsSession, target: Target) -> list[str]:
         if target.regions:

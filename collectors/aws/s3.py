@@ -1,10 +1,15 @@
-"""S3: every bucket with its region, public access block, policy, ACL, encryption, versioning and logging."""
+"""S3: every bucket with its region, public access block, policy, ACL, encryption, versioning and logging.
+
+Where AWS Config records the account's buckets continuously, their settings come from Config's items, 100 a call
+(:mod:`collectors.aws.config_inventory`); every other bucket is read through S3's own API, a call a setting.
+Both give the same record (:mod:`collectors.aws.s3_items`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+from collectors.aws import config_inventory, s3_items
 from collectors.aws.common import Secondary, detail_map, paginate, parse_policy, record
 from collectors.aws.provider import AwsSession
 from collectors.records import ResourceRecord
@@ -56,35 +61,79 @@ def regions_by_listing(session: AwsSession, buckets: list[dict[str, Any]]) -> No
 
 
 def bucket_record(session: AwsSession, bucket: dict[str, Any]) -> ResourceRecord:
+    """One bucket read through S3's own API: a call for each setting."""
     name = bucket["Name"]
     extra = Secondary()
     # ListBuckets names the bucket's region when asked with a page size; GetBucketLocation where it does not
     region = bucket.get("BucketRegion") or extra.call("Location", bucket_region, session.client("s3"), name) or ""
     s3 = session.client("s3", region or "us-east-1")
-    config: dict[str, Any] = {"Name": name, "CreationDate": bucket.get("CreationDate"), "Region": region}
     block = extra.call("PublicAccessBlock", s3.get_public_access_block, Bucket=name, absent=NO_PUBLIC_ACCESS_BLOCK)
-    config["PublicAccessBlockConfiguration"] = (block or {}).get("PublicAccessBlockConfiguration")
     policy = extra.call("Policy", s3.get_bucket_policy, Bucket=name, absent=("NoSuchBucketPolicy",))
-    config["Policy"] = parse_policy((policy or {}).get("Policy"))
-    status = None  # without a policy S3 answers NoSuchBucketPolicy here too: asked of a bucket with one (or unread)
-    if policy is not None or "Policy" in extra.errors:
-        status = extra.call("PolicyStatus", s3.get_bucket_policy_status, Bucket=name, absent=("NoSuchBucketPolicy",))
-    config["PolicyStatus"] = (status or {}).get("PolicyStatus")
-    acl = extra.call("Acl", s3.get_bucket_acl, Bucket=name) or {}
-    config["Acl"] = {"Owner": acl.get("Owner"), "Grants": acl.get("Grants", [])} if acl else None
     encryption = extra.call(
         "Encryption",
         s3.get_bucket_encryption,
         Bucket=name,
         absent=("ServerSideEncryptionConfigurationNotFoundError",),
     )
-    config["ServerSideEncryptionConfiguration"] = (encryption or {}).get("ServerSideEncryptionConfiguration")
     versioning = extra.call("Versioning", s3.get_bucket_versioning, Bucket=name)
-    config["Versioning"] = (
-        None if versioning is None else {k: versioning[k] for k in ("Status", "MFADelete") if k in versioning}
-    )
     logging_ = extra.call("Logging", s3.get_bucket_logging, Bucket=name)
-    config["LoggingEnabled"] = None if logging_ is None else logging_.get("LoggingEnabled")
+    settings = {
+        "PublicAccessBlockConfiguration": (block or {}).get("PublicAccessBlockConfiguration"),
+        "PolicyText": (policy or {}).get("Policy"),
+        "Acl": s3_items.acl(extra.call("Acl", s3.get_bucket_acl, Bucket=name)),
+        "ServerSideEncryptionConfiguration": s3_items.encryption(
+            (encryption or {}).get("ServerSideEncryptionConfiguration")
+        ),
+        "Versioning": None
+        if versioning is None
+        else {k: versioning[k] for k in ("Status", "MFADelete") if k in versioning},
+        "LoggingEnabled": None if logging_ is None else s3_items.logging_target(logging_.get("LoggingEnabled")),
+    }
+    # without a policy S3 answers NoSuchBucketPolicy to GetBucketPolicyStatus too: asked of a bucket with one
+    policy_unread = "Policy" in extra.errors
+    return finished(session, name, bucket, region, settings, extra, ask_status=policy is not None or policy_unread)
+
+
+def recorded_record(session: AwsSession, bucket: dict[str, Any], item: dict[str, Any]) -> ResourceRecord:
+    """One bucket from its AWS Config item: only the policy's public status is asked of S3 (Config has none)."""
+    settings = s3_items.from_config_item(item)
+    return finished(
+        session,
+        bucket["Name"],
+        bucket,
+        str(item.get("awsRegion") or ""),
+        settings,
+        Secondary(),
+        ask_status=settings["PolicyText"] is not None,
+    )
+
+
+def finished(
+    session: AwsSession,
+    name: str,
+    bucket: dict[str, Any],
+    region: str,
+    settings: dict[str, Any],
+    extra: Secondary,
+    ask_status: bool,
+) -> ResourceRecord:
+    """The bucket's record, the same whichever source gave ``settings``; GetBucketPolicyStatus when asked."""
+    status = None
+    if ask_status:
+        s3 = session.client("s3", region or "us-east-1")
+        status = extra.call("PolicyStatus", s3.get_bucket_policy_status, Bucket=name, absent=("NoSuchBucketPolicy",))
+    config: dict[str, Any] = {
+        "Name": name,
+        "CreationDate": bucket.get("CreationDate"),
+        "Region": region,
+        "PublicAccessBlockConfiguration": settings["PublicAccessBlockConfiguration"],
+        "Policy": parse_policy(settings["PolicyText"]),
+        "PolicyStatus": (status or {}).get("PolicyStatus"),
+        "Acl": settings["Acl"],
+        "ServerSideEncryptionConfiguration": settings["ServerSideEncryptionConfiguration"],
+        "Versioning": settings["Versioning"],
+        "LoggingEnabled": settings["LoggingEnabled"],
+    }
     return record("s3", "s3.bucket", f"arn:aws:s3:::{name}", name, extra.attach(config), region=region or "global")
 
 
@@ -103,6 +152,10 @@ def bucket_record(session: AwsSession, bucket: dict[str, Any]) -> ResourceRecord
         "s3:GetBucketVersioning",
         "s3:GetBucketLogging",
         "s3:GetAccountPublicAccessBlock",
+        "config:DescribeConfigurationRecorders",
+        "config:DescribeConfigurationRecorderStatus",
+        "config:ListDiscoveredResources",
+        "config:BatchGetResourceConfig",
     ),
 )
 def collect_s3(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
@@ -123,5 +176,11 @@ def collect_s3(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     buckets = list(
         paginate(session.client("s3"), "list_buckets", "Buckets", PaginationConfig={"PageSize": LIST_PAGE_SIZE})
     )
-    regions_by_listing(session, buckets)
-    yield from detail_map(lambda b: bucket_record(session, b), buckets)
+    recorded = config_inventory.items(session, config_inventory.S3_BUCKET)  # AWS Config's items, where it records
+    regions_by_listing(session, [b for b in buckets if b["Name"] not in recorded])
+    yield from detail_map(
+        lambda b: (
+            recorded_record(session, b, recorded[b["Name"]]) if b["Name"] in recorded else bucket_record(session, b)
+        ),
+        buckets,
+    )

@@ -26,6 +26,10 @@ class MotoEmulator:
         from moto.moto_server import werkzeug_app
         from moto.server import ThreadedMotoServer
 
+        from emulators.aws import config_items
+
+        config_items.install()  # AWS Config's S3 items as Config writes them
+
         # moto print()s a line for every call to a service it does not emulate (Access Analyzer);
         # the scan records that service as failed, the console need not repeat it.
         werkzeug_app.print = lambda *args, **kwargs: None

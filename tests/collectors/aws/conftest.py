@@ -12,6 +12,7 @@ import requests
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
+from emulators.aws import config_items
 from emulators.aws.estate import REGION
 
 FAKE_ENV = {
@@ -39,6 +40,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def mocked(aws_env: None) -> Iterator[None]:
+    config_items.install()  # AWS Config's S3 items as Config writes them
     with mock_aws():
         yield
 
@@ -55,6 +57,7 @@ def moto_server() -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in FAKE_ENV.items():
             patch.setenv(name, value)
+        config_items.install()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
         server.start()
         host, port = server.get_host_and_port()

@@ -1,0 +1,162 @@
+"""An S3 bucket's settings as the ``aws.s3.bucket`` record holds them, from S3's own answers or AWS Config's item.
+
+A bucket reads the same whichever source answered, so a scan that falls back from AWS Config to S3 (or the
+other way) shows no change that did not happen. Where one source carries more than the other, the record keeps
+what both carry: an ACL's owner and users by canonical id (S3 no longer returns display names), a logging
+target as bucket and prefix (Config has no target grants or key format).
+
+AWS Config's ``supplementaryConfiguration`` values arrive as JSON text, the ACL as JSON text of JSON text;
+property names are those of AWS Config's resource schema for ``AWS::S3::Bucket``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+BLOCK_SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+GROUPS = {
+    "AllUsers": "http://acs.amazonaws.com/groups/global/AllUsers",
+    "AuthenticatedUsers": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+    "LogDelivery": "http://acs.amazonaws.com/groups/s3/LogDelivery",
+}
+PERMISSIONS = {
+    "FullControl": "FULL_CONTROL",
+    "Read": "READ",
+    "Write": "WRITE",
+    "ReadAcp": "READ_ACP",
+    "WriteAcp": "WRITE_ACP",
+}
+GRANTEE_KEYS = ("Type", "ID", "URI", "EmailAddress")
+
+
+def unwrapped(value: Any) -> Any:
+    """A supplementary configuration value decoded from its JSON text (twice for the ACL); else as it came."""
+    for _ in range(3):
+        if not isinstance(value, str):
+            return value
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+# --- from S3's own answers ---
+
+
+def acl(answer: dict[str, Any] | None) -> dict[str, Any] | None:
+    """GetBucketAcl's answer: owner and grants, by canonical id, URI or e-mail."""
+    if not answer:
+        return None
+    owner = answer.get("Owner") or {}
+    grants = [
+        {
+            "Grantee": {k: v for k, v in (g.get("Grantee") or {}).items() if k in GRANTEE_KEYS},
+            "Permission": g.get("Permission"),
+        }
+        for g in answer.get("Grants") or []
+    ]
+    return {"Owner": {"ID": owner.get("ID")} if owner else None, "Grants": grants}
+
+
+def logging_target(enabled: dict[str, Any] | None) -> dict[str, Any] | None:
+    """GetBucketLogging's ``LoggingEnabled``: where the access logs go."""
+    if not enabled:
+        return None
+    return {"TargetBucket": enabled.get("TargetBucket"), "TargetPrefix": enabled.get("TargetPrefix") or ""}
+
+
+def encryption(answer: dict[str, Any] | None) -> dict[str, Any] | None:
+    """GetBucketEncryption's ``ServerSideEncryptionConfiguration``: each default-encryption rule."""
+    if not answer or not answer.get("Rules"):
+        return None
+    rules = []
+    for rule in answer["Rules"]:
+        default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+        rules.append(
+            encryption_rule(default.get("SSEAlgorithm"), default.get("KMSMasterKeyID"), rule.get("BucketKeyEnabled"))
+        )
+    return {"Rules": rules}
+
+
+def encryption_rule(algorithm: Any, key: Any, bucket_key: Any) -> dict[str, Any]:
+    by_default = {"SSEAlgorithm": algorithm}
+    if key:
+        by_default["KMSMasterKeyID"] = key
+    return {"ApplyServerSideEncryptionByDefault": by_default, "BucketKeyEnabled": bool(bucket_key)}
+
+
+# --- from AWS Config's item ---
+
+
+def from_config_item(item: dict[str, Any]) -> dict[str, Any]:
+    """The settings a configuration item carries, keyed as the record keys S3's answers."""
+    extra = {k: unwrapped(v) for k, v in (item.get("supplementaryConfiguration") or {}).items()}
+    policy = extra.get("BucketPolicy") or {}
+    logging = extra.get("BucketLoggingConfiguration") or {}
+    return {
+        "PublicAccessBlockConfiguration": config_block(extra.get("PublicAccessBlockConfiguration")),
+        "PolicyText": policy.get("policyText") if isinstance(policy, dict) else None,
+        "Acl": config_acl(extra.get("AccessControlList")),
+        "ServerSideEncryptionConfiguration": config_encryption(extra.get("ServerSideEncryptionConfiguration")),
+        "Versioning": config_versioning(extra.get("BucketVersioningConfiguration")),
+        "LoggingEnabled": logging_target(
+            {"TargetBucket": logging.get("destinationBucketName"), "TargetPrefix": logging.get("logFilePrefix")}
+            if isinstance(logging, dict) and logging.get("destinationBucketName")
+            else None
+        ),
+    }
+
+
+def config_block(block: Any) -> dict[str, Any] | None:
+    if not isinstance(block, dict):
+        return None
+    return {k: block.get(k[0].lower() + k[1:]) for k in BLOCK_SETTINGS}
+
+
+def config_grantee(grantee: Any) -> dict[str, Any]:
+    if isinstance(grantee, str):
+        return {"Type": "Group", "URI": GROUPS.get(grantee, grantee)}
+    grantee = grantee if isinstance(grantee, dict) else {}
+    if grantee.get("typeIdentifier") == "emailAddress" or "@" in str(grantee.get("identifier") or ""):
+        return {"Type": "AmazonCustomerByEmail", "EmailAddress": grantee.get("identifier")}
+    return {"Type": "CanonicalUser", "ID": grantee.get("id") or grantee.get("identifier")}
+
+
+def config_acl(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        return None
+    owner = value.get("owner") or {}
+    grants = [
+        {
+            "Grantee": config_grantee(g.get("grantee")),
+            "Permission": PERMISSIONS.get(str(g.get("permission")), g.get("permission")),
+        }
+        for g in value.get("grantList") or []
+        if isinstance(g, dict)
+    ]
+    return {"Owner": {"ID": owner.get("id")} if owner else None, "Grants": grants}
+
+
+def config_encryption(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict) or not value.get("rules"):
+        return None
+    rules = []
+    for rule in value["rules"]:
+        default = rule.get("applyServerSideEncryptionByDefault") or {}
+        rules.append(
+            encryption_rule(default.get("sseAlgorithm"), default.get("kmsMasterKeyID"), rule.get("bucketKeyEnabled"))
+        )
+    return {"Rules": rules}
+
+
+def config_versioning(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        return {}
+    out: dict[str, Any] = {}
+    if value.get("status") in ("Enabled", "Suspended"):
+        out["Status"] = value["status"]
+    if value.get("isMfaDeleteEnabled") is not None:
+        out["MFADelete"] = "Enabled" if value["isMfaDeleteEnabled"] else "Disabled"
+    return out

@@ -1,0 +1,223 @@
+"""S3 buckets from AWS Config's items where Config records them: the same records as S3's own reads, far fewer
+calls, and S3's reads wherever Config cannot answer (moto in-process, with emulators.aws.config_items)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import boto3
+import pytest
+
+from collectors.aws import config_inventory
+from tests.collectors.aws.test_call_counts import scan
+
+REGIONS = ("us-east-1", "eu-west-1")
+S3_PER_BUCKET = {
+    "s3 GetPublicAccessBlock",
+    "s3 GetBucketPolicy",
+    "s3 GetBucketAcl",
+    "s3 GetBucketEncryption",
+    "s3 GetBucketVersioning",
+    "s3 GetBucketLogging",
+    "s3 GetBucketLocation",
+}
+PUBLIC_READ = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*/*"}],
+}
+
+
+def recorder(region: str, **overrides: Any) -> None:
+    """A configuration recorder in ``region``, recording (``recording=False``: put but not started)."""
+    config = boto3.client("config", region_name=region)
+    group = overrides.get("group", {"allSupported": True, "includeGlobalResourceTypes": False})
+    config.put_configuration_recorder(
+        ConfigurationRecorder={"name": "default", "roleARN": "arn:aws:iam::123456789012:role/config", "recordingGroup": group}
+    )
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-bucket"})
+    if overrides.get("recording", True):
+        config.start_configuration_recorder(ConfigurationRecorderName="default")
+
+
+def varied_buckets() -> list[str]:
+    """Buckets in both regions with every setting the record keeps, set or left alone."""
+    names = []
+    for region in REGIONS:
+        s3 = boto3.client("s3", region_name=region)
+        where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        for kind in ("plain", "public", "locked", "logged"):
+            name = f"{kind}-{region}"
+            s3.create_bucket(Bucket=name, **where)
+            names.append(name)
+        s3.put_bucket_acl(Bucket=f"public-{region}", ACL="public-read")
+        s3.put_bucket_policy(Bucket=f"public-{region}", Policy=json.dumps(PUBLIC_READ))
+        s3.put_public_access_block(
+            Bucket=f"locked-{region}",
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": False,
+            },
+        )
+        s3.put_bucket_versioning(Bucket=f"locked-{region}", VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_encryption(
+            Bucket=f"locked-{region}",
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/k"},
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+        )
+        # a grant a permission (moto's GetBucketAcl answers a canned ACL's two-permission grant with one of them)
+        log_delivery = 'uri="http://acs.amazonaws.com/groups/s3/LogDelivery"'
+        s3.put_bucket_acl(Bucket=f"logged-{region}", GrantWrite=log_delivery, GrantReadACP=log_delivery)
+        s3.put_bucket_logging(
+            Bucket=f"logged-{region}",
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": f"logged-{region}", "TargetPrefix": "logs/"}},
+        )
+    return names
+
+
+def buckets(records: list[Any]) -> dict[str, dict[str, Any]]:
+    return {r.name: r.config for r in records if r.type == "aws.s3.bucket"}
+
+
+def per_bucket(calls: Counter[str]) -> int:
+    return sum(n for op, n in calls.items() if op in S3_PER_BUCKET)
+
+
+def test_recorded_buckets_come_from_config_and_read_the_same_as_through_s3(
+    mocked: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = varied_buckets()
+    for region in REGIONS:
+        recorder(region)
+    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "off")
+    s3_calls, through_s3 = scan(("s3",), REGIONS)
+    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "auto")
+    calls, from_config = scan(("s3",), REGIONS)
+
+    assert per_bucket(s3_calls) >= 6 * len(names)
+    assert per_bucket(calls) == 0, calls
+    assert calls["s3 GetBucketPolicyStatus"] == len(REGIONS)  # the buckets with a policy: Config has no status
+    assert calls["config BatchGetResourceConfig"] == len(REGIONS)
+    assert buckets(from_config) == buckets(through_s3)
+    public = buckets(from_config)["public-eu-west-1"]
+    assert public["Region"] == "eu-west-1" and public["PolicyStatus"] == {"IsPublic": True}
+    everyone = {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}
+    assert {"Grantee": everyone, "Permission": "READ"} in public["Acl"]["Grants"]
+    locked = buckets(from_config)["locked-us-east-1"]
+    assert locked["Versioning"] == {"Status": "Enabled"}
+    assert locked["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is False
+    assert locked["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": "alias/k",
+    }
+    assert buckets(from_config)["logged-eu-west-1"]["LoggingEnabled"] == {
+        "TargetBucket": "logged-eu-west-1",
+        "TargetPrefix": "logs/",
+    }
+
+
+def test_a_region_config_does_not_record_is_read_through_s3(mocked: None) -> None:
+    names = varied_buckets()
+    recorder("us-east-1")
+    recorder("eu-west-1", recording=False)
+    calls, records = scan(("s3",), REGIONS)
+    assert set(buckets(records)) == set(names)
+    read_per_bucket = {op.split()[1] for op, n in calls.items() if op in S3_PER_BUCKET}
+    assert calls["s3 GetBucketAcl"] == len(names) // 2, read_per_bucket  # the eu-west-1 buckets only
+    assert {r.config["Region"] for r in records if r.type == "aws.s3.bucket"} == set(REGIONS)
+
+
+def test_a_bucket_config_has_not_discovered_is_read_through_s3(mocked: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = varied_buckets()
+    for region in REGIONS:
+        recorder(region)
+    undiscovered = "plain-us-east-1"
+    listed = config_inventory.recorded
+
+    def without(session: Any, region: str, kind: str) -> Any:
+        return (item for item in listed(session, region, kind) if item["resourceId"] != undiscovered)
+
+    monkeypatch.setattr(config_inventory, "recorded", without)
+    calls, records = scan(("s3",), REGIONS)
+    assert set(buckets(records)) == set(names)
+    assert calls["s3 GetBucketAcl"] == 1
+
+
+def test_config_failing_loses_nothing(mocked: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = varied_buckets()
+    for region in REGIONS:
+        recorder(region)
+    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "off")
+    _, through_s3 = scan(("s3",), REGIONS)
+    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "auto")
+    denied = ("before-call.config.BatchGetResourceConfig", deny)
+    calls, records = scan(("s3",), REGIONS, hooks=(denied,))
+    assert buckets(records) == buckets(through_s3)
+    assert calls["s3 GetBucketAcl"] == len(names)
+
+
+def deny(**_: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "BatchGetResourceConfig")
+
+
+@pytest.mark.parametrize(
+    ("group", "mode", "recorded"),
+    [
+        ({"allSupported": True}, {}, True),
+        ({"allSupported": False, "resourceTypes": ["AWS::S3::Bucket"]}, {}, True),
+        ({"allSupported": False, "resourceTypes": ["AWS::EC2::Instance"]}, {}, False),
+        (
+            {
+                "allSupported": False,
+                "recordingStrategy": {"useOnly": "EXCLUSION_BY_RESOURCE_TYPES"},
+                "exclusionByResourceTypes": {"resourceTypes": ["AWS::S3::Bucket"]},
+            },
+            {},
+            False,
+        ),
+        (
+            {
+                "allSupported": False,
+                "recordingStrategy": {"useOnly": "EXCLUSION_BY_RESOURCE_TYPES"},
+                "exclusionByResourceTypes": {"resourceTypes": ["AWS::EC2::Instance"]},
+            },
+            {},
+            True,
+        ),
+        ({"allSupported": True}, {"recordingFrequency": "DAILY"}, False),
+        (
+            {"allSupported": True},
+            {
+                "recordingFrequency": "CONTINUOUS",
+                "recordingModeOverrides": [{"resourceTypes": ["AWS::S3::Bucket"], "recordingFrequency": "DAILY"}],
+            },
+            False,
+        ),
+        (
+            {"allSupported": True},
+            {
+                "recordingFrequency": "DAILY",
+                "recordingModeOverrides": [{"resourceTypes": ["AWS::S3::Bucket"], "recordingFrequency": "CONTINUOUS"}],
+            },
+            True,
+        ),
+    ],
+)
+def test_only_a_recorder_recording_buckets_as_they_change_counts(
+    group: dict[str, Any], mode: dict[str, Any], recorded: bool
+) -> None:
+    assert (
+        config_inventory.covers(group, "AWS::S3::Bucket")
+        and config_inventory.frequency(mode, "AWS::S3::Bucket") == "CONTINUOUS"
+    ) is recorded
