@@ -162,6 +162,19 @@ def build(url: str, args: argparse.Namespace, regions: list[str]) -> None:
         ecr.create_repository(repositoryName=f"repo-{n:05d}")
         ecr.put_image(repositoryName=f"repo-{n:05d}", imageManifest=MANIFEST, imageTag="v1")
 
+    if getattr(args, "aws_config", False):  # AWS Config recording every supported type in each region
+        for region in regions:
+            config = client("config", region)
+            config.put_configuration_recorder(
+                ConfigurationRecorder={
+                    "name": "default",
+                    "roleARN": "arn:aws:iam::123456789012:role/config",
+                    "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": region == regions[0]},
+                }
+            )
+            config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "bench-bucket-00000"})
+            config.start_configuration_recorder(ConfigurationRecorderName="default")
+
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(retried(user), range(args.users)))
         list(pool.map(retried(bucket), range(args.buckets)))
@@ -324,6 +337,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--clusters", type=int, default=50)
     parser.add_argument("--repositories", type=int, default=200)
+    parser.add_argument(
+        "--aws-config", action="store_true", help="AWS Config records every region (S3 buckets read from Config)"
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="collector units run at once")
     parser.add_argument("--profile", action="store_true", help="split the scanner's CPU by party (slower)")
     parser.add_argument("--by-operation", action="store_true", help="the API calls per service and operation")

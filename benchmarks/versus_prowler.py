@@ -122,7 +122,7 @@ def quiet_stderr() -> Iterator[None]:
 
 
 @contextmanager
-def serve_estate(size: str, scale: float) -> Iterator[tuple[str, str]]:
+def serve_estate(size: str, scale: float, aws_config: bool = False) -> Iterator[tuple[str, str]]:
     """The estate on moto in a process of its own: its URL and what it holds."""
     started = time.perf_counter()
     if size == "small":  # the demo's estate needs moto in the process that builds it (benchmarks/estates.py)
@@ -135,8 +135,9 @@ def serve_estate(size: str, scale: float) -> Iterator[tuple[str, str]]:
     server, url = start_server()
     try:
         counts = {k: max(1, round(v * scale)) for k, v in LARGE.items()}
-        build_large(url, argparse.Namespace(**counts), REGIONS)
+        build_large(url, argparse.Namespace(**counts, aws_config=aws_config), REGIONS)
         what = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+        what += ", AWS Config recording" if aws_config else ""
         yield url, f"{what}, {time.perf_counter() - started:.1f}s to build"
     finally:
         server.terminate()
@@ -272,6 +273,11 @@ def main() -> None:
         "--aws-retries-max-attempts; default: each its own); moto answers calls to services it does not emulate "
         "with HTTP 500, and both tools back off and retry them",
     )
+    parser.add_argument(
+        "--aws-config",
+        action="store_true",
+        help="with --size large: AWS Config records both regions (Posture reads the buckets from Config)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, outputs)")
     args = parser.parse_args()
 
@@ -285,7 +291,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="versus-prowler-"))
     stack = ExitStack()
     try:
-        url, what = stack.enter_context(serve_estate(args.size, args.scale))
+        url, what = stack.enter_context(serve_estate(args.size, args.scale, args.aws_config))
         print(f"estate: {what}; regions {', '.join(REGIONS)}; moto at {url}")
         tools: list[Posture | Prowler] = [Posture(url, work, args.retries)]
         if args.retries is not None:
