@@ -301,6 +301,7 @@ class AwsDemo:
 
     def start(self) -> list[DemoAccount]:
         from emulators.aws.estate import REGION, build_estate
+        from emulators.aws.estate_config import build_config_recording
         from emulators.aws.estate_images import build_image_scans
         from emulators.aws.server import FAKE_KEYS
 
@@ -310,7 +311,9 @@ class AwsDemo:
         build_image_scans(self.emulator.clients(REGION))  # ECR images with Inspector findings (emulators.images)
         self._start_prod_eks()
         self.role = f"arn:aws:iam::{self.STAGING}:role/posture-scanner"
-        build_estate(self.emulator.clients(REGION, **self.emulator.assume(self.role, REGION)), prefix="staging")
+        staging = self.emulator.clients(REGION, **self.emulator.assume(self.role, REGION))
+        build_estate(staging, prefix="staging")
+        build_config_recording(staging, "staging-trail-logs")  # staging's buckets come from AWS Config, not S3 reads
         keys = {
             "access_key_id": FAKE_KEYS["aws_access_key_id"],
             "secret_access_key": FAKE_KEYS["aws_secret_access_key"],

@@ -34,7 +34,11 @@ def recorder(region: str, **overrides: Any) -> None:
     config = boto3.client("config", region_name=region)
     group = overrides.get("group", {"allSupported": True, "includeGlobalResourceTypes": False})
     config.put_configuration_recorder(
-        ConfigurationRecorder={"name": "default", "roleARN": "arn:aws:iam::123456789012:role/config", "recordingGroup": group}
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": "arn:aws:iam::123456789012:role/config",
+            "recordingGroup": group,
+        }
     )
     config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-bucket"})
     if overrides.get("recording", True):
@@ -221,3 +225,21 @@ def test_only_a_recorder_recording_buckets_as_they_change_counts(
         config_inventory.covers(group, "AWS::S3::Bucket")
         and config_inventory.frequency(mode, "AWS::S3::Bucket") == "CONTINUOUS"
     ) is recorded
+
+
+def test_the_demo_staging_account_reads_its_buckets_from_config_alike(
+    mocked: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emulators.aws.estate import build_estate
+    from emulators.aws.estate_config import build_config_recording
+    from tests.collectors.aws.conftest import local_client
+
+    build_estate(local_client, prefix="staging")
+    build_config_recording(local_client, "staging-trail-logs")
+    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "off")
+    s3_calls, through_s3 = scan(("s3",), ("us-east-1",))
+    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "auto")
+    calls, from_config = scan(("s3",), ("us-east-1",))
+    assert len(buckets(from_config)) >= 3
+    assert buckets(from_config) == buckets(through_s3)
+    assert per_bucket(s3_calls) >= 6 * len(buckets(through_s3)) and per_bucket(calls) == 0
