@@ -4,7 +4,7 @@
 a scan; what comes back is each refused call (a failed service or a setting of one resource) in the
 words a scan would store, naming the permission (:func:`collectors.permissions.explain`): never the
 exception's text. Where the provider lists through bulk inventory (Azure Resource Graph, Cloud Asset
-Inventory), the collectors run through each service's own listing and the bulk query is tried on its own, so
+Inventory, AWS Config), the collectors run through each service's own listing and the bulk query is tried on its own, so
 that a refusal of either is named.
 """
 
