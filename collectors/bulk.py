@@ -1,7 +1,8 @@
 """Bulk inventory: one paged query per account (or project) that lists many resource types at once.
 
 Azure Resource Graph and Google Cloud Asset Inventory answer, in one query, what would otherwise take
-one list call per resource type and scope. A provider builds a :class:`BulkInventory` on its session
+one list call per resource type and scope; AWS Config answers, 100 resources a call, what S3 answers in a call
+per setting of each bucket (one scope per region, :mod:`collectors.aws.config_inventory`). A provider builds a :class:`BulkInventory` on its session
 with a ``query(scope)`` that yields ``(group, kind, item)``; collectors ask :meth:`BulkInventory.items`
 for one kind in one group and fall back to their own per-service listing when it answers ``None``. The query runs
 once per scope, on the first ask (the other collectors' threads wait for it), and a failure is
