@@ -2,8 +2,10 @@
 
 Azure Resource Graph and Google Cloud Asset Inventory answer, in one query, what would otherwise take
 one list call per resource type and scope; AWS Config answers, 100 resources a call, what S3 answers in a call
-per setting of each bucket (one scope per region, :mod:`collectors.aws.config_inventory`). A provider builds a :class:`BulkInventory` on its session
-with a ``query(scope)`` that yields ``(group, kind, item)``; collectors ask :meth:`BulkInventory.items`
+per setting of each bucket (one scope per region, :mod:`collectors.aws.config_inventory`).
+
+A provider builds a :class:`BulkInventory` on its session with a ``query(scope)`` that yields ``(group, kind,
+item)``; collectors ask :meth:`BulkInventory.items`
 for one kind in one group and fall back to their own per-service listing when it answers ``None``. The query runs
 once per scope, on the first ask (the other collectors' threads wait for it), and a failure is
 classified, logged and kept in :attr:`BulkInventory.failures`: every later ask answers ``None``, so the

@@ -21,6 +21,7 @@ The recorder reads are the ``config`` collector's too, made once per scan throug
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from collectors.bulk import BulkInventory, inventory_for
@@ -83,14 +84,9 @@ def records_continuously(session: AwsSession, region: str, kind: str) -> bool:
 
 def recorded(session: AwsSession, region: str, kind: str) -> Iterator[dict[str, Any]]:
     """The current configuration items of every discovered ``kind`` resource of the region."""
-    from collectors.aws.common import paginate
-
     client = session.client("config", region)
-    ids = [
-        r["resourceId"]
-        for r in paginate(client, "list_discovered_resources", "resourceIdentifiers", resourceType=kind)
-        if r.get("resourceId")
-    ]
+    pages = client.get_paginator("list_discovered_resources").paginate(resourceType=kind)
+    ids = [r["resourceId"] for page in pages for r in page.get("resourceIdentifiers") or [] if r.get("resourceId")]
     for start in range(0, len(ids), BATCH):
         keys = [{"resourceType": kind, "resourceId": i} for i in ids[start : start + BATCH]]
         answer = client.batch_get_resource_config(resourceKeys=keys)  # unprocessed keys: read per resource
@@ -115,15 +111,14 @@ def config_inventory(session: AwsSession, classify: Callable[[BaseException], st
 
 
 def items(session: AwsSession, kind: str) -> dict[str, dict[str, Any]]:
-    """The configuration items Config answers for, in every region of the scan, by resource id; empty when
-    bulk inventory is off or Config answers for none."""
-    from collectors.aws.common import detail_map
-
-    bulk = getattr(session, "bulk", None)
-    if bulk is None:
+    """The configuration items Config answers for, in every region of the scan (the regions read at once), by
+    resource id; empty when bulk inventory is off or Config answers for none."""
+    bulk = session.bulk
+    if bulk is None or not session.regions:
         return {}
     found: dict[str, dict[str, Any]] = {}
-    for answer in detail_map(lambda region: bulk.items(region, region, kind) or [], list(session.regions)):
-        for item in answer:
-            found[str(item.get("resourceId") or item.get("resourceName"))] = item
+    with ThreadPoolExecutor(max_workers=min(8, len(session.regions)), thread_name_prefix="aws-config") as pool:
+        for answer in pool.map(lambda region: bulk.items(region, region, kind) or [], session.regions):
+            for item in answer:
+                found[str(item.get("resourceId") or item.get("resourceName"))] = item
     return found
