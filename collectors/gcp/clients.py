@@ -13,7 +13,7 @@ import google.cloud.storage as storage
 import requests
 from google.cloud import compute_v1, container_v1, kms_v1, resourcemanager_v3
 
-from collectors.gcp.session import GcpSession, authorized_session, refuse_redirects
+from collectors.gcp.session import GcpSession, authorized_session, pooled, refuse_redirects
 
 
 def _rest_transport(cls: Any) -> Any:
@@ -25,7 +25,7 @@ def _rest_transport(cls: Any) -> Any:
         http = getattr(transport, "_session", None)  # the transport's AuthorizedSession: no public accessor
         if not isinstance(http, requests.Session):
             raise TypeError(f"{transport_class.__name__} has no requests session to refuse redirects on")
-        refuse_redirects(http)
+        pooled(refuse_redirects(http))
         return transport
 
     return build

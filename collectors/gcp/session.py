@@ -30,6 +30,10 @@ USER_AGENT = "posture"
 RETRIED = (gexc.TooManyRequests, gexc.ServiceUnavailable, gexc.GatewayTimeout)
 REST_TIMEOUT = 30.0
 REDIRECT_STATUSES = frozenset({300, 301, 302, 303, 307, 308})
+# connections a requests session keeps open per host: a scan's units and their threads share each client's
+# session, and requests keeps 10, so a busy scan reconnected (and warned "Connection pool is full") on every
+# call past the tenth at once
+POOL_SIZE = 32
 SessionT = TypeVar("SessionT", bound=requests.Session)
 
 
@@ -74,12 +78,21 @@ def refuse_redirects(session: SessionT) -> SessionT:
     return session
 
 
+def pooled(session: SessionT) -> SessionT:
+    """``session`` keeping up to :data:`POOL_SIZE` connections per host open for reuse."""
+    from requests.adapters import HTTPAdapter
+
+    for prefix in ("https://", "http://"):
+        session.mount(prefix, HTTPAdapter(pool_maxsize=POOL_SIZE))
+    return session
+
+
 def authorized_session(credentials: Credentials) -> AuthorizedSession:
     """An :class:`AuthorizedSession` whose API calls and token refreshes never follow a redirect."""
     auth_request = Request(refuse_redirects(requests.Session()))
     session = AuthorizedSession(credentials, auth_request=auth_request)
     session.headers["User-Agent"] = USER_AGENT
-    return refuse_redirects(session)
+    return pooled(refuse_redirects(session))
 
 
 class GcpSession:
