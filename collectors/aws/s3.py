@@ -6,6 +6,7 @@ Both give the same record (:mod:`collectors.aws.s3_items`)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from collectors.aws.provider import AwsSession
 from collectors.records import ResourceRecord
 from collectors.registry import REGISTRY
 
+log = logging.getLogger(__name__)
 NO_PUBLIC_ACCESS_BLOCK = ("NoSuchPublicAccessBlockConfiguration",)
 LIST_PAGE_SIZE = 10000  # ListBuckets' largest page
 
@@ -94,18 +96,12 @@ def bucket_record(session: AwsSession, bucket: dict[str, Any]) -> ResourceRecord
     return finished(session, name, bucket, region, settings, extra, ask_status=policy is not None or policy_unread)
 
 
-def recorded_record(session: AwsSession, bucket: dict[str, Any], item: dict[str, Any]) -> ResourceRecord:
+def recorded_record(
+    session: AwsSession, bucket: dict[str, Any], region: str, settings: dict[str, Any]
+) -> ResourceRecord:
     """One bucket from its AWS Config item: only the policy's public status is asked of S3 (Config has none)."""
-    settings = s3_items.from_config_item(item)
-    return finished(
-        session,
-        bucket["Name"],
-        bucket,
-        str(item.get("awsRegion") or ""),
-        settings,
-        Secondary(),
-        ask_status=settings["PolicyText"] is not None,
-    )
+    ask = settings["PolicyText"] is not None
+    return finished(session, bucket["Name"], bucket, region, settings, Secondary(), ask_status=ask)
 
 
 def finished(
@@ -176,11 +172,23 @@ def collect_s3(session: AwsSession, region: str) -> Iterator[ResourceRecord]:
     buckets = list(
         paginate(session.client("s3"), "list_buckets", "Buckets", PaginationConfig={"PageSize": LIST_PAGE_SIZE})
     )
-    recorded = config_inventory.items(session, config_inventory.S3_BUCKET)  # AWS Config's items, where it records
+    recorded = from_config(config_inventory.items(session, config_inventory.S3_BUCKET))  # where Config records
     regions_by_listing(session, [b for b in buckets if b["Name"] not in recorded])
     yield from detail_map(
         lambda b: (
-            recorded_record(session, b, recorded[b["Name"]]) if b["Name"] in recorded else bucket_record(session, b)
+            recorded_record(session, b, *recorded[b["Name"]]) if b["Name"] in recorded else bucket_record(session, b)
         ),
         buckets,
     )
+
+
+def from_config(items: dict[str, dict[str, Any]]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each bucket's region and settings from its Config item; a bucket whose item cannot be read is left out
+    (read through S3 instead)."""
+    found = {}
+    for name, item in items.items():
+        try:
+            found[name] = (str(item.get("awsRegion") or ""), s3_items.from_config_item(item))
+        except Exception as exc:  # a shape this reading does not know: S3's own answers instead
+            log.debug("aws: the Config item of bucket %r could not be read (%s)", name, type(exc).__name__)
+    return found

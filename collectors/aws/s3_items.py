@@ -91,26 +91,45 @@ def encryption_rule(algorithm: Any, key: Any, bucket_key: Any) -> dict[str, Any]
 
 
 def from_config_item(item: dict[str, Any]) -> dict[str, Any]:
-    """The settings a configuration item carries, keyed as the record keys S3's answers."""
+    """The settings a configuration item carries, keyed as the record keys S3's answers.
+
+    A ValueError where the item lacks what every S3 bucket has (its ACL, policy, versioning and logging parts) or
+    a part has a shape not known here: the bucket is then read through S3, never stored half-known.
+    """
     extra = {k: unwrapped(v) for k, v in (item.get("supplementaryConfiguration") or {}).items()}
-    policy = extra.get("BucketPolicy") or {}
-    logging = extra.get("BucketLoggingConfiguration") or {}
+    policy = part(extra, "BucketPolicy")
+    logging = part(extra, "BucketLoggingConfiguration")
     return {
-        "PublicAccessBlockConfiguration": config_block(extra.get("PublicAccessBlockConfiguration")),
-        "PolicyText": policy.get("policyText") if isinstance(policy, dict) else None,
-        "Acl": config_acl(extra.get("AccessControlList")),
-        "ServerSideEncryptionConfiguration": config_encryption(extra.get("ServerSideEncryptionConfiguration")),
-        "Versioning": config_versioning(extra.get("BucketVersioningConfiguration")),
+        "PublicAccessBlockConfiguration": config_block(optional_part(extra, "PublicAccessBlockConfiguration")),
+        "PolicyText": policy.get("policyText"),
+        "Acl": config_acl(part(extra, "AccessControlList")),
+        "ServerSideEncryptionConfiguration": config_encryption(
+            optional_part(extra, "ServerSideEncryptionConfiguration")
+        ),
+        "Versioning": config_versioning(part(extra, "BucketVersioningConfiguration")),
         "LoggingEnabled": logging_target(
-            {"TargetBucket": logging.get("destinationBucketName"), "TargetPrefix": logging.get("logFilePrefix")}
-            if isinstance(logging, dict) and logging.get("destinationBucketName")
+            {"TargetBucket": logging["destinationBucketName"], "TargetPrefix": logging.get("logFilePrefix")}
+            if logging.get("destinationBucketName")
             else None
         ),
     }
 
 
-def config_block(block: Any) -> dict[str, Any] | None:
-    if not isinstance(block, dict):
+def part(extra: dict[str, Any], key: str) -> dict[str, Any]:
+    """One part of the supplementary configuration every bucket's item has."""
+    value = extra.get(key)
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} is {type(value).__name__}")
+    return value
+
+
+def optional_part(extra: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """A part an item leaves out where the bucket has none (Block Public Access, default encryption)."""
+    return None if extra.get(key) is None else part(extra, key)
+
+
+def config_block(block: dict[str, Any] | None) -> dict[str, Any] | None:
+    if block is None:
         return None
     return {k: block.get(k[0].lower() + k[1:]) for k in BLOCK_SETTINGS}
 
@@ -118,29 +137,28 @@ def config_block(block: Any) -> dict[str, Any] | None:
 def config_grantee(grantee: Any) -> dict[str, Any]:
     if isinstance(grantee, str):
         return {"Type": "Group", "URI": GROUPS.get(grantee, grantee)}
-    grantee = grantee if isinstance(grantee, dict) else {}
+    if not isinstance(grantee, dict):
+        raise ValueError(f"a grantee is {type(grantee).__name__}")
     if grantee.get("typeIdentifier") == "emailAddress" or "@" in str(grantee.get("identifier") or ""):
         return {"Type": "AmazonCustomerByEmail", "EmailAddress": grantee.get("identifier")}
     return {"Type": "CanonicalUser", "ID": grantee.get("id") or grantee.get("identifier")}
 
 
-def config_acl(value: Any) -> dict[str, Any] | None:
-    if not isinstance(value, dict):
-        return None
+def config_acl(value: dict[str, Any] | None) -> dict[str, Any]:
+    value = value or {}
     owner = value.get("owner") or {}
     grants = [
         {
-            "Grantee": config_grantee(g.get("grantee")),
+            "Grantee": config_grantee(g["grantee"]),
             "Permission": PERMISSIONS.get(str(g.get("permission")), g.get("permission")),
         }
         for g in value.get("grantList") or []
-        if isinstance(g, dict)
     ]
     return {"Owner": {"ID": owner.get("id")} if owner else None, "Grants": grants}
 
 
-def config_encryption(value: Any) -> dict[str, Any] | None:
-    if not isinstance(value, dict) or not value.get("rules"):
+def config_encryption(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not value or not value.get("rules"):
         return None
     rules = []
     for rule in value["rules"]:
@@ -151,9 +169,8 @@ def config_encryption(value: Any) -> dict[str, Any] | None:
     return {"Rules": rules}
 
 
-def config_versioning(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        return {}
+def config_versioning(value: dict[str, Any] | None) -> dict[str, Any]:
+    value = value or {}
     out: dict[str, Any] = {}
     if value.get("status") in ("Enabled", "Suspended"):
         out["Status"] = value["status"]

@@ -243,3 +243,34 @@ def test_the_demo_staging_account_reads_its_buckets_from_config_alike(
     assert len(buckets(from_config)) >= 3
     assert buckets(from_config) == buckets(through_s3)
     assert per_bucket(s3_calls) >= 6 * len(buckets(through_s3)) and per_bucket(calls) == 0
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda extra: extra.pop("AccessControlList"),  # a part every bucket's item has, missing
+        lambda extra: extra.update(BucketVersioningConfiguration='"Off"'),  # a part of a shape not known here
+        lambda extra: extra.update(AccessControlList='{"grantList": [{"grantee": 7, "permission": "Read"}]}'),
+    ],
+)
+def test_an_item_that_cannot_be_read_leaves_its_bucket_to_s3(
+    mocked: None, monkeypatch: pytest.MonkeyPatch, damage: Any
+) -> None:
+    names = varied_buckets()
+    for region in REGIONS:
+        recorder(region)
+    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "off")
+    _, through_s3 = scan(("s3",), REGIONS)
+    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "auto")
+    listed = config_inventory.recorded
+
+    def damaged(session: Any, region: str, kind: str) -> Any:
+        for item in listed(session, region, kind):
+            if item["resourceId"] == "public-us-east-1":
+                damage(item["supplementaryConfiguration"])
+            yield item
+
+    monkeypatch.setattr(config_inventory, "recorded", damaged)
+    calls, records = scan(("s3",), REGIONS)
+    assert buckets(records) == buckets(through_s3)
+    assert calls["s3 GetBucketAcl"] == 1 and set(buckets(records)) == set(names)
