@@ -96,22 +96,35 @@ def per_bucket(calls: Counter[str]) -> int:
     return sum(n for op, n in calls.items() if op in S3_PER_BUCKET)
 
 
-def test_recorded_buckets_come_from_config_and_read_the_same_as_through_s3(
-    mocked: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def recorded_estate(mocked: None) -> list[str]:
+    """The varied buckets, with Config recording both regions; their names."""
     names = varied_buckets()
     for region in REGIONS:
         recorder(region)
+    return names
+
+
+def through_s3(monkeypatch: pytest.MonkeyPatch, regions: tuple[str, ...] = REGIONS) -> tuple[Counter[str], list[Any]]:
+    """A scan with bulk inventory off (every bucket read through S3); bulk inventory is on again after it."""
     monkeypatch.setenv("POSTURE_BULK_INVENTORY", "off")
-    s3_calls, through_s3 = scan(("s3",), REGIONS)
+    found = scan(("s3",), regions)
     monkeypatch.setenv("POSTURE_BULK_INVENTORY", "auto")
+    return found
+
+
+def test_recorded_buckets_come_from_config_and_read_the_same_as_through_s3(
+    recorded_estate: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = recorded_estate
+    s3_calls, read_through_s3 = through_s3(monkeypatch)
     calls, from_config = scan(("s3",), REGIONS)
 
     assert per_bucket(s3_calls) >= 6 * len(names)
     assert per_bucket(calls) == 0, calls
     assert calls["s3 GetBucketPolicyStatus"] == len(REGIONS)  # the buckets with a policy: Config has no status
     assert calls["config BatchGetResourceConfig"] == len(REGIONS)
-    assert buckets(from_config) == buckets(through_s3)
+    assert buckets(from_config) == buckets(read_through_s3)
     public = buckets(from_config)["public-eu-west-1"]
     assert public["Region"] == "eu-west-1" and public["PolicyStatus"] == {"IsPublic": True}
     everyone = {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}
@@ -140,10 +153,10 @@ def test_a_region_config_does_not_record_is_read_through_s3(mocked: None) -> Non
     assert {r.config["Region"] for r in records if r.type == "aws.s3.bucket"} == set(REGIONS)
 
 
-def test_a_bucket_config_has_not_discovered_is_read_through_s3(mocked: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    names = varied_buckets()
-    for region in REGIONS:
-        recorder(region)
+def test_a_bucket_config_has_not_discovered_is_read_through_s3(
+    recorded_estate: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = recorded_estate
     undiscovered = "plain-us-east-1"
     listed = config_inventory.recorded
 
@@ -156,17 +169,12 @@ def test_a_bucket_config_has_not_discovered_is_read_through_s3(mocked: None, mon
     assert calls["s3 GetBucketAcl"] == 1
 
 
-def test_config_failing_loses_nothing(mocked: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    names = varied_buckets()
-    for region in REGIONS:
-        recorder(region)
-    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "off")
-    _, through_s3 = scan(("s3",), REGIONS)
-    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "auto")
+def test_config_failing_loses_nothing(recorded_estate: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    _, read_through_s3 = through_s3(monkeypatch)
     denied = ("before-call.config.BatchGetResourceConfig", deny)
     calls, records = scan(("s3",), REGIONS, hooks=(denied,))
-    assert buckets(records) == buckets(through_s3)
-    assert calls["s3 GetBucketAcl"] == len(names)
+    assert buckets(records) == buckets(read_through_s3)
+    assert calls["s3 GetBucketAcl"] == len(recorded_estate)
 
 
 def deny(**_: Any) -> None:
@@ -236,13 +244,11 @@ def test_the_demo_staging_account_reads_its_buckets_from_config_alike(
 
     build_estate(local_client, prefix="staging")
     build_config_recording(local_client, "staging-trail-logs")
-    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "off")
-    s3_calls, through_s3 = scan(("s3",), ("us-east-1",))
-    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "auto")
+    s3_calls, read_through_s3 = through_s3(monkeypatch, ("us-east-1",))
     calls, from_config = scan(("s3",), ("us-east-1",))
     assert len(buckets(from_config)) >= 3
-    assert buckets(from_config) == buckets(through_s3)
-    assert per_bucket(s3_calls) >= 6 * len(buckets(through_s3)) and per_bucket(calls) == 0
+    assert buckets(from_config) == buckets(read_through_s3)
+    assert per_bucket(s3_calls) >= 6 * len(buckets(read_through_s3)) and per_bucket(calls) == 0
 
 
 @pytest.mark.parametrize(
@@ -254,14 +260,9 @@ def test_the_demo_staging_account_reads_its_buckets_from_config_alike(
     ],
 )
 def test_an_item_that_cannot_be_read_leaves_its_bucket_to_s3(
-    mocked: None, monkeypatch: pytest.MonkeyPatch, damage: Any
+    recorded_estate: list[str], monkeypatch: pytest.MonkeyPatch, damage: Any
 ) -> None:
-    names = varied_buckets()
-    for region in REGIONS:
-        recorder(region)
-    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "off")
-    _, through_s3 = scan(("s3",), REGIONS)
-    monkeypatch.setenv("POSTURE_BULK_INVENTORY", "auto")
+    _, read_through_s3 = through_s3(monkeypatch)
     listed = config_inventory.recorded
 
     def damaged(session: Any, region: str, kind: str) -> Any:
@@ -272,5 +273,5 @@ def test_an_item_that_cannot_be_read_leaves_its_bucket_to_s3(
 
     monkeypatch.setattr(config_inventory, "recorded", damaged)
     calls, records = scan(("s3",), REGIONS)
-    assert buckets(records) == buckets(through_s3)
-    assert calls["s3 GetBucketAcl"] == 1 and set(buckets(records)) == set(names)
+    assert buckets(records) == buckets(read_through_s3)
+    assert calls["s3 GetBucketAcl"] == 1 and set(buckets(records)) == set(recorded_estate)
