@@ -41,6 +41,7 @@ import requests  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 import collectors.run as run_module  # noqa: E402
+from emulators.aws.estate_config import build_config_recording  # noqa: E402
 
 FAKE_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 REGIONS = ["us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2"]
@@ -164,16 +165,7 @@ def build(url: str, args: argparse.Namespace, regions: list[str]) -> None:
 
     if getattr(args, "aws_config", False):  # AWS Config recording every supported type in each region
         for region in regions:
-            config = client("config", region)
-            config.put_configuration_recorder(
-                ConfigurationRecorder={
-                    "name": "default",
-                    "roleARN": "arn:aws:iam::123456789012:role/config",
-                    "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": region == regions[0]},
-                }
-            )
-            config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "bench-bucket-00000"})
-            config.start_configuration_recorder(ConfigurationRecorderName="default")
+            build_config_recording(lambda service, region=region: client(service, region), "bench-bucket-00000")
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(retried(user), range(args.users)))

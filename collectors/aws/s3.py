@@ -86,14 +86,12 @@ def bucket_record(session: AwsSession, bucket: dict[str, Any]) -> ResourceRecord
         "ServerSideEncryptionConfiguration": s3_items.encryption(
             (encryption or {}).get("ServerSideEncryptionConfiguration")
         ),
-        "Versioning": None
-        if versioning is None
-        else {k: versioning[k] for k in ("Status", "MFADelete") if k in versioning},
+        "Versioning": None if versioning is None else s3_items.versioning(versioning),
         "LoggingEnabled": None if logging_ is None else s3_items.logging_target(logging_.get("LoggingEnabled")),
     }
     # without a policy S3 answers NoSuchBucketPolicy to GetBucketPolicyStatus too: asked of a bucket with one
     policy_unread = "Policy" in extra.errors
-    return finished(session, name, bucket, region, settings, extra, ask_status=policy is not None or policy_unread)
+    return finished(session, bucket, region, settings, extra, ask_status=policy is not None or policy_unread)
 
 
 def recorded_record(
@@ -101,12 +99,11 @@ def recorded_record(
 ) -> ResourceRecord:
     """One bucket from its AWS Config item: only the policy's public status is asked of S3 (Config has none)."""
     ask = settings["PolicyText"] is not None
-    return finished(session, bucket["Name"], bucket, region, settings, Secondary(), ask_status=ask)
+    return finished(session, bucket, region, settings, Secondary(), ask_status=ask)
 
 
 def finished(
     session: AwsSession,
-    name: str,
     bucket: dict[str, Any],
     region: str,
     settings: dict[str, Any],
@@ -114,6 +111,7 @@ def finished(
     ask_status: bool,
 ) -> ResourceRecord:
     """The bucket's record, the same whichever source gave ``settings``; GetBucketPolicyStatus when asked."""
+    name = bucket["Name"]
     status = None
     if ask_status:
         s3 = session.client("s3", region or "us-east-1")

@@ -69,22 +69,37 @@ def logging_target(enabled: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def encryption(answer: dict[str, Any] | None) -> dict[str, Any] | None:
     """GetBucketEncryption's ``ServerSideEncryptionConfiguration``: each default-encryption rule."""
-    if not answer or not answer.get("Rules"):
+    return encryption_rules(answer, S3_ENCRYPTION)
+
+
+def versioning(answer: dict[str, Any]) -> dict[str, Any]:
+    """GetBucketVersioning's answer: status and MFA Delete, where S3 names them."""
+    return {k: answer[k] for k in ("Status", "MFADelete") if k in answer}
+
+
+S3_ENCRYPTION = ("Rules", "ApplyServerSideEncryptionByDefault", "SSEAlgorithm", "KMSMasterKeyID", "BucketKeyEnabled")
+CONFIG_ENCRYPTION = (
+    "rules",
+    "applyServerSideEncryptionByDefault",
+    "sseAlgorithm",
+    "kmsMasterKeyID",
+    "bucketKeyEnabled",
+)
+
+
+def encryption_rules(value: dict[str, Any] | None, names: tuple[str, str, str, str, str]) -> dict[str, Any] | None:
+    """Default-encryption rules in S3's words, from either source (``names``: its keys, in S3's order)."""
+    rules_key, default_key, algorithm, key_id, bucket_key = names
+    if not value or not value.get(rules_key):
         return None
     rules = []
-    for rule in answer["Rules"]:
-        default = rule.get("ApplyServerSideEncryptionByDefault") or {}
-        rules.append(
-            encryption_rule(default.get("SSEAlgorithm"), default.get("KMSMasterKeyID"), rule.get("BucketKeyEnabled"))
-        )
+    for rule in value[rules_key]:
+        default = rule.get(default_key) or {}
+        by_default = {"SSEAlgorithm": default.get(algorithm)}
+        if default.get(key_id):
+            by_default["KMSMasterKeyID"] = default[key_id]
+        rules.append({"ApplyServerSideEncryptionByDefault": by_default, "BucketKeyEnabled": bool(rule.get(bucket_key))})
     return {"Rules": rules}
-
-
-def encryption_rule(algorithm: Any, key: Any, bucket_key: Any) -> dict[str, Any]:
-    by_default = {"SSEAlgorithm": algorithm}
-    if key:
-        by_default["KMSMasterKeyID"] = key
-    return {"ApplyServerSideEncryptionByDefault": by_default, "BucketKeyEnabled": bool(bucket_key)}
 
 
 # --- from AWS Config's item ---
@@ -103,8 +118,8 @@ def from_config_item(item: dict[str, Any]) -> dict[str, Any]:
         "PublicAccessBlockConfiguration": config_block(optional_part(extra, "PublicAccessBlockConfiguration")),
         "PolicyText": policy.get("policyText"),
         "Acl": config_acl(part(extra, "AccessControlList")),
-        "ServerSideEncryptionConfiguration": config_encryption(
-            optional_part(extra, "ServerSideEncryptionConfiguration")
+        "ServerSideEncryptionConfiguration": encryption_rules(
+            optional_part(extra, "ServerSideEncryptionConfiguration"), CONFIG_ENCRYPTION
         ),
         "Versioning": config_versioning(part(extra, "BucketVersioningConfiguration")),
         "LoggingEnabled": logging_target(
@@ -155,18 +170,6 @@ def config_acl(value: dict[str, Any] | None) -> dict[str, Any]:
         for g in value.get("grantList") or []
     ]
     return {"Owner": {"ID": owner.get("id")} if owner else None, "Grants": grants}
-
-
-def config_encryption(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not value or not value.get("rules"):
-        return None
-    rules = []
-    for rule in value["rules"]:
-        default = rule.get("applyServerSideEncryptionByDefault") or {}
-        rules.append(
-            encryption_rule(default.get("sseAlgorithm"), default.get("kmsMasterKeyID"), rule.get("bucketKeyEnabled"))
-        )
-    return {"Rules": rules}
 
 
 def config_versioning(value: dict[str, Any] | None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
+from requests.adapters import HTTPAdapter
 
 from collectors.bulk import BulkInventory
 
@@ -80,8 +81,6 @@ def refuse_redirects(session: SessionT) -> SessionT:
 
 def pooled(session: SessionT) -> SessionT:
     """``session`` keeping up to :data:`POOL_SIZE` connections per host open for reuse."""
-    from requests.adapters import HTTPAdapter
-
     for prefix in ("https://", "http://"):
         session.mount(prefix, HTTPAdapter(pool_maxsize=POOL_SIZE))
     return session

@@ -11,18 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 RECORDER = "default"
+EVERY_TYPE = {"allSupported": True, "includeGlobalResourceTypes": True}
 
 
-def build_config_recording(client: Any, bucket: str) -> None:
-    """Record every supported type (global ones too) and deliver to ``bucket``."""
+def build_config_recording(client: Any, bucket: str, group: dict[str, Any] | None = None, start: bool = True) -> None:
+    """A recorder of ``group`` (default: every supported type, global ones too) delivering to ``bucket``, started
+    unless ``start`` is false. ``client(service)`` makes the account's clients in the recorder's region."""
     config = client("config")
     account = client("sts").get_caller_identity()["Account"]
     config.put_configuration_recorder(
         ConfigurationRecorder={
             "name": RECORDER,
             "roleARN": f"arn:aws:iam::{account}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
-            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+            "recordingGroup": group or EVERY_TYPE,
         }
     )
     config.put_delivery_channel(DeliveryChannel={"name": RECORDER, "s3BucketName": bucket})
-    config.start_configuration_recorder(ConfigurationRecorderName=RECORDER)
+    if start:
+        config.start_configuration_recorder(ConfigurationRecorderName=RECORDER)

@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from collectors.aws import config_inventory
+from emulators.aws.estate_config import build_config_recording
 from tests.collectors.aws.test_call_counts import scan
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -29,20 +30,9 @@ PUBLIC_READ = {
 }
 
 
-def recorder(region: str, **overrides: Any) -> None:
-    """A configuration recorder in ``region``, recording (``recording=False``: put but not started)."""
-    config = boto3.client("config", region_name=region)
-    group = overrides.get("group", {"allSupported": True, "includeGlobalResourceTypes": False})
-    config.put_configuration_recorder(
-        ConfigurationRecorder={
-            "name": "default",
-            "roleARN": "arn:aws:iam::123456789012:role/config",
-            "recordingGroup": group,
-        }
-    )
-    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-bucket"})
-    if overrides.get("recording", True):
-        config.start_configuration_recorder(ConfigurationRecorderName="default")
+def recorder(region: str, recording: bool = True) -> None:
+    """A configuration recorder of every type in ``region``, recording (``recording=False``: put, not started)."""
+    build_config_recording(lambda service: boto3.client(service, region_name=region), "config-bucket", start=recording)
 
 
 def varied_buckets() -> list[str]:
@@ -239,7 +229,6 @@ def test_the_demo_staging_account_reads_its_buckets_from_config_alike(
     mocked: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from emulators.aws.estate import build_estate
-    from emulators.aws.estate_config import build_config_recording
     from tests.collectors.aws.conftest import local_client
 
     build_estate(local_client, prefix="staging")
