@@ -20,7 +20,8 @@ wall time), peak RSS of the largest process, and findings counted from its own o
 
 moto answers calls to services it does not emulate (Access Analyzer for Posture, several for Prowler) with HTTP
 500, and both tools back off and retry before giving up: ``--retries 1`` gives both one attempt per call, taking
-that wait out of both wall times (by default each uses its own retry setting).
+that wait out of both wall times (by default each uses its own retry setting: Posture tries a server error 3 times,
+Prowler 4).
 """
 
 from __future__ import annotations
@@ -210,7 +211,8 @@ class Prowler:
 
     def __init__(self, url: str, work: Path, binary: str, retries: int | None) -> None:
         self.binary = binary
-        self.retries = [] if retries is None else ["--aws-retries-max-attempts", str(retries)]
+        # Prowler's option counts the retries after the first attempt (botocore's ``max_attempts``)
+        self.retries = [] if retries is None else ["--aws-retries-max-attempts", str(retries - 1)]
         self.work = work
         self.env = base_env(url)
         self.version = subprocess.run(
@@ -269,9 +271,9 @@ def main() -> None:
     parser.add_argument(
         "--retries",
         type=int,
-        help="attempts per AWS call for both tools (Posture's POSTURE_AWS_MAX_ATTEMPTS, Prowler's "
-        "--aws-retries-max-attempts; default: each its own); moto answers calls to services it does not emulate "
-        "with HTTP 500, and both tools back off and retry them",
+        help="attempts per AWS call for both tools, the first included (Posture's POSTURE_AWS_MAX_ATTEMPTS, "
+        "Prowler's --aws-retries-max-attempts one less; default: each its own); moto answers calls to services it "
+        "does not emulate with HTTP 500, and both tools back off and retry them",
     )
     parser.add_argument(
         "--aws-config",
@@ -280,6 +282,8 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, outputs)")
     args = parser.parse_args()
+    if args.retries is not None and args.retries < 1:
+        parser.error("--retries counts attempts: 1 or more")
 
     prowler = find_prowler(args.prowler)
     if prowler is None:

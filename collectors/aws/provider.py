@@ -96,7 +96,7 @@ class AwsSession:
         self.session = session
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.config = Config(
-            retries={"mode": "adaptive", "max_attempts": max_attempts()},
+            retries={"mode": "adaptive", "total_max_attempts": max_attempts()},
             connect_timeout=10,
             read_timeout=30,
             user_agent_extra="posture",
@@ -147,9 +147,12 @@ class AwsSession:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
+                from collectors.aws import retries
+
                 client = self.session.client(
                     service, region_name=region, endpoint_url=self.endpoint_url, config=self.config
                 )
+                retries.install(client, self.config.retries["total_max_attempts"])
                 client.meta.events.register("before-call", self._count_call)
                 if self.endpoint_url and service == "s3control":
                     client.meta.events.register("before-send.s3-control.*", _strip_account_host)
