@@ -46,6 +46,7 @@ def _strip_account_host(request: Any, **_: Any) -> None:
 
 
 def max_attempts() -> int:
+    """Attempts per call when throttled, the first one counted; other failures get fewer (``retries``)."""
     return env_int("POSTURE_AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, minimum=1, maximum=20)
 
 
