@@ -1,7 +1,7 @@
 """How Posture's AWS calls are retried: throttling patiently, other failures as the AWS SDKs do.
 
 botocore's standard (and adaptive) retry mode gives every retryable failure the same number of attempts. A scan
-wants two: throttling is what a large account's scan meets all the time and rides out with backoff (up to
+wants two budgets: throttling is what a large account's scan meets all the time and rides out with backoff (up to
 ``POSTURE_AWS_MAX_ATTEMPTS``, 6 by default, with the adaptive mode's client-side rate limit), while a server
 error or a dropped connection that survives the SDKs' standard 3 attempts is an outage or a service not
 running there, and retrying it further only holds one of the scan's threads.
