@@ -15,7 +15,8 @@ from tests.collectors.aws.test_call_counts import scan
 
 
 class InFlight:
-    """How many S3 calls are being sent at once, at most (each held 50 ms, as a far cloud would)."""
+    """How many S3 calls are being sent at once, at most. Each is held 150 ms: longer than sixteen threads' work
+    between calls takes on a loaded machine, so all of them can be in flight together."""
 
     def __init__(self) -> None:
         self.now = self.peak = 0
@@ -25,7 +26,7 @@ class InFlight:
         with self.lock:
             self.now += 1
             self.peak = max(self.peak, self.now)
-        time.sleep(0.05)
+        time.sleep(0.15)
         with self.lock:
             self.now -= 1
 
