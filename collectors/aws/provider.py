@@ -27,6 +27,10 @@ DENIED = {
     "InvalidClientTokenId",
     "ExpiredToken",
 }
+# connections each client keeps open for reuse: botocore's default (10) is fewer than the calls one client can have
+# in flight (S3's 16 bucket readers; ECR's or EKS's two units with 8 detail readers each), and a connection over
+# the pool's size is dropped after its call, so the next call pays a new TCP and TLS handshake
+POOL_CONNECTIONS = 32
 THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "SlowDown"}
 UNSUPPORTED = {"InvalidAction", "NotImplemented", "UnknownOperationException", "UnsupportedOperation", "OptInRequired"}
 ACCOUNT_HOST = re.compile(r"//\d{12}\.")
@@ -100,6 +104,7 @@ class AwsSession:
             retries={"mode": "adaptive", "total_max_attempts": max_attempts()},
             connect_timeout=10,
             read_timeout=30,
+            max_pool_connections=POOL_CONNECTIONS,
             user_agent_extra="posture",
         )
         self._clients: dict[tuple[str, str], Any] = {}
