@@ -27,6 +27,7 @@ from posture.scans.diff import ChangeKind, change_kind, diff_configs, stored_dif
 
 BATCH = 500
 T = TypeVar("T")
+_UNSET = object()
 
 
 def chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
@@ -59,9 +60,17 @@ def insert(model: Any, objs: list[Any]) -> None:
     plain = [(f, f.attname, type(f).pre_save is Field.pre_save) for f in fields]  # no auto_now: the value as set
 
     def rows(batch: Iterable[Any]) -> Iterator[list[Any]]:
+        # a column's value is often the very object of the row before (the scan's one ``now`` in every timestamp,
+        # the account, None): prepared once, not once a row (on SQLite each timestamp is made naive and formatted)
+        seen: list[Any] = [_UNSET] * len(plain)
+        prepared: list[Any] = [None] * len(plain)
         for obj in batch:
-            values = [getattr(obj, name) if same else f.pre_save(obj, True) for f, name, same in plain]
-            yield [f.get_db_prep_save(v, wrapper) for (f, _, _), v in zip(plain, values, strict=True)]
+            for n, (f, name, same) in enumerate(plain):
+                value = getattr(obj, name) if same else f.pre_save(obj, True)
+                if value is not seen[n]:
+                    seen[n] = value
+                    prepared[n] = f.get_db_prep_save(value, wrapper)
+            yield prepared.copy()
 
     if connection.vendor == "postgresql":
         with (
