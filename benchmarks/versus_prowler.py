@@ -22,6 +22,11 @@ moto answers calls to services it does not emulate (Access Analyzer for Posture,
 500, and both tools back off and retry before giving up: ``--retries 1`` gives both one attempt per call, taking
 that wait out of both wall times (by default each uses its own retry setting: Posture tries a server error 3 times,
 Prowler 4).
+
+moto answers as fast as its one process can, so on the large estate a tool that calls in parallel waits on moto's
+CPU, not on the calls' round trips as it would against AWS. ``--latency 50`` puts ``latency_proxy.py`` between both
+tools and moto, holding every call 50 ms, as a far region does (calls still wait in parallel), and prints each
+run's calls as the proxy counted them (Posture's with its ``accounts add``).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.aws_scan import build as build_large  # noqa: E402
 from benchmarks.aws_scan import start_server  # noqa: E402
 from benchmarks.estates import in_own_process  # noqa: E402
+from benchmarks.latency_proxy import LatencyProxy  # noqa: E402
 
 REGIONS = ["us-east-1", "eu-west-1"]
 KEYS = {"AWS_ACCESS_KEY_ID": "demo-access-key", "AWS_SECRET_ACCESS_KEY": "demo-secret-key"}
@@ -63,6 +69,7 @@ class Run:
     peak_mb: float
     findings: int
     detail: str
+    calls: int | None = None  # as the latency proxy counted them (with --latency)
 
 
 # Started by a small interpreter of its own: on Linux a child's ru_maxrss starts from the RSS of the process
@@ -280,10 +287,18 @@ def main() -> None:
         action="store_true",
         help="with --size large: AWS Config records both regions (Posture reads the buckets from Config)",
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        metavar="MS",
+        help="hold every call this many milliseconds in a proxy before moto (both tools), as a far region does",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, outputs)")
     args = parser.parse_args()
     if args.retries is not None and args.retries < 1:
         parser.error("--retries counts attempts: 1 or more")
+    if args.latency is not None and args.latency < 0:
+        parser.error("--latency is a delay in milliseconds: 0 or more")
 
     prowler = find_prowler(args.prowler)
     if prowler is None:
@@ -294,9 +309,14 @@ def main() -> None:
         )
     work = Path(tempfile.mkdtemp(prefix="versus-prowler-"))
     stack = ExitStack()
+    proxy: LatencyProxy | None = None
     try:
         url, what = stack.enter_context(serve_estate(args.size, args.scale, args.aws_config))
         print(f"estate: {what}; regions {', '.join(REGIONS)}; moto at {url}")
+        if args.latency is not None:
+            proxy = stack.enter_context(LatencyProxy(url, delay=args.latency / 1000))
+            url = proxy.url
+            print(f"both tools call through {url}: {args.latency:g} ms added to every call")
         tools: list[Posture | Prowler] = [Posture(url, work, args.retries)]
         if args.retries is not None:
             print(f"both tools: {args.retries} attempt(s) per AWS call")
@@ -307,10 +327,15 @@ def main() -> None:
         best: dict[str, Run] = {}
         for n in range(args.runs):
             for tool in tools:  # in turn, never at once
+                before = proxy.calls if proxy else 0
                 result = tool.run(n)
+                calls = ""
+                if proxy:
+                    result.calls = proxy.calls - before
+                    calls = f" {result.calls} calls"
                 print(
                     f"run {n + 1} {tool.name:8} {result.wall:7.1f}s wall {result.cpu:7.1f}s CPU "
-                    f"{result.peak_mb:6.0f} MB  {result.findings} findings: {result.detail}",
+                    f"{result.peak_mb:6.0f} MB{calls}  {result.findings} findings: {result.detail}",
                     flush=True,
                 )
                 if tool.name not in best or result.wall < best[tool.name].wall:
@@ -332,12 +357,15 @@ def main() -> None:
     ours = best["Posture"]
     rows = {
         "Posture": ours,  # the scan alone
-        "Posture+add": Run(ours.wall + add_wall, ours.cpu + add_cpu, max(ours.peak_mb, add_peak), ours.findings, ""),
+        "Posture+add": Run(
+            ours.wall + add_wall, ours.cpu + add_cpu, max(ours.peak_mb, add_peak), ours.findings, "", ours.calls
+        ),
         **({"Prowler": best["Prowler"]} if "Prowler" in best else {}),
     }
-    print(f"{'tool':12} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'findings':>9}")
+    print(f"{'tool':12} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'findings':>9}" + ("  calls" if proxy else ""))
     for name, result in rows.items():
-        print(f"{name:12} {result.wall:8.1f} {result.cpu:8.1f} {result.peak_mb:8.0f} {result.findings:9d}")
+        calls = f"  {result.calls}" if result.calls is not None else ""
+        print(f"{name:12} {result.wall:8.1f} {result.cpu:8.1f} {result.peak_mb:8.0f} {result.findings:9d}{calls}")
     if "Prowler" in rows:
         theirs = rows["Prowler"]
         for name in ("Posture", "Posture+add"):
