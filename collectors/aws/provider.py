@@ -148,9 +148,13 @@ class AwsSession:
         return entry.value
 
     def client(self, service: str, region: str = DEFAULT_REGION) -> Any:
-        """A cached client; boto3 clients are thread-safe, sessions are not (hence the lock)."""
+        """A cached client; boto3 clients are thread-safe, sessions are not (hence the lock, taken only to make one:
+        a thread asking for a made client does not wait while another thread's new client loads its model)."""
         region = DEFAULT_REGION if region in ("", "global") else region
         key = (service, region)
+        made = self._clients.get(key)
+        if made is not None:
+            return made
         with self._lock:
             if key not in self._clients:
                 from collectors.aws import retries
