@@ -1,9 +1,13 @@
-"""Fake credentials, moto in-process, and a moto server on a free loopback port."""
+"""Fake credentials, moto in-process, a moto server on a free loopback port, and a scripted loopback server."""
 
 from __future__ import annotations
 
+import json
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -89,3 +93,33 @@ def server_client(url: str) -> Any:
 
 def local_client(service: str) -> Any:
     return boto3.client(service, region_name=REGION)
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """A quiet request handler whose ``answer`` sends a JSON body (None: an HTML error page, as a proxy sends)."""
+
+    def answer(self, status: int, body: Any, headers: Iterable[tuple[str, str]] = ()) -> None:
+        data = json.dumps(body).encode() if body is not None else b"<html>500 Internal Server Error</html>"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json" if body is not None else "text/html")
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` answering on a free loopback port, a thread a connection: its URL, until the block ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

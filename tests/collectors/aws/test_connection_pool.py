@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from collectors.aws.provider import AwsSession, new_session
 from collectors.aws.s3 import BUCKET_WORKERS
+from tests.collectors.aws.conftest import JsonHandler, serving
 
 
 class KeepAlive:
@@ -34,7 +34,7 @@ class KeepAlive:
 def server() -> Iterator[KeepAlive]:
     tally = KeepAlive(BUCKET_WORKERS)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         protocol_version = "HTTP/1.1"  # connections stay open between requests
 
         def setup(self) -> None:
@@ -46,24 +46,11 @@ def server() -> Iterator[KeepAlive]:
             with tally.lock:
                 tally.requests += 1
             tally.barrier.wait()  # every caller in flight at once: none can take another's connection
-            data = b'{"analyzers": []}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.answer(200, {"analyzers": []})
 
-        def log_message(self, *_: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    tally.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield tally
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Handler) as url:
+        tally.url = url
+        yield tally
 
 
 def test_a_client_reuses_a_connection_for_every_call_in_flight(

@@ -7,10 +7,8 @@ are recorded instead of slept.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -18,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from collectors.aws.provider import AwsSession, new_session
 from collectors.aws.retries import TRANSIENT_MAX_ATTEMPTS
+from tests.collectors.aws.conftest import JsonHandler, serving
 
 Answer = tuple[int, dict[str, Any] | None]
 
@@ -47,28 +46,15 @@ class Script:
 def script() -> Iterator[Script]:
     plan = Script()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             status, body = plan.next()
-            data = json.dumps(body).encode() if body is not None else b"<html>500 Internal Server Error</html>"
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json" if body is not None else "text/html")
-            if body is not None and status >= 400:
-                self.send_header("x-amzn-ErrorType", body["__type"])
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            modeled = body is not None and status >= 400
+            self.answer(status, body, [("x-amzn-ErrorType", body["__type"])] if modeled else [])
 
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    plan.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield plan
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as url:
+        plan.url = url
+        yield plan
 
 
 @pytest.fixture
