@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from benchmarks.estates import start_kubernetes
-from benchmarks.latency_proxy import LatencyProxy
+from benchmarks.latency_proxy import LatencyProxy, _Handler
 from benchmarks.scanning import scan
 
 
@@ -55,6 +56,24 @@ def test_a_request_reaches_the_upstream_unchanged_after_the_delay(echo: str) -> 
     assert answer == {"path": "/v1/things?page=2", "host": "api.example", "body": '{"a": 1}'}
     assert elapsed >= 0.2
     assert proxy.calls == 1 and proxy.log == [("POST", "/v1/things?page=2")]
+
+
+def test_answers_leave_at_once_not_after_the_clients_delayed_ack(echo: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proxy writes an answer's headers and body apart: with Nagle's algorithm on, the body waits for the
+    client to acknowledge the headers, which Linux delays by 40 ms, so a 50 ms delay became about 95 ms."""
+    nodelay: list[int] = []
+    setup = _Handler.setup
+
+    def recording(handler: _Handler) -> None:
+        setup(handler)
+        nodelay.append(handler.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    monkeypatch.setattr(_Handler, "setup", recording)
+    with LatencyProxy(echo, delay=0) as proxy:
+        connection = http.client.HTTPConnection("127.0.0.1", int(proxy.url.rsplit(":", 1)[1]), timeout=10)
+        connection.request("POST", "/", body=b"{}")
+        assert connection.getresponse().status == 201
+    assert nodelay and all(nodelay)
 
 
 @pytest.mark.parametrize("upstream", ["http://10.0.0.1:80", "https://example.com", "ftp://127.0.0.1:21", "x"])
