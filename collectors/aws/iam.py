@@ -54,12 +54,17 @@ class CredentialReport:
 
 
 def server_time(answer: dict[str, Any]) -> dt.datetime | None:
-    """The time the answer was sent (its HTTP Date header), on IAM's clock rather than ours."""
+    """The time the answer was sent (its HTTP Date header), on IAM's clock rather than ours.
+
+    An HTTP date is always UTC; one that parses without a zone ("-0000", or two Date headers joined into one
+    by a proxy that added its own) is read as UTC, not compared naive with the report's aware time.
+    """
     header = ((answer.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}).get("date")
     try:
-        return email.utils.parsedate_to_datetime(header) if header else None
+        sent = email.utils.parsedate_to_datetime(header) if header else None
     except (TypeError, ValueError):
         return None
+    return sent.replace(tzinfo=dt.UTC) if sent is not None and sent.tzinfo is None else sent
 
 
 def is_fresh(started: bool, answer: dict[str, Any]) -> bool:

@@ -115,6 +115,11 @@ def test_a_stale_report_means_every_user_is_read_and_the_records_are_the_same(mo
         (False, "2026-01-01T07:00:00+00:00", "Thu, 01 Jan 2026 10:00:00 GMT", False),  # IAM's 4-hour reuse
         (False, "2026-01-01T10:00:00+00:00", None, False),  # no server time to compare with
         (False, None, "Thu, 01 Jan 2026 10:00:00 GMT", False),
+        # an HTTP date is UTC: one with "-0000" or repeated (joined by a proxy that adds its own) parses without a zone
+        (False, "2026-01-01T10:00:00+00:00", "Thu, 01 Jan 2026 10:04:00 -0000", True),
+        (False, "2026-01-01T10:00:00+00:00", "Thu, 01 Jan 2026 10:04:00 GMT, Thu, 01 Jan 2026 10:04:00 GMT", True),
+        (False, "2026-01-01T07:00:00+00:00", "Thu, 01 Jan 2026 10:00:00 GMT, Thu, 01 Jan 2026 10:00:00 GMT", False),
+        (False, "2026-01-01T10:00:00+00:00", "not a date", False),
     ],
 )
 def test_a_report_is_fresh_only_when_generated_for_this_scan(
