@@ -162,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, answer_headers, answer = self.proxy.forward(self.command, self.path, headers, body)
         except OSError as exc:
             status, answer_headers, answer = 502, [("Content-Type", "text/plain")], f"upstream: {exc}".encode()
-        self.send_response(status)
+        self.send_response_only(status)  # the upstream's own Date and Server, not a second pair of the proxy's
         for name, value in answer_headers:
             if name.lower() not in HOP_BY_HOP:
                 self.send_header(name, value)

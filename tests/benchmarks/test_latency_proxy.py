@@ -53,6 +53,7 @@ def test_a_request_reaches_the_upstream_unchanged_after_the_delay(echo: str) -> 
         answer = json.loads(response.read())
         elapsed = time.monotonic() - started
     assert response.status == 201 and response.getheader("X-Echo") == "yes"
+    assert len(response.msg.get_all("Date") or []) == 1 and len(response.msg.get_all("Server") or []) == 1
     assert answer == {"path": "/v1/things?page=2", "host": "api.example", "body": '{"a": 1}'}
     assert elapsed >= 0.2
     assert proxy.calls == 1 and proxy.log == [("POST", "/v1/things?page=2")]
