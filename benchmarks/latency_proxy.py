@@ -136,8 +136,9 @@ class LatencyProxy:
 class _Handler(BaseHTTPRequestHandler):
     proxy: LatencyProxy
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # TCP_NODELAY: headers and body are two writes, and Nagle would hold the second
-    # until the client acknowledged the first, which it delays by 40 ms
+    # TCP_NODELAY: an answer's headers and body are two writes, and Nagle's algorithm would hold the body until the
+    # client acknowledged the headers, which it delays by 40 ms
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the proxy's own log counts the calls
         pass

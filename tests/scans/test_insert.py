@@ -26,7 +26,7 @@ def test_rows_sharing_and_then_changing_values_are_written_as_given(account) -> 
         ("r2", shared, now),
         ("r3", [{"path": "public", "value": False}], later),
         ("r4", shared, now),
-        ("r5", [], None),
+        ("r5", [], later + timedelta(minutes=4)),
     ]
     insert(
         Finding,
@@ -40,7 +40,7 @@ def test_rows_sharing_and_then_changing_values_are_written_as_given(account) -> 
                 severity="high",
                 evidence=evidence,
                 first_seen=now,
-                last_seen=seen or later + timedelta(minutes=n),
+                last_seen=seen,
                 status_changed_at=now,
                 updated_at=now,
                 change_seq=1000 + n,

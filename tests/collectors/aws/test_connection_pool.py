@@ -53,11 +53,8 @@ def server() -> Iterator[KeepAlive]:
         yield tally
 
 
-def test_a_client_reuses_a_connection_for_every_call_in_flight(
-    server: KeepAlive, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+@pytest.mark.usefixtures("aws_env")
+def test_a_client_reuses_a_connection_for_every_call_in_flight(server: KeepAlive) -> None:
     client = AwsSession(new_session(), endpoint_url=server.url).client("accessanalyzer", "us-east-1")
     with ThreadPoolExecutor(max_workers=BUCKET_WORKERS) as pool:
         for _ in range(2):
