@@ -42,16 +42,18 @@ class FindingsLock:
         return self
 
     def wait_until_quiet(self, quiet_for: float = 1.0) -> None:
-        """No other session busy on the database for ``quiet_for`` seconds: what an earlier scan set going after it
-        finished (the exposure-path refresh reads the findings) is done, and cannot hold the worker at the lock."""
+        """What an earlier scan set going after it finished is done, so it cannot hold the one worker at the lock:
+        the exposure-path rebuild it asked for (a reader of the findings, queued behind the scan) has run, and no
+        other session has been busy on the database for ``quiet_for`` seconds."""
         since = [time.monotonic()]
 
         def quiet() -> bool:
-            busy = self.app.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND pid <> pg_backend_pid() AND state <> 'idle'"
-            )[0][0]
-            if busy:
+            ((busy, rebuild_pending),) = self.app.query(
+                "SELECT (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                "         AND pid <> pg_backend_pid() AND state <> 'idle'),"
+                "       EXISTS (SELECT 1 FROM paths_pathbuild WHERE queued OR built < requests)"
+            )
+            if busy or rebuild_pending:
                 since[0] = time.monotonic()
             return time.monotonic() - since[0] >= quiet_for
 

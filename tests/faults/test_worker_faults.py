@@ -20,6 +20,7 @@ STORED = {"resources": 601, "findings": 601, "events": 201, "duplicated": 0}
 
 
 def test_two_scans_of_one_account_at_once_one_is_refused(pg_app, private_postgres) -> None:
+    FindingsLock(private_postgres, pg_app).wait_until_quiet()
     with FindingsLock(private_postgres, pg_app):  # whichever scan starts first stays running while the other starts
         command = [sys.executable, "manage.py", "scan", "twice", "--async"]
         both = [subprocess.Popen(command, cwd=ROOT, env=pg_app.env, stderr=subprocess.PIPE, text=True) for _ in "ab"]
@@ -69,7 +70,9 @@ def test_a_hanging_service_cannot_hold_a_scan(pg_app) -> None:
 
 def test_a_worker_killed_while_storing_leaves_nothing_and_the_scan_is_reaped(pg_app, private_postgres) -> None:
     (worker,) = pg_app.workers
-    with FindingsLock(private_postgres, pg_app) as lock:
+    lock = FindingsLock(private_postgres, pg_app)
+    lock.wait_until_quiet()  # the rebuild the hanging scan asked for would hold the worker at the lock
+    with lock:
         pg_app.manage("scan", "killed", "--async")
         assert lock.wait_for_a_writer()["wrote"]
         worker.send_signal(signal.SIGKILL)
