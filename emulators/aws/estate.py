@@ -64,6 +64,7 @@ def build_s3(client: ClientFactory, prefix: str = "posture") -> None:
             }
         ),
     )
+    s3.put_bucket_acl(Bucket=f"{prefix}-public", ACL="public-read")  # the old way too: everyone may list it
     s3.create_bucket(Bucket=f"{prefix}-private")
     s3.put_public_access_block(
         Bucket=f"{prefix}-private",
@@ -88,6 +89,7 @@ def build_s3(client: ClientFactory, prefix: str = "posture") -> None:
     )
     s3.put_bucket_versioning(Bucket=f"{prefix}-private", VersioningConfiguration={"Status": "Enabled"})
     s3.create_bucket(Bucket=f"{prefix}-trail-logs")
+    s3.put_bucket_acl(Bucket=f"{prefix}-trail-logs", ACL="log-delivery-write")  # S3's log delivery, not public
 
 
 def build_network(client: ClientFactory) -> dict[str, str]:

@@ -3,19 +3,18 @@
     python -m emulators.aws.moto_main -H 127.0.0.1 -p 5000
 
 The benchmarks run moto in a process of their own; this gives that process the answers the demo's in-process
-server gives (:mod:`emulators.aws.config_items`, :mod:`emulators.aws.scans`).
+server gives (:mod:`emulators.aws.mends`).
 """
 
 from __future__ import annotations
 
-from emulators.aws import config_items, scans
+from emulators.aws import mends
 
 
 def main() -> None:
     from moto.server import main as moto_main
 
-    config_items.install()
-    scans.install()
+    mends.install()
     moto_main()
 
 

@@ -26,9 +26,9 @@ class MotoEmulator:
         from moto.moto_server import werkzeug_app
         from moto.server import ThreadedMotoServer
 
-        from emulators.aws import config_items
+        from emulators.aws import mends
 
-        config_items.install()  # AWS Config's S3 items as Config writes them
+        mends.install()  # moto's answers as AWS gives them (emulators/aws/mends.py)
 
         # moto print()s a line for every call to a service it does not emulate (Access Analyzer);
         # the scan records that service as failed, the console need not repeat it.

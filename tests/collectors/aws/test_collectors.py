@@ -93,6 +93,12 @@ def test_s3_ec2_trail_and_chain_settings(collected) -> None:
     assert public["Policy"]["Statement"][0]["Principal"] == "*"
     assert public["PublicAccessBlockConfiguration"] is None
     assert "_errors" not in public
+    group = "http://acs.amazonaws.com/groups/"
+    grants = lambda uid: {(g["Grantee"].get("URI"), g["Permission"]) for g in records[uid].config["Acl"]["Grants"]}  # noqa: E731
+    assert (group + "global/AllUsers", "READ") in grants("arn:aws:s3:::posture-public")
+    # a canned ACL granting one group two permissions is answered as two grants (emulators/aws/s3_answers.py)
+    logs = grants("arn:aws:s3:::posture-trail-logs") - {(None, "FULL_CONTROL")}
+    assert logs == {(group + "s3/LogDelivery", "WRITE"), (group + "s3/LogDelivery", "READ_ACP")}
     private = records["arn:aws:s3:::posture-private"].config
     assert private["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
     assert private["Versioning"]["Status"] == "Enabled"
