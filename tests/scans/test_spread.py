@@ -103,13 +103,17 @@ def image_records() -> list[dict[str, Any]]:
     return [workload, record]
 
 
-ESTATE = [place(item) for item in case_records()] + image_records()
+CASE_RECORDS = [place(item) for item in case_records()]
+ESTATE = CASE_RECORDS + image_records()
 
 
 def changed(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The estate a while later: every seventh record gone, every fifth with one more config key, two new."""
+    """The estate a while later: of the rule cases' records every seventh gone, every fifth with one more config
+    key, two new; the workload and its image scan stay (whatever the number of cases puts them at)."""
     later = [place({"type": "aws.s3.bucket", "uid": f"arn:aws:s3:::new-{n}", "config": {}}) for n in range(2)]
-    for n, item in enumerate(resources):
+    cases = {item["uid"] for item in CASE_RECORDS}
+    later += [item for item in resources if item["uid"] not in cases]
+    for n, item in enumerate(r for r in resources if r["uid"] in cases):
         if n % 7 == 3:
             continue
         later.append(item | {"config": {**item["config"], "Drifted": True}} if n % 5 == 1 else item)

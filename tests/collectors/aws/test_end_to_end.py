@@ -94,6 +94,8 @@ def test_scan_from_the_command_line_names_the_failing_controls(server_url: str, 
         assert status(findings, rule, uid) == "FAIL", (rule, uid, findings[(rule, uid)]["message"])
         assert control in controls(findings[(rule, uid)]), (rule, controls(findings[(rule, uid)]))
         assert findings[(rule, uid)]["evidence"], (rule, uid)
+    acl = findings[("aws.s3.bucket_acl_not_public", "arn:aws:s3:::posture-public")]  # no CIS control names ACLs
+    assert (acl["status"], acl["message"]) == ("FAIL", "the ACL grants READ to everyone (AllUsers)"), acl
 
     # EKS / ECR / GuardDuty: CIS EKS controls and the container-stack checks
     eks_failures = {
@@ -122,6 +124,7 @@ def test_scan_from_the_command_line_names_the_failing_controls(server_url: str, 
         ("aws.cloudtrail.log_file_validation_enabled", trail),
         ("aws.s3.bucket_blocks_public_access", "arn:aws:s3:::posture-private"),
         ("aws.s3.bucket_denies_http", "arn:aws:s3:::posture-private"),
+        ("aws.s3.bucket_acl_not_public", "arn:aws:s3:::posture-trail-logs"),
         ("aws.ec2.security_group_no_public_admin_ports_ipv4", web),
         ("aws.ec2.ebs_default_encryption_enabled", f"arn:aws:ec2:{REGION}:{ACCOUNT}:account-settings"),
         ("aws.kms.customer_key_rotation_enabled", uids["rotated_key"]),

@@ -1,5 +1,5 @@
-"""S3 rules: HTTPS only, MFA delete, Block Public Access, no public principals, object-level CloudTrail
-logging of each bucket."""
+"""S3 rules: HTTPS only, MFA delete, Block Public Access, no public principals or public ACL grants,
+object-level CloudTrail logging of each bucket."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from typing import Any
 from collectors.records import ResourceRecord
 from posture.rules.packs.aws.support import as_list, is_public_principal, public_principal_verdict, statements, where
 from posture.rules.registry import rule
-from posture.rules.verdicts import Evidence, Verdict, check, observed, unreadable
+from posture.rules.verdicts import Evidence, Status, Verdict, check, failed, observed, unreadable
 
 BLOCK_SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+# the ACL grantee groups that open a bucket to everyone: anyone at all, and anyone signed in to any AWS account
+PUBLIC_GROUPS = {"allusers": "everyone (AllUsers)", "authenticatedusers": "any AWS account (AuthenticatedUsers)"}
 
 
 def denies_insecure_transport(statement: dict[str, Any]) -> bool:
@@ -79,6 +81,23 @@ def blocks_all(settings: Any) -> bool:
     return isinstance(settings, dict) and all(settings.get(k) is True for k in BLOCK_SETTINGS)
 
 
+def ignores_public_acls(settings: Any) -> bool:
+    return isinstance(settings, dict) and settings.get("IgnorePublicAcls") is True
+
+
+def account_settings(ctx: Any) -> tuple[ResourceRecord | None, Any]:
+    """The account's S3 settings record and its Block Public Access configuration (None where not collected)."""
+    accounts = ctx.resources("aws.s3.account")
+    account = accounts[0] if accounts else None
+    return account, account.config.get("PublicAccessBlockConfiguration") if account else None
+
+
+def public_group(grantee: Any) -> str | None:
+    """Whom a grant opens the bucket to, when its grantee is one of S3's public groups."""
+    uri = str((grantee or {}).get("URI") or "") if isinstance(grantee, dict) else ""
+    return PUBLIC_GROUPS.get(uri.rstrip("/").rpartition("/")[2].lower()) if "/groups/global/" in uri else None
+
+
 @rule(
     id="aws.s3.bucket_blocks_public_access",
     title="S3 Block Public Access is on for the bucket (or for the whole account)",
@@ -92,18 +111,53 @@ def blocks_all(settings: Any) -> bool:
 )
 def bucket_blocks_public_access(resource: ResourceRecord, ctx: Any) -> Verdict:
     own = resource.config.get("PublicAccessBlockConfiguration")
-    accounts = ctx.resources("aws.s3.account")
-    account = accounts[0] if accounts else None
-    account_settings = account.config.get("PublicAccessBlockConfiguration") if account else None
+    account, account_block = account_settings(ctx)
     evidence = [observed(resource.config, "PublicAccessBlockConfiguration")]
     if account is not None:
-        evidence.append(Evidence(where(account, "PublicAccessBlockConfiguration"), account_settings))
-    if blocks_all(own) or blocks_all(account_settings):
+        evidence.append(Evidence(where(account, "PublicAccessBlockConfiguration"), account_block))
+    if blocks_all(own) or blocks_all(account_block):
         return check(True, "all four Block Public Access settings apply to the bucket", "", *evidence)
     problem = unreadable(resource, "PublicAccessBlock")
     if problem:
         return problem
     return check(False, "", "Block Public Access is not fully on for the bucket or the account", *evidence)
+
+
+@rule(
+    id="aws.s3.bucket_acl_not_public",
+    title="S3 bucket ACL grants nothing to everyone or to all AWS users",
+    severity="high",
+    category="exposure",
+    resource_type="aws.s3.bucket",
+    rationale="An ACL grant to the AllUsers or AuthenticatedUsers group lets anyone, or anyone with any AWS "
+    "account, list, read or write the bucket, whatever its policy says; Block Public Access's IgnorePublicAcls "
+    "makes S3 disregard such grants.",
+    remediation="aws s3api put-bucket-acl --bucket NAME --acl private, then aws s3api put-bucket-ownership-controls "
+    "--bucket NAME --ownership-controls Rules=[{ObjectOwnership=BucketOwnerEnforced}] to turn ACLs off; or turn "
+    "IgnorePublicAcls on for the bucket or the account.",
+)
+def bucket_acl_not_public(resource: ResourceRecord, ctx: Any) -> Verdict:
+    own = resource.config.get("PublicAccessBlockConfiguration")
+    account, account_block = account_settings(ctx)
+    evidence = [observed(resource.config, "Acl.Grants"), observed(resource.config, "PublicAccessBlockConfiguration")]
+    if account is not None:
+        evidence.append(Evidence(where(account, "PublicAccessBlockConfiguration"), account_block))
+    settings = {"bucket": own, "account": account_block}
+    ignored_by = next((who for who, block in settings.items() if ignores_public_acls(block)), None)
+    grants = (resource.config.get("Acl") or {}).get("Grants") or []
+    opened: dict[str, list[str]] = {}
+    for grant in (g for g in grants if isinstance(g, dict)):
+        group = public_group(grant.get("Grantee"))
+        if group:
+            opened.setdefault(group, []).append(str(grant.get("Permission")))
+    said = "; ".join(f"{', '.join(perms)} to {group}" for group, perms in opened.items())
+    if ignored_by:
+        message = f"the ACL grants {said}, but IgnorePublicAcls is on for the {ignored_by}, so S3 ignores it"
+        return check(True, message if opened else f"IgnorePublicAcls is on for the {ignored_by}", "", *evidence)
+    problem = unreadable(resource, "Acl")
+    if problem:
+        return problem
+    return check(not opened, "the ACL grants nothing to a public group", f"the ACL grants {said}", *evidence)
 
 
 @rule(
@@ -140,7 +194,18 @@ def account_blocks_public_access(resource: ResourceRecord, ctx: Any) -> Verdict:
     "aws:SourceVpce to the statement.",
 )
 def bucket_policy_no_public_principal(resource: ResourceRecord, ctx: Any) -> Verdict:
-    return public_principal_verdict(resource, "Policy", "Policy")
+    verdict = public_principal_verdict(resource, "Policy", "Policy")
+    status = resource.config.get("PolicyStatus")
+    if verdict.status != Status.PASS or not (isinstance(status, dict) and status.get("IsPublic") is True):
+        return verdict
+    # S3's own evaluation (GetBucketPolicyStatus) is stricter than ours about some conditions: a wide source
+    # range, a wildcard in a source ARN; a policy it calls public is public, whatever we made of its conditions
+    return failed(
+        "S3 judges the bucket policy public (GetBucketPolicyStatus IsPublic), though no statement allows "
+        'Principal "*" without a condition read here as restricting',
+        observed(resource.config, "PolicyStatus.IsPublic"),
+        *verdict.evidence,
+    )
 
 
 def covers_bucket(value: str, bucket: str) -> bool:
