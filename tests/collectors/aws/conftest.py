@@ -16,7 +16,6 @@ import requests
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from emulators.aws import mends
 from emulators.aws.estate import REGION
 
 FAKE_ENV = {
@@ -44,7 +43,6 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def mocked(aws_env: None) -> Iterator[None]:
-    mends.install()  # moto's answers as AWS gives them
     with mock_aws():
         yield
 
@@ -61,7 +59,6 @@ def moto_server() -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in FAKE_ENV.items():
             patch.setenv(name, value)
-        mends.install()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
         server.start()
         host, port = server.get_host_and_port()
