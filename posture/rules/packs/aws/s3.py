@@ -85,11 +85,16 @@ def ignores_public_acls(settings: Any) -> bool:
     return isinstance(settings, dict) and settings.get("IgnorePublicAcls") is True
 
 
-def account_settings(ctx: Any) -> tuple[ResourceRecord | None, Any]:
-    """The account's S3 settings record and its Block Public Access configuration (None where not collected)."""
+def block_settings(resource: ResourceRecord, ctx: Any) -> tuple[Any, Any, list[Evidence]]:
+    """The bucket's and the account's Block Public Access settings (None where not set or not collected), and
+    the evidence of both."""
+    own = resource.config.get("PublicAccessBlockConfiguration")
+    evidence = [observed(resource.config, "PublicAccessBlockConfiguration")]
     accounts = ctx.resources("aws.s3.account")
-    account = accounts[0] if accounts else None
-    return account, account.config.get("PublicAccessBlockConfiguration") if account else None
+    account_block = accounts[0].config.get("PublicAccessBlockConfiguration") if accounts else None
+    if accounts:
+        evidence.append(Evidence(where(accounts[0], "PublicAccessBlockConfiguration"), account_block))
+    return own, account_block, evidence
 
 
 def public_group(grantee: Any) -> str | None:
@@ -110,11 +115,7 @@ def public_group(grantee: Any) -> str | None:
     "(or the same for the account with aws s3control put-public-access-block).",
 )
 def bucket_blocks_public_access(resource: ResourceRecord, ctx: Any) -> Verdict:
-    own = resource.config.get("PublicAccessBlockConfiguration")
-    account, account_block = account_settings(ctx)
-    evidence = [observed(resource.config, "PublicAccessBlockConfiguration")]
-    if account is not None:
-        evidence.append(Evidence(where(account, "PublicAccessBlockConfiguration"), account_block))
+    own, account_block, evidence = block_settings(resource, ctx)
     if blocks_all(own) or blocks_all(account_block):
         return check(True, "all four Block Public Access settings apply to the bucket", "", *evidence)
     problem = unreadable(resource, "PublicAccessBlock")
@@ -137,11 +138,8 @@ def bucket_blocks_public_access(resource: ResourceRecord, ctx: Any) -> Verdict:
     "IgnorePublicAcls on for the bucket or the account.",
 )
 def bucket_acl_not_public(resource: ResourceRecord, ctx: Any) -> Verdict:
-    own = resource.config.get("PublicAccessBlockConfiguration")
-    account, account_block = account_settings(ctx)
-    evidence = [observed(resource.config, "Acl.Grants"), observed(resource.config, "PublicAccessBlockConfiguration")]
-    if account is not None:
-        evidence.append(Evidence(where(account, "PublicAccessBlockConfiguration"), account_block))
+    own, account_block, block_evidence = block_settings(resource, ctx)
+    evidence = [observed(resource.config, "Acl.Grants"), *block_evidence]
     settings = {"bucket": own, "account": account_block}
     ignored_by = next((who for who, block in settings.items() if ignores_public_acls(block)), None)
     grants = (resource.config.get("Acl") or {}).get("Grants") or []
