@@ -14,7 +14,7 @@ def install() -> None:
     """Mend moto's ACL answers (idempotent)."""
     from moto.s3.responses import S3Response
 
-    S3Response._acl_to_dict = staticmethod(acl_answer)  # type: ignore[method-assign,assignment]
+    S3Response._acl_to_dict = staticmethod(acl_answer)  # type: ignore[method-assign]
 
 
 def acl_answer(acl: Any) -> dict[str, Any]:
