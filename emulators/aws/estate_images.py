@@ -2,7 +2,8 @@
 
 The registry scans with ENHANCED scanning (Inspector, continuous), so each image has an ``ACTIVE`` scan with a
 completion time, and its vulnerabilities are Inspector findings in ListFindings' own shape. Needs
-:func:`emulators.aws.scans.install` (done here) and moto in this process.
+:mod:`emulators.aws.scans`' mends (installed with every mend by :func:`emulators.aws.mends.install` wherever
+moto runs) and moto in this process.
 """
 
 from __future__ import annotations
@@ -99,7 +100,6 @@ def build_image_scans(
 ) -> list[DemoImage]:
     """Push the catalogue's ECR images, turn on enhanced scanning, and load Inspector's findings."""
     now = now or datetime.now(UTC)
-    scans.install()
     ecr = client("ecr")
     ecr.put_registry_scanning_configuration(
         scanType="ENHANCED",

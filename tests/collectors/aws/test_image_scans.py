@@ -34,8 +34,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        scans.install()
+    with mock_aws():  # moto's mends: tests/collectors/conftest.py
         scans.set_page_size(2)
         yield
     scans.set_page_size(None)
