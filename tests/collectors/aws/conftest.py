@@ -70,8 +70,8 @@ def moto_server() -> Iterator[str]:
 
 @pytest.fixture
 def server_url(moto_server: str, aws_env: None) -> Iterator[str]:
-    """The moto server, emptied before the test."""
-    requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
+    """The moto server, emptied before the test (a reset rebuilds every backend the process has used)."""
+    requests.post(f"{moto_server}/moto-api/reset", timeout=60).raise_for_status()
     yield moto_server
 
 
