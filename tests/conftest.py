@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,32 @@ LOOPBACK = ["127.0.0.0/8", "::1/128"]
 os.environ["POSTURE_ALLOWED_NETWORKS"] = ",".join(LOOPBACK)
 # Scans started from a page run in the request, as the tests expect; tests of the background worker turn it on.
 os.environ.setdefault("POSTURE_SCAN_IN_BACKGROUND", "0")
+# moto creates its thousands of default AMIs for every region of every account it is asked about, and creates
+# them again at every reset (about 0.2 s a region, 6.5 s for 34 regions of 3 accounts): no test uses them.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_round_password_hashing() -> None:
+    """Users are made with a password in over a thousand fixtures: hash it once, not a million times."""
+    from django.conf import settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    settings.PASSWORD_HASHERS = ["tests.support.hashers.OneRoundPBKDF2PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def moto_settings_restored() -> Iterator[None]:
+    """moto reads its settings from the environment, and the demo's emulator sets them for its whole process
+    (AWS managed policies loaded in every account): a test that started it leaves the environment as it was, or
+    every later moto account of the worker loads 1,300 policies per partition, and again at every reset."""
+    before = {name: value for name, value in os.environ.items() if name.startswith("MOTO_")}
+    yield
+    for name in [name for name in os.environ if name.startswith("MOTO_") and name not in before]:
+        del os.environ[name]
+    os.environ.update(before)
 
 
 @pytest.fixture(autouse=True)
