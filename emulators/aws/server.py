@@ -36,6 +36,8 @@ class MotoEmulator:
 
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
         self.url = ""
+        # One session for every client: botocore reads each service's model once, not once per client.
+        self.session = boto3.Session()
 
     def start(self) -> str:
         self.server.start()
@@ -51,8 +53,15 @@ class MotoEmulator:
 
     def clients(self, region: str, **credentials: str) -> Any:
         """A ``client(service)`` factory for building an estate (the account follows the credentials)."""
-        session = boto3.Session(region_name=region, **(credentials or FAKE_KEYS))
-        return lambda service: session.client(service, endpoint_url=self.url)
+        keys = credentials or FAKE_KEYS
+        made: dict[str, Any] = {}
+
+        def client(service: str) -> Any:
+            if service not in made:
+                made[service] = self.session.client(service, region_name=region, endpoint_url=self.url, **keys)
+            return made[service]
+
+        return client
 
     def assume(self, role_arn: str, region: str) -> dict[str, str]:
         """Credentials for another account: moto scopes what they create to the role's account."""
