@@ -1,5 +1,5 @@
 """python manage.py demo: emulators, accounts, a replayed history (each finding's a real lifecycle); a second run
-reuses it."""
+reuses it; a reset builds it again, with a failing and a passing node setting in every provider."""
 
 from __future__ import annotations
 
@@ -27,16 +27,16 @@ def demo(*args: str) -> str:
 
 
 def test_demo_builds_history_then_reuses_it_then_resets() -> None:
-    out = demo("--scan-days", "4")
+    out = demo("--scan-days", "2")
     accounts = list(CloudAccount.objects.filter(labels__demo="true"))
     assert accounts, out
     scans = Scan.objects.filter(account__in=accounts)
-    assert scans.count() == 4 * len(accounts) and not scans.exclude(state__in=["succeeded", "partial"]).exists()
+    assert scans.count() == 2 * len(accounts) and not scans.exclude(state__in=["succeeded", "partial"]).exists()
     days = {s.taken_at.date() for s in ComplianceScore.objects.all()}
-    assert len(days) == 4, "each scan is stamped on its own day"
+    assert len(days) == 2, "each scan is stamped on its own day"
     assert FindingEvent.objects.filter(kind__in=["resolved", "reopened"]).exists(), "history moves"
     assert "sign in as  demo / " in out
-    assert_scanned_inside_via_gcp(scans=4)
+    assert_scanned_inside_via_gcp(scans=2)
     assert_image_scans_collected()
     assert_histories_are_lifecycles()
 
@@ -52,6 +52,21 @@ def test_demo_builds_history_then_reuses_it_then_resets() -> None:
 
     demo("--reset", "--scan-days", "1")
     assert Scan.objects.count() == len(accounts)
+    assert_each_provider_fails_and_passes_a_node_setting()
+
+
+def assert_each_provider_fails_and_passes_a_node_setting() -> None:
+    """The demo estate exercises the node and kubelet rules in every provider: one node setting fails in each."""
+    statuses: dict[str, set[str]] = {}
+    for rule_id, status in Finding.objects.values_list("rule_id", "status"):
+        statuses.setdefault(rule_id, set()).add(status)
+    for rule_id in (
+        "kubernetes.nodes.kubelet_anonymous_auth_disabled",
+        "aws.eks.nodegroup_kubelet_read_only_port_disabled",
+        "gcp.container.node_pool_kubelet_readonly_port_disabled",
+        "azure.aks.node_pool_no_unsafe_sysctls",
+    ):
+        assert statuses.get(rule_id) == {"PASS", "FAIL"}, (rule_id, statuses.get(rule_id))
 
 
 def assert_histories_are_lifecycles() -> None:
