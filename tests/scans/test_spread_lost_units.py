@@ -5,10 +5,13 @@ workers take their row locks in one order."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from collectors.records import ResourceRecord
@@ -19,6 +22,33 @@ from tests.scans.spread_tasks import commits, lost, new_account, run, started, u
 from tests.support.aging import age
 
 pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def row_locked_elsewhere(rows: QuerySet) -> Iterator[None]:
+    """``rows`` locked by another session (a thread's transaction) for the block, while this session waits at
+    most 2 s for any lock: a wait the lock order should never need fails the test instead of hanging it."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic():
+            list(rows.select_for_update())
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+        release.set()
+        holder.join(10)
 
 
 def test_a_stopped_queue_makes_the_scan_partial_naming_the_lost_units(account) -> None:
@@ -163,27 +193,8 @@ def test_a_worker_takes_a_unit_while_the_sweep_holds_its_scan(account) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("row locks are PostgreSQL's (SQLite writes one transaction at a time)")
     scan, units, _ = started(account)
-    holding, release = threading.Event(), threading.Event()
-
-    def sweep_holding_the_scan() -> None:
-        with transaction.atomic():
-            Scan.objects.select_for_update().get(pk=scan.pk)
-            holding.set()
-            release.wait(10)
-        connection.close()
-
-    sweep = threading.Thread(target=sweep_holding_the_scan)
-    sweep.start()
-    try:
-        assert holding.wait(10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '2s'")
+    with row_locked_elsewhere(Scan.objects.filter(pk=scan.pk)):  # the sweep holding the scan's row
         assert spread._take(units[0]) == 1, "taken without waiting for the scan's row"
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = 0")
-        release.set()
-        sweep.join(10)
     assert ScanUnit.objects.get(pk=units[0]).state == "running"
 
 
@@ -197,26 +208,7 @@ def test_the_sweep_locks_only_the_units_it_reaps(account) -> None:
     spread._take(silent.pk)
     age(hours=2)
     spread._take(fresh.pk)  # the workers are at work
-    holding, release = threading.Event(), threading.Event()
-
-    def worker_taking_the_sibling() -> None:
-        with transaction.atomic():
-            ScanUnit.objects.select_for_update().get(pk=queued.pk)
-            holding.set()
-            release.wait(10)
-        connection.close()
-
-    taking = threading.Thread(target=worker_taking_the_sibling)
-    taking.start()
-    try:
-        assert holding.wait(10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '2s'")
+    with row_locked_elsewhere(ScanUnit.objects.filter(pk=queued.pk)):  # a worker taking the sibling
         assert spread.reap_lost_units(stale_after=3600) == []
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = 0")
-        release.set()
-        taking.join(10)
     states = dict(ScanUnit.objects.filter(scan=scan).values_list("region", "state"))
     assert states == {"r1": "failed", "r2": "queued", "global": "running"}
