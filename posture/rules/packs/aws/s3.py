@@ -99,7 +99,7 @@ def block_settings(resource: ResourceRecord, ctx: Any) -> tuple[Any, Any, list[E
 
 def public_group(grantee: Any) -> str | None:
     """Whom a grant opens the bucket to, when its grantee is one of S3's public groups."""
-    uri = str((grantee or {}).get("URI") or "") if isinstance(grantee, dict) else ""
+    uri = str(grantee.get("URI") or "") if isinstance(grantee, dict) else ""
     return PUBLIC_GROUPS.get(uri.rstrip("/").rpartition("/")[2].lower()) if "/groups/global/" in uri else None
 
 
